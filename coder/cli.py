@@ -1,0 +1,304 @@
+"""The `coder` command line: a thin shell that parses options and calls one domain function."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .codebook import dump_codebook, load_codebook
+from .codings import export_codings, import_codings, question_codebook, write_codings_csv
+from .errors import CoderError
+from .ingest import import_responses
+from .spec import load_spec
+from .store import open_db
+from .tables import build_table, to_csv, to_markdown
+from . import themes as theme_ops
+
+
+def friendly(func):
+    """Turn a CoderError into a clean message and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except CoderError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def existing_db(path: str):
+    return open_db(path, create=False)
+
+
+db_argument = click.argument("db", type=click.Path(dir_okay=False))
+
+
+@click.group()
+@click.version_option(__version__, prog_name="coder")
+def cli():
+    """Qualitative coding of open-ended survey answers.
+
+    \b
+    Load a survey export, code its open questions against codebooks,
+    and print the report's percentage tables.
+    """
+
+
+@cli.command(name="import")
+@db_argument
+@click.option("--survey", "survey", required=True, type=click.Path(dir_okay=False), help="Survey spec (YAML).")
+@click.option("--responses", required=True, type=click.Path(dir_okay=False), help="Survey export: CSV, XLSX or JSONL.")
+@click.option("--encoding", default=None, help="Force a text encoding for CSV (default: UTF-8, then Windows-1252).")
+@friendly
+def import_(db, survey, responses, encoding):
+    """Load a survey export into DB (created if missing).
+
+    Re-importing the same or an updated export is safe: respondents are
+    matched by id, codings are never dropped, and a coded answer whose text
+    changed is flagged for review. Any error leaves DB as it was.
+
+    \b
+    Example:
+        coder import demo.db --survey corpus/local-digital-2014/survey.yaml \\
+            --responses corpus/local-digital-2014/responses.csv
+    """
+    spec = load_spec(survey)
+    database = open_db(db)
+    report = import_responses(database, spec, responses, encoding=encoding)
+    for line in report.lines():
+        click.echo(line)
+
+
+@cli.command()
+@db_argument
+@click.option("--question", "-q", required=True, help="Question id, e.g. q13.")
+@click.option("--format", "fmt", type=click.Choice(["md", "csv"]), default="md", show_default=True)
+@click.option("--base", type=click.Choice(["mentions", "respondents"]), default=None,
+              help="Percentage base (default: the spec's base for the question).")
+@click.option("--all-themes", is_flag=True, help="Also list themes nobody mentioned (0%).")
+@friendly
+def table(db, question, fmt, base, all_themes):
+    """Print a question's percentage table.
+
+    Rows run by count, ties in codebook order, the fold ("Other") row last.
+    `--format csv` prints exactly `theme,count,percent`.
+
+    \b
+    Example:
+        coder table demo.db --question q13 --format csv
+    """
+    built = build_table(existing_db(db), question, base, include_empty=all_themes)
+    click.echo(to_csv(built) if fmt == "csv" else to_markdown(built), nl=False)
+
+
+@cli.command()
+@db_argument
+@friendly
+def questions(db):
+    """List the open questions in DB with their codebook, base and coding progress."""
+    database = existing_db(db)
+    rows = database.execute(
+        """SELECT q.id, q.codebook_id, q.base,
+                  (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 1),
+                  (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 1
+                     AND EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id))
+           FROM questions q ORDER BY q.position"""
+    ).fetchall()
+    click.echo(f"{'question':<10} {'codebook':<24} {'base':<12} {'answers':>8} {'coded':>8}")
+    for qid, cb, base, answers, coded in rows:
+        click.echo(f"{qid:<10} {cb:<24} {base:<12} {answers:>8} {coded:>8}")
+
+
+@cli.group()
+def codings():
+    """Export and import codings (CSV)."""
+
+
+@codings.command(name="export")
+@db_argument
+@click.option("--question", "-q", default=None, help="Only this question.")
+@click.option("--changed", is_flag=True, help="Only answers whose text changed since they were coded.")
+@friendly
+def codings_export(db, question, changed):
+    """Write codings as CSV to stdout.
+
+    Columns: respondent_id,question,rank,answer,theme,status,coder,score,coded_at
+    (theme is the theme label).
+    """
+    rows = export_codings(existing_db(db), question, changed_only=changed)
+    write_codings_csv(rows, sys.stdout)
+
+
+@codings.command(name="import")
+@db_argument
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--coder", required=True, help="Name recorded as the coder of these codes.")
+@click.option("--replace", is_flag=True, help="Answer cells in FILE lose codes the file does not give them.")
+@friendly
+def codings_import(db, file, coder, replace):
+    """Record the codes in FILE as confirmed by CODER.
+
+    FILE is CSV (or XLSX) with at least respondent_id,question,rank,theme;
+    theme is a label or id. An unknown question, answer cell or theme stops
+    the import before anything is written.
+    """
+    result = import_codings(existing_db(db), file, coder=coder, replace=replace)
+    click.echo(f"Imported {result['codings']} codings on {result['answers']} answer cells as confirmed by {coder}")
+
+
+@cli.group()
+def codebook():
+    """Show, import, export and edit codebooks."""
+
+
+def _codebook_id(database, codebook_id, question):
+    if question:
+        return question_codebook(database, question)
+    if codebook_id:
+        return codebook_id
+    ids = theme_ops.codebook_ids(database)
+    if len(ids) == 1:
+        return ids[0]
+    raise CoderError(f"say which codebook with --codebook ID or --question Q (the database has {', '.join(ids)})")
+
+
+codebook_options = [
+    click.option("--codebook", "codebook_id", default=None, help="Codebook id."),
+    click.option("--question", "-q", default=None, help="The codebook of this question."),
+]
+
+
+def with_codebook_options(func):
+    for option in reversed(codebook_options):
+        func = option(func)
+    return func
+
+
+@codebook.command(name="show")
+@click.argument("source", type=click.Path(dir_okay=False))
+@with_codebook_options
+@friendly
+def codebook_show(source, codebook_id, question):
+    """Show a codebook as an indented list: from a YAML file or a database."""
+    if Path(source).suffix.casefold() in (".yaml", ".yml"):
+        cb = load_codebook(source)
+    else:
+        database = existing_db(source)
+        cb = theme_ops.read_codebook(database, _codebook_id(database, codebook_id, question))
+    click.echo(f"{cb.id}: {cb.title} ({cb.kind}, {len(cb.themes)} themes)")
+    children: dict[str | None, list] = {}
+    for theme in cb.themes:
+        children.setdefault(theme.parent, []).append(theme)
+
+    def show(parent, depth):
+        for theme in children.get(parent, []):
+            extra = f"  [{len(theme.aliases)} aliases]" if theme.aliases else ""
+            click.echo(f"{'  ' * depth}- {theme.id}: {theme.label}{extra}")
+            show(theme.id, depth + 1)
+
+    show(None, 1)
+
+
+@codebook.command(name="export")
+@db_argument
+@with_codebook_options
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write here instead of stdout.")
+@friendly
+def codebook_export(db, codebook_id, question, output):
+    """Write a codebook from DB as YAML (with aliases learnt while coding)."""
+    database = existing_db(db)
+    text = dump_codebook(theme_ops.read_codebook(database, _codebook_id(database, codebook_id, question)))
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@codebook.command(name="import")
+@db_argument
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--coder", default=None, help="Name recorded in the audit log.")
+@friendly
+def codebook_import(db, file, coder):
+    """Load a codebook YAML into DB, adding it or updating it by theme id.
+
+    Themes keep their codings across the update. A theme with codings cannot
+    be dropped: merge it into another first.
+    """
+    database = open_db(db)
+    cb = load_codebook(file)
+    result = theme_ops.replace_codebook(database, cb, coder)
+    click.echo(f"Codebook {cb.id}: {result['added']} added, {result['updated']} updated, {result['removed']} removed")
+
+
+@codebook.command(name="add")
+@db_argument
+@click.argument("label")
+@with_codebook_options
+@click.option("--id", "theme_id", default=None, help="Theme id (default: made from the label).")
+@click.option("--description", default="")
+@click.option("--parent", default=None, help="Id of the net to nest it under.")
+@click.option("--coder", default=None)
+@friendly
+def codebook_add(db, label, codebook_id, question, theme_id, description, parent, coder):
+    """Add a theme labelled LABEL at the end of the codebook."""
+    database = existing_db(db)
+    theme = theme_ops.add_theme(database, _codebook_id(database, codebook_id, question), label,
+                                theme_id=theme_id, description=description, parent=parent, coder=coder)
+    click.echo(f"Added {theme.id}: {theme.label}")
+
+
+@codebook.command(name="rename")
+@db_argument
+@click.argument("theme")
+@click.argument("label")
+@with_codebook_options
+@click.option("--coder", default=None)
+@friendly
+def codebook_rename(db, theme, label, codebook_id, question, coder):
+    """Give theme THEME (id) the new label LABEL; its codings stay."""
+    database = existing_db(db)
+    renamed = theme_ops.rename_theme(database, _codebook_id(database, codebook_id, question), theme, label, coder)
+    click.echo(f"Renamed {renamed.id}: {renamed.label}")
+
+
+@codebook.command(name="merge")
+@db_argument
+@click.argument("source")
+@click.argument("target")
+@with_codebook_options
+@click.option("--coder", default=None)
+@friendly
+def codebook_merge(db, source, target, codebook_id, question, coder):
+    """Merge theme SOURCE into TARGET (ids): codings, aliases and children move."""
+    database = existing_db(db)
+    moved = theme_ops.merge_themes(database, _codebook_id(database, codebook_id, question), source, target, coder)
+    click.echo(f"Merged {source} into {target}: {moved} codings moved")
+
+
+@codebook.command(name="nest")
+@db_argument
+@click.argument("theme")
+@click.argument("parent", required=False)
+@with_codebook_options
+@click.option("--coder", default=None)
+@friendly
+def codebook_nest(db, theme, parent, codebook_id, question, coder):
+    """Nest THEME under the net PARENT (ids); without PARENT, move it to the top level."""
+    database = existing_db(db)
+    theme_ops.nest_theme(database, _codebook_id(database, codebook_id, question), theme, parent, coder)
+    click.echo(f"{theme} is now under {parent}" if parent else f"{theme} is now at the top level")
+
+
+def main():  # pragma: no cover - console script entry
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

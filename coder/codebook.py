@@ -1,0 +1,230 @@
+"""Codebook files: parse, validate and write the YAML that holds themes.
+
+A codebook is data a researcher edits by hand, so every check here names the
+file and the theme that is wrong rather than failing somewhere later.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from .errors import CoderError
+
+KINDS = ("text", "names")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    label: str
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class Codebook:
+    id: str
+    title: str
+    kind: str = "text"
+    description: str = ""
+    themes: tuple[Theme, ...] = field(default_factory=tuple)
+
+    def theme(self, theme_id: str) -> Theme:
+        for theme in self.themes:
+            if theme.id == theme_id:
+                return theme
+        raise CoderError(f"codebook {self.id!r} has no theme {theme_id!r}")
+
+    def find(self, name: str) -> Theme | None:
+        """Find a theme by id, or by label ignoring case and outer spaces."""
+        for theme in self.themes:
+            if theme.id == name:
+                return theme
+        folded = name.strip().casefold()
+        for theme in self.themes:
+            if theme.label.casefold() == folded:
+                return theme
+        return None
+
+    @property
+    def ids(self) -> list[str]:
+        return [theme.id for theme in self.themes]
+
+
+def slugify(label: str) -> str:
+    """Make a theme id from a label: what a researcher would type by hand."""
+    slug = re.sub(r"[^a-z0-9]+", "-", label.casefold()).strip("-")
+    return slug[:48].strip("-") or "theme"
+
+
+def _strings(value: Any, where: str, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise CoderError(f"{what} must be a list of strings", where=where)
+    out = []
+    for item in value:
+        if not isinstance(item, (str, int, float)) or isinstance(item, bool):
+            raise CoderError(f"{what} must be a list of strings, found {item!r}", where=where)
+        text = str(item).strip()
+        if text:
+            out.append(text)
+    return tuple(out)
+
+
+def _text(value: Any, where: str, what: str, required: bool = False) -> str:
+    if value is None:
+        if required:
+            raise CoderError(f"{what} is missing", where=where)
+        return ""
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise CoderError(f"{what} must be text, found {type(value).__name__}", where=where)
+    text = " ".join(str(value).split()) if what != "description" else str(value).strip()
+    if required and not text:
+        raise CoderError(f"{what} is empty", where=where)
+    return text
+
+
+def codebook_from_dict(data: Any, source: str = "<codebook>") -> Codebook:
+    """Build and validate a codebook from parsed YAML."""
+    if not isinstance(data, dict):
+        raise CoderError("a codebook must be a mapping with 'id', 'title' and 'themes'", where=source)
+    cb_id = _text(data.get("id"), source, "id", required=True)
+    if not ID_PATTERN.match(cb_id):
+        raise CoderError(f"codebook id {cb_id!r} must be lower-case letters, digits, '-' or '_'", where=source)
+    kind = _text(data.get("kind", "text"), source, "kind") or "text"
+    if kind not in KINDS:
+        raise CoderError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}", where=source)
+    raw_themes = data.get("themes")
+    if not isinstance(raw_themes, list) or not raw_themes:
+        raise CoderError("'themes' must be a non-empty list", where=source)
+    themes = []
+    for index, raw in enumerate(raw_themes, start=1):
+        where = f"{source}, theme {index}"
+        if not isinstance(raw, dict):
+            raise CoderError("each theme must be a mapping with 'id' and 'label'", where=where)
+        unknown = set(raw) - {"id", "label", "description", "keywords", "aliases", "parent"}
+        if unknown:
+            raise CoderError(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}", where=where)
+        theme_id = _text(raw.get("id"), where, "id", required=True)
+        where = f"{source}, theme {theme_id!r}"
+        label = _text(raw.get("label"), where, "label", required=True)
+        parent = raw.get("parent")
+        themes.append(
+            Theme(
+                id=theme_id,
+                label=label,
+                description=_text(raw.get("description"), where, "description"),
+                keywords=_strings(raw.get("keywords"), where, "keywords"),
+                aliases=_strings(raw.get("aliases"), where, "aliases"),
+                parent=_text(parent, where, "parent") or None,
+            )
+        )
+    codebook = Codebook(
+        id=cb_id,
+        title=_text(data.get("title"), source, "title") or cb_id,
+        kind=kind,
+        description=_text(data.get("description"), source, "description"),
+        themes=tuple(themes),
+    )
+    validate(codebook, source)
+    return codebook
+
+
+def validate(codebook: Codebook, source: str = "<codebook>") -> None:
+    """Reject what would make tables or suggestions ambiguous."""
+    seen_ids: dict[str, Theme] = {}
+    seen_labels: dict[str, Theme] = {}
+    alias_owner: dict[str, str] = {}
+    for theme in codebook.themes:
+        where = f"{source}, theme {theme.id!r}"
+        if not ID_PATTERN.match(theme.id):
+            raise CoderError(f"theme id {theme.id!r} must be lower-case letters, digits, '-' or '_'", where=where)
+        if theme.id in seen_ids:
+            raise CoderError(f"duplicate theme id {theme.id!r}", where=where)
+        if not theme.label.strip():
+            raise CoderError("label is empty", where=where)
+        folded = theme.label.casefold()
+        if folded in seen_labels:
+            raise CoderError(
+                f"label {theme.label!r} is also the label of theme {seen_labels[folded].id!r}", where=where
+            )
+        seen_ids[theme.id] = theme
+        seen_labels[folded] = theme
+        for alias in theme.aliases:
+            key = alias.casefold()
+            owner = alias_owner.setdefault(key, theme.id)
+            if owner != theme.id:
+                raise CoderError(f"alias {alias!r} is also an alias of theme {owner!r}", where=where)
+    for theme in codebook.themes:
+        if theme.parent is None:
+            continue
+        where = f"{source}, theme {theme.id!r}"
+        if theme.parent not in seen_ids:
+            raise CoderError(f"parent {theme.parent!r} is not a theme in this codebook", where=where)
+        # Walk up the chain; a cycle would make nets count forever.
+        chain = [theme.id]
+        current = theme.parent
+        while current is not None:
+            if current in chain:
+                raise CoderError(f"nesting cycle: {' -> '.join(chain + [current])}", where=where)
+            chain.append(current)
+            current = seen_ids[current].parent
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CoderError("codebook file not found", where=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise CoderError(f"not UTF-8 text (byte {exc.start})", where=str(path)) from None
+    except OSError as exc:
+        raise CoderError(f"cannot read codebook: {exc.strerror}", where=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CoderError(f"not valid YAML: {exc}", where=str(path)) from None
+    return codebook_from_dict(data, str(path))
+
+
+def codebook_to_dict(codebook: Codebook) -> dict[str, Any]:
+    themes = []
+    for theme in codebook.themes:
+        item: dict[str, Any] = {"id": theme.id, "label": theme.label}
+        if theme.description:
+            item["description"] = theme.description
+        if theme.keywords:
+            item["keywords"] = list(theme.keywords)
+        if theme.aliases:
+            item["aliases"] = list(theme.aliases)
+        if theme.parent:
+            item["parent"] = theme.parent
+        themes.append(item)
+    out: dict[str, Any] = {"id": codebook.id, "title": codebook.title, "kind": codebook.kind}
+    if codebook.description:
+        out["description"] = codebook.description
+    out["themes"] = themes
+    return out
+
+
+def dump_codebook(codebook: Codebook) -> str:
+    """YAML that load_codebook reads back to an equal codebook."""
+    return yaml.safe_dump(codebook_to_dict(codebook), sort_keys=False, allow_unicode=True, width=100)
+
+
+def with_themes(codebook: Codebook, themes: Iterable[Theme]) -> Codebook:
+    updated = replace(codebook, themes=tuple(themes))
+    validate(updated, codebook.id)
+    return updated

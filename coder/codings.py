@@ -1,0 +1,221 @@
+"""Codings: which themes an answer cell carries, who said so, and how sure.
+
+`apply_codes` is the one way codes change; it writes the audit log in the same
+transaction, so every change has a who, when, before and after.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from sqlite_utils import Database
+
+from .errors import CoderError, location
+from .ingest import open_export, require_columns
+from .store import audit, now
+from .themes import read_codebook
+
+STATUSES = ("auto", "confirmed")
+EXPORT_COLUMNS = ["respondent_id", "question", "rank", "answer", "theme", "status", "coder", "score", "coded_at"]
+
+
+@dataclass(frozen=True)
+class Code:
+    """One theme to put on an answer cell."""
+
+    theme_pk: int
+    status: str = "confirmed"
+    coder: str | None = None
+    score: float | None = None
+    method: str | None = None
+    evidence: str | None = None
+
+
+def question_ids(db: Database) -> list[str]:
+    return [r[0] for r in db.execute("SELECT id FROM questions ORDER BY position")]
+
+
+def question_codebook(db: Database, question_id: str) -> str:
+    row = db.execute("SELECT codebook_id FROM questions WHERE id = ?", [question_id]).fetchone()
+    if row is None:
+        known = ", ".join(question_ids(db)) or "none (import a survey first)"
+        raise CoderError(f"unknown question {question_id!r}; the database has {known}")
+    return row[0]
+
+
+def _state(db: Database, answer_id: int) -> dict[str, dict]:
+    return {
+        theme_id: {"status": status, "coder": coder, "score": score, "method": method}
+        for theme_id, status, coder, score, method in db.execute(
+            """SELECT t.id, c.status, c.coder, c.score, c.method FROM codings c
+               JOIN themes t ON t.pk = c.theme_pk WHERE c.answer_id = ? ORDER BY t.position""",
+            [answer_id],
+        )
+    }
+
+
+def apply_codes(
+    db: Database,
+    answer_id: int,
+    add: Iterable[Code] = (),
+    remove: Iterable[int] = (),
+    *,
+    coder: str | None,
+    action: str = "coding.set",
+    replace: bool = False,
+) -> None:
+    """Add and remove codes on one answer, audited; the caller may wrap several in one transaction.
+
+    A confirmed code is never downgraded to auto. With `replace`, every code
+    not in `add` is removed (a coder confirming the full set for an answer).
+    """
+    add = list(add)
+    with db.atomic():
+        before = _state(db, answer_id)
+        stamp = now()
+        if replace:
+            keep = [c.theme_pk for c in add]
+            marks = ",".join("?" * len(keep)) or "NULL"
+            db.execute(f"DELETE FROM codings WHERE answer_id = ? AND theme_pk NOT IN ({marks})", [answer_id, *keep])
+        for theme_pk in remove:
+            db.execute("DELETE FROM codings WHERE answer_id = ? AND theme_pk = ?", [answer_id, theme_pk])
+        for code in add:
+            if code.status not in STATUSES:
+                raise CoderError(f"status must be one of {', '.join(STATUSES)}, not {code.status!r}")
+            db.execute(
+                """INSERT INTO codings (answer_id, theme_pk, status, coder, score, method, evidence, coded_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (answer_id, theme_pk) DO UPDATE SET
+                     status = CASE WHEN codings.status = 'confirmed' AND excluded.status = 'auto'
+                                   THEN codings.status ELSE excluded.status END,
+                     coder = CASE WHEN codings.status = 'confirmed' AND excluded.status = 'auto'
+                                  THEN codings.coder ELSE excluded.coder END,
+                     score = coalesce(excluded.score, codings.score),
+                     method = coalesce(excluded.method, codings.method),
+                     evidence = coalesce(excluded.evidence, codings.evidence),
+                     coded_at = CASE WHEN codings.status = 'confirmed' AND excluded.status = 'auto'
+                                     THEN codings.coded_at ELSE excluded.coded_at END""",
+                [answer_id, code.theme_pk, code.status, code.coder, code.score, code.method, code.evidence, stamp],
+            )
+        if not any(c.status == "auto" for c in add):
+            # A human has looked at this answer's codes: its change flag is resolved.
+            db.execute("UPDATE answers SET changed = 0 WHERE id = ? AND changed = 1", [answer_id])
+        after = _state(db, answer_id)
+        if after != before:
+            audit(db, coder=coder, action=action, target=f"answer:{answer_id}", before=before, after=after)
+
+
+def _read_coding_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    export = open_export(path)
+    needed = ["respondent_id", "question", "rank", "theme"]
+    index = require_columns(export, needed)
+    rows = []
+    for number, cells in export.rows:
+        cells = cells + [""] * (len(export.header) - len(cells))
+        rows.append((number, {name: cells[i].strip() for name, i in index.items()}))
+    return export.header, rows
+
+
+def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool = False) -> dict[str, int]:
+    """Record a codings file as confirmed codes by `coder`; all rows or none.
+
+    Reads at least `respondent_id,question,rank,theme` (theme = label or id).
+    Every row is checked before anything is written. With `replace`, answer
+    cells named in the file lose codes the file does not give them.
+    """
+    if not coder or not coder.strip():
+        raise CoderError("a coder name is required (--coder)")
+    path = Path(path)
+    _, rows = _read_coding_rows(path)
+    if not rows:
+        raise CoderError("the codings file has no rows", where=str(path))
+    codebooks: dict[str, object] = {}
+    pks: dict[tuple[str, str], int] = {}
+    answers: dict[tuple[str, str, int], tuple[int, int]] = {
+        (r[1], r[2], r[3]): (r[0], r[4])
+        for r in db.execute("SELECT id, respondent_id, question_id, rank, is_answer FROM answers")
+    }
+    for cb_id, theme_id, pk in db.execute("SELECT codebook_id, id, pk FROM themes"):
+        pks[(cb_id, theme_id)] = pk
+    planned: dict[int, list[int]] = {}
+    for number, row in rows:
+        question = row["question"]
+        if question not in codebooks:
+            try:
+                codebooks[question] = read_codebook(db, question_codebook(db, question))
+            except CoderError as exc:
+                raise CoderError(exc.message, where=location(path, number, "question")) from None
+        codebook = codebooks[question]
+        try:
+            rank = int(row["rank"] or "1")
+        except ValueError:
+            raise CoderError(f"rank must be a whole number, not {row['rank']!r}", where=location(path, number, "rank")) from None
+        key = (row["respondent_id"], question, rank)
+        if key not in answers:
+            raise CoderError(
+                f"no answer cell for respondent {key[0]!r}, question {question!r}, rank {rank} "
+                "(unknown respondent, or the cell is blank)",
+                where=location(path, number),
+            )
+        answer_id, is_answer = answers[key]
+        if not is_answer:
+            raise CoderError(
+                f"the answer of respondent {key[0]!r} to {question!r} (rank {rank}) is a non-answer and cannot be coded",
+                where=location(path, number),
+            )
+        theme = codebook.find(row["theme"]) if row["theme"] else None
+        if theme is None:
+            close = [t.label for t in codebook.themes if row["theme"].casefold() in t.label.casefold()][:3]
+            hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+            raise CoderError(
+                f"unknown theme {row['theme']!r} in codebook {codebook.id!r}{hint}",
+                where=location(path, number, "theme"),
+            )
+        planned.setdefault(answer_id, [])
+        pk = pks[(codebook.id, theme.id)]
+        if pk not in planned[answer_id]:
+            planned[answer_id].append(pk)
+    coded = 0
+    with db.atomic():
+        for answer_id, theme_pks in planned.items():
+            apply_codes(
+                db,
+                answer_id,
+                [Code(pk, "confirmed", coder) for pk in theme_pks],
+                coder=coder,
+                action="coding.import",
+                replace=replace,
+            )
+            coded += len(theme_pks)
+    return {"answers": len(planned), "codings": coded}
+
+
+def export_codings(db: Database, question: str | None = None, *, changed_only: bool = False) -> Iterator[dict]:
+    """Rows for `coder codings export`, in question, respondent and rank order."""
+    if question is not None:
+        question_codebook(db, question)  # raises for an unknown question
+    sql = """
+        SELECT a.respondent_id, a.question_id, a.rank, a.text, t.label, c.status, c.coder, c.score, c.coded_at
+        FROM codings c
+        JOIN answers a ON a.id = c.answer_id
+        JOIN themes t ON t.pk = c.theme_pk
+        JOIN questions q ON q.id = a.question_id
+        JOIN respondents r ON r.id = a.respondent_id
+        WHERE (:question IS NULL OR a.question_id = :question) AND (:changed = 0 OR a.changed = 1)
+        ORDER BY q.position, r.position, a.rank, t.position
+    """
+    for row in db.execute(sql, {"question": question, "changed": int(changed_only)}):
+        yield dict(zip(EXPORT_COLUMNS, row))
+
+
+def write_codings_csv(rows: Iterable[dict], out) -> int:
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        count += 1
+    return count

@@ -1,0 +1,272 @@
+"""Survey specs: which columns of an export hold which open question, and how to table it.
+
+Paths inside a spec resolve relative to the spec file, so a spec and its
+codebooks travel together and work from any directory.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .codebook import ID_PATTERN, Codebook, load_codebook
+from .errors import CoderError
+
+BASES = ("mentions", "respondents")
+
+# What survey respondents type when they have nothing to say. Matched after
+# folding case, outer spaces and final punctuation (see `normalise_nonanswer`).
+DEFAULT_NON_ANSWERS = (
+    "",
+    "n/a",
+    "na",
+    "n.a",
+    "-",
+    "--",
+    "---",
+    ".",
+    "none",
+    "nil",
+    "no",
+    "nothing",
+    "no comment",
+    "no comments",
+    "don't know",
+    "dont know",
+    "do not know",
+    "not sure",
+    "unsure",
+    "?",
+    "x",
+)
+
+
+def normalise_nonanswer(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("\u2018", "'").casefold()
+    text = " ".join(text.split())
+    # "N/A." and "none!" are the same non-answer as "n/a" and "none".
+    stripped = text.rstrip(".!;:, ")
+    return stripped if stripped else text.strip()
+
+
+@dataclass(frozen=True)
+class NonAnswers:
+    """Literal patterns, or `re:` regular expressions, that mark a cell as no answer."""
+
+    literals: frozenset[str]
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+    @classmethod
+    def parse(cls, values: list[str] | tuple[str, ...], where: str) -> "NonAnswers":
+        literals, patterns = set(), []
+        for value in values:
+            if not isinstance(value, str):
+                value = "" if value is None else str(value)
+            if value.startswith("re:"):
+                try:
+                    patterns.append(re.compile(value[3:], re.IGNORECASE))
+                except re.error as exc:
+                    raise CoderError(f"bad non-answer pattern {value!r}: {exc}", where=where) from None
+            else:
+                literals.add(normalise_nonanswer(value))
+        literals.add("")
+        return cls(frozenset(literals), tuple(patterns))
+
+    def matches(self, text: str) -> bool:
+        if normalise_nonanswer(text) in self.literals:
+            return True
+        stripped = text.strip()
+        return any(p.fullmatch(stripped) for p in self.patterns)
+
+    def to_list(self) -> list[str]:
+        return sorted(self.literals) + ["re:" + p.pattern for p in self.patterns]
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Themes whose counts go into one row (the `into` theme's), printed last.
+
+    Either a list of `themes`, or `all_except`: every theme not kept, so a theme
+    added while coding is folded too.
+    """
+
+    into: str
+    themes: tuple[str, ...] = ()
+    all_except: tuple[str, ...] | None = None
+
+    def members(self, theme_ids: list[str]) -> set[str]:
+        if self.all_except is not None:
+            return {t for t in theme_ids if t not in self.all_except} | {self.into}
+        return {self.into, *self.themes}
+
+    def to_json(self) -> dict:
+        return {"into": self.into, "themes": list(self.themes), "all_except": None if self.all_except is None else list(self.all_except)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Fold":
+        keep = data.get("all_except")
+        return cls(data["into"], tuple(data.get("themes") or ()), None if keep is None else tuple(keep))
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    columns: tuple[str, ...]
+    codebook: Codebook
+    base: str
+    non_answers: NonAnswers
+    fold: Fold | None = None
+    title: str = ""
+    header: str = "Theme"
+
+
+@dataclass(frozen=True)
+class SurveySpec:
+    path: Path
+    survey: str
+    title: str
+    respondent_id: str
+    attributes: tuple[str, ...]
+    questions: tuple[Question, ...]
+    sheet: str | None = None
+    encoding: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def question(self, question_id: str) -> Question:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        known = ", ".join(q.id for q in self.questions)
+        raise CoderError(f"unknown question {question_id!r}; the spec has {known}", where=str(self.path))
+
+    @property
+    def columns(self) -> list[str]:
+        cols = [self.respondent_id, *self.attributes]
+        for question in self.questions:
+            cols.extend(question.columns)
+        return cols
+
+
+def _require(mapping: dict, key: str, where: str) -> Any:
+    if key not in mapping or mapping[key] in (None, ""):
+        raise CoderError(f"missing {key!r}", where=where)
+    return mapping[key]
+
+
+def _column_list(value: Any, where: str, what: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise CoderError(f"{what} must be a column name or a list of column names", where=where)
+    return tuple(v.strip() for v in value)
+
+
+def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_na: list) -> Question:
+    where = f"{source}, question {index}"
+    if not isinstance(raw, dict):
+        raise CoderError("each question must be a mapping", where=where)
+    qid = str(_require(raw, "id", where)).strip()
+    where = f"{source}, question {qid!r}"
+    if not ID_PATTERN.match(qid):
+        raise CoderError("question id must be lower-case letters, digits, '-' or '_'", where=where)
+    columns = _column_list(raw.get("columns", raw.get("column")), where, "columns")
+    codebook_ref = _require(raw, "codebook", where)
+    codebook_path = (spec_dir / str(codebook_ref)).resolve()
+    if not codebook_path.exists():
+        raise CoderError(f"codebook file {str(codebook_ref)!r} not found (looked in {codebook_path})", where=where)
+    codebook = load_codebook(codebook_path)
+    base = str(raw.get("base", "mentions"))
+    if base not in BASES:
+        raise CoderError(f"base must be 'mentions' or 'respondents', not {base!r}", where=where)
+    fold = None
+    if raw.get("fold") is not None:
+        fold_raw = raw["fold"]
+        if not isinstance(fold_raw, dict):
+            raise CoderError("fold must be a mapping with 'into' and 'themes'", where=where)
+        into = str(_require(fold_raw, "into", where + ", fold"))
+        themes = fold_raw.get("themes") or []
+        keep = fold_raw.get("all_except")
+        if not isinstance(themes, list) or not isinstance(keep, (list, type(None))):
+            raise CoderError("fold 'themes' and 'all_except' must be lists of theme ids", where=where)
+        if themes and keep is not None:
+            raise CoderError("fold takes 'themes' or 'all_except', not both", where=where)
+        for theme_id in [into, *themes, *(keep or [])]:
+            if codebook.find(str(theme_id)) is None:
+                raise CoderError(f"fold names theme {theme_id!r}, which codebook {codebook.id!r} lacks", where=where)
+        fold = Fold(
+            codebook.find(into).id,
+            tuple(codebook.find(str(t)).id for t in themes),
+            None if keep is None else tuple(codebook.find(str(t)).id for t in keep),
+        )
+    non_answers = raw.get("non_answers", default_na)
+    if not isinstance(non_answers, list):
+        raise CoderError("non_answers must be a list", where=where)
+    table = raw.get("table") or {}
+    if not isinstance(table, dict):
+        raise CoderError("table must be a mapping with 'title' and 'header'", where=where)
+    text = str(raw.get("text") or "").strip()
+    return Question(
+        id=qid,
+        text=text,
+        columns=columns,
+        codebook=codebook,
+        base=base,
+        non_answers=NonAnswers.parse(non_answers, where),
+        fold=fold,
+        title=str(table.get("title") or text or qid),
+        header=str(table.get("header") or "Theme"),
+    )
+
+
+def load_spec(path: str | Path) -> SurveySpec:
+    path = Path(path)
+    source = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise CoderError("survey spec not found", where=source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CoderError(f"cannot read survey spec: {exc}", where=source) from None
+    except yaml.YAMLError as exc:
+        raise CoderError(f"not valid YAML: {exc}", where=source) from None
+    if not isinstance(data, dict):
+        raise CoderError("a survey spec must be a mapping (survey, respondent_id, questions)", where=source)
+    survey = str(_require(data, "survey", source)).strip()
+    respondent_id = str(_require(data, "respondent_id", source)).strip()
+    attributes = data.get("attributes") or []
+    if not isinstance(attributes, list) or not all(isinstance(a, str) for a in attributes):
+        raise CoderError("attributes must be a list of column names", where=source)
+    raw_questions = data.get("questions")
+    if not isinstance(raw_questions, list) or not raw_questions:
+        raise CoderError("'questions' must be a non-empty list", where=source)
+    default_na = data.get("non_answers", list(DEFAULT_NON_ANSWERS))
+    if not isinstance(default_na, list):
+        raise CoderError("non_answers must be a list", where=source)
+    questions = [
+        _parse_question(raw, i, path.parent, source, default_na) for i, raw in enumerate(raw_questions, 1)
+    ]
+    seen: set[str] = set()
+    columns_seen: dict[str, str] = {}
+    for question in questions:
+        if question.id in seen:
+            raise CoderError(f"question id {question.id!r} appears twice", where=source)
+        seen.add(question.id)
+        for column in question.columns:
+            if column in columns_seen or column == respondent_id or column in attributes:
+                raise CoderError(f"column {column!r} is used twice in the spec", where=f"{source}, question {question.id!r}")
+            columns_seen[column] = question.id
+    return SurveySpec(
+        path=path,
+        survey=survey,
+        title=str(data.get("title") or survey),
+        respondent_id=respondent_id,
+        attributes=tuple(a.strip() for a in attributes),
+        questions=tuple(questions),
+        sheet=data.get("sheet"),
+        encoding=data.get("encoding"),
+    )

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from coder.codings import import_codings
+from coder.ingest import import_responses
+from coder.spec import load_spec
+from coder.store import open_db
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus" / "local-digital-2014"
+HOLDOUT = ROOT / "corpus" / "local-digital-2014-holdout"
+CODEBOOKS = ROOT / "codebooks"
+
+
+@pytest.fixture(scope="session")
+def corpus_spec():
+    return load_spec(CORPUS / "survey.yaml")
+
+
+@pytest.fixture(scope="session")
+def gold_db_path(tmp_path_factory, corpus_spec):
+    """The bundled corpus with its gold coding, built once; tests copy it before writing."""
+    path = tmp_path_factory.mktemp("gold") / "gold.db"
+    db = open_db(path)
+    import_responses(db, corpus_spec, CORPUS / "responses.csv")
+    import_codings(db, CORPUS / "codings.csv", coder="gold")
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return path
+
+
+@pytest.fixture
+def gold_db(gold_db_path, tmp_path):
+    """A private, writable copy of the gold database."""
+    path = tmp_path / "gold.db"
+    shutil.copy(gold_db_path, path)
+    db = open_db(path)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def corpus_db(tmp_path, corpus_spec):
+    """The bundled corpus imported, with no codings."""
+    db = open_db(tmp_path / "corpus.db")
+    import_responses(db, corpus_spec, CORPUS / "responses.csv")
+    yield db
+    db.close()
+
+
+def read_csv_rows(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8", delimiter: str = ",") -> Path:
+    with open(path, "w", newline="", encoding=encoding) as handle:
+        csv.writer(handle, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return path
+
+
+MINI_CODEBOOK = """\
+id: fruit
+title: Fruit
+kind: names
+themes:
+  - id: apple
+    label: Apple
+    aliases: [Braeburn, Granny Smith]
+  - id: pear
+    label: Pear
+  - id: plum
+    label: Plum
+  - id: other
+    label: Other/unknown
+  - id: kiwi
+    label: Kiwi
+"""
+
+MINI_SPEC = """\
+survey: mini
+respondent_id: id
+attributes: [role]
+questions:
+  - id: fav
+    text: Your three favourite fruits?
+    columns: [fav_1, fav_2, fav_3]
+    codebook: fruit.yaml
+    base: respondents
+    fold: {into: other, themes: [kiwi]}
+  - id: why
+    text: Why?
+    columns: why
+    codebook: fruit.yaml
+    base: mentions
+"""
+
+MINI_HEADER = ["id", "role", "fav_1", "fav_2", "fav_3", "why"]
+MINI_ROWS = [
+    ["r1", "Officer", "apple", "pear", "", "tasty"],
+    ["r2", "Head", "Braeburn", "n/a", "", ""],
+    ["r3", "Officer", "plum", "kiwi", "apple", "-"],
+    ["r4", "Member", "none", "", "", ""],
+]
+
+
+@pytest.fixture
+def mini(tmp_path):
+    """A tiny survey (spec, codebook, export) to poke at edge cases."""
+    (tmp_path / "fruit.yaml").write_text(MINI_CODEBOOK, encoding="utf-8")
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(MINI_SPEC, encoding="utf-8")
+    export = write_csv(tmp_path / "export.csv", [MINI_HEADER, *MINI_ROWS])
+    return {"dir": tmp_path, "spec": spec_path, "export": export, "db": tmp_path / "mini.db"}
