@@ -18,9 +18,9 @@ demo: $(STAMP)
 	$(BIN)/coder import demo.db --survey $(CORPUS)/survey.yaml --responses $(CORPUS)/responses.csv
 	$(BIN)/coder codings import demo.db $(CORPUS)/codings.csv --coder gold
 	@echo
-	$(BIN)/coder table demo.db --question q13
+	@$(BIN)/coder table demo.db --question q13
 	@echo
-	$(BIN)/coder table demo.db --question q14
+	@$(BIN)/coder table demo.db --question q14
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
