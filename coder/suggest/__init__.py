@@ -1,0 +1,22 @@
+"""Suggestion engine: which themes an answer probably carries, with the method and evidence.
+
+text.py (spaCy preprocessing), names.py (aliases and fuzzy names), themes.py
+(zero-shot TF-IDF), learn.py (classifier on confirmed codes), discover.py
+(clustering answers no theme fits), engine.py (per question, stored in SQLite).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+METHODS = ("alias", "fuzzy", "zero-shot", "classifier", "cluster", "fallback")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One theme proposed for one answer cell."""
+
+    theme_id: str
+    score: float  # 0..1; comparable within a question
+    method: str  # one of METHODS
+    evidence: str = ""  # the alias, spelling or terms that matched
