@@ -296,6 +296,147 @@ def codebook_nest(db, theme, parent, codebook_id, question, coder):
     click.echo(f"{theme} is now under {parent}" if parent else f"{theme} is now at the top level")
 
 
+def _questions(database, question):
+    from .codings import question_ids
+
+    if question:
+        question_codebook(database, question)
+        return [question]
+    return question_ids(database)
+
+
+@cli.command()
+@db_argument
+@click.option("--question", "-q", default=None, help="Only this question (default: all).")
+@click.option("--refresh", is_flag=True, help="Recompute every suggestion, not only missing or stale ones.")
+@friendly
+def suggest(db, question, refresh):
+    """Compute and store theme suggestions for answers without confirmed codes.
+
+    Names questions (codebook kind `names`) use aliases, then fuzzy matching;
+    text questions use zero-shot TF-IDF similarity, blended with a classifier
+    trained on confirmed codes once there are enough. Incremental by default.
+
+    \b
+    Example:
+        coder suggest demo.db --question q14
+    """
+    from .suggest.engine import suggest as run_suggest
+
+    database = existing_db(db)
+    for q in _questions(database, question):
+        if sys.stderr.isatty():
+            with click.progressbar(length=1, label=f"{q}: suggesting", file=sys.stderr) as bar:
+
+                def progress(done, total, bar=bar):
+                    bar.length = max(total, 1)
+                    bar.update(done - bar.pos)
+
+                report = run_suggest(database, q, refresh=refresh, progress=progress)
+        else:
+            report = run_suggest(database, q, refresh=refresh)
+        for line in report.lines():
+            click.echo(line)
+
+
+@cli.command()
+@db_argument
+@click.option("--question", "-q", required=True, help="Question id.")
+@click.option("--min-score", type=float, default=0.0, show_default=True, help="Only accept suggestions scoring at least this.")
+@click.option("--coder", default="auto", show_default=True, help="Name recorded as the coder of the auto codes.")
+@friendly
+def autocode(db, question, min_score, coder):
+    """Accept each uncoded answer's selected suggestion(s) as status `auto`.
+
+    Answers with a confirmed code are never touched. How many themes an
+    answer gets comes from the question's calibrated selection rule.
+    """
+    from .suggest.engine import autocode as run_autocode
+
+    result = run_autocode(existing_db(db), question, min_score=min_score, coder=coder)
+    click.echo(f"{question}: {result['codings']} auto codes on {result['answers']} answers")
+
+
+@cli.command()
+@db_argument
+@click.option("--gold", required=True, type=click.Path(exists=True, dir_okay=False), help="Gold codings CSV.")
+@click.option("--question", "-q", default=None, help="Only this question.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.option("--simulate-confirmed", type=float, default=None,
+              help="Also confirm this fraction of gold answers at random (on a copy) and score the rest.")
+@click.option("--seeds", default="0,1,2,3,4", show_default=True, help="Seeds for --simulate-confirmed.")
+@friendly
+def evaluate(db, gold, question, as_json, simulate_confirmed, seeds):
+    """Compare stored suggestions with a gold coding.
+
+    Reports top-1 and top-3 accuracy, macro precision/recall/F1, sample F1,
+    Cohen's kappa and the worst themes, beside naive baselines measured on
+    the same answers. Run `coder suggest` first.
+
+    \b
+    Example:
+        coder evaluate holdout.db --gold corpus/local-digital-2014-holdout/codings.csv
+    """
+    import json as json_module
+
+    from .evaluate import evaluate as run_evaluate
+    from .evaluate import format_report, simulate_confirmed as run_simulation
+
+    database = existing_db(db)
+    results = run_evaluate(database, gold, question)
+    if simulate_confirmed is not None:
+        if not 0 < simulate_confirmed < 1:
+            raise CoderError("--simulate-confirmed takes a fraction between 0 and 1")
+        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+        for q in results:
+            results[q]["simulated"] = run_simulation(db, gold, q, simulate_confirmed, seed_list)
+    if as_json:
+        click.echo(json_module.dumps(results, indent=2))
+    else:
+        click.echo(format_report(results))
+
+
+@cli.command()
+@db_argument
+@click.option("--question", "-q", required=True, help="Question id.")
+@click.option("--max-score", type=float, default=0.3, show_default=True,
+              help="An answer is unfit when no suggestion scores above this.")
+@click.option("--min-size", type=int, default=3, show_default=True, help="Smallest proposal worth showing.")
+@click.option("--accept", "accept", type=int, default=None, help="Add proposal N (1-based) to the codebook.")
+@click.option("--label", default=None, help="Label for the accepted proposal (default: its proposed label).")
+@click.option("--coder", default=None, help="Name recorded in the audit log.")
+@friendly
+def discover(db, question, max_score, min_size, accept, label, coder):
+    """Propose new themes from answers that no theme fits.
+
+    Clusters the unfit answers (TF-IDF; the number of clusters is found, not
+    given) and prints each proposal with a label, its size and three example
+    answers. `--accept N` adds proposal N to the codebook; run `coder suggest`
+    again to have it suggested.
+
+    \b
+    Example:
+        coder discover demo.db --question q16
+        coder discover demo.db --question q16 --accept 1 --label "Chatbots and webchat"
+    """
+    from .suggest.engine import accept_proposal, discover_themes
+
+    database = existing_db(db)
+    unfit, proposals = discover_themes(database, question, max_score=max_score, min_size=min_size)
+    if accept is not None:
+        if not 1 <= accept <= len(proposals):
+            raise CoderError(f"there is no proposal {accept}; there are {len(proposals)}")
+        theme = accept_proposal(database, question, proposals[accept - 1], label=label, coder=coder)
+        click.echo(f"Added theme {theme.id}: {theme.label}")
+        return
+    click.echo(f"{question}: {len(unfit)} answers no theme fits; {len(proposals)} proposals")
+    for number, proposal in enumerate(proposals, start=1):
+        click.echo(f"\n{number}. {proposal.label}  ({proposal.size} answers, cohesion {proposal.cohesion:.2f})")
+        click.echo(f"   terms: {', '.join(proposal.terms)}")
+        for example in proposal.examples:
+            click.echo(f"   - {example}")
+
+
 def main():  # pragma: no cover - console script entry
     cli()
 

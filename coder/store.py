@@ -112,6 +112,34 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_suggestions(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE suggestions (
+            answer_id INTEGER NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+            theme_pk INTEGER NOT NULL REFERENCES themes(pk) ON DELETE CASCADE,
+            rank INTEGER NOT NULL,
+            score REAL NOT NULL,
+            method TEXT NOT NULL,
+            evidence TEXT NOT NULL DEFAULT '',
+            -- 1 when the question's calibrated rule picks this theme for the answer
+            selected INTEGER NOT NULL DEFAULT 0,
+            version TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (answer_id, theme_pk)
+        );
+        CREATE INDEX suggestions_rank ON suggestions (answer_id, rank);
+        CREATE TABLE suggestion_runs (
+            question_id TEXT PRIMARY KEY REFERENCES questions(id),
+            version TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            details TEXT NOT NULL DEFAULT '{}'
+        );
+        """
+    )
+
+
 def now() -> str:
     """UTC timestamps, second precision, sortable as text."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()

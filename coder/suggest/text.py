@@ -14,14 +14,9 @@ from typing import Iterable
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'&+-]*")
 
-# Words that carry no theme in survey answers, on top of spaCy's stop words.
-SURVEY_STOP = frozenset(
-    """
-    etc e.g eg i.e ie also really just get getting lot lots more better need needs would could
-    should will can make making us our we council councils organisation organisations local
-    service services thing things way ways new improve improving improved
-    """.split()
-)
+# Fillers that carry no theme in survey answers, on top of spaCy's stop words.
+# Kept short on purpose: "service", "new" or "better" are parts of theme labels.
+SURVEY_STOP = frozenset("etc e.g eg i.e ie also really just lot lots thing things".split())
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,240 @@
+"""How good are the suggestions? Compare them with a human gold coding.
+
+Per answer cell with gold codes: top-1 and top-3 accuracy of the ranked
+suggestions; macro precision, recall and F1 and the sample-averaged F1 of the
+selected set (what `autocode` would accept); Cohen's kappa on the top theme;
+and the themes most often got wrong. Baselines are measured in the same run
+on the same cells so the numbers sit side by side.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sqlite_utils import Database
+
+from .codings import Code, apply_codes, question_codebook, question_ids
+from .errors import CoderError, location
+from .ingest import open_export, require_columns
+from .store import open_db
+from .suggest.learn import sample_f1
+from .themes import read_codebook, theme_pks
+
+
+@dataclass
+class Cell:
+    answer_id: int
+    text: str
+    gold: set[str]
+    ranked: list[str] = field(default_factory=list)
+    selected: set[str] = field(default_factory=set)
+
+
+def read_gold(db: Database, path: str | Path) -> dict[str, dict[int, set[str]]]:
+    """Gold codes per question and answer id, from a codings CSV (theme = label or id)."""
+    export = open_export(path)
+    index = require_columns(export, ["respondent_id", "question", "rank", "theme"])
+    answers = {(r[1], r[2], r[3]): r[0] for r in db.execute("SELECT id, respondent_id, question_id, rank FROM answers")}
+    codebooks = {}
+    gold: dict[str, dict[int, set[str]]] = {}
+    for number, cells in export.rows:
+        row = {name: cells[i].strip() if i < len(cells) else "" for name, i in index.items()}
+        question = row["question"]
+        if question not in codebooks:
+            try:
+                codebooks[question] = read_codebook(db, question_codebook(db, question))
+            except CoderError as exc:
+                raise CoderError(exc.message, where=location(path, number, "question")) from None
+        theme = codebooks[question].find(row["theme"])
+        if theme is None:
+            raise CoderError(f"unknown theme {row['theme']!r}", where=location(path, number, "theme"))
+        try:
+            key = (row["respondent_id"], question, int(row["rank"] or 1))
+        except ValueError:
+            raise CoderError(f"rank must be a whole number, not {row['rank']!r}", where=location(path, number, "rank")) from None
+        if key not in answers:
+            raise CoderError(f"no answer cell for respondent {key[0]!r}, {question!r} rank {key[2]}", where=location(path, number))
+        gold.setdefault(question, {}).setdefault(answers[key], set()).add(theme.id)
+    return gold
+
+
+def _cells(db: Database, question: str, gold: dict[int, set[str]]) -> list[Cell]:
+    """Gold cells that have suggestions (answers with confirmed codes were training data, not predictions)."""
+    confirmed = {r[0] for r in db.execute(
+        "SELECT DISTINCT c.answer_id FROM codings c JOIN answers a ON a.id = c.answer_id "
+        "WHERE a.question_id = ? AND c.status = 'confirmed'", [question])}
+    texts = {r[0]: r[1] for r in db.execute("SELECT id, text FROM answers WHERE question_id = ?", [question])}
+    cells = {aid: Cell(aid, texts[aid], themes) for aid, themes in gold.items() if aid not in confirmed}
+    for answer_id, theme, selected in db.execute(
+        """SELECT s.answer_id, t.id, s.selected FROM suggestions s JOIN themes t ON t.pk = s.theme_pk
+           JOIN answers a ON a.id = s.answer_id WHERE a.question_id = ? ORDER BY s.answer_id, s.rank""",
+        [question],
+    ):
+        if answer_id in cells:
+            cells[answer_id].ranked.append(theme)
+            if selected:
+                cells[answer_id].selected.add(theme)
+    return list(cells.values())
+
+
+def score_cells(cells: list[Cell], theme_order: list[str]) -> dict:
+    """All the metrics for one list of (gold, ranked, selected) cells."""
+    from sklearn.metrics import cohen_kappa_score
+
+    n = len(cells)
+    if n == 0:
+        return {"cells": 0}
+    top1 = sum(1 for c in cells if c.ranked[:1] and c.ranked[0] in c.gold) / n
+    top3 = sum(1 for c in cells if any(t in c.gold for t in c.ranked[:3])) / n
+    order = {t: i for i, t in enumerate(theme_order)}
+    predicted_top = [c.ranked[0] if c.ranked else "(none)" for c in cells]
+    # For multi-label gold, the gold "primary" is the predicted theme when it is right.
+    gold_top = [p if p in c.gold else min(c.gold, key=lambda t: order.get(t, 1e9)) for p, c in zip(predicted_top, cells)]
+    kappa = float(cohen_kappa_score(gold_top, predicted_top)) if len(set(gold_top) | set(predicted_top)) > 1 else 1.0
+    themes = sorted({t for c in cells for t in c.gold | c.selected}, key=lambda t: order.get(t, 1e9))
+    per_theme = {}
+    for theme in themes:
+        tp = sum(1 for c in cells if theme in c.gold and theme in c.selected)
+        fp = sum(1 for c in cells if theme not in c.gold and theme in c.selected)
+        fn = sum(1 for c in cells if theme in c.gold and theme not in c.selected)
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        per_theme[theme] = {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0, "support": tp + fn}
+    confusions = Counter()
+    for c in cells:
+        if c.ranked and c.ranked[0] not in c.gold:
+            for g in c.gold:
+                confusions[(g, c.ranked[0])] += 1
+    worst = sorted((t for t in per_theme if per_theme[t]["support"]), key=lambda t: (per_theme[t]["f1"], -per_theme[t]["support"]))[:5]
+    return {
+        "cells": n,
+        "top1": top1,
+        "top3": top3,
+        "precision": float(np.mean([v["precision"] for v in per_theme.values()])) if per_theme else 0.0,
+        "recall": float(np.mean([v["recall"] for v in per_theme.values()])) if per_theme else 0.0,
+        "f1": float(np.mean([v["f1"] for v in per_theme.values()])) if per_theme else 0.0,
+        "sample_f1": sample_f1([c.selected for c in cells], [c.gold for c in cells]),
+        "kappa": kappa,
+        "worst": [
+            {"theme": t, **{k: round(v, 3) for k, v in per_theme[t].items()},
+             "confused_with": [f"{p} ({n})" for (g, p), n in confusions.most_common() if g == t][:3]}
+            for t in worst
+        ],
+    }
+
+
+def baselines(db: Database, question: str, cells: list[Cell]) -> dict[str, dict]:
+    """Naive methods on the same cells: fuzzy extractOne against labels; TF-IDF nearest label."""
+    codebook = read_codebook(db, question_codebook(db, question))
+    labels = [t.label for t in codebook.themes]
+    texts = [c.text for c in cells]
+    out = {}
+    if codebook.kind == "names":
+        from rapidfuzz import process
+
+        ranked = []
+        for text in texts:
+            found = process.extractOne(text, labels)
+            ranked.append([codebook.themes[found[2]].id] if found else [])
+        out["rapidfuzz extractOne(labels)"] = ranked
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer().fit(texts + labels)
+    sims = (vectorizer.transform(texts) @ vectorizer.transform(labels).T).toarray()
+    out["tf-idf nearest label"] = [[codebook.ids[j] for j in np.argsort(-row, kind="stable")[:3]] for row in sims]
+    results = {}
+    for name, ranked in out.items():
+        base_cells = [Cell(c.answer_id, c.text, c.gold, r, set(r[:1])) for c, r in zip(cells, ranked)]
+        results[name] = score_cells(base_cells, codebook.ids)
+    return results
+
+
+def evaluate(db: Database, gold_path: str | Path, question: str | None = None, *, with_baselines: bool = True) -> dict:
+    """Metrics per question for the stored suggestions against a gold codings file."""
+    gold = read_gold(db, gold_path)
+    questions = [question] if question else [q for q in question_ids(db) if q in gold]
+    if question and question not in gold:
+        raise CoderError(f"the gold file has no codes for question {question!r}")
+    results = {}
+    for q in questions:
+        codebook = read_codebook(db, question_codebook(db, q))
+        cells = _cells(db, q, gold[q])
+        if not any(c.ranked for c in cells):
+            raise CoderError(f"no suggestions for {q!r}: run `coder suggest` first")
+        results[q] = {"engine": score_cells(cells, codebook.ids)}
+        if with_baselines:
+            results[q]["baselines"] = baselines(db, q, cells)
+    return results
+
+
+def simulate_confirmed(db_path: str | Path, gold_path: str | Path, question: str, fraction: float, seeds: list[int]) -> dict:
+    """Confirm a random `fraction` of the gold answers, suggest for the rest, score; averaged over seeds.
+
+    Works on a temporary copy: the real database is not touched.
+    """
+    from .suggest.engine import suggest
+
+    runs = []
+    for seed in seeds:
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "sim.db"
+            source = sqlite3.connect(str(db_path))
+            target = sqlite3.connect(str(copy))
+            source.backup(target)
+            source.close()
+            target.close()
+            db = open_db(copy)
+            gold = read_gold(db, gold_path)[question]
+            rng = np.random.default_rng(seed)
+            ids = sorted(gold)
+            chosen = [ids[i] for i in rng.choice(len(ids), int(round(fraction * len(ids))), replace=False)]
+            pks = theme_pks(db, question_codebook(db, question))
+            with db.atomic():
+                db.execute("DELETE FROM codings WHERE answer_id IN (SELECT id FROM answers WHERE question_id = ?)", [question])
+                for answer_id in chosen:
+                    apply_codes(db, answer_id, [Code(pks[t], "confirmed", "simulated") for t in gold[answer_id]],
+                                coder="simulated", action="coding.simulate")
+            suggest(db, question, refresh=True, seed=seed)
+            cells = _cells(db, question, gold)
+            runs.append(score_cells(cells, read_codebook(db, question_codebook(db, question)).ids))
+            db.close()
+    keys = ["top1", "top3", "precision", "recall", "f1", "sample_f1", "kappa"]
+    summary = {k: float(np.mean([r[k] for r in runs])) for k in keys}
+    summary["cells"] = runs[0]["cells"]
+    summary["seeds"] = seeds
+    summary["fraction"] = fraction
+    return summary
+
+
+def format_report(results: dict) -> str:
+    lines = []
+    for q, result in results.items():
+        lines.append(f"{q}")
+        header = f"  {'method':<30} {'cells':>5} {'top1':>6} {'top3':>6} {'P':>6} {'R':>6} {'F1':>6} {'sF1':>6} {'kappa':>6}"
+        lines.append(header)
+        rows = [("coder", result["engine"])] + list(result.get("baselines", {}).items())
+        for name, m in rows:
+            if not m.get("cells"):
+                continue
+            lines.append(
+                f"  {name:<30} {m['cells']:>5} {m['top1']:>6.3f} {m['top3']:>6.3f} {m['precision']:>6.3f} "
+                f"{m['recall']:>6.3f} {m['f1']:>6.3f} {m['sample_f1']:>6.3f} {m['kappa']:>6.3f}"
+            )
+        if result.get("simulated"):
+            m = result["simulated"]
+            lines.append(
+                f"  {'coder, ' + str(int(m['fraction'] * 100)) + '% confirmed':<30} {m['cells']:>5} {m['top1']:>6.3f} "
+                f"{m['top3']:>6.3f} {m['precision']:>6.3f} {m['recall']:>6.3f} {m['f1']:>6.3f} {m['sample_f1']:>6.3f} {m['kappa']:>6.3f}"
+            )
+        worst = result["engine"].get("worst", [])
+        if worst:
+            lines.append("  worst themes:")
+            for w in worst:
+                confused = f"; confused with {', '.join(w['confused_with'])}" if w["confused_with"] else ""
+                lines.append(f"    {w['theme']}: F1 {w['f1']:.2f} (support {w['support']}){confused}")
+    return "\n".join(lines)

@@ -1,0 +1,355 @@
+"""Suggestions for one question, computed from the database and stored back in it.
+
+A names question (codebook kind `names`) goes through the alias and fuzzy
+matcher; a text question through zero-shot TF-IDF, blended with a classifier
+once coders have confirmed enough answers. Every stored suggestion carries
+its method, score and evidence, and a `selected` flag from the question's
+calibrated rule that decides how many themes an answer gets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from sqlite_utils import Database
+
+from ..codebook import dump_codebook
+from ..codings import Code, apply_codes, question_codebook
+from ..errors import CoderError
+from ..store import now
+from ..themes import read_codebook, theme_pks
+from . import Suggestion
+from .learn import Selection, ThemeClassifier, blend, calibrate, uncertainty_order
+from .themes import TextSpace, ZeroShot, prototypes
+from .text import lemmatise
+
+ENGINE_VERSION = "1"
+TOP_K = 5
+MIN_CONFIRMED = 10  # confirmed answers before a classifier is trained
+MAX_EXAMPLES = 40  # confirmed examples per theme used as prototypes
+CALIBRATION_SAMPLE = 3000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Answer:
+    id: int
+    text: str
+    confirmed: list[str]  # theme ids confirmed on it
+
+
+@dataclass
+class SuggestReport:
+    question: str
+    kind: str
+    computed: int = 0
+    skipped: int = 0
+    confirmed: int = 0
+    methods: dict[str, int] = field(default_factory=dict)
+    selection: dict = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        methods = ", ".join(f"{m} {n}" for m, n in sorted(self.methods.items())) or "none"
+        return [
+            f"{self.question}: suggestions for {self.computed} answers ({self.skipped} already up to date, "
+            f"{self.confirmed} confirmed answers used); top method: {methods}"
+        ]
+
+
+def load_answers(db: Database, question: str) -> list[Answer]:
+    rows = db.execute(
+        """SELECT a.id, a.text,
+                  (SELECT group_concat(t.id, char(31)) FROM codings c JOIN themes t ON t.pk = c.theme_pk
+                   WHERE c.answer_id = a.id AND c.status = 'confirmed')
+           FROM answers a JOIN respondents r ON r.id = a.respondent_id
+           WHERE a.question_id = ? AND a.is_answer = 1 ORDER BY r.position, a.rank""",
+        [question],
+    ).fetchall()
+    return [Answer(r[0], r[1], r[2].split("\x1f") if r[2] else []) for r in rows]
+
+
+def _version(codebook_yaml: str, answers: list[Answer], kind: str) -> str:
+    digest = hashlib.sha256(f"{ENGINE_VERSION}|{kind}|{codebook_yaml}".encode())
+    if kind == "text":
+        # Confirmed codes teach the classifier: new confirmations make every suggestion stale.
+        for answer in answers:
+            if answer.confirmed:
+                digest.update(f"{answer.id}:{','.join(sorted(answer.confirmed))};".encode())
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class TextModel:
+    """A fitted model for one text question: score any of its answers."""
+
+    codebook: object
+    space: TextSpace
+    zero_shot: ZeroShot
+    classifier: ThemeClassifier | None
+    selection: Selection
+
+    def scores(self, lemmas: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        X = self.space.transform(lemmas)
+        zs = self.zero_shot.score(X)
+        learned = self.classifier.predict(X, len(self.codebook.themes)) if self.classifier else None
+        weight = self.classifier.weight if self.classifier else 0.0
+        return blend(zs.scores, learned, weight), zs.best, learned
+
+
+def _confirmed_matrix(answers: list[Answer], ids: list[str]) -> np.ndarray:
+    index = {t: j for j, t in enumerate(ids)}
+    Y = np.zeros((len(answers), len(ids)), dtype=np.int8)
+    for i, answer in enumerate(answers):
+        for theme in answer.confirmed:
+            if theme in index:
+                Y[i, index[theme]] = 1
+    return Y
+
+
+def fit_text_model(codebook, answers: list[Answer], lemmas: dict[str, str], *, seed: int = 0,
+                   calibrate_rule: bool = True) -> TextModel:
+    """Fit the TF-IDF space, zero-shot prototypes and (with enough confirmed codes) the classifier."""
+    confirmed = [a for a in answers if a.confirmed]
+    examples: dict[str, list[str]] = {}
+    for answer in confirmed:
+        for theme in answer.confirmed:
+            examples.setdefault(theme, []).append(answer.text)
+    examples = {t: texts[-MAX_EXAMPLES:] for t, texts in examples.items()}
+    protos = prototypes(codebook, examples)
+    proto_lemmas = lemmatise([p.text for p in protos])
+    space = TextSpace.fit([lemmas[a.text] for a in answers] + proto_lemmas, seed=seed)
+    zero_shot = ZeroShot(codebook, space, proto_lemmas, protos)
+    classifier = None
+    Y = _confirmed_matrix(confirmed, codebook.ids)
+    if len(confirmed) >= MIN_CONFIRMED and (Y.sum(axis=0) > 0).sum() >= 2:
+        classifier = ThemeClassifier.fit(space.transform([lemmas[a.text] for a in confirmed]), Y)
+    selection = Selection()
+    if calibrate_rule and len(confirmed) >= MIN_CONFIRMED:
+        selection = _calibrate(codebook, confirmed, lemmas, seed)
+    return TextModel(codebook, space, zero_shot, classifier, selection)
+
+
+def _calibrate(codebook, confirmed: list[Answer], lemmas: dict[str, str], seed: int) -> Selection:
+    """Out-of-fold scores on the confirmed answers, so no answer is its own example."""
+    rng = np.random.default_rng(seed)
+    sample = confirmed if len(confirmed) <= CALIBRATION_SAMPLE else [
+        confirmed[i] for i in sorted(rng.choice(len(confirmed), CALIBRATION_SAMPLE, replace=False))]
+    folds = np.arange(len(sample)) % 3
+    rng.shuffle(folds)
+    scores = np.zeros((len(sample), len(codebook.themes)), dtype=np.float32)
+    for fold in range(3):
+        train = [a for a, f in zip(sample, folds) if f != fold]
+        test = [i for i, f in enumerate(folds) if f == fold]
+        if not test:
+            continue
+        model = fit_text_model(codebook, train + [Answer(-1, sample[i].text, []) for i in test], lemmas,
+                               seed=seed, calibrate_rule=False)
+        scores[test] = model.scores([lemmas[sample[i].text] for i in test])[0]
+    index = {t: j for j, t in enumerate(codebook.ids)}
+    gold = [{index[t] for t in a.confirmed if t in index} for a in sample]
+    return calibrate(scores, gold)
+
+
+def text_suggestions(model: TextModel, texts: list[str], lemmas: dict[str, str], top_k: int = TOP_K) -> list[list[tuple[Suggestion, bool]]]:
+    """Top-k suggestions per text, each with whether the selection rule picks it."""
+    ids = model.codebook.ids
+    lemma_list = [lemmas[t] for t in texts]
+    final, best, learned = model.scores(lemma_list)
+    weight = model.classifier.weight if model.classifier else 0.0
+    out = []
+    for i in range(len(texts)):
+        row = final[i]
+        chosen = set(model.selection.choose(row))
+        order = np.argsort(-row, kind="stable")[:top_k]
+        items = []
+        for j in order:
+            if row[j] <= 0:
+                continue
+            evidence = model.zero_shot.evidence(lemma_list[i], int(best[i, j]))
+            method = "zero-shot"
+            if learned is not None:
+                # Name the part of the blend that contributed more.
+                from_classifier = weight * learned[i, j]
+                method = "classifier" if from_classifier > row[j] - from_classifier else "zero-shot"
+                evidence += f"; classifier p={learned[i, j]:.2f}"
+            items.append((Suggestion(ids[j], float(round(row[j], 4)), method, evidence), int(j) in chosen))
+        out.append(items)
+    return out
+
+
+def names_suggestions(codebook, texts: list[str]) -> list[list[tuple[Suggestion, bool]]]:
+    from .names import NameMatcher
+
+    matcher = NameMatcher(codebook)
+    return [[(s, True) for s in found] for found in matcher.match_many(texts)]
+
+
+def suggest(db: Database, question: str, *, refresh: bool = False, progress: Progress | None = None,
+            top_k: int = TOP_K, seed: int = 0) -> SuggestReport:
+    """Compute and store suggestions for every answer of `question` without confirmed codes.
+
+    Incremental: when neither the codebook nor the confirmed codes changed since
+    the last run, only answers without suggestions are computed.
+    """
+    codebook = read_codebook(db, question_codebook(db, question))
+    answers = load_answers(db, question)
+    report = SuggestReport(question, codebook.kind, confirmed=sum(1 for a in answers if a.confirmed))
+    version = _version(dump_codebook(codebook), answers, codebook.kind)
+    run = db.execute("SELECT version FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
+    have = {r[0] for r in db.execute(
+        "SELECT DISTINCT s.answer_id FROM suggestions s JOIN answers a ON a.id = s.answer_id "
+        "WHERE a.question_id = ? AND s.version = ?", [question, version])}
+    pending = [a for a in answers if not a.confirmed]
+    if not refresh and run is not None and run[0] == version:
+        report.skipped = sum(1 for a in pending if a.id in have)
+        pending = [a for a in pending if a.id not in have]
+    texts = [a.text for a in pending]
+    if codebook.kind == "names":
+        results = names_suggestions(codebook, texts)
+        details = {"kind": "names"}
+    else:
+        lemmas = dict(zip(*_unique_lemmas([a.text for a in answers])))
+        model = fit_text_model(codebook, answers, lemmas, seed=seed)
+        results = []
+        for start in range(0, len(texts), 5000):
+            results += text_suggestions(model, texts[start : start + 5000], lemmas, top_k)
+            if progress:
+                progress(min(start + 5000, len(texts)), len(texts))
+        details = {
+            "kind": "text",
+            "selection": {"ratio": model.selection.ratio, "floor": model.selection.floor,
+                          "calibrated_on": model.selection.calibrated_on},
+            "classifier": bool(model.classifier),
+        }
+        report.selection = details["selection"]
+    pks = theme_pks(db, codebook.id)
+    stamp = now()
+    with db.atomic():
+        # Answers with confirmed codes need no suggestions; stale ones go.
+        db.execute(
+            """DELETE FROM suggestions WHERE answer_id IN (SELECT id FROM answers WHERE question_id = ?)
+               AND (version != ? OR answer_id IN (SELECT answer_id FROM codings WHERE status = 'confirmed'))""",
+            [question, version],
+        )
+        rows = []
+        for answer, items in zip(pending, results):
+            db.execute("DELETE FROM suggestions WHERE answer_id = ?", [answer.id])
+            for rank, (s, selected) in enumerate(items[:top_k], start=1):
+                rows.append((answer.id, pks[s.theme_id], rank, s.score, s.method, s.evidence, int(selected), version, stamp))
+                if rank == 1:
+                    report.methods[s.method] = report.methods.get(s.method, 0) + 1
+        db.conn.executemany(
+            """INSERT INTO suggestions (answer_id, theme_pk, rank, score, method, evidence, selected, version, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            rows,
+        )
+        db.execute(
+            """INSERT INTO suggestion_runs (question_id, version, created_at, details) VALUES (?, ?, ?, ?)
+               ON CONFLICT (question_id) DO UPDATE SET version = excluded.version,
+                 created_at = excluded.created_at, details = excluded.details""",
+            [question, version, stamp, json.dumps(details)],
+        )
+    report.computed = len(pending)
+    if progress and codebook.kind == "names":
+        progress(len(texts), len(texts))
+    return report
+
+
+def _unique_lemmas(texts: list[str]) -> tuple[list[str], list[str]]:
+    unique = list(dict.fromkeys(texts))
+    return unique, lemmatise(unique)
+
+
+def autocode(db: Database, question: str, *, min_score: float = 0.0, coder: str = "auto") -> dict[str, int]:
+    """Accept the selected suggestions of each answer with no confirmed code, as status `auto`.
+
+    Confirmed codes are never touched; earlier auto codes on the same answer are
+    replaced, so re-running after new suggestions converges.
+    """
+    question_codebook(db, question)  # raises for an unknown question
+    rows = db.execute(
+        """SELECT s.answer_id, s.theme_pk, s.score, s.method, s.evidence FROM suggestions s
+           JOIN answers a ON a.id = s.answer_id
+           WHERE a.question_id = ? AND s.selected = 1 AND s.score >= ?
+             AND NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = s.answer_id AND c.status = 'confirmed')
+           ORDER BY s.answer_id, s.rank""",
+        [question, min_score],
+    ).fetchall()
+    if not rows and not db.execute(
+        "SELECT 1 FROM suggestion_runs WHERE question_id = ?", [question]
+    ).fetchone():
+        raise CoderError(f"no suggestions for {question!r} yet: run `coder suggest` first")
+    by_answer: dict[int, list[Code]] = {}
+    for answer_id, theme_pk, score, method, evidence in rows:
+        by_answer.setdefault(answer_id, []).append(Code(theme_pk, "auto", coder, score, method, evidence))
+    with db.atomic():
+        for answer_id, codes in by_answer.items():
+            apply_codes(db, answer_id, codes, coder=coder, action="coding.auto", replace=True)
+    return {"answers": len(by_answer), "codings": sum(len(c) for c in by_answer.values())}
+
+
+def review_queue(db: Database, question: str) -> list[int]:
+    """Answer ids without confirmed codes, least confident first (for the TUI's queue)."""
+    rows = db.execute(
+        """SELECT s.answer_id, s.rank, s.score FROM suggestions s JOIN answers a ON a.id = s.answer_id
+           WHERE a.question_id = ? AND s.rank <= 2
+             AND NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = s.answer_id AND c.status = 'confirmed')
+           ORDER BY s.answer_id, s.rank""",
+        [question],
+    ).fetchall()
+    ids: list[int] = []
+    top2: dict[int, list[float]] = {}
+    for answer_id, _, score in rows:
+        if answer_id not in top2:
+            ids.append(answer_id)
+            top2[answer_id] = []
+        top2[answer_id].append(score)
+    matrix = np.array([(v + [0.0, 0.0])[:2] for v in (top2[i] for i in ids)], dtype=np.float32).reshape(-1, 2)
+    return [ids[i] for i in uncertainty_order(matrix)] if ids else []
+
+
+def unfit_answers(db: Database, question: str, max_score: float = 0.3) -> list[Answer]:
+    """Answers no theme fits: not confirmed, and no suggestion scoring above `max_score`."""
+    rows = db.execute(
+        """SELECT a.id, a.text FROM answers a JOIN respondents r ON r.id = a.respondent_id
+           WHERE a.question_id = ? AND a.is_answer = 1
+             AND NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed')
+             AND coalesce((SELECT max(s.score) FROM suggestions s WHERE s.answer_id = a.id), 0) <= ?
+           ORDER BY r.position, a.rank""",
+        [question, max_score],
+    ).fetchall()
+    return [Answer(r[0], r[1], []) for r in rows]
+
+
+def discover_themes(db: Database, question: str, *, max_score: float = 0.3, min_size: int = 3,
+                    max_themes: int = 12, seed: int = 0):
+    """Cluster the answers no theme fits into proposed new themes (see discover.py)."""
+    from .discover import discover
+
+    codebook = read_codebook(db, question_codebook(db, question))
+    unfit = unfit_answers(db, question, max_score)
+    label_words = [w for t in codebook.themes for w in t.label.split()]
+    proposals = discover([a.text for a in unfit], [a.id for a in unfit], min_size=min_size,
+                         max_themes=max_themes, random_state=seed, exclude_terms=label_words)
+    return unfit, proposals
+
+
+def accept_proposal(db: Database, question: str, proposal, *, label: str | None = None, coder: str | None = None):
+    """Add a proposed theme to the question's codebook; its top terms become keywords."""
+    from ..themes import add_theme
+
+    codebook_id = question_codebook(db, question)
+    examples = "; ".join(f'"{e}"' for e in proposal.examples)
+    return add_theme(
+        db,
+        codebook_id,
+        label or proposal.label,
+        description=f"Proposed by discovery from {proposal.size} answers, e.g. {examples}",
+        keywords=tuple(proposal.terms),
+        coder=coder,
+    )

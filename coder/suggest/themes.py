@@ -1,0 +1,125 @@
+"""Zero-shot theme scores: TF-IDF similarity between answers and what the codebook says.
+
+Each theme is a handful of short prototypes (its label, each keyword, its
+description, and once coded, its confirmed examples) rather
+than one long document: a short answer usually echoes one phrase, so the
+best-matching prototype decides, with the mean as a tie-breaker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from ..codebook import Codebook
+
+WORD_WEIGHT = 0.7  # share of the word space in the combined similarity; chars get the rest
+MAX_WEIGHT = 0.7  # best prototype vs mean of a theme's prototypes
+FIT_SAMPLE = 50_000  # texts used to learn the vocabulary and IDF; transform sees all
+
+
+@dataclass
+class TextSpace:
+    """Word (lemma 1-2 gram) and character (2-5 gram) TF-IDF spaces, stacked.
+
+    Rows are scaled so a dot product is WORD_WEIGHT x word cosine plus the rest
+    x char cosine: typos and compounds ("selfservice", "H&SC") still meet.
+    """
+
+    word: TfidfVectorizer
+    char: TfidfVectorizer
+
+    @classmethod
+    def fit(cls, lemmas: list[str], seed: int = 0) -> "TextSpace":
+        unique = list(dict.fromkeys(t for t in lemmas if t))
+        if len(unique) > FIT_SAMPLE:
+            rng = np.random.default_rng(seed)
+            unique = [unique[i] for i in sorted(rng.choice(len(unique), FIT_SAMPLE, replace=False))]
+        if not unique:
+            unique = ["empty"]
+        word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, token_pattern=r"(?u)\b\w[\w'&+-]*\b")
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1, max_features=200_000)
+        word.fit(unique)
+        char.fit(unique)
+        return cls(word, char)
+
+    def transform(self, lemmas: list[str]) -> sp.csr_matrix:
+        word = self.word.transform(lemmas) * np.sqrt(WORD_WEIGHT)
+        char = self.char.transform(lemmas) * np.sqrt(1 - WORD_WEIGHT)
+        return sp.hstack([word, char], format="csr")
+
+
+@dataclass(frozen=True)
+class Prototype:
+    theme: int  # index into codebook.themes
+    kind: str  # label | keyword | description | example
+    text: str
+
+
+def prototypes(codebook: Codebook, examples: dict[str, list[str]] | None = None) -> list[Prototype]:
+    protos = []
+    for index, theme in enumerate(codebook.themes):
+        protos.append(Prototype(index, "label", theme.label))
+        protos += [Prototype(index, "keyword", k) for k in theme.keywords]
+        if theme.description:
+            protos.append(Prototype(index, "description", theme.description))
+        for example in (examples or {}).get(theme.id, []):
+            protos.append(Prototype(index, "example", example))
+    return protos
+
+
+@dataclass
+class ZeroShotScores:
+    scores: np.ndarray  # (answers, themes) in 0..1
+    best: np.ndarray  # (answers, themes): index of the deciding prototype
+
+
+class ZeroShot:
+    """Scores answers against a codebook's prototypes in a question's TF-IDF space."""
+
+    def __init__(self, codebook: Codebook, space: TextSpace, proto_lemmas: list[str], protos: list[Prototype]):
+        self.codebook = codebook
+        self.space = space
+        self.protos = protos
+        self.proto_lemmas = proto_lemmas
+        self.matrix = space.transform(proto_lemmas)
+        self.owner = np.array([p.theme for p in protos])
+        self.is_example = np.array([p.kind == "example" for p in protos])
+
+    def score(self, answer_matrix: sp.csr_matrix, chunk: int = 20_000) -> ZeroShotScores:
+        n, k = answer_matrix.shape[0], len(self.codebook.themes)
+        scores = np.zeros((n, k), dtype=np.float32)
+        best = np.zeros((n, k), dtype=np.int32)
+        proto_t = self.matrix.T.tocsc()
+        for start in range(0, n, chunk):
+            sims = (answer_matrix[start : start + chunk] @ proto_t).toarray()
+            for j in range(k):
+                own = np.flatnonzero((self.owner == j) & ~self.is_example)
+                ex = np.flatnonzero((self.owner == j) & self.is_example)
+                block = sims[:, own]
+                arg = block.argmax(axis=1)
+                top = block[np.arange(block.shape[0]), arg]
+                value = MAX_WEIGHT * top + (1 - MAX_WEIGHT) * block.mean(axis=1)
+                chosen = own[arg]
+                if ex.size:
+                    # A confirmed example that reads like this answer is the strongest evidence there is.
+                    ex_block = sims[:, ex]
+                    ex_arg = ex_block.argmax(axis=1)
+                    ex_top = ex_block[np.arange(ex_block.shape[0]), ex_arg]
+                    better = ex_top > value
+                    value = np.where(better, ex_top, value)
+                    chosen = np.where(better, ex[ex_arg], chosen)
+                scores[start : start + chunk, j] = value
+                best[start : start + chunk, j] = chosen
+        return ZeroShotScores(np.clip(scores, 0, 1), best)
+
+    def evidence(self, answer_lemmas: str, proto_index: int) -> str:
+        """Why: the prototype that matched and the words it shares with the answer."""
+        proto = self.protos[proto_index]
+        shared = [w for w in dict.fromkeys(answer_lemmas.split()) if w in set(self.proto_lemmas[proto_index].split())]
+        text = proto.text if len(proto.text) <= 60 else proto.text[:57] + "..."
+        terms = f" [{', '.join(shared[:6])}]" if shared else ""
+        return f"{proto.kind} '{text}'{terms}"
