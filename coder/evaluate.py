@@ -160,12 +160,15 @@ def evaluate(db: Database, gold_path: str | Path, question: str | None = None, *
     questions = [question] if question else [q for q in question_ids(db) if q in gold]
     if question and question not in gold:
         raise CoderError(f"the gold file has no codes for question {question!r}")
+    suggested = {r[0] for r in db.execute("SELECT question_id FROM suggestion_runs")}
+    if question is None:
+        questions = [q for q in questions if q in suggested]
+    if not questions or (question and question not in suggested):
+        raise CoderError(f"no suggestions for {question or 'any question in the gold file'}: run `coder suggest` first")
     results = {}
     for q in questions:
         codebook = read_codebook(db, question_codebook(db, q))
         cells = _cells(db, q, gold[q])
-        if not any(c.ranked for c in cells):
-            raise CoderError(f"no suggestions for {q!r}: run `coder suggest` first")
         results[q] = {"engine": score_cells(cells, codebook.ids)}
         if with_baselines:
             results[q]["baselines"] = baselines(db, q, cells)

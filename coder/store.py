@@ -130,6 +130,11 @@ def m002_suggestions(db: Database) -> None:
             PRIMARY KEY (answer_id, theme_pk)
         );
         CREATE INDEX suggestions_rank ON suggestions (answer_id, rank);
+        -- Answers the current version has looked at, suggestions or not ("£££" may get none).
+        CREATE TABLE suggested (
+            answer_id INTEGER PRIMARY KEY REFERENCES answers(id) ON DELETE CASCADE,
+            version TEXT NOT NULL
+        );
         CREATE TABLE suggestion_runs (
             question_id TEXT PRIMARY KEY REFERENCES questions(id),
             version TEXT NOT NULL,

@@ -18,6 +18,7 @@ from ..codebook import Codebook
 
 WORD_WEIGHT = 0.7  # share of the word space in the combined similarity; chars get the rest
 MAX_WEIGHT = 0.7  # best prototype vs mean of a theme's prototypes
+EXAMPLE_MIN = 0.75  # a confirmed example decides only when the answer nearly repeats it
 FIT_SAMPLE = 50_000  # texts used to learn the vocabulary and IDF; transform sees all
 
 
@@ -105,11 +106,12 @@ class ZeroShot:
                 value = MAX_WEIGHT * top + (1 - MAX_WEIGHT) * block.mean(axis=1)
                 chosen = own[arg]
                 if ex.size:
-                    # A confirmed example that reads like this answer is the strongest evidence there is.
+                    # A confirmed example that this answer nearly repeats is the strongest evidence
+                    # there is; a loose resemblance to one example is weaker than the codebook's words.
                     ex_block = sims[:, ex]
                     ex_arg = ex_block.argmax(axis=1)
                     ex_top = ex_block[np.arange(ex_block.shape[0]), ex_arg]
-                    better = ex_top > value
+                    better = (ex_top > value) & (ex_top >= EXAMPLE_MIN)
                     value = np.where(better, ex_top, value)
                     chosen = np.where(better, ex[ex_arg], chosen)
                 scores[start : start + chunk, j] = value
