@@ -78,8 +78,10 @@ def apply_codes(
         stamp = now()
         if replace:
             keep = [c.theme_pk for c in add]
-            marks = ",".join("?" * len(keep)) or "NULL"
-            db.execute(f"DELETE FROM codings WHERE answer_id = ? AND theme_pk NOT IN ({marks})", [answer_id, *keep])
+            marks = ",".join("?" * len(keep))
+            # "NOT IN ()" is not SQL, and "NOT IN (NULL)" matches nothing: no keep list means delete all.
+            condition = f"AND theme_pk NOT IN ({marks})" if keep else ""
+            db.execute(f"DELETE FROM codings WHERE answer_id = ? {condition}", [answer_id, *keep])
         for theme_pk in remove:
             db.execute("DELETE FROM codings WHERE answer_id = ? AND theme_pk = ?", [answer_id, theme_pk])
         for code in add:

@@ -145,6 +145,22 @@ def m002_suggestions(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_quote_flags(db: Database) -> None:
+    db.executescript(
+        """
+        -- A coder's mark that an answer would make a good quote for a theme.
+        CREATE TABLE quote_flags (
+            answer_id INTEGER NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+            theme_pk INTEGER NOT NULL REFERENCES themes(pk) ON DELETE CASCADE,
+            coder TEXT,
+            flagged_at TEXT NOT NULL,
+            PRIMARY KEY (answer_id, theme_pk)
+        );
+        """
+    )
+
+
 def now() -> str:
     """UTC timestamps, second precision, sortable as text."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
