@@ -437,6 +437,47 @@ def discover(db, question, max_score, min_size, accept, label, coder):
             click.echo(f"   - {example}")
 
 
+@cli.command()
+@db_argument
+@click.option("--question", "-q", default=None, help="Question to code (default: the first with unconfirmed answers).")
+@click.option("--coder", default=None, help="Your name, recorded on every code (default: $USER).")
+@friendly
+def code(db, question, coder):
+    """Open the keyboard-first coding app on DB.
+
+    \b
+    Keys: 1-9 toggle a suggestion, enter confirm, space accept the top one,
+    / search themes, n new theme, s skip, u undo, f flag as quote, tab queue
+    order, c codebook, ? help, q quit. Everything is saved as you go.
+    """
+    import getpass
+
+    from .tui import make_app
+
+    database = existing_db(db)
+    if question is None:
+        question = _first_unfinished(database)
+    else:
+        question_codebook(database, question)
+    database.close()
+    coder = coder or getpass.getuser() or "coder"
+    make_app(db, question, coder).run()
+
+
+def _first_unfinished(database) -> str:
+    from .codings import question_ids
+    from .session import question_progress
+
+    ids = question_ids(database)
+    if not ids:
+        raise CoderError("the database has no questions: import a survey first")
+    for qid in ids:
+        progress = question_progress(database, qid)
+        if progress.confirmed < progress.total:
+            return qid
+    return ids[0]
+
+
 def main():  # pragma: no cover - console script entry
     cli()
 

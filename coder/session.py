@@ -64,6 +64,17 @@ class Progress:
         return self.total - self.confirmed - self.auto
 
 
+def question_progress(db: Database, question: str) -> Progress:
+    """Confirmed / auto / uncoded counts for one question's real answers."""
+    total, confirmed, auto = db.execute(
+        """SELECT count(*),
+                  sum(EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed')),
+                  sum(NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed')
+                      AND EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id))
+           FROM answers a WHERE a.question_id = ? AND a.is_answer = 1""", [question]).fetchone()
+    return Progress(total or 0, confirmed or 0, auto or 0)
+
+
 @dataclass
 class _Undo:
     answer_id: int
@@ -180,13 +191,7 @@ class CodingSession:
             [respondent, answer_id])]
 
     def progress(self) -> Progress:
-        total, confirmed, auto = self.db.execute(
-            """SELECT count(*),
-                      sum(EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed')),
-                      sum(NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed')
-                          AND EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id))
-               FROM answers a WHERE a.question_id = ? AND a.is_answer = 1""", [self.question]).fetchone()
-        return Progress(total or 0, confirmed or 0, auto or 0)
+        return question_progress(self.db, self.question)
 
     # -- moving ----------------------------------------------------------------------------
 

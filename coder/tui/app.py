@@ -1,0 +1,30 @@
+"""The Textual app: it opens a coding session and shows the coding screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+
+from ..session import CodingSession
+from ..store import open_db
+from .screens import CodingScreen
+
+
+class CoderApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "coder"
+
+    def __init__(self, db_path: str | Path, question: str, coder: str, *, retrain: bool = True) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.session = CodingSession(open_db(self.db_path), question, coder)
+        self.retrain = retrain
+
+    def on_mount(self) -> None:
+        self.push_screen(CodingScreen(self.session, self.db_path, retrain=self.retrain))
+
+
+def make_app(db_path: str | Path, question: str, coder: str, *, retrain: bool = True) -> CoderApp:
+    """The one factory the CLI and the tests use."""
+    return CoderApp(db_path, question, coder, retrain=retrain)

@@ -1,0 +1,237 @@
+"""The coding screen: read an answer, press a key, see the table fill in.
+
+A thin shell over `coder.session.CodingSession`: every key calls one session
+method (one committed transaction) and redraws. Slow work (the live table,
+progress counts, retraining suggestions) runs in thread workers with their
+own database connections, so a keystroke never waits for it. The bindings
+live on this screen, so the codebook screen and the prompts above it never
+see them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.worker import get_current_worker
+
+from ...errors import CoderError
+from ...session import ORDER_NAMES, CodingSession, Progress, question_progress
+from ...store import open_db
+from ...tables import Table, build_table
+from .codebook_screen import CodebookScreen
+from .help_screen import HelpScreen
+from .message_screen import MessageScreen
+from .text_prompt import TextPrompt
+from .theme_search import ThemeSearch
+from ..widgets import AnswerHeader, AnswerPanel, CodingProgress, FrequencyTable, SuggestionList
+
+RETRAIN_EVERY = 10  # confirmations between background retrains
+
+
+class AnswerScroll(VerticalScroll, can_focus=False):
+    """Scrolls a long answer; never takes focus, so every key reaches the screen's bindings."""
+
+
+class CodingScreen(Screen[None]):
+    BINDINGS = [
+        *[Binding(str(n), f"toggle({n})", f"Toggle {n}", show=False, id=f"code.toggle{n}") for n in range(1, 10)],
+        Binding("enter", "confirm", "Confirm", id="code.confirm"),
+        Binding("space", "accept", "Accept top", id="code.accept"),
+        Binding("backspace", "clear", "Clear", id="code.clear"),
+        Binding("slash", "search", "Search", id="code.search"),
+        Binding("n", "new_theme", "New theme", id="code.new"),
+        Binding("s", "skip", "Skip", id="code.skip"),
+        Binding("u", "undo", "Undo", id="code.undo"),
+        Binding("f", "flag", "Quote", id="code.flag"),
+        Binding("j,down", "move(1)", "Next", show=False, id="code.next"),
+        Binding("k,up", "move(-1)", "Previous", show=False, id="code.previous"),
+        Binding("tab", "cycle_order", "Order", id="code.order"),
+        Binding("o", "others", "Other answers", show=False, id="code.others"),
+        Binding("c", "codebook", "Codebook", id="code.codebook"),
+        Binding("question_mark", "help", "Help", id="code.help"),
+        Binding("q", "app.quit", "Quit", id="code.quit"),
+    ]
+
+    def __init__(self, session: CodingSession, db_path: Path, *, retrain: bool = True) -> None:
+        super().__init__()
+        self.db_path = db_path
+        self.session = session
+        self.retrain_enabled = retrain
+        self.last_table: Table | None = None
+        self.last_progress: Progress | None = None
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="main"):
+            yield AnswerHeader(id="answer-header")
+            with AnswerScroll(id="answer-scroll"):
+                yield AnswerPanel(id="answer")
+            with Horizontal(id="lower"):
+                yield SuggestionList(id="suggestions")
+                yield FrequencyTable(id="frequencies")
+            yield CodingProgress(id="progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        question = self.session.db.execute("SELECT text FROM questions WHERE id = ?", [self.session.question]).fetchone()[0]
+        self.app.title = f"coder · {self.session.question}"
+        self.app.sub_title = question[:100]
+        self.query_one("#frequencies").border_title = "table"
+        self.query_one("#suggestions").border_title = "suggestions"
+        self.redraw()
+        self.refresh_stats()
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        """Redraw the current answer: a handful of indexed queries, nothing proportional to the survey."""
+        session = self.session
+        view = session.view()
+        left = self.last_progress.total - self.last_progress.confirmed if self.last_progress else len(session.queue)
+        self.query_one(AnswerHeader).show(view, session.position, len(session.queue), left, ORDER_NAMES[session.order])
+        self.query_one(AnswerPanel).show(view)
+        self.query_one(SuggestionList).show(view, session.labels)
+        self.query_one(AnswerScroll).scroll_home(animate=False)
+
+    @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
+    def refresh_stats(self) -> None:
+        """Table and progress over the whole question, off the UI thread, with its own connection."""
+        db = open_db(self.db_path)
+        try:
+            table = build_table(db, self.session.question)
+            progress = question_progress(db, self.session.question)
+        finally:
+            db.close()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_stats, table, progress)
+
+    def show_stats(self, table: Table, progress: Progress) -> None:
+        self.last_table, self.last_progress = table, progress
+        self.query_one(FrequencyTable).show(table)
+        self.query_one(CodingProgress).show(progress)
+        self.redraw()
+
+    @work(thread=True, exclusive=True, group="retrain", exit_on_error=False)
+    def retrain(self) -> None:
+        """Recompute suggestions with what has been confirmed so far (the learning step)."""
+        from ...suggest.engine import suggest
+
+        db = open_db(self.db_path)
+        try:
+            suggest(db, self.session.question)
+        finally:
+            db.close()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.after_retrain)
+
+    def after_retrain(self) -> None:
+        if self.session.order != "imported":
+            self.session.set_order(self.session.order)
+        self.redraw()
+        self.app.notify("Suggestions updated from your confirmations", timeout=2)
+
+    def changed(self, *, confirmed: bool = False) -> None:
+        self.redraw()
+        self.refresh_stats()
+        if confirmed and self.retrain_enabled and self.session.confirmations % RETRAIN_EVERY == 0:
+            self.retrain()
+
+    def attempt(self, action) -> object:
+        try:
+            return action()
+        except CoderError as exc:
+            self.app.push_screen(MessageScreen("Not done", str(exc)))
+            return None
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_toggle(self, number: int) -> None:
+        if self.attempt(lambda: self.session.toggle_suggestion(number)):
+            self.changed()
+
+    def action_confirm(self) -> None:
+        if self.attempt(self.session.confirm):
+            self.changed(confirmed=True)
+        elif self.session.view() is not None and not self.session.view().codes:
+            self.app.notify("No codes yet: toggle a suggestion (1-9), search (/) or accept the top one (space)", timeout=3)
+
+    def action_accept(self) -> None:
+        if self.attempt(self.session.accept_top):
+            self.changed(confirmed=True)
+
+    def action_clear(self) -> None:
+        if self.session.current_id is not None:
+            self.attempt(self.session.clear)
+            self.changed()
+
+    def action_skip(self) -> None:
+        self.session.skip()
+        self.redraw()
+
+    def action_undo(self) -> None:
+        if self.attempt(self.session.undo):
+            self.changed()
+        else:
+            self.app.notify("Nothing to undo", timeout=2)
+
+    def action_flag(self) -> None:
+        themes = self.attempt(self.session.flag)
+        self.redraw()
+        if themes:
+            labels = ", ".join(self.session.labels[t] for t in themes)
+            self.app.notify(f"Quote candidate for {labels}", timeout=2, markup=False)
+
+    def action_move(self, step: int) -> None:
+        self.session.move(step)
+        self.redraw()
+
+    def action_cycle_order(self) -> None:
+        order = self.session.cycle_order()
+        self.redraw()
+        self.app.notify(f"Queue: {ORDER_NAMES[order]}", timeout=2)
+
+    def action_search(self) -> None:
+        def picked(theme_id: str | None) -> None:
+            if theme_id and self.session.current_id is not None:
+                self.attempt(lambda: self.session.toggle(theme_id))
+                self.changed()
+
+        self.app.push_screen(ThemeSearch(self.session.search_themes), picked)
+
+    def action_new_theme(self) -> None:
+        def created(label: str | None) -> None:
+            if label:
+                self.attempt(lambda: self.session.new_theme(label))
+                self.changed()
+
+        self.app.push_screen(TextPrompt("New theme label (it goes on this answer)"), created)
+
+    def action_others(self) -> None:
+        if self.session.current_id is None:
+            return
+        body = Text()
+        for question, text in self.session.other_answers():
+            body.append(f"{question}: ", style="bold")
+            body.append(f"{text}\n")
+        self.app.push_screen(MessageScreen("Other answers of this respondent", body if body else "none"))
+
+    def action_codebook(self) -> None:
+        def closed(_: None) -> None:
+            self.session.reload_codebook()
+            self.changed()
+
+        self.app.push_screen(CodebookScreen(self.session), closed)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+

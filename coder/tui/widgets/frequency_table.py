@@ -1,0 +1,22 @@
+"""The question's table, live: same base, ordering and fold rules as `coder table`."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from ...tables import Table
+
+
+class FrequencyTable(DataTable, can_focus=False):
+    def on_mount(self) -> None:
+        self.cursor_type = "none"
+        self.zebra_stripes = True
+        # Numbers first: in a narrow panel the label is what may be cut, never the count.
+        self.add_columns("%", "n", "Theme")
+
+    def show(self, table: Table) -> None:
+        self.clear()
+        for row in table.rows:
+            self.add_row(Text(f"{row.percent}%", justify="right"), Text(str(row.count), justify="right"), Text(row.label))
+        self.border_subtitle = f"base {table.base_n} {table.base}"

@@ -1,0 +1,48 @@
+"""Numbered suggestions with score bars, and the themes already on the answer."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ...session import AnswerView
+
+BAR = 6
+
+
+def bar(score: float) -> str:
+    filled = max(0, min(BAR, round(score * BAR)))
+    return "█" * filled + "░" * (BAR - filled)
+
+
+def render(view: AnswerView, labels: dict[str, str]) -> Text:
+    out = Text()
+    if not view.suggestions:
+        out.append("No suggestions: press / to search the codebook or n for a new theme.\n", style="dim")
+    for number, s in enumerate(view.suggestions, start=1):
+        applied = s.theme_id in view.codes
+        mark = "✓" if applied else " "
+        style = "bold green" if applied else ""
+        out.append(f"{number} {mark} ", style=style)
+        out.append(bar(s.score), style="cyan")
+        out.append(f" {s.score:4.2f} ", style="dim")
+        out.append(s.label + "\n", style=style)
+    extra = [t for t in view.codes if t not in {s.theme_id for s in view.suggestions}]
+    if extra:
+        out.append("also coded: ", style="dim")
+        out.append(", ".join(labels.get(t, t) for t in extra), style="bold green")
+        out.append("\n")
+    if view.suggestions:
+        top = view.suggestions[0]
+        out.append(f"why 1: {top.method}, {top.evidence}\n", style="dim")
+    if view.codes:
+        state = "confirmed" if view.confirmed else "not confirmed yet (enter)"
+        out.append(f"codes {state}", style="green" if view.confirmed else "yellow")
+        if view.flagged:
+            out.append("  ★ quote candidate", style="magenta")
+    return out
+
+
+class SuggestionList(Static):
+    def show(self, view: AnswerView | None, labels: dict[str, str]) -> None:
+        self.update(Text("") if view is None else render(view, labels))
