@@ -1,0 +1,214 @@
+"""The coding app driven by keys with Pilot; every test asserts the database afterwards."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from coder.ingest import import_responses
+from coder.spec import load_spec
+from coder.store import open_db
+from coder.suggest.engine import suggest
+from coder.themes import read_codebook
+from coder.tui import make_app
+from coder.tui.widgets import AnswerPanel
+
+from .conftest import MINI_HEADER, write_csv
+
+
+@pytest.fixture(scope="session")
+def suggested_db_path(tmp_path_factory, corpus_spec):
+    """The corpus with suggestions and no codes, built once."""
+    from .conftest import CORPUS
+
+    path = tmp_path_factory.mktemp("tui") / "tui.db"
+    db = open_db(path)
+    import_responses(db, corpus_spec, CORPUS / "responses.csv")
+    suggest(db, "q13")
+    suggest(db, "q14")
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return path
+
+
+@pytest.fixture
+def db_path(suggested_db_path, tmp_path):
+    path = tmp_path / "tui.db"
+    shutil.copy(suggested_db_path, path)
+    return path
+
+
+def codes(path, question="q14"):
+    db = open_db(path)
+    rows = db.execute(
+        """SELECT a.id, t.id, c.status, c.coder FROM codings c JOIN answers a ON a.id = c.answer_id
+           JOIN themes t ON t.pk = c.theme_pk WHERE a.question_id = ? ORDER BY a.id, t.position""", [question]).fetchall()
+    db.close()
+    return rows
+
+
+async def settle(pilot):
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_code_by_keys_end_to_end(db_path):
+    app = make_app(db_path, "q14", "ann", retrain=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        first = app.session.current_id
+        await pilot.press("1", "enter")  # toggle the top suggestion, confirm
+        await pilot.press("space", "space")  # accept the top suggestion twice
+        await pilot.press("1", "2", "enter")  # two themes on one answer
+        await settle(pilot)
+        table = app.screen.query_one("#frequencies")
+        assert table.row_count >= 1
+    rows = codes(db_path)
+    assert {r[2] for r in rows} == {"confirmed"} and {r[3] for r in rows} == {"ann"}
+    assert len({r[0] for r in rows}) == 4 and rows[0][0] == first
+    assert max(sum(1 for r in rows if r[0] == a) for a in {r[0] for r in rows}) == 2
+    db = open_db(db_path)
+    actions = [r[0] for r in db.execute("SELECT action FROM audit WHERE coder = 'ann' ORDER BY id")]
+    assert actions.count("coding.confirm") == 2 and actions.count("coding.accept") == 2
+
+
+async def test_undo_backspace_skip_and_navigation(db_path):
+    app = make_app(db_path, "q14", "ann", retrain=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        first = app.session.current_id
+        await pilot.press("space")
+        assert app.session.current_id != first
+        await pilot.press("u")
+        assert app.session.current_id == first
+        await pilot.press("1", "backspace")
+        await pilot.press("s")
+        assert app.session.current_id != first
+        await pilot.press("k")
+        assert app.session.current_id == first
+        await pilot.press("j", "down", "up")
+    assert codes(db_path) == []
+
+
+async def test_resume_after_reopen(db_path):
+    app = make_app(db_path, "q14", "ann", retrain=False)
+    async with app.run_test() as pilot:
+        await pilot.press("space", "space", "space")
+        expected = app.session.current_id
+    app = make_app(db_path, "q14", "ann", retrain=False)
+    async with app.run_test() as pilot:
+        assert app.session.current_id == expected
+
+
+async def test_new_theme_and_search(db_path):
+    app = make_app(db_path, "q14", "ann", retrain=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n")
+        await pilot.press(*"Chatbots", "enter")
+        await pilot.press("slash")
+        await pilot.press(*"payroll", "enter")
+        await pilot.press("enter")
+    rows = codes(db_path)
+    assert sorted(r[1] for r in rows) == ["chatbots", "hr-payroll"]
+    assert read_codebook(open_db(db_path), "priorities-2014").themes[-1].label == "Chatbots"
+
+
+async def test_merge_in_codebook_screen(db_path):
+    app = make_app(db_path, "q14", "ann", retrain=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        # Code the first answer with the top suggestion, then merge that theme into HR / payroll.
+        await pilot.press("1")
+        theme = app.session.view().suggestions[0].theme_id
+        await pilot.press("enter")
+        await pilot.press("c")
+        await pilot.pause()
+        for _ in range(app.session.codebook.ids.index(theme)):
+            await pilot.press("j")
+        await pilot.press("m")
+        await pilot.press(*"payroll", "enter")
+        await pilot.pause()
+        assert theme not in app.session.codebook.ids
+        await pilot.press("escape")
+    assert [r[1] for r in codes(db_path)] == ["hr-payroll"]
+
+
+async def test_names_question_learns_alias_by_keys(db_path):
+    db = open_db(db_path)
+    answer_id, text = db.execute(
+        """SELECT a.id, a.text FROM answers a JOIN suggestions s ON s.answer_id = a.id AND s.rank = 1
+           WHERE a.question_id = 'q13' AND s.method IN ('fuzzy', 'fallback') ORDER BY a.id LIMIT 1""").fetchone()
+    db.close()
+    app = make_app(db_path, "q13", "ann", retrain=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.session.position = app.session.queue.index(answer_id)
+        await pilot.press("slash", *"Home Office", "enter", "enter")
+    aliases = read_codebook(open_db(db_path), "departments").theme("home-office").aliases
+    assert " ".join(text.split()) in aliases
+
+
+MARKUP = ["[bold]not bold[/bold]", "[/]", "[link=http://x]click[/link] [red]", "emoji 🎉👍🏽 and ❤️",
+          "مرحبا بالعالم שלום", "x" * 10_000, ""]
+
+
+@pytest.fixture
+def markup_db(mini, tmp_path):
+    rows = [[f"m{i}", "Officer", text, "", "", ""] for i, text in enumerate(MARKUP)]
+    rows.append(["m99", "Officer", "", "", "", "[bold]"])
+    path = write_csv(tmp_path / "markup.csv", [MINI_HEADER, *rows])
+    db = open_db(mini["db"])
+    import_responses(db, load_spec(mini["spec"]), path)
+    suggest(db, "fav")
+    db.close()
+    return mini["db"]
+
+
+async def test_markup_laden_answers_render_literally(markup_db):
+    app = make_app(markup_db, "fav", "ann", retrain=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        seen = []
+        for _ in range(len(MARKUP)):
+            await pilot.pause()
+            panel = app.screen.query_one(AnswerPanel)
+            seen.append(str(panel.render()))
+            await pilot.press("j")
+        assert "[bold]not bold[/bold]" in seen[0]
+        assert "[/]" in seen[1]
+        assert "x" * 100 in seen[-1] or "x" * 100 in "".join(seen)
+        await pilot.press("1", "enter", "f", "question_mark", "escape", "o", "escape")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_main_screen(snap_compare, suggested_db_path, tmp_path, size):
+    path = tmp_path / "snap.db"
+    shutil.copy(suggested_db_path, path)
+
+    async def run_before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(make_app(path, "q14", "ann", retrain=False), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_codebook_screen(snap_compare, suggested_db_path, tmp_path, size):
+    path = tmp_path / "snap.db"
+    shutil.copy(suggested_db_path, path)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+
+    assert snap_compare(make_app(path, "q14", "ann", retrain=False), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_snapshot_help(snap_compare, suggested_db_path, tmp_path, size):
+    path = tmp_path / "snap.db"
+    shutil.copy(suggested_db_path, path)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(make_app(path, "q14", "ann", retrain=False), terminal_size=size, run_before=run_before)
