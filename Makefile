@@ -21,9 +21,16 @@ demo: $(STAMP)
 	@$(BIN)/coder table demo.db --question q13
 	@echo
 	@$(BIN)/coder table demo.db --question q14
+	@# In a terminal, open the coding app on a copy where q14 is still to be coded.
+	@if [ -t 0 ] && [ -t 1 ] && [ -z "$$CI" ]; then \
+		rm -f demo-code.db demo-code.db-wal demo-code.db-shm; \
+		$(BIN)/coder import demo-code.db --survey $(CORPUS)/survey.yaml --responses $(CORPUS)/responses.csv > /dev/null; \
+		$(BIN)/coder suggest demo-code.db --question q14 > /dev/null; \
+		$(BIN)/coder code demo-code.db --question q14 --coder demo; \
+	fi
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm .pytest_cache
+	rm -rf $(VENV) demo.db* demo-code.db* .pytest_cache
