@@ -12,6 +12,7 @@ import codecs
 import csv
 import difflib
 import io
+import itertools
 import json
 import sys
 from dataclasses import dataclass, field
@@ -122,38 +123,90 @@ def _clean_header(header: list[str], path: Path) -> list[str]:
     return cleaned
 
 
-def read_csv(path: Path, encoding: str | None = None) -> Export:
+CHUNK_BYTES = 1 << 20
+
+
+def _stream_check(path: Path, encoding: str) -> bool:
+    """Does the whole file decode (and hold no NUL byte)? Reads it in chunks, keeping none."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    check_nul = not encoding.startswith("utf-16")
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            if check_nul and b"\x00" in chunk:
+                return False
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return False
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _choose_encoding(path: Path, encoding: str | None) -> str:
+    """Pick the encoding without holding the file in memory; on failure, name the bad byte."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if encoding is None:
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            encoding = "utf-16"
+        elif head.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
     try:
-        data = path.read_bytes()
+        codecs.lookup(encoding or "utf-8")
+    except LookupError:
+        raise CoderError(f"unknown encoding {encoding!r}", where=str(path)) from None
+    candidates = [encoding] if encoding else ["utf-8", "cp1252"]  # cp1252: Excel's "CSV" on Windows
+    for candidate in candidates:
+        if _stream_check(path, candidate):
+            return candidate
+    # Only now read it whole, to say exactly which byte in which row and column is wrong.
+    _decode(path.read_bytes(), path, encoding)
+    raise CoderError("the file cannot be decoded", where=str(path))  # pragma: no cover - _decode raised
+
+
+def read_csv(path: Path, encoding: str | None = None) -> Export:
+    """Stream a CSV export: only one row at a time is held, whatever the file's size."""
+    try:
+        size = path.stat().st_size
     except FileNotFoundError:
         raise CoderError("file not found", where=str(path)) from None
     except OSError as exc:
         raise CoderError(f"cannot read file: {exc.strerror}", where=str(path)) from None
-    if not data.strip():
+    if size == 0:
         raise CoderError("the file is empty", where=str(path))
-    text, used = _decode(data, path, encoding)
-    if not text.strip():
+    used = _choose_encoding(path, encoding)
+    handle = open(path, encoding=used, newline="")
+    first = handle.readline()
+    while first and not first.strip():
+        first = handle.readline()
+    if not first.strip():
+        handle.close()
         raise CoderError("the file is empty", where=str(path))
-    delimiter = _guess_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    delimiter = _guess_delimiter(first)
+    reader = csv.reader(itertools.chain([first], handle), delimiter=delimiter)
     try:
         header = _clean_header(next(reader), path)
     except csv.Error as exc:
+        handle.close()
         raise CoderError(f"cannot parse the header: {exc}", where=str(path)) from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         number = 1
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise CoderError(f"malformed CSV near line {reader.line_num}: {exc}", where=str(path)) from None
-            number += 1
-            if not row or all(not c.strip() for c in row):
-                continue
-            yield number, row
+        with handle:
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    raise CoderError(f"malformed CSV near line {reader.line_num}: {exc}", where=str(path)) from None
+                number += 1
+                if not row or all(not c.strip() for c in row):
+                    continue
+                yield number, row
 
     return Export(path, header, rows(), used)
 
@@ -392,6 +445,7 @@ def import_responses(
         ):
             existing[(rid, qid, rank)] = (answer_id, text, coded)
         seen: dict[str, int] = {}
+        non_answer_cache: dict[tuple[str, str], bool] = {}  # survey answers repeat a lot
         new_respondents, new_attributes, new_answers = [], [], []
         for number, row in export.rows:
             if len(row) > width and any(c.strip() for c in row[width:]):
@@ -436,7 +490,16 @@ def import_responses(
                             f"cell has {len(text):,} characters; the limit for one answer is {MAX_CELL_CHARS:,}",
                             where=location(export.path, number, column),
                         )
-                    is_answer = 0 if question.non_answers.matches(text) else 1
+                    if not text:
+                        is_answer = 0
+                    elif len(text) <= 40:
+                        # Short answers repeat ("n/a", "CRM", "savings"): check each once.
+                        verdict = non_answer_cache.get((question.id, text))
+                        if verdict is None:
+                            verdict = non_answer_cache[(question.id, text)] = question.non_answers.matches(text)
+                        is_answer = 0 if verdict else 1
+                    else:
+                        is_answer = 0 if question.non_answers.matches(text) else 1
                     if text and not is_answer:
                         report.non_answers += 1
                     key = (rid, question.id, rank)

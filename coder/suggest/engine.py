@@ -159,37 +159,72 @@ def _calibrate(codebook, confirmed: list[Answer], lemmas: dict[str, str], seed: 
 
 
 def text_suggestions(model: TextModel, texts: list[str], lemmas: dict[str, str], top_k: int = TOP_K) -> list[list[tuple[Suggestion, bool]]]:
-    """Top-k suggestions per text, each with whether the selection rule picks it."""
+    """Top-k suggestions per text, each with whether the selection rule picks it.
+
+    Everything depends only on an answer's lemmas, so each distinct lemma
+    string is scored once: repeated answers ("CRM", "savings") cost nothing.
+    """
     ids = model.codebook.ids
-    lemma_list = [lemmas[t] for t in texts]
-    final, best, learned = model.scores(lemma_list)
+    unique = list(dict.fromkeys(lemmas[t] for t in texts))
+    if not unique:
+        return []
+    final, best, learned = model.scores(unique)
     weights = model.classifier.weights if model.classifier else np.zeros(len(ids))
-    out = []
-    for i in range(len(texts)):
-        row = final[i]
+    order = np.argsort(-final, axis=1, kind="stable")[:, :top_k]
+    rounded = np.round(final.astype(np.float64), 4)
+    per_lemma: dict[str, list[tuple[Suggestion, bool]]] = {}
+    for u, lemma in enumerate(unique):
+        row = final[u]
         chosen = set(model.selection.choose(row))
-        order = np.argsort(-row, kind="stable")[:top_k]
         items = []
-        for j in order:
+        for j in order[u].tolist():
             if row[j] <= 0:
                 continue
-            evidence = model.zero_shot.evidence(lemma_list[i], int(best[i, j]))
+            evidence = model.zero_shot.evidence(lemma, int(best[u, j]))
             method = "zero-shot"
             if learned is not None:
                 # Name the part of the blend that contributed more.
-                from_classifier = weights[j] * learned[i, j]
+                from_classifier = weights[j] * learned[u, j]
                 method = "classifier" if from_classifier > row[j] - from_classifier else "zero-shot"
-                evidence += f"; classifier p={learned[i, j]:.2f}"
-            items.append((Suggestion(ids[j], float(round(row[j], 4)), method, evidence), int(j) in chosen))
-        out.append(items)
-    return out
+                evidence += f"; classifier p={learned[u, j]:.2f}"
+            items.append((Suggestion(ids[j], float(rounded[u, j]), method, evidence), j in chosen))
+        per_lemma[lemma] = items
+    return [per_lemma[lemmas[t]] for t in texts]
 
 
 def names_suggestions(codebook, texts: list[str]) -> list[list[tuple[Suggestion, bool]]]:
     from .names import NameMatcher
 
     matcher = NameMatcher(codebook)
-    return [[(s, True) for s in found] for found in matcher.match_many(texts)]
+    unique = list(dict.fromkeys(texts))
+    found = dict(zip(unique, matcher.match_many(unique)))
+    return [[(s, True) for s in found[t]] for t in texts]
+
+
+def _store(db: Database, pks: dict[str, int], chunk: list[Answer], results, version: str, stamp: str,
+           top_k: int, report: SuggestReport) -> None:
+    """Replace the suggestions of one chunk of answers, in one short transaction."""
+    ids = [(a.id,) for a in chunk]
+    rows = []
+    for answer, items in zip(chunk, results):
+        for rank, (s, selected) in enumerate(items[:top_k], start=1):
+            rows.append((answer.id, pks[s.theme_id], rank, s.score, s.method, s.evidence, int(selected), version, stamp))
+            if rank == 1:
+                report.methods[s.method] = report.methods.get(s.method, 0) + 1
+    with db.atomic():
+        db.conn.executemany("DELETE FROM suggestions WHERE answer_id = ?", ids)
+        db.conn.executemany(
+            """INSERT INTO suggestions (answer_id, theme_pk, rank, score, method, evidence, selected, version, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            rows,
+        )
+        db.conn.executemany(
+            "INSERT INTO suggested (answer_id, version) VALUES (?, ?) ON CONFLICT (answer_id) DO UPDATE SET version = excluded.version",
+            [(a.id, version) for a in chunk],
+        )
+
+
+CHUNK = 20_000  # answers scored and written at a time: bounded memory, short write locks
 
 
 def suggest(db: Database, question: str, *, refresh: bool = False, progress: Progress | None = None,
@@ -197,65 +232,51 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
     """Compute and store suggestions for every answer of `question` without confirmed codes.
 
     Incremental: when neither the codebook nor the confirmed codes changed since
-    the last run, only answers without suggestions are computed.
+    the last run, only answers without suggestions are computed. Suggestions
+    are derived data, written chunk by chunk: an interrupted run leaves valid
+    suggestions for the chunks it finished, and the next run completes it.
     """
     codebook = read_codebook(db, question_codebook(db, question))
     answers = load_answers(db, question)
     report = SuggestReport(question, codebook.kind, confirmed=sum(1 for a in answers if a.confirmed))
     version = _version(dump_codebook(codebook), answers, codebook.kind)
     run = db.execute("SELECT version FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
-    have = {r[0] for r in db.execute(
-        "SELECT s.answer_id FROM suggested s JOIN answers a ON a.id = s.answer_id "
-        "WHERE a.question_id = ? AND s.version = ?", [question, version])}
     pending = [a for a in answers if not a.confirmed]
     if not refresh and run is not None and run[0] == version:
+        have = {r[0] for r in db.execute(
+            "SELECT s.answer_id FROM suggested s JOIN answers a ON a.id = s.answer_id "
+            "WHERE a.question_id = ? AND s.version = ?", [question, version])}
         report.skipped = sum(1 for a in pending if a.id in have)
         pending = [a for a in pending if a.id not in have]
-    texts = [a.text for a in pending]
-    if codebook.kind == "names":
-        results = names_suggestions(codebook, texts)
-        details = {"kind": "names"}
-    else:
+    details: dict = {"kind": codebook.kind}
+    model = lemmas = None
+    if codebook.kind != "names" and pending:
         lemmas = dict(zip(*_unique_lemmas([a.text for a in answers])))
         model = fit_text_model(codebook, answers, lemmas, seed=seed)
-        results = []
-        for start in range(0, len(texts), 5000):
-            results += text_suggestions(model, texts[start : start + 5000], lemmas, top_k)
-            if progress:
-                progress(min(start + 5000, len(texts)), len(texts))
-        details = {
-            "kind": "text",
-            "selection": {"ratio": model.selection.ratio, "floor": model.selection.floor,
-                          "calibrated_on": model.selection.calibrated_on},
-            "classifier": bool(model.classifier),
-        }
+        details["selection"] = {"ratio": model.selection.ratio, "floor": model.selection.floor,
+                                "calibrated_on": model.selection.calibrated_on}
+        details["classifier"] = bool(model.classifier)
         report.selection = details["selection"]
-    pks = theme_pks(db, codebook.id)
-    stamp = now()
     with db.atomic():
-        # Answers with confirmed codes need no suggestions; stale ones go.
+        # Answers now confirmed need no suggestions; suggestions of an older version are stale.
         db.execute(
             """DELETE FROM suggestions WHERE answer_id IN (SELECT id FROM answers WHERE question_id = ?)
                AND (version != ? OR answer_id IN (SELECT answer_id FROM codings WHERE status = 'confirmed'))""",
             [question, version],
         )
-        rows = []
-        for answer, items in zip(pending, results):
-            db.execute("DELETE FROM suggestions WHERE answer_id = ?", [answer.id])
-            db.execute(
-                "INSERT INTO suggested (answer_id, version) VALUES (?, ?) "
-                "ON CONFLICT (answer_id) DO UPDATE SET version = excluded.version",
-                [answer.id, version],
-            )
-            for rank, (s, selected) in enumerate(items[:top_k], start=1):
-                rows.append((answer.id, pks[s.theme_id], rank, s.score, s.method, s.evidence, int(selected), version, stamp))
-                if rank == 1:
-                    report.methods[s.method] = report.methods.get(s.method, 0) + 1
-        db.conn.executemany(
-            """INSERT INTO suggestions (answer_id, theme_pk, rank, score, method, evidence, selected, version, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            rows,
-        )
+    pks = theme_pks(db, codebook.id)
+    stamp = now()
+    for start in range(0, len(pending), CHUNK):
+        chunk = pending[start : start + CHUNK]
+        texts = [a.text for a in chunk]
+        if codebook.kind == "names":
+            results = names_suggestions(codebook, texts)
+        else:
+            results = text_suggestions(model, texts, lemmas, top_k)
+        _store(db, pks, chunk, results, version, stamp, top_k, report)
+        if progress:
+            progress(start + len(chunk), len(pending))
+    with db.atomic():
         db.execute(
             """INSERT INTO suggestion_runs (question_id, version, created_at, details) VALUES (?, ?, ?, ?)
                ON CONFLICT (question_id) DO UPDATE SET version = excluded.version,
@@ -263,8 +284,6 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
             [question, version, stamp, json.dumps(details)],
         )
     report.computed = len(pending)
-    if progress and codebook.kind == "names":
-        progress(len(texts), len(texts))
     return report
 
 

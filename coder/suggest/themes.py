@@ -87,6 +87,8 @@ class ZeroShot:
         self.protos = protos
         self.proto_lemmas = proto_lemmas
         self.matrix = space.transform(proto_lemmas)
+        self.proto_sets = [frozenset(l.split()) for l in proto_lemmas]
+        self._evidence: dict[tuple[str, int], str] = {}
         self.owner = np.array([p.theme for p in protos])
         self.is_example = np.array([p.kind == "example" for p in protos])
 
@@ -120,8 +122,12 @@ class ZeroShot:
 
     def evidence(self, answer_lemmas: str, proto_index: int) -> str:
         """Why: the prototype that matched and the words it shares with the answer."""
-        proto = self.protos[proto_index]
-        shared = [w for w in dict.fromkeys(answer_lemmas.split()) if w in set(self.proto_lemmas[proto_index].split())]
-        text = proto.text if len(proto.text) <= 60 else proto.text[:57] + "..."
-        terms = f" [{', '.join(shared[:6])}]" if shared else ""
-        return f"{proto.kind} '{text}'{terms}"
+        key = (answer_lemmas, proto_index)
+        cached = self._evidence.get(key)
+        if cached is None:
+            proto, words = self.protos[proto_index], self.proto_sets[proto_index]
+            shared = [w for w in dict.fromkeys(answer_lemmas.split()) if w in words]
+            text = proto.text if len(proto.text) <= 60 else proto.text[:57] + "..."
+            terms = f" [{', '.join(shared[:6])}]" if shared else ""
+            cached = self._evidence[key] = f"{proto.kind} '{text}'{terms}"
+        return cached
