@@ -128,13 +128,13 @@ def m002_suggestions(db: Database) -> None:
             version TEXT NOT NULL,
             created_at TEXT NOT NULL,
             PRIMARY KEY (answer_id, theme_pk)
-        );
-        CREATE INDEX suggestions_rank ON suggestions (answer_id, rank);
-        -- Answers the current version has looked at, suggestions or not ("£££" may get none).
+        ) WITHOUT ROWID;
+        -- Answers a suggestion run looked at and found nothing for ("£££"): not pending again.
         CREATE TABLE suggested (
             answer_id INTEGER PRIMARY KEY REFERENCES answers(id) ON DELETE CASCADE,
             version TEXT NOT NULL
         );
+        CREATE INDEX suggestions_theme ON suggestions (theme_pk);
         CREATE TABLE suggestion_runs (
             question_id TEXT PRIMARY KEY REFERENCES questions(id),
             version TEXT NOT NULL,

@@ -29,6 +29,7 @@ from .text import lemmatise
 
 ENGINE_VERSION = "1"
 TOP_K = 5
+RELATIVE_FLOOR = 0.2  # a suggestion below this share of the top score is noise, not stored
 MIN_CONFIRMED = 10  # confirmed answers before a classifier is trained
 MAX_EXAMPLES = 40  # confirmed examples per theme used as prototypes
 CALIBRATION_SAMPLE = 3000
@@ -177,8 +178,9 @@ def text_suggestions(model: TextModel, texts: list[str], lemmas: dict[str, str],
         row = final[u]
         chosen = set(model.selection.choose(row))
         items = []
+        floor = RELATIVE_FLOOR * row[order[u, 0]]
         for j in order[u].tolist():
-            if row[j] <= 0:
+            if row[j] <= 0 or row[j] < floor:
                 continue
             evidence = model.zero_shot.evidence(lemma, int(best[u, j]))
             method = "zero-shot"
@@ -192,10 +194,8 @@ def text_suggestions(model: TextModel, texts: list[str], lemmas: dict[str, str],
     return [per_lemma[lemmas[t]] for t in texts]
 
 
-def names_suggestions(codebook, texts: list[str]) -> list[list[tuple[Suggestion, bool]]]:
-    from .names import NameMatcher
-
-    matcher = NameMatcher(codebook)
+def names_suggestions(matcher, texts: list[str]) -> list[list[tuple[Suggestion, bool]]]:
+    """Alias and fuzzy matches per text; the matcher caches by normalised text across calls."""
     unique = list(dict.fromkeys(texts))
     found = dict(zip(unique, matcher.match_many(unique)))
     return [[(s, True) for s in found[t]] for t in texts]
@@ -204,7 +204,6 @@ def names_suggestions(codebook, texts: list[str]) -> list[list[tuple[Suggestion,
 def _store(db: Database, pks: dict[str, int], chunk: list[Answer], results, version: str, stamp: str,
            top_k: int, report: SuggestReport) -> None:
     """Replace the suggestions of one chunk of answers, in one short transaction."""
-    ids = [(a.id,) for a in chunk]
     rows = []
     for answer, items in zip(chunk, results):
         for rank, (s, selected) in enumerate(items[:top_k], start=1):
@@ -212,15 +211,15 @@ def _store(db: Database, pks: dict[str, int], chunk: list[Answer], results, vers
             if rank == 1:
                 report.methods[s.method] = report.methods.get(s.method, 0) + 1
     with db.atomic():
-        db.conn.executemany("DELETE FROM suggestions WHERE answer_id = ?", ids)
         db.conn.executemany(
             """INSERT INTO suggestions (answer_id, theme_pk, rank, score, method, evidence, selected, version, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             rows,
         )
+        # Only answers left without any suggestion need a mark that they were looked at.
         db.conn.executemany(
             "INSERT INTO suggested (answer_id, version) VALUES (?, ?) ON CONFLICT (answer_id) DO UPDATE SET version = excluded.version",
-            [(a.id, version) for a in chunk],
+            [(a.id, version) for a, items in zip(chunk, results) if not items],
         )
 
 
@@ -244,13 +243,19 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
     pending = [a for a in answers if not a.confirmed]
     if not refresh and run is not None and run[0] == version:
         have = {r[0] for r in db.execute(
-            "SELECT s.answer_id FROM suggested s JOIN answers a ON a.id = s.answer_id "
-            "WHERE a.question_id = ? AND s.version = ?", [question, version])}
+            """SELECT s.answer_id FROM suggested s JOIN answers a ON a.id = s.answer_id
+               WHERE a.question_id = ? AND s.version = ?
+               UNION SELECT DISTINCT s.answer_id FROM suggestions s JOIN answers a ON a.id = s.answer_id
+               WHERE a.question_id = ? AND s.version = ?""", [question, version, question, version])}
         report.skipped = sum(1 for a in pending if a.id in have)
         pending = [a for a in pending if a.id not in have]
     details: dict = {"kind": codebook.kind}
-    model = lemmas = None
-    if codebook.kind != "names" and pending:
+    model = lemmas = matcher = None
+    if codebook.kind == "names":
+        from .names import NameMatcher
+
+        matcher = NameMatcher(codebook)
+    elif pending:
         lemmas = dict(zip(*_unique_lemmas([a.text for a in answers])))
         model = fit_text_model(codebook, answers, lemmas, seed=seed)
         details["selection"] = {"ratio": model.selection.ratio, "floor": model.selection.floor,
@@ -258,11 +263,12 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
         details["classifier"] = bool(model.classifier)
         report.selection = details["selection"]
     with db.atomic():
-        # Answers now confirmed need no suggestions; suggestions of an older version are stale.
+        # Answers now confirmed need no suggestions; suggestions of an older version are stale;
+        # a refresh recomputes all. What remains belongs to answers that are not pending.
         db.execute(
             """DELETE FROM suggestions WHERE answer_id IN (SELECT id FROM answers WHERE question_id = ?)
-               AND (version != ? OR answer_id IN (SELECT answer_id FROM codings WHERE status = 'confirmed'))""",
-            [question, version],
+               AND (? OR version != ? OR answer_id IN (SELECT answer_id FROM codings WHERE status = 'confirmed'))""",
+            [question, int(refresh), version],
         )
     pks = theme_pks(db, codebook.id)
     stamp = now()
@@ -270,7 +276,7 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
         chunk = pending[start : start + CHUNK]
         texts = [a.text for a in chunk]
         if codebook.kind == "names":
-            results = names_suggestions(codebook, texts)
+            results = names_suggestions(matcher, texts)
         else:
             results = text_suggestions(model, texts, lemmas, top_k)
         _store(db, pks, chunk, results, version, stamp, top_k, report)

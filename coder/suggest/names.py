@@ -293,23 +293,25 @@ class NameMatcher:
                     )
                     result = (hit[0], hit[1]) if hit else None
             else:
-                scores = self._scores(norm, partial=not strict)
+                scores = self._scores(norm, partial=not strict, cutoff=min(RUN_CUTOFF, FUZZY_CUTOFF))
                 best = int(np.argmax(scores))
                 if scores[best] >= (RUN_CUTOFF if strict else FUZZY_CUTOFF):
                     result = (self.choices[best], float(scores[best]))
             self._fuzzy_cache[key] = result
         return self._fuzzy_cache[key]
 
-    def _scores(self, norm: str, partial: bool = True) -> np.ndarray:
-        """Likeness (0-100) of a normalised part to every alias."""
+    def _scores(self, norm: str, partial: bool = True, cutoff: float = 0) -> np.ndarray:
+        """Likeness (0-100) of a normalised part to every alias; below `cutoff` may read as 0 (faster)."""
         scores = np.maximum(
-            process.cdist([norm], self.choices, scorer=fuzz.ratio, processor=None)[0],
-            process.cdist([norm], self.choices, scorer=fuzz.token_sort_ratio, processor=None)[0],
+            process.cdist([norm], self.choices, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff)[0],
+            process.cdist([norm], self.choices, scorer=fuzz.token_sort_ratio, processor=None, score_cutoff=cutoff)[0],
         )
-        if partial:
+        if partial and not (cutoff and scores.max() >= cutoff):
+            # (Skipped when a whole-string match already passes: partial scores are the slow part.)
             # A known name inside a longer part ("cabinet ofice team"), never the
             # part inside a longer name ("standards" in "food standards").
-            inside = process.cdist([norm], self.choices, scorer=fuzz.partial_ratio, processor=None)[0]
+            inside = process.cdist([norm], self.choices, scorer=fuzz.partial_ratio, processor=None,
+                                   score_cutoff=cutoff / PARTIAL_WEIGHT if cutoff else 0)[0]
             usable = (self._lengths <= len(norm)) & (self._lengths >= PARTIAL_MIN_LEN)
             scores = np.maximum(scores, np.where(usable, inside * PARTIAL_WEIGHT, 0))
         return scores

@@ -8,7 +8,7 @@ best-matching prototype decides, with the mean as a tie-breaker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +32,9 @@ class TextSpace:
 
     word: TfidfVectorizer
     char: TfidfVectorizer
+    # Rows of the texts the space was fitted on: scoring them again costs a lookup, not an analysis.
+    known: dict[str, int] = field(default_factory=dict)
+    matrix: sp.csr_matrix | None = None
 
     @classmethod
     def fit(cls, lemmas: list[str], seed: int = 0) -> "TextSpace":
@@ -43,14 +46,31 @@ class TextSpace:
             unique = ["empty"]
         word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, token_pattern=r"(?u)\b\w[\w'&+-]*\b")
         char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1, max_features=200_000)
-        word.fit(unique)
-        char.fit(unique)
-        return cls(word, char)
+        matrix = cls._stack(word.fit_transform(unique), char.fit_transform(unique))
+        return cls(word, char, {t: i for i, t in enumerate(unique)}, matrix)
+
+    @staticmethod
+    def _stack(word: sp.csr_matrix, char: sp.csr_matrix) -> sp.csr_matrix:
+        return sp.hstack([word * np.sqrt(WORD_WEIGHT), char * np.sqrt(1 - WORD_WEIGHT)], format="csr")
+
+    def _analyse(self, lemmas: list[str]) -> sp.csr_matrix:
+        return self._stack(self.word.transform(lemmas), self.char.transform(lemmas))
 
     def transform(self, lemmas: list[str]) -> sp.csr_matrix:
-        word = self.word.transform(lemmas) * np.sqrt(WORD_WEIGHT)
-        char = self.char.transform(lemmas) * np.sqrt(1 - WORD_WEIGHT)
-        return sp.hstack([word, char], format="csr")
+        if self.matrix is None:
+            return self._analyse(lemmas)
+        rows = np.array([self.known.get(t, -1) for t in lemmas], dtype=np.int64)
+        missing = np.flatnonzero(rows < 0)
+        if missing.size == 0:
+            return self.matrix[rows]
+        fresh = self._analyse([lemmas[i] for i in missing])
+        # Known rows first, then the fresh ones, then put every row back in its place.
+        present = np.flatnonzero(rows >= 0)
+        stacked = sp.vstack([self.matrix[rows[present]], fresh], format="csr")
+        order = np.empty(len(lemmas), dtype=np.int64)
+        order[present] = np.arange(present.size)
+        order[missing] = present.size + np.arange(missing.size)
+        return stacked[order]
 
 
 @dataclass(frozen=True)
