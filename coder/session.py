@@ -112,11 +112,6 @@ class CodingSession:
         self.pks = theme_pks(self.db, self.codebook_id)
         self.labels = {t.id: t.label for t in self.codebook.themes}
 
-    def _confirmed_ids(self) -> set[int]:
-        return {r[0] for r in self.db.execute(
-            """SELECT DISTINCT c.answer_id FROM codings c JOIN answers a ON a.id = c.answer_id
-               WHERE a.question_id = ? AND c.status = 'confirmed'""", [self.question])}
-
     def _imported_order(self) -> list[int]:
         return [r[0] for r in self.db.execute(
             """SELECT a.id FROM answers a JOIN respondents r ON r.id = a.respondent_id
@@ -200,18 +195,41 @@ class CodingSession:
             self.position = max(0, min(len(self.queue) - 1, self.position + step))
 
     def next_uncoded(self, from_start: bool = False) -> bool:
-        """Go to the next answer without confirmed codes (skipped ones last); False when none is left."""
-        confirmed = self._confirmed_ids()
+        """Go to the next answer without confirmed codes (skipped ones last); False when none is left.
+
+        Looks ahead in growing batches with an indexed query, so a keystroke costs
+        the same with a hundred answers or a million.
+        """
         n = len(self.queue)
-        candidates = range(n) if from_start else [(self.position + k) % n for k in range(1, n)]
+        if n == 0:
+            return False
+        start = 0 if from_start else self.position + 1
+        span = n if from_start else n - 1
         for allow_skipped in (False, True):
-            for index in candidates:
-                answer_id = self.queue[index]
-                if answer_id in confirmed or (answer_id in self.skipped and not allow_skipped):
+            batch, size = [], 32
+            for k in range(span):
+                index = (start + k) % n
+                if self.queue[index] in self.skipped and not allow_skipped:
                     continue
-                self.position = index
+                batch.append(index)
+                if len(batch) >= size:
+                    found = self._first_unconfirmed(batch)
+                    if found is not None:
+                        self.position = found
+                        return True
+                    batch, size = [], min(size * 4, 4096)
+            found = self._first_unconfirmed(batch) if batch else None
+            if found is not None:
+                self.position = found
                 return True
         return False
+
+    def _first_unconfirmed(self, indices: list[int]) -> int | None:
+        ids = [self.queue[i] for i in indices]
+        confirmed = {r[0] for r in self.db.execute(
+            f"SELECT DISTINCT answer_id FROM codings WHERE status = 'confirmed' AND answer_id IN ({','.join('?' * len(ids))})",
+            ids)}
+        return next((i for i in indices if self.queue[i] not in confirmed), None)
 
     def skip(self) -> None:
         if self.current_id is not None:

@@ -49,6 +49,8 @@ def codes(path, question="q14"):
 
 
 async def settle(pilot):
+    """Let the delayed recount start, then finish."""
+    await pilot.pause(0.3)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 

@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header
+from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from ...errors import CoderError
@@ -33,6 +34,7 @@ from .theme_search import ThemeSearch
 from ..widgets import AnswerHeader, AnswerPanel, CodingProgress, FrequencyTable, SuggestionList
 
 RETRAIN_EVERY = 10  # confirmations between background retrains
+STATS_DELAY = 0.25  # seconds of quiet before the table and progress are recounted
 
 
 class AnswerScroll(VerticalScroll, can_focus=False):
@@ -66,6 +68,7 @@ class CodingScreen(Screen[None]):
         self.retrain_enabled = retrain
         self.last_table: Table | None = None
         self.last_progress: Progress | None = None
+        self.stats_timer: Timer | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -141,7 +144,10 @@ class CodingScreen(Screen[None]):
 
     def changed(self, *, confirmed: bool = False) -> None:
         self.redraw()
-        self.refresh_stats()
+        # Recount once the coder pauses: a burst of keys costs one recount, not one each.
+        if self.stats_timer is not None:
+            self.stats_timer.stop()
+        self.stats_timer = self.set_timer(STATS_DELAY, self.refresh_stats)
         if confirmed and self.retrain_enabled and self.session.confirmations % RETRAIN_EVERY == 0:
             self.retrain()
 
