@@ -94,6 +94,7 @@ class CodingSession:
     position: int = field(init=False, default=0)
     skipped: set[int] = field(init=False, default_factory=set)
     confirmations: int = field(init=False, default=0)
+    finished: bool = field(init=False, default=False)  # every answer confirmed
     _undo: list[_Undo] = field(init=False, default_factory=list)
 
     def __post_init__(self):
@@ -291,7 +292,7 @@ class CodingSession:
         self._learn_alias(view)
         self.confirmations += 1
         self.skipped.discard(view.id)
-        self.next_uncoded()
+        self.finished = not self.next_uncoded()
         return True
 
     def accept_top(self) -> bool:
@@ -305,7 +306,7 @@ class CodingSession:
         self._learn_alias(self.view())
         self.confirmations += 1
         self.skipped.discard(view.id)
-        self.next_uncoded()
+        self.finished = not self.next_uncoded()
         return True
 
     def _learn_alias(self, view: AnswerView) -> None:

@@ -75,6 +75,27 @@ async def test_code_by_keys_end_to_end(db_path):
     assert actions.count("coding.confirm") == 2 and actions.count("coding.accept") == 2
 
 
+async def test_code_a_whole_question_by_keyboard_then_resume(db_path):
+    app = make_app(db_path, "q14", "ann", retrain=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        total = len(app.session.queue)
+        for _ in range(total):
+            if app.session.view().suggestions:
+                await pilot.press("space")
+            else:  # nothing suggested ("£££"): find the theme by search, confirm
+                await pilot.press("slash", *"savings", "enter", "enter")
+            if app.session.finished:
+                break
+        assert app.session.finished
+        await settle(pilot)
+        assert app.screen.last_progress.confirmed == total and app.screen.last_progress.uncoded == 0
+        assert app.screen.query_one("#frequencies").row_count >= 10
+    assert len({r[0] for r in codes(db_path)}) == total
+    app = make_app(db_path, "q14", "ann", retrain=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space", "u")  # nothing to accept twice; undo works on a finished question
+
+
 async def test_undo_backspace_skip_and_navigation(db_path):
     app = make_app(db_path, "q14", "ann", retrain=False)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -144,6 +144,8 @@ class CodingScreen(Screen[None]):
 
     def changed(self, *, confirmed: bool = False) -> None:
         self.redraw()
+        if confirmed and self.session.finished:
+            self.app.notify(f"Every answer to {self.session.question} is confirmed. Press q to quit.", timeout=5)
         # Recount once the coder pauses: a burst of keys costs one recount, not one each.
         if self.stats_timer is not None:
             self.stats_timer.stop()
