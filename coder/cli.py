@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .codebook import dump_codebook, load_codebook
-from .codings import export_codings, import_codings, question_codebook, write_codings_csv
+from . import themes as theme_ops
+from .codebook import load_codebook
+from .codings import import_codings, question_codebook
 from .errors import CoderError
 from .ingest import import_responses
 from .spec import load_spec
 from .store import open_db
-from .tables import build_table, to_csv, to_markdown
-from . import themes as theme_ops
-
-
-def friendly(func):
-    """Turn a CoderError into a clean message and exit status 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except CoderError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
-
-
-def existing_db(path: str):
-    return open_db(path, create=False)
-
-
-db_argument = click.argument("db", type=click.Path(dir_okay=False))
+from .commands import exchange, quotes, reports
+from .commands.common import _codebook_id, db_argument, existing_db, friendly, with_codebook_options
 
 
 @click.group()
@@ -77,28 +57,6 @@ def import_(db, survey, responses, encoding):
 
 @cli.command()
 @db_argument
-@click.option("--question", "-q", required=True, help="Question id, e.g. q13.")
-@click.option("--format", "fmt", type=click.Choice(["md", "csv"]), default="md", show_default=True)
-@click.option("--base", type=click.Choice(["mentions", "respondents"]), default=None,
-              help="Percentage base (default: the spec's base for the question).")
-@click.option("--all-themes", is_flag=True, help="Also list themes nobody mentioned (0%).")
-@friendly
-def table(db, question, fmt, base, all_themes):
-    """Print a question's percentage table.
-
-    Rows run by count, ties in codebook order, the fold ("Other") row last.
-    `--format csv` prints exactly `theme,count,percent`.
-
-    \b
-    Example:
-        coder table demo.db --question q13 --format csv
-    """
-    built = build_table(existing_db(db), question, base, include_empty=all_themes)
-    click.echo(to_csv(built) if fmt == "csv" else to_markdown(built), nl=False)
-
-
-@cli.command()
-@db_argument
 @friendly
 def questions(db):
     """List the open questions in DB with their codebook, base and coding progress."""
@@ -118,21 +76,6 @@ def questions(db):
 @cli.group()
 def codings():
     """Export and import codings (CSV)."""
-
-
-@codings.command(name="export")
-@db_argument
-@click.option("--question", "-q", default=None, help="Only this question.")
-@click.option("--changed", is_flag=True, help="Only answers whose text changed since they were coded.")
-@friendly
-def codings_export(db, question, changed):
-    """Write codings as CSV to stdout.
-
-    Columns: respondent_id,question,rank,answer,theme,status,coder,score,coded_at
-    (theme is the theme label).
-    """
-    rows = export_codings(existing_db(db), question, changed_only=changed)
-    write_codings_csv(rows, sys.stdout)
 
 
 @codings.command(name="import")
@@ -155,29 +98,6 @@ def codings_import(db, file, coder, replace):
 @cli.group()
 def codebook():
     """Show, import, export and edit codebooks."""
-
-
-def _codebook_id(database, codebook_id, question):
-    if question:
-        return question_codebook(database, question)
-    if codebook_id:
-        return codebook_id
-    ids = theme_ops.codebook_ids(database)
-    if len(ids) == 1:
-        return ids[0]
-    raise CoderError(f"say which codebook with --codebook ID or --question Q (the database has {', '.join(ids)})")
-
-
-codebook_options = [
-    click.option("--codebook", "codebook_id", default=None, help="Codebook id."),
-    click.option("--question", "-q", default=None, help="The codebook of this question."),
-]
-
-
-def with_codebook_options(func):
-    for option in reversed(codebook_options):
-        func = option(func)
-    return func
 
 
 @codebook.command(name="show")
@@ -203,38 +123,6 @@ def codebook_show(source, codebook_id, question):
             show(theme.id, depth + 1)
 
     show(None, 1)
-
-
-@codebook.command(name="export")
-@db_argument
-@with_codebook_options
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write here instead of stdout.")
-@friendly
-def codebook_export(db, codebook_id, question, output):
-    """Write a codebook from DB as YAML (with aliases learnt while coding)."""
-    database = existing_db(db)
-    text = dump_codebook(theme_ops.read_codebook(database, _codebook_id(database, codebook_id, question)))
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
-
-
-@codebook.command(name="import")
-@db_argument
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--coder", default=None, help="Name recorded in the audit log.")
-@friendly
-def codebook_import(db, file, coder):
-    """Load a codebook YAML into DB, adding it or updating it by theme id.
-
-    Themes keep their codings across the update. A theme with codings cannot
-    be dropped: merge it into another first.
-    """
-    database = open_db(db)
-    cb = load_codebook(file)
-    result = theme_ops.replace_codebook(database, cb, coder)
-    click.echo(f"Codebook {cb.id}: {result['added']} added, {result['updated']} updated, {result['removed']} removed")
 
 
 @codebook.command(name="add")
@@ -476,6 +364,11 @@ def _first_unfinished(database) -> str:
         if progress.confirmed < progress.total:
             return qid
     return ids[0]
+
+
+# Commands that live in their own modules.
+for _module in (reports, exchange, quotes):
+    _module.register(cli)
 
 
 def main():  # pragma: no cover - console script entry

@@ -5,7 +5,7 @@ import pytest
 from coder.errors import CoderError
 from coder.spec import NonAnswers, load_spec
 
-from .conftest import CORPUS, MINI_SPEC
+from .conftest import MINI_SPEC
 
 
 def test_corpus_spec(corpus_spec):
