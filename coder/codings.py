@@ -110,40 +110,34 @@ def apply_codes(
             audit(db, coder=coder, action=action, target=f"answer:{answer_id}", before=before, after=after)
 
 
-def _read_coding_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    export = open_export(path)
-    needed = ["respondent_id", "question", "rank", "theme"]
-    index = require_columns(export, needed)
-    rows = []
-    for number, cells in export.rows:
-        cells = cells + [""] * (len(export.header) - len(cells))
-        rows.append((number, {name: cells[i].strip() for name, i in index.items()}))
-    return export.header, rows
+@dataclass(frozen=True)
+class CodingRow:
+    """One row of a codings file, resolved against the database."""
+
+    number: int  # row number as a spreadsheet shows it
+    question: str
+    answer_id: int
+    is_answer: bool
+    codebook_id: str
+    theme_id: str
 
 
-def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool = False) -> dict[str, int]:
-    """Record a codings file as confirmed codes by `coder`; all rows or none.
+def read_coding_file(db: Database, path: str | Path) -> list[CodingRow]:
+    """Resolve every row of a codings file (at least respondent_id,question,rank,theme), or say which is wrong.
 
-    Reads at least `respondent_id,question,rank,theme` (theme = label or id).
-    Every row is checked before anything is written. With `replace`, answer
-    cells named in the file lose codes the file does not give them.
+    Theme is a label or an id. Shared by `import_codings` and the gold file of `evaluate`.
     """
-    if not coder or not coder.strip():
-        raise CoderError("a coder name is required (--coder)")
     path = Path(path)
-    _, rows = _read_coding_rows(path)
-    if not rows:
-        raise CoderError("the codings file has no rows", where=str(path))
-    codebooks: dict[str, object] = {}
-    pks: dict[tuple[str, str], int] = {}
-    answers: dict[tuple[str, str, int], tuple[int, int]] = {
-        (r[1], r[2], r[3]): (r[0], r[4])
+    export = open_export(path)
+    index = require_columns(export, ["respondent_id", "question", "rank", "theme"])
+    answers = {
+        (r[1], r[2], r[3]): (r[0], bool(r[4]))
         for r in db.execute("SELECT id, respondent_id, question_id, rank, is_answer FROM answers")
     }
-    for cb_id, theme_id, pk in db.execute("SELECT codebook_id, id, pk FROM themes"):
-        pks[(cb_id, theme_id)] = pk
-    planned: dict[int, list[int]] = {}
-    for number, row in rows:
+    codebooks: dict = {}
+    out = []
+    for number, cells in export.rows:
+        row = {name: cells[i].strip() if i < len(cells) else "" for name, i in index.items()}
         question = row["question"]
         if question not in codebooks:
             try:
@@ -162,12 +156,6 @@ def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool 
                 "(unknown respondent, or the cell is blank)",
                 where=location(path, number),
             )
-        answer_id, is_answer = answers[key]
-        if not is_answer:
-            raise CoderError(
-                f"the answer of respondent {key[0]!r} to {question!r} (rank {rank}) is a non-answer and cannot be coded",
-                where=location(path, number),
-            )
         theme = codebook.find(row["theme"]) if row["theme"] else None
         if theme is None:
             close = [t.label for t in codebook.themes if row["theme"].casefold() in t.label.casefold()][:3]
@@ -176,10 +164,34 @@ def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool 
                 f"unknown theme {row['theme']!r} in codebook {codebook.id!r}{hint}",
                 where=location(path, number, "theme"),
             )
-        planned.setdefault(answer_id, [])
-        pk = pks[(codebook.id, theme.id)]
-        if pk not in planned[answer_id]:
-            planned[answer_id].append(pk)
+        answer_id, is_answer = answers[key]
+        out.append(CodingRow(number, question, answer_id, is_answer, codebook.id, theme.id))
+    return out
+
+
+def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool = False) -> dict[str, int]:
+    """Record a codings file as confirmed codes by `coder`; all rows or none.
+
+    Every row is checked before anything is written. With `replace`, answer
+    cells named in the file lose codes the file does not give them.
+    """
+    if not coder or not coder.strip():
+        raise CoderError("a coder name is required (--coder)")
+    path = Path(path)
+    rows = read_coding_file(db, path)
+    if not rows:
+        raise CoderError("the codings file has no rows", where=str(path))
+    pks = {(cb_id, theme_id): pk for cb_id, theme_id, pk in db.execute("SELECT codebook_id, id, pk FROM themes")}
+    planned: dict[int, list[int]] = {}
+    for row in rows:
+        if not row.is_answer:
+            raise CoderError(
+                f"the answer to {row.question!r} in this row is a non-answer and cannot be coded",
+                where=location(path, row.number),
+            )
+        pk = pks[(row.codebook_id, row.theme_id)]
+        if pk not in planned.setdefault(row.answer_id, []):
+            planned[row.answer_id].append(pk)
     coded = 0
     with db.atomic():
         for answer_id, theme_pks in planned.items():

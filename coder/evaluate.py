@@ -18,9 +18,8 @@ from pathlib import Path
 import numpy as np
 from sqlite_utils import Database
 
-from .codings import Code, apply_codes, question_codebook, question_ids
-from .errors import CoderError, location
-from .ingest import open_export, require_columns
+from .codings import Code, apply_codes, question_codebook, question_ids, read_coding_file
+from .errors import CoderError
 from .store import open_db
 from .suggest.learn import sample_f1
 from .themes import read_codebook, theme_pks
@@ -37,29 +36,9 @@ class Cell:
 
 def read_gold(db: Database, path: str | Path) -> dict[str, dict[int, set[str]]]:
     """Gold codes per question and answer id, from a codings CSV (theme = label or id)."""
-    export = open_export(path)
-    index = require_columns(export, ["respondent_id", "question", "rank", "theme"])
-    answers = {(r[1], r[2], r[3]): r[0] for r in db.execute("SELECT id, respondent_id, question_id, rank FROM answers")}
-    codebooks = {}
     gold: dict[str, dict[int, set[str]]] = {}
-    for number, cells in export.rows:
-        row = {name: cells[i].strip() if i < len(cells) else "" for name, i in index.items()}
-        question = row["question"]
-        if question not in codebooks:
-            try:
-                codebooks[question] = read_codebook(db, question_codebook(db, question))
-            except CoderError as exc:
-                raise CoderError(exc.message, where=location(path, number, "question")) from None
-        theme = codebooks[question].find(row["theme"])
-        if theme is None:
-            raise CoderError(f"unknown theme {row['theme']!r}", where=location(path, number, "theme"))
-        try:
-            key = (row["respondent_id"], question, int(row["rank"] or 1))
-        except ValueError:
-            raise CoderError(f"rank must be a whole number, not {row['rank']!r}", where=location(path, number, "rank")) from None
-        if key not in answers:
-            raise CoderError(f"no answer cell for respondent {key[0]!r}, {question!r} rank {key[2]}", where=location(path, number))
-        gold.setdefault(question, {}).setdefault(answers[key], set()).add(theme.id)
+    for row in read_coding_file(db, path):
+        gold.setdefault(row.question, {}).setdefault(row.answer_id, set()).add(row.theme_id)
     return gold
 
 
