@@ -235,3 +235,20 @@ def test_snapshot_help(snap_compare, suggested_db_path, tmp_path, size):
         await pilot.pause()
 
     assert snap_compare(make_app(path, "q14", "ann", retrain=False), terminal_size=size, run_before=run_before)
+
+
+async def test_suggestions_are_computed_in_the_background_when_missing(corpus_db, tmp_path):
+    path = corpus_db.execute("PRAGMA database_list").fetchone()[2]
+    app = make_app(path, "q14", "ann")
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert not app.session.view().suggestions
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.session.view().suggestions
+        # Retraining after confirmations runs in the background too.
+        for _ in range(10):
+            await pilot.press("space")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    db = open_db(path)
+    assert db.execute("SELECT details FROM suggestion_runs WHERE question_id = 'q14'").fetchone()[0].count('"classifier": true') == 1

@@ -92,6 +92,11 @@ class CodingScreen(Screen[None]):
         self.query_one("#suggestions").border_title = "suggestions"
         self.redraw()
         self.refresh_stats()
+        never_suggested = not self.session.db.execute(
+            "SELECT 1 FROM suggestion_runs WHERE question_id = ?", [self.session.question]).fetchone()
+        if never_suggested and self.retrain_enabled:
+            self.app.notify("Computing suggestions in the background…", timeout=3)
+            self.retrain()
 
     # -- drawing -----------------------------------------------------------------------------
 
