@@ -292,24 +292,40 @@ def evaluate(db, gold, question, as_json, simulate_confirmed, seeds):
 @click.option("--min-size", type=int, default=3, show_default=True, help="Smallest proposal worth showing.")
 @click.option("--accept", "accept", type=int, default=None, help="Add proposal N (1-based) to the codebook.")
 @click.option("--label", default=None, help="Label for the accepted proposal (default: its proposed label).")
+@click.option("--alias-of", default=None, help="Names questions: add proposal N's spellings as aliases of this theme.")
 @click.option("--coder", default=None, help="Name recorded in the audit log.")
 @friendly
-def discover(db, question, max_score, min_size, accept, label, coder):
+def discover(db, question, max_score, min_size, accept, label, alias_of, coder):
     """Propose new themes from answers that no theme fits.
 
     Clusters the unfit answers (TF-IDF; the number of clusters is found, not
     given) and prints each proposal with a label, its size and three example
     answers. `--accept N` adds proposal N to the codebook; run `coder suggest`
-    again to have it suggested.
+    again to have it suggested. On a names question (e.g. departments) it lists
+    groups of unrecognised spellings with the nearest theme instead; accept one
+    as a new theme, or with `--alias-of THEME` as aliases.
 
     \b
     Example:
         coder discover demo.db --question q16
         coder discover demo.db --question q16 --accept 1 --label "Chatbots and webchat"
     """
-    from .suggest.engine import accept_proposal, discover_themes
+    from .suggest.engine import accept_names, accept_proposal, discover_themes, name_candidates
 
     database = existing_db(db)
+    if theme_ops.read_codebook(database, question_codebook(database, question)).kind == "names":
+        candidates = [c for c in name_candidates(database, question) if c.count >= 1]
+        if accept is not None:
+            if not 1 <= accept <= len(candidates):
+                raise CoderError(f"there is no proposal {accept}; there are {len(candidates)}")
+            theme = accept_names(database, question, candidates[accept - 1], alias_of=alias_of, label=label, coder=coder)
+            click.echo(f"{'Aliases added to' if alias_of else 'Added theme'} {theme.id}: {theme.label}")
+            return
+        click.echo(f"{question}: {len(candidates)} groups of spellings no alias or fuzzy match claims")
+        for number, c in enumerate(candidates, start=1):
+            near = f"nearest {c.nearest_theme} ({c.nearest_score:.2f})" if c.nearest_theme else "no near theme"
+            click.echo(f"{number}. {' | '.join(c.spellings)}  ({c.count} answers; {near})")
+        return
     unfit, proposals = discover_themes(database, question, max_score=max_score, min_size=min_size)
     if accept is not None:
         if not 1 <= accept <= len(proposals):

@@ -196,3 +196,25 @@ def read_codebook_of(path, question):
 
     database = open_db(path)
     return read_codebook(database, question_codebook(database, question))
+
+
+def test_discover_on_names_question_offers_unknown_spellings(tmp_path):
+    from coder.ingest import import_responses
+    from coder.spec import load_spec
+    from coder.store import open_db
+
+    from .conftest import HOLDOUT
+
+    db_path = tmp_path / "h.db"
+    db = open_db(db_path)
+    import_responses(db, load_spec(HOLDOUT / "survey.yaml"), HOLDOUT / "responses.csv")
+    db.close()
+    runner = CliRunner()
+    result = runner.invoke(cli, ["discover", str(db_path), "--question", "q13"])
+    assert result.exit_code == 0 and "Local Digital Campaign" in result.output
+    number = next(line.split(".")[0] for line in result.output.splitlines() if "Local Digital Campaign" in line)
+    result = runner.invoke(cli, ["discover", str(db_path), "-q", "q13", "--accept", number, "--alias-of", "dclg"])
+    assert result.exit_code == 0, result.output
+    assert "Local Digital Campaign" in read_codebook_of(db_path, "q13").theme("dclg").aliases
+    result = runner.invoke(cli, ["discover", str(db_path), "-q", "q13"])
+    assert "Local Digital Campaign" not in result.output

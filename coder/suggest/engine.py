@@ -388,3 +388,34 @@ def accept_proposal(db: Database, question: str, proposal, *, label: str | None 
         keywords=tuple(proposal.terms),
         coder=coder,
     )
+
+
+def name_candidates(db: Database, question: str):
+    """For a names question: spellings no alias or fuzzy match claims, grouped, with the nearest theme."""
+    from .names import NameMatcher
+
+    codebook = read_codebook(db, question_codebook(db, question))
+    if codebook.kind != "names":
+        raise CoderError(f"question {question!r} is not a names question (its codebook is kind {codebook.kind!r})")
+    matcher = NameMatcher(codebook)
+    texts = [a.text for a in load_answers(db, question) if not a.confirmed]
+    # Only cells that named nothing known: leftover words beside a match ("DWP - for UC") are not names.
+    unknown = [t for t, found in zip(texts, matcher.match_many(texts)) if all(s.method == "fallback" for s in found)]
+    return matcher.unmatched(unknown)
+
+
+def accept_names(db: Database, question: str, candidate, *, alias_of: str | None = None,
+                 label: str | None = None, coder: str | None = None):
+    """Teach the codebook a group of spellings: as aliases of a theme, or as a new theme."""
+    from ..themes import add_alias, add_theme
+
+    codebook_id = question_codebook(db, question)
+    if alias_of:
+        with db.atomic():
+            for spelling in candidate.spellings:
+                theme = add_alias(db, codebook_id, alias_of, spelling, coder=coder)
+        return theme
+    name = label or candidate.spellings[0]
+    aliases = tuple(s for s in candidate.spellings if s.casefold() != name.casefold())
+    return add_theme(db, codebook_id, name, aliases=aliases,
+                     description=f"Added from {candidate.count} answers naming it", coder=coder)
