@@ -15,7 +15,7 @@ from .errors import CoderError
 from .ingest import import_responses
 from .spec import load_spec
 from .store import open_db
-from .commands import exchange, quotes, reports
+from .commands import exchange, quotes, reports, team
 from .commands.common import _codebook_id, db_argument, existing_db, friendly, with_codebook_options
 
 
@@ -383,7 +383,7 @@ def _first_unfinished(database) -> str:
 
 
 # Commands that live in their own modules.
-for _module in (reports, exchange, quotes):
+for _module in (reports, exchange, quotes, team):
     _module.register(cli)
 
 

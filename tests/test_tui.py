@@ -252,3 +252,12 @@ async def test_suggestions_are_computed_in_the_background_when_missing(corpus_db
         await pilot.pause()
     db = open_db(path)
     assert db.execute("SELECT details FROM suggestion_runs WHERE question_id = 'q14'").fetchone()[0].count('"classifier": true') == 1
+
+
+async def test_opening_the_app_takes_a_backup(db_path):
+    app = make_app(db_path, "q14", "ann", retrain=False)
+    async with app.run_test() as pilot:
+        await pilot.press("space")
+    assert app.backup_path.exists()
+    copy = open_db(app.backup_path)
+    assert copy.execute("SELECT count(*) FROM codings").fetchone()[0] == 0  # taken before the first key

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.app import App
 
+from ..history import backup
 from ..session import CodingSession
 from ..store import open_db
 from .screens import CodingScreen
@@ -18,6 +19,8 @@ class CoderApp(App[None]):
     def __init__(self, db_path: str | Path, question: str, coder: str, *, retrain: bool = True) -> None:
         super().__init__()
         self.db_path = Path(db_path)
+        # A copy of weeks of coding before anything is changed in this session.
+        self.backup_path = backup(self.db_path, self.db_path.with_name(self.db_path.name + ".autobackup"))
         self.session = CodingSession(open_db(self.db_path), question, coder)
         self.retrain = retrain
 

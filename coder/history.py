@@ -1,0 +1,94 @@
+"""The audit log read back: show it, undo a coder's last coding change, back the database up.
+
+Every change to codes already writes its before and after state to `audit`
+(see store.audit), so undo restores the before state exactly, and is itself
+audited, so it can be undone in turn.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from .codings import Code, apply_codes
+from .errors import CoderError
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    id: int
+    at: str
+    coder: str | None
+    action: str
+    target: str
+    before: object
+    after: object
+
+
+def read_log(db: Database, *, coder: str | None = None, action: str | None = None, limit: int = 50) -> list[LogEntry]:
+    """Newest first."""
+    rows = db.execute(
+        """SELECT id, at, coder, action, target, before, after FROM audit
+           WHERE (:coder IS NULL OR coder = :coder) AND (:action IS NULL OR action LIKE :action || '%')
+           ORDER BY id DESC LIMIT :limit""",
+        {"coder": coder, "action": action, "limit": limit},
+    ).fetchall()
+    return [LogEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else None, json.loads(r[6]) if r[6] else None)
+            for r in rows]
+
+
+def undo_last(db: Database, coder: str) -> LogEntry:
+    """Restore the codes of the answer `coder` last changed to what they were before that change."""
+    row = db.execute(
+        """SELECT id FROM audit WHERE coder = ? AND action LIKE 'coding.%' AND action != 'coding.undo'
+           AND target LIKE 'answer:%' AND id NOT IN (SELECT CAST(after AS INTEGER) FROM audit WHERE action = 'undo.mark')
+           ORDER BY id DESC LIMIT 1""",
+        [coder],
+    ).fetchone()
+    if row is None:
+        raise CoderError(f"nothing to undo: no coding change by {coder!r} in the log")
+    entry = next(e for e in read_log(db, coder=coder, limit=10_000) if e.id == row[0])
+    answer_id = int(entry.target.split(":", 1)[1])
+    before = entry.before or {}
+    with db.atomic():
+        pks = dict(db.execute(
+            """SELECT t.id, t.pk FROM themes t JOIN questions q ON q.codebook_id = t.codebook_id
+               JOIN answers a ON a.question_id = q.id WHERE a.id = ?""", [answer_id]).fetchall())
+        missing = [t for t in before if t not in pks]
+        if missing:
+            raise CoderError(f"cannot undo: theme(s) {', '.join(missing)} no longer exist (merged or deleted)")
+        codes = [Code(pks[t], state["status"], state.get("coder"), state.get("score"), state.get("method"))
+                 for t, state in before.items()]
+        apply_codes(db, answer_id, codes, coder=coder, action="coding.undo", replace=True)
+        # apply_codes never turns confirmed into auto; an undo must restore exactly.
+        for theme, state in before.items():
+            db.execute("UPDATE codings SET status = ?, coder = ? WHERE answer_id = ? AND theme_pk = ?",
+                       [state["status"], state.get("coder"), answer_id, pks[theme]])
+        db.execute(
+            "INSERT INTO audit (at, coder, action, target, before, after) VALUES (datetime('now'), ?, 'undo.mark', ?, NULL, ?)",
+            [coder, entry.target, str(entry.id)],
+        )
+    return entry
+
+
+def backup(db_path: str | Path, destination: str | Path) -> Path:
+    """A consistent copy with SQLite's online backup, safe while others are coding."""
+    source_path, destination = Path(db_path), Path(destination)
+    if not source_path.exists():
+        raise CoderError("no such database", where=str(source_path))
+    if destination.resolve() == source_path.resolve():
+        raise CoderError("the backup must be a different file from the database")
+    partial = destination.with_name(destination.name + ".partial")
+    source = sqlite3.connect(str(source_path))
+    target = sqlite3.connect(str(partial))
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    partial.replace(destination)  # never a half-written backup under the final name
+    return destination
