@@ -1,0 +1,152 @@
+"""kill -9 at awkward moments: the database must stay consistent and lose no confirmed coding."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from coder.ingest import import_responses
+from coder.spec import load_spec
+from coder.store import open_db
+
+from .conftest import CORPUS, ROOT
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+
+
+def big_export(path: Path, copies: int) -> Path:
+    """The corpus repeated with new respondent ids: an import that takes a moment."""
+    lines = (CORPUS / "responses.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(header)
+        for copy in range(copies):
+            for row in rows:
+                out.write(f"C{copy:05d}-{row}")
+    return path
+
+
+def run_and_kill(code: str, wait_for: Path, *, after: float = 0.0, timeout: float = 60) -> None:
+    """Start `code` in a fresh interpreter, wait until `wait_for` exists, then SIGKILL it."""
+    process = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT)
+    deadline = time.monotonic() + timeout
+    while not wait_for.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the child finished or hung before it could be killed")
+        time.sleep(0.01)
+    time.sleep(after)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def integrity(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_kill_during_import_leaves_all_or_nothing(tmp_path):
+    export = big_export(tmp_path / "big.csv", 250)  # ~36k respondents
+    db_path = tmp_path / "k.db"
+    started = tmp_path / "started"
+    run_and_kill(
+        f"""
+        import sys; sys.path.insert(0, {str(ROOT)!r})
+        from pathlib import Path
+        from coder.ingest import import_responses
+        from coder.spec import load_spec
+        from coder.store import open_db
+        db = open_db({str(db_path)!r})
+        Path({str(started)!r}).touch()
+        import_responses(db, load_spec({str(CORPUS / 'survey.yaml')!r}), {str(export)!r})
+        Path({str(started)!r} + ".done").touch()
+        """,
+        started,
+        after=0.5,
+    )
+    assert not Path(str(started) + ".done").exists(), "import finished before the kill: make the export bigger"
+    assert integrity(db_path) == "ok"
+    db = open_db(db_path)
+    respondents = db.execute("SELECT count(*) FROM respondents").fetchone()[0]
+    assert respondents in (0, 250 * 143)  # one transaction: nothing half-imported
+    # The import can simply be run again.
+    import_responses(db, load_spec(CORPUS / "survey.yaml"), export)
+    assert db.execute("SELECT count(*) FROM respondents").fetchone()[0] == 250 * 143
+
+
+def test_kill_during_suggest_then_rerun_completes(tmp_path):
+    db_path = tmp_path / "s.db"
+    db = open_db(db_path)
+    import_responses(db, load_spec(CORPUS / "survey.yaml"), big_export(tmp_path / "big.csv", 60))
+    db.close()
+    started = tmp_path / "started"
+    run_and_kill(
+        f"""
+        import sys; sys.path.insert(0, {str(ROOT)!r})
+        from pathlib import Path
+        from coder.store import open_db
+        import coder.suggest.engine as engine
+        engine.CHUNK = 500  # many small commits, so the kill lands between and inside them
+        db = open_db({str(db_path)!r})
+        Path({str(started)!r}).touch()
+        engine.suggest(db, "q14")
+        """,
+        started,
+        after=2.5,
+    )
+    assert integrity(db_path) == "ok"
+    from coder.suggest.engine import suggest
+
+    db = open_db(db_path)
+    report = suggest(db, "q14")
+    answers = db.execute("SELECT count(*) FROM answers WHERE question_id = 'q14' AND is_answer = 1").fetchone()[0]
+    assert report.skipped + report.computed == answers
+    with_suggestions = db.execute(
+        """SELECT count(DISTINCT a.id) FROM answers a WHERE a.question_id = 'q14' AND a.is_answer = 1
+           AND (EXISTS (SELECT 1 FROM suggestions s WHERE s.answer_id = a.id)
+                OR EXISTS (SELECT 1 FROM suggested s WHERE s.answer_id = a.id))""").fetchone()[0]
+    assert with_suggestions == answers
+
+
+def test_kill_during_a_coding_session_loses_no_confirmed_code(tmp_path):
+    db_path = tmp_path / "c.db"
+    db = open_db(db_path)
+    import_responses(db, load_spec(CORPUS / "survey.yaml"), CORPUS / "responses.csv")
+    from coder.suggest.engine import suggest
+
+    suggest(db, "q14")
+    db.close()
+    started = tmp_path / "started"
+    run_and_kill(
+        f"""
+        import sys; sys.path.insert(0, {str(ROOT)!r})
+        from pathlib import Path
+        from coder.session import CodingSession
+        from coder.store import open_db
+        session = CodingSession(open_db({str(db_path)!r}), "q14", "ann")
+        Path({str(started)!r}).touch()
+        while True:
+            session.toggle_suggestion(1)
+            session.toggle_suggestion(1)
+            if not session.accept_top():
+                session.skip()
+        """,
+        started,
+        after=0.8,
+    )
+    assert integrity(db_path) == "ok"
+    db = open_db(db_path)
+    confirmed = db.execute("SELECT count(DISTINCT answer_id) FROM codings WHERE status = 'confirmed'").fetchone()[0]
+    logged = db.execute("SELECT count(*) FROM audit WHERE action = 'coding.accept'").fetchone()[0]
+    assert confirmed >= 1 and confirmed == logged  # every logged confirmation is there, and only those
