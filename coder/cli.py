@@ -9,7 +9,7 @@ import click
 
 from . import __version__
 from . import themes as theme_ops
-from .codebook import load_codebook
+from .export.refi_qda import load_any_codebook
 from .codings import import_codings, question_codebook
 from .errors import CoderError
 from .ingest import import_responses
@@ -105,9 +105,9 @@ def codebook():
 @with_codebook_options
 @friendly
 def codebook_show(source, codebook_id, question):
-    """Show a codebook as an indented list: from a YAML file or a database."""
-    if Path(source).suffix.casefold() in (".yaml", ".yml"):
-        cb = load_codebook(source)
+    """Show a codebook as an indented list: from a YAML or REFI-QDA (.qdc) file, or a database."""
+    if Path(source).suffix.casefold() in (".yaml", ".yml", ".qdc"):
+        cb = load_any_codebook(source)
     else:
         database = existing_db(source)
         cb = theme_ops.read_codebook(database, _codebook_id(database, codebook_id, question))

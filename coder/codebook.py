@@ -17,6 +17,10 @@ from .errors import CoderError
 
 KINDS = ("text", "names")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+COLOUR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
+THEME_FIELDS = {"id", "label", "description", "keywords", "aliases", "parent", "colour", "color"}
+# An unquoted `colour: #1F77B4` is a YAML comment, so it would load as "no colour" without a word.
+_UNQUOTED_COLOUR = re.compile(r"^[ \t-]*colou?r[ \t]*:[ \t]+#", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class Theme:
     keywords: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     parent: str | None = None
+    colour: str | None = None  # "#RRGGBB", shared with QDA tools through REFI-QDA .qdc files
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,15 @@ def slugify(label: str) -> str:
     """Make a theme id from a label: what a researcher would type by hand."""
     slug = re.sub(r"[^a-z0-9]+", "-", label.casefold()).strip("-")
     return slug[:48].strip("-") or "theme"
+
+
+def parse_colour(value: Any, where: str) -> str | None:
+    """A colour as `#RRGGBB` in upper case, or None for no colour."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or not COLOUR_PATTERN.match(value.strip()):
+        raise CoderError(f"colour {value!r} must be a hex colour '#RRGGBB', such as '#1F77B4'", where=where)
+    return value.strip().upper()
 
 
 def _strings(value: Any, where: str, what: str) -> tuple[str, ...]:
@@ -113,13 +127,16 @@ def codebook_from_dict(data: Any, source: str = "<codebook>") -> Codebook:
         where = f"{source}, theme {index}"
         if not isinstance(raw, dict):
             raise CoderError("each theme must be a mapping with 'id' and 'label'", where=where)
-        unknown = set(raw) - {"id", "label", "description", "keywords", "aliases", "parent"}
+        unknown = set(raw) - THEME_FIELDS
         if unknown:
             raise CoderError(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}", where=where)
         theme_id = _text(raw.get("id"), where, "id", required=True)
         where = f"{source}, theme {theme_id!r}"
         label = _text(raw.get("label"), where, "label", required=True)
         parent = raw.get("parent")
+        if "colour" in raw and "color" in raw:
+            raise CoderError("give 'colour' or 'color', not both", where=where)
+        colour = parse_colour(raw.get("colour", raw.get("color")), where)
         themes.append(
             Theme(
                 id=theme_id,
@@ -128,6 +145,7 @@ def codebook_from_dict(data: Any, source: str = "<codebook>") -> Codebook:
                 keywords=_strings(raw.get("keywords"), where, "keywords"),
                 aliases=_strings(raw.get("aliases"), where, "aliases"),
                 parent=_text(parent, where, "parent") or None,
+                colour=colour,
             )
         )
     codebook = Codebook(
@@ -154,6 +172,8 @@ def validate(codebook: Codebook, source: str = "<codebook>") -> None:
             raise CoderError(f"duplicate theme id {theme.id!r}", where=where)
         if not theme.label.strip():
             raise CoderError("label is empty", where=where)
+        if theme.colour is not None and not COLOUR_PATTERN.match(theme.colour):
+            raise CoderError(f"colour {theme.colour!r} must be a hex colour '#RRGGBB'", where=where)
         folded = theme.label.casefold()
         if folded in seen_labels:
             raise CoderError(
@@ -182,6 +202,13 @@ def validate(codebook: Codebook, source: str = "<codebook>") -> None:
             current = seen_ids[current].parent
 
 
+def _has_empty_colour(data: Any) -> bool:
+    themes = data.get("themes") if isinstance(data, dict) else None
+    return isinstance(themes, list) and any(
+        isinstance(t, dict) and any(k in t and t[k] is None for k in ("colour", "color")) for t in themes
+    )
+
+
 def load_codebook(path: str | Path) -> Codebook:
     path = Path(path)
     try:
@@ -196,6 +223,11 @@ def load_codebook(path: str | Path) -> Codebook:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise CoderError(f"not valid YAML: {exc}", where=str(path)) from None
+    unquoted = _UNQUOTED_COLOUR.search(text) if _has_empty_colour(data) else None
+    if unquoted:
+        line = text.count("\n", 0, unquoted.start()) + 1
+        raise CoderError("quote the colour, as in colour: '#1F77B4' (in YAML an unquoted # starts a comment)",
+                         where=f"{path}, line {line}")
     return codebook_from_dict(data, str(path))
 
 
@@ -211,6 +243,8 @@ def codebook_to_dict(codebook: Codebook) -> dict[str, Any]:
             item["aliases"] = list(theme.aliases)
         if theme.parent:
             item["parent"] = theme.parent
+        if theme.colour:
+            item["colour"] = theme.colour
         themes.append(item)
     out: dict[str, Any] = {"id": codebook.id, "title": codebook.title, "kind": codebook.kind}
     if codebook.description:

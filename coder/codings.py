@@ -14,6 +14,7 @@ from typing import Iterable, Iterator
 from sqlite_utils import Database
 
 from .errors import CoderError, location
+from .export.formula import unneutralise
 from .ingest import open_export, require_columns
 from .store import audit, now
 from .themes import read_codebook
@@ -137,7 +138,8 @@ def read_coding_file(db: Database, path: str | Path) -> list[CodingRow]:
     codebooks: dict = {}
     out = []
     for number, cells in export.rows:
-        row = {name: cells[i].strip() if i < len(cells) else "" for name, i in index.items()}
+        # A cell written formula-safe by our exports ("'=..." for "=...") reads back as it was.
+        row = {name: unneutralise(cells[i].strip()).strip() if i < len(cells) else "" for name, i in index.items()}
         question = row["question"]
         if question not in codebooks:
             try:

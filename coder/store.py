@@ -161,6 +161,12 @@ def m003_quote_flags(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_theme_colours(db: Database) -> None:
+    # NULL means "no colour": themes of databases made before colours keep none.
+    db.execute("ALTER TABLE themes ADD COLUMN colour TEXT")
+
+
 def now() -> str:
     """UTC timestamps, second precision, sortable as text."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()

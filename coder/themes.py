@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from sqlite_utils import Database
 
-from .codebook import Codebook, Theme, slugify, validate
+from .codebook import Codebook, Theme, parse_colour, slugify, validate
 from .errors import CoderError
 from .store import audit
 
@@ -28,7 +28,7 @@ def read_codebook(db: Database, codebook_id: str) -> Codebook:
         known = ", ".join(codebook_ids(db)) or "none"
         raise CoderError(f"no codebook {codebook_id!r} in the database (it has: {known})")
     rows = db.execute(
-        """SELECT t.id, t.label, t.description, t.keywords, t.aliases, p.id
+        """SELECT t.id, t.label, t.description, t.keywords, t.aliases, p.id, t.colour
            FROM themes t LEFT JOIN themes p ON p.pk = t.parent_pk
            WHERE t.codebook_id = ? ORDER BY t.position, t.pk""",
         [codebook_id],
@@ -41,6 +41,7 @@ def read_codebook(db: Database, codebook_id: str) -> Codebook:
             keywords=tuple(json.loads(r[3])),
             aliases=tuple(json.loads(r[4])),
             parent=r[5],
+            colour=r[6],
         )
         for r in rows
     )
@@ -63,7 +64,7 @@ def codings_per_theme(db: Database, codebook_id: str) -> dict[str, int]:
 
 
 def _theme_state(theme: Theme, position: int) -> dict:
-    return {
+    state = {
         "label": theme.label,
         "description": theme.description,
         "keywords": list(theme.keywords),
@@ -71,6 +72,10 @@ def _theme_state(theme: Theme, position: int) -> dict:
         "parent": theme.parent,
         "position": position,
     }
+    # Only when set, so audit rows of colourless codebooks read as they always have.
+    if theme.colour is not None:
+        state["colour"] = theme.colour
+    return state
 
 
 def _write(db: Database, old: Codebook | None, new: Codebook, coder: str | None, action: str) -> None:
@@ -96,13 +101,13 @@ def _write(db: Database, old: Codebook | None, new: Codebook, coder: str | None,
         if before.get(theme.id) == state:
             continue
         db.execute(
-            """INSERT INTO themes (codebook_id, id, label, description, keywords, aliases, position)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
+            """INSERT INTO themes (codebook_id, id, label, description, keywords, aliases, position, colour)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (codebook_id, id) DO UPDATE SET label = excluded.label,
                  description = excluded.description, keywords = excluded.keywords,
-                 aliases = excluded.aliases, position = excluded.position""",
+                 aliases = excluded.aliases, position = excluded.position, colour = excluded.colour""",
             [new.id, theme.id, theme.label, theme.description, json.dumps(list(theme.keywords)),
-             json.dumps(list(theme.aliases)), position],
+             json.dumps(list(theme.aliases)), position, theme.colour],
         )
         if theme.id not in before or _other_fields_differ(before[theme.id], state):
             audit(db, coder=coder, action=action, target=f"theme:{new.id}/{theme.id}",
@@ -343,3 +348,9 @@ def merge_themes(db: Database, codebook_id: str, source: str, target: str, coder
         audit(db, coder=coder, action="theme.merge", target=f"theme:{codebook_id}/{source}",
               before={"source": source, "label": src.label}, after={"target": target, "codings_moved": moved})
     return moved
+
+
+def colour_theme(db: Database, codebook_id: str, theme_id: str, colour: str | None, coder: str | None = None) -> Theme:
+    """Give a theme a `#RRGGBB` colour (shared with QDA tools via .qdc), or clear it with None."""
+    return _update_theme(db, codebook_id, theme_id, coder, "theme.colour",
+                         colour=parse_colour(colour, f"theme {theme_id!r}"))

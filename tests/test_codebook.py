@@ -53,7 +53,7 @@ BAD = {
     "bad-kind": ({"id": "x", "kind": "pictures", "themes": [{"id": "a", "label": "A"}]}, "kind must be one of"),
     "no-themes": ({"id": "x", "themes": []}, "non-empty list"),
     "not-mapping": (["a", "b"], "must be a mapping"),
-    "unknown-field": ({"id": "x", "themes": [{"id": "a", "label": "A", "colour": "red"}]}, "unknown field"),
+    "unknown-field": ({"id": "x", "themes": [{"id": "a", "label": "A", "shape": "round"}]}, "unknown field"),
     "bad-id": ({"id": "x", "themes": [{"id": "Has Space", "label": "A"}]}, "must be lower-case"),
 }
 
