@@ -14,9 +14,9 @@ from typing import Iterable, Iterator
 from sqlite_utils import Database
 
 from .errors import CoderError, location
-from .export.formula import unneutralise
+from .spreadsheet import unneutralise
 from .ingest import open_export, require_columns
-from .store import audit, now
+from .store import audit, now, write
 from .themes import read_codebook
 
 STATUSES = ("auto", "confirmed")
@@ -74,7 +74,7 @@ def apply_codes(
     not in `add` is removed (a coder confirming the full set for an answer).
     """
     add = list(add)
-    with db.atomic():
+    with write(db):
         before = _state(db, answer_id)
         stamp = now()
         if replace:
@@ -195,7 +195,7 @@ def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool 
         if pk not in planned.setdefault(row.answer_id, []):
             planned[row.answer_id].append(pk)
     coded = 0
-    with db.atomic():
+    with write(db):
         for answer_id, theme_pks in planned.items():
             apply_codes(
                 db,

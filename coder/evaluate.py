@@ -20,7 +20,7 @@ from sqlite_utils import Database
 
 from .codings import Code, apply_codes, question_codebook, question_ids, read_coding_file
 from .errors import CoderError
-from .store import open_db
+from .store import open_db, write
 from .suggest.learn import sample_f1
 from .themes import read_codebook, theme_pks
 
@@ -176,7 +176,7 @@ def simulate_confirmed(db_path: str | Path, gold_path: str | Path, question: str
             ids = sorted(gold)
             chosen = [ids[i] for i in rng.choice(len(ids), int(round(fraction * len(ids))), replace=False)]
             pks = theme_pks(db, question_codebook(db, question))
-            with db.atomic():
+            with write(db):
                 db.execute("DELETE FROM codings WHERE answer_id IN (SELECT id FROM answers WHERE question_id = ?)", [question])
                 for answer_id in chosen:
                     apply_codes(db, answer_id, [Code(pks[t], "confirmed", "simulated") for t in gold[answer_id]],

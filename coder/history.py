@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from .codings import Code, apply_codes
 from .errors import CoderError
+from .store import write
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def undo_last(db: Database, coder: str) -> LogEntry:
     entry = next(e for e in read_log(db, coder=coder, limit=10_000) if e.id == row[0])
     answer_id = int(entry.target.split(":", 1)[1])
     before = entry.before or {}
-    with db.atomic():
+    with write(db):
         pks = dict(db.execute(
             """SELECT t.id, t.pk FROM themes t JOIN questions q ON q.codebook_id = t.codebook_id
                JOIN answers a ON a.question_id = q.id WHERE a.id = ?""", [answer_id]).fetchall())

@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from .errors import CoderError, location
 from .spec import SurveySpec
-from .store import audit, get_meta, now, set_meta
+from .store import audit, get_meta, now, set_meta, write
 from .themes import install_codebook, read_codebook
 
 MAX_CELL_CHARS = 200_000
@@ -430,7 +430,7 @@ def import_responses(
     stamp = now()
     id_col = columns[spec.respondent_id]
     width = len(export.header)
-    with db.atomic():
+    with write(db):
         _install_spec(db, spec, report)
         known_respondents = {r[0]: r[1] for r in db.execute("SELECT id, position FROM respondents")}
         next_position = max(known_respondents.values(), default=-1) + 1

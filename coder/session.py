@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from .codebook import Codebook
 from .codings import Code, apply_codes, question_codebook
 from .errors import CoderError
-from .store import audit, now
+from .store import audit, now, write
 from .suggest.engine import review_queue
 from .themes import add_alias, add_theme, read_codebook, theme_pks
 
@@ -331,7 +331,7 @@ class CodingSession:
             return []
         self._remember()
         themes = list(view.codes)
-        with self.db.atomic():
+        with write(self.db):
             if set(themes) <= view.flagged:
                 self.db.execute("DELETE FROM quote_flags WHERE answer_id = ?", [view.id])
                 audit(self.db, coder=self.coder, action="quote.unflag", target=f"answer:{view.id}", before=sorted(view.flagged))
@@ -359,7 +359,7 @@ class CodingSession:
         if step.answer_id in self.queue:
             self.position = self.queue.index(step.answer_id)
         add = [Code(self.pks[t], s, self.coder, method="manual") for t, s in step.codes.items() if t in self.pks]
-        with self.db.atomic():
+        with write(self.db):
             apply_codes(self.db, step.answer_id, add, coder=self.coder, action="coding.undo", replace=True)
             if all(s == "auto" for s in step.codes.values()):
                 # apply_codes never downgrades confirmed to auto; undoing a confirmation must.

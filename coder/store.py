@@ -7,11 +7,12 @@ every change to a coding or a theme writes an audit row in the same transaction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -184,6 +185,30 @@ def open_db(path: str | Path, *, create: bool = True) -> Database:
     db.execute("PRAGMA synchronous = NORMAL")
     migrations.apply(db)
     return db
+
+
+@contextlib.contextmanager
+def write(db: Database) -> Iterator[Database]:
+    """One write transaction that takes the write lock when it begins (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads and then writes fails at once with
+    "database is locked" if another process committed in between (WAL cannot
+    wait its way out of that); taking the lock first makes it wait its turn
+    (the busy timeout) instead. Nested inside a transaction it is a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
 
 
 def audit(db: Database, *, coder: str | None, action: str, target: str, before: Any = None, after: Any = None) -> None:

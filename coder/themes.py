@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from .codebook import Codebook, Theme, parse_colour, slugify, validate
 from .errors import CoderError
-from .store import audit
+from .store import audit, write
 
 
 def codebook_ids(db: Database) -> list[str]:
@@ -131,7 +131,7 @@ def install_codebook(db: Database, codebook: Codebook, coder: str | None = None)
     exists = db.execute("SELECT 1 FROM codebooks WHERE id = ?", [codebook.id]).fetchone()
     if exists:
         return False
-    with db.atomic():
+    with write(db):
         _write(db, None, codebook, coder, "codebook.create")
     return True
 
@@ -142,7 +142,7 @@ def replace_codebook(db: Database, codebook: Codebook, coder: str | None = None)
     Themes matched by id are updated in place, so their codings stay. A theme
     missing from the new version is deleted only if nothing is coded with it.
     """
-    with db.atomic():
+    with write(db):
         exists = db.execute("SELECT 1 FROM codebooks WHERE id = ?", [codebook.id]).fetchone()
         if not exists:
             _write(db, None, codebook, coder, "codebook.import")
@@ -173,7 +173,7 @@ def replace_codebook(db: Database, codebook: Codebook, coder: str | None = None)
 
 
 def _edit(db: Database, codebook_id: str, coder: str | None, action: str, change) -> Codebook:
-    with db.atomic():
+    with write(db):
         old = read_codebook(db, codebook_id)
         new = change(old)
         _write(db, old, new, coder, action)
@@ -274,7 +274,7 @@ def move_theme(db: Database, codebook_id: str, theme_id: str, position: int, cod
         rest.insert(index, theme)
         return replace(cb, themes=tuple(rest))
 
-    with db.atomic():
+    with write(db):
         old = read_codebook(db, codebook_id)
         new = change(old)
         _write(db, old, new, coder, "theme.move")
@@ -290,7 +290,7 @@ def merge_themes(db: Database, codebook_id: str, source: str, target: str, coder
     """
     if source == target:
         raise CoderError("cannot merge a theme into itself")
-    with db.atomic():
+    with write(db):
         old = read_codebook(db, codebook_id)
         src, dst = old.theme(source), old.theme(target)
         pks = theme_pks(db, codebook_id)

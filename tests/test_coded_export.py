@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 from coder.cli import cli
 from coder.codings import EXPORT_COLUMNS, export_codings, import_codings, question_ids, write_codings_csv
 from coder.errors import CoderError
-from coder.export.coded_data import XLSX_COLUMNS, export_xlsx, neutralise, sheet_name, unneutralise, write_safe_csv
+from coder.export.coded_data import XLSX_COLUMNS, export_xlsx, sheet_name, write_safe_csv
+from coder.spreadsheet import neutralise, unneutralise
 
 INJECTION = [
     ("=1+1", "'=1+1"),

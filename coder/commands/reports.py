@@ -1,36 +1,137 @@
-"""Report commands: tables (and, as they grow, charts and report folders)."""
+"""Report commands: tables in every format, crosstabs, wave comparisons, charts and report folders."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from ..tables import build_table, to_csv, to_markdown
+from ..errors import CoderError
+from ..tables import build_crosstab, build_table, compare_table, read_previous_csv
 from .common import db_argument, existing_db, friendly
+
+FORMATS = ["md", "csv", "xlsx", "html", "latex", "json"]
 
 
 def register(cli: click.Group) -> None:
     cli.add_command(table)
+    cli.add_command(chart)
+    cli.add_command(report)
+
+
+def table_options(func):
+    """The options every table-drawing command shares."""
+    for option in reversed([
+        click.option("--question", "-q", required=True, help="Question id, e.g. q13."),
+        click.option("--base", type=click.Choice(["mentions", "respondents"]), default=None,
+                     help="Percentage base (default: the spec's base for the question)."),
+        click.option("--all-themes", is_flag=True, help="Also list themes nobody mentioned (0%)."),
+        click.option("--min-count", type=click.IntRange(min=0), default=0,
+                     help="Fold themes counted fewer than N times into the fold row (or an \"Other\" row)."),
+    ]):
+        func = option(func)
+    return func
 
 
 @click.command()
 @db_argument
-@click.option("--question", "-q", required=True, help="Question id, e.g. q13.")
-@click.option("--format", "fmt", type=click.Choice(["md", "csv"]), default="md", show_default=True)
-@click.option("--base", type=click.Choice(["mentions", "respondents"]), default=None,
-              help="Percentage base (default: the spec's base for the question).")
-@click.option("--all-themes", is_flag=True, help="Also list themes nobody mentioned (0%).")
+@table_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE instead of stdout (required for xlsx).")
+@click.option("--by", "by", default=None, metavar="ATTRIBUTE", help="Crosstab by a respondent attribute, e.g. role.")
+@click.option("--compare", type=click.Path(dir_okay=False), default=None, metavar="PREVIOUS",
+              help="Compare with an earlier wave's `coder table --format csv` output.")
+@click.option("--previous-label", default="2013", show_default=True, help="Column heading for the earlier wave.")
+@click.option("--current-label", default="2014", show_default=True, help="Column heading for this wave.")
 @friendly
-def table(db, question, fmt, base, all_themes):
+def table(db, question, base, all_themes, min_count, fmt, output, by, compare, previous_label, current_label):
     """Print a question's percentage table.
 
     Rows run by count, ties in codebook order, the fold ("Other") row last.
-    `--format csv` prints exactly `theme,count,percent`.
+    `--format csv` prints exactly `theme,count,percent`; every other format
+    prints the base under the table.
+
+    \b
+    Examples:
+        coder table demo.db --question q13 --format csv
+        coder table demo.db --question q14 --by role --format xlsx -o q14-role.xlsx
+        coder table demo.db --question q14 --compare q14-2013.csv
+    """
+    from ..export.table_formats import render
+
+    if by and compare:
+        raise CoderError("--by and --compare do not combine: give one of them")
+    if fmt == "xlsx" and not output:
+        raise CoderError("xlsx is a binary file: give --output FILE.xlsx")
+    database = existing_db(db)
+    options = dict(include_empty=all_themes, min_count=min_count)
+    if by:
+        shape = build_crosstab(database, question, by, base, **options)
+    elif compare:
+        shape = compare_table(build_table(database, question, base, **options), read_previous_csv(compare),
+                              previous_label=previous_label, current_label=current_label, source=Path(compare).name)
+    else:
+        shape = build_table(database, question, base, **options)
+    _emit(render(shape, fmt), output)
+
+
+def _emit(content: str | bytes, output: str | None) -> None:
+    if output is None:
+        click.echo(content, nl=False)
+        return
+    try:
+        if isinstance(content, bytes):
+            Path(output).write_bytes(content)
+        else:
+            Path(output).write_text(content, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise CoderError(f"cannot write: {exc.strerror or exc}", where=output) from None
+    click.echo(f"Wrote {output}", err=True)
+
+
+@click.command()
+@db_argument
+@table_options
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="FILE.png or FILE.svg.")
+@friendly
+def chart(db, question, base, all_themes, min_count, output):
+    """Draw a question's table as a horizontal bar chart (PNG or SVG).
+
+    Bars in table order (largest on top, the fold row last), each with its
+    percentage; the title is the table's and the base is the caption.
 
     \b
     Example:
-        coder table demo.db --question q13 --format csv
+        coder chart demo.db --question q14 --output q14.png
     """
-    built = build_table(existing_db(db), question, base, include_empty=all_themes)
-    click.echo(to_csv(built) if fmt == "csv" else to_markdown(built), nl=False)
+    from ..export.charts import render_chart
+
+    built = build_table(existing_db(db), question, base, include_empty=all_themes, min_count=min_count)
+    bars = render_chart(built, output)
+    click.echo(f"Wrote {output} ({bars} bars)")
 
 
+@click.command()
+@db_argument
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False), help="Folder to write (created if missing).")
+@click.option("--force", is_flag=True, help="Replace DIR even if it is not empty (its old contents are deleted).")
+@friendly
+def report(db, output, force):
+    """Write a report folder: every question's table, chart and quotes, with an index.
+
+    Each question gets its table as md, csv, xlsx, html, tex and json, a chart
+    as png and svg, and (when coder.quotes is installed) representative quotes;
+    index.md and index.html embed every table and link every file. Written
+    all or nothing: a failure leaves no half-written folder.
+
+    \b
+    Example:
+        coder report demo.db --output report/
+    """
+    from ..export import write_report
+
+    written = write_report(existing_db(db), output, force=force)
+    click.echo(f"Wrote {len(written.files)} files for {len(written.questions)} questions to {output}")
+    if written.quotes_note:
+        click.echo(written.quotes_note)

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from ..codings import export_codings, question_codebook, question_ids, write_codings_csv
 from ..errors import CoderError
-from .formula import FORMULA_STARTS, neutralise, unneutralise  # noqa: F401 - re-exported
+from ..spreadsheet import neutralise
 
 XLSX_COLUMNS = ["respondent_id", "rank", "answer", "themes", "status", "coder"]
 _WIDTHS = {"respondent_id": 14, "rank": 6, "answer": 70, "themes": 40, "status": 12, "coder": 14}

@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from ..codebook import dump_codebook
 from ..codings import Code, apply_codes, question_codebook
 from ..errors import CoderError
-from ..store import now
+from ..store import now, write
 from ..themes import read_codebook, theme_pks
 from . import Suggestion
 from .learn import Selection, ThemeClassifier, blend, calibrate, uncertainty_order
@@ -210,7 +210,7 @@ def _store(db: Database, pks: dict[str, int], chunk: list[Answer], results, vers
             rows.append((answer.id, pks[s.theme_id], rank, s.score, s.method, s.evidence, int(selected), version, stamp))
             if rank == 1:
                 report.methods[s.method] = report.methods.get(s.method, 0) + 1
-    with db.atomic():
+    with write(db):
         db.conn.executemany(
             """INSERT INTO suggestions (answer_id, theme_pk, rank, score, method, evidence, selected, version, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -262,7 +262,7 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
                                 "calibrated_on": model.selection.calibrated_on}
         details["classifier"] = bool(model.classifier)
         report.selection = details["selection"]
-    with db.atomic():
+    with write(db):
         # Answers now confirmed need no suggestions; suggestions of an older version are stale;
         # a refresh recomputes all. What remains belongs to answers that are not pending.
         db.execute(
@@ -282,7 +282,7 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
         _store(db, pks, chunk, results, version, stamp, top_k, report)
         if progress:
             progress(start + len(chunk), len(pending))
-    with db.atomic():
+    with write(db):
         db.execute(
             """INSERT INTO suggestion_runs (question_id, version, created_at, details) VALUES (?, ?, ?, ?)
                ON CONFLICT (question_id) DO UPDATE SET version = excluded.version,
@@ -320,7 +320,7 @@ def autocode(db: Database, question: str, *, min_score: float = 0.0, coder: str 
     by_answer: dict[int, list[Code]] = {}
     for answer_id, theme_pk, score, method, evidence in rows:
         by_answer.setdefault(answer_id, []).append(Code(theme_pk, "auto", coder, score, method, evidence))
-    with db.atomic():
+    with write(db):
         for answer_id, codes in by_answer.items():
             apply_codes(db, answer_id, codes, coder=coder, action="coding.auto", replace=True)
     return {"answers": len(by_answer), "codings": sum(len(c) for c in by_answer.values())}
@@ -411,7 +411,7 @@ def accept_names(db: Database, question: str, candidate, *, alias_of: str | None
 
     codebook_id = question_codebook(db, question)
     if alias_of:
-        with db.atomic():
+        with write(db):
             for spelling in candidate.spellings:
                 theme = add_alias(db, codebook_id, alias_of, spelling, coder=coder)
         return theme

@@ -1,8 +1,8 @@
 """Spreadsheet formula injection: text a spreadsheet would run as a formula, made inert.
 
 Answers are typed by the public; "=HYPERLINK(...)" or "+44 20..." must reach a
-spreadsheet as text. Kept apart from the exporters so that readers of our own
-files (codings import) can undo it without importing an exporter.
+spreadsheet as text. A leaf module (it imports nothing of ours) so that tables, exporters and the
+codings reader all share one rule and files round-trip.
 """
 
 from __future__ import annotations

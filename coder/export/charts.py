@@ -1,0 +1,71 @@
+"""A question's table as a horizontal bar chart (PNG or SVG), sized to be read in a report.
+
+Bars run in table order, largest on top and the fold row last, each with its percentage;
+the title is the table's and the base is the caption. Drawn headless: the Agg backend is
+chosen before anything can import pyplot, and the figure is made without pyplot, so no
+window opens and nothing is left in pyplot's global figure list.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.figure import Figure  # noqa: E402
+
+from ..errors import CoderError  # noqa: E402
+from ..tables import Table  # noqa: E402
+
+CHART_FORMATS = ("png", "svg")
+BAR_GID = "bar-{index}"  # each bar's id in the SVG, so a reader (or a test) can find them
+_COLOUR, _FOLD_COLOUR = "#2b6a99", "#9aa5ad"
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def render_chart(table: Table, path: str | Path) -> int:
+    """Draw `table` to `path` (.png or .svg); returns the number of bars drawn."""
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in CHART_FORMATS:
+        raise CoderError(f"a chart is .png or .svg, not {path.suffix or 'no suffix'!r}", where=str(path))
+    rows = table.rows
+    labels = [_wrap(r.label, 34) for r in rows]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    height = 1.9 + 0.3 * max(lines, 2) + 0.12 * len(rows)
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "coder", "font.size": 10}):
+        fig = Figure(figsize=(8, height), dpi=150, layout="constrained")
+        ax = fig.add_subplot()
+        fig.suptitle(_wrap(table.title, 80), x=0.01, ha="left", fontsize=11, fontweight="bold")
+        if rows:
+            positions = range(len(rows))
+            bars = ax.barh(positions, [float(r.percent) for r in rows],
+                           color=[_FOLD_COLOUR if r.folded else _COLOUR for r in rows], height=0.7)
+            top = max(float(r.percent) for r in rows) or 1.0
+            for index, (bar, row) in enumerate(zip(bars, rows)):
+                bar.set_gid(BAR_GID.format(index=index))
+                ax.text(bar.get_width() + top * 0.01, index, f"{row.percent}%", va="center", fontsize=9)
+            ax.set_yticks(list(positions), labels)
+            ax.invert_yaxis()  # table order: the first (largest) row on top
+            ax.set_xlim(0, top * 1.15)
+            ax.margins(y=0.02)
+        else:
+            ax.text(0.5, 0.5, "No coded answers yet", ha="center", va="center", transform=ax.transAxes)
+            ax.set_yticks([])
+        ax.set_xticks([])
+        for side in ("top", "right", "bottom"):
+            ax.spines[side].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        base = table.base_text + (f". {table.uncoded} real answer(s) not yet coded are not counted" if table.uncoded else "")
+        fig.supxlabel(_wrap(base, 120), x=0.01, ha="left", fontsize=8.5, color="#444")
+        try:
+            fig.savefig(path, format=fmt, metadata={"Date": None} if fmt == "svg" else {"Software": None})
+        except OSError as exc:
+            raise CoderError(f"cannot write the chart: {exc.strerror or exc}", where=str(path)) from None
+    return len(rows)

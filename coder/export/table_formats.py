@@ -1,0 +1,324 @@
+"""A table, crosstab or wave comparison in every output format: md, csv, xlsx, html, latex, json.
+
+Every shape is first laid out as a `Grid` (title, typed columns, rows, base notes), so each
+format is one small renderer and all formats agree on what a table holds. The plain table's
+Markdown and CSV stay those of `coder.tables` (the report's layout, and exactly
+`theme,count,percent`). Every format but CSV prints the base under the table; CSV is
+machine-read and carries only the rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..errors import CoderError
+from ..spreadsheet import neutralise as spreadsheet_safe
+from ..tables import Comparison, Crosstab, Table, format_change, to_csv, to_markdown
+
+FORMATS = ("md", "csv", "xlsx", "html", "latex", "json")
+SUFFIXES = {"md": ".md", "csv": ".csv", "xlsx": ".xlsx", "html": ".html", "latex": ".tex", "json": ".json"}
+BINARY = {"xlsx"}
+
+# Column kinds: how a cell is shown and whether a spreadsheet gets a number.
+TEXT, COUNT, PERCENT, CHANGE, COUNT_PERCENT = "text", "count", "percent", "change", "count+percent"
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A shape laid out for rendering; `footer` is the crosstab's per-column Base row."""
+
+    name: str
+    title: str
+    columns: tuple[tuple[str, str], ...]  # (heading, kind)
+    rows: tuple[tuple, ...]
+    notes: tuple[str, ...]
+    folded: tuple[bool, ...] = ()
+    footer: tuple | None = None
+
+
+def grid(shape: Table | Crosstab | Comparison) -> Grid:
+    if isinstance(shape, Table):
+        return Grid(
+            shape.question, shape.title,
+            ((shape.header, TEXT), ("Count", COUNT), ("Response", PERCENT)),
+            tuple((r.label, r.count, r.percent) for r in shape.rows),
+            _notes(shape, shape.base_text), tuple(r.folded for r in shape.rows),
+        )
+    if isinstance(shape, Crosstab):
+        table, columns = shape.table, (*shape.columns, shape.total)
+        return Grid(
+            f"{table.question}-by-{shape.attribute}", table.title,
+            ((table.header, TEXT), *((c.name, COUNT_PERCENT) for c in columns)),
+            tuple((row.label, *((c.counts[i], c.percents[i]) for c in columns)) for i, row in enumerate(table.rows)),
+            _notes(table, shape.base_text), tuple(r.folded for r in table.rows),
+            footer=("Base", *(c.base_n for c in columns)),
+        )
+    if isinstance(shape, Comparison):
+        table = shape.table
+        return Grid(
+            f"{table.question}-compared", table.title,
+            ((table.header, TEXT), (shape.previous_label, PERCENT), (shape.current_label, PERCENT), ("% Change", CHANGE)),
+            tuple((r.label, r.previous, r.current, r.change) for r in shape.rows),
+            _notes(table, shape.base_text), tuple(r.folded for r in shape.rows),
+        )
+    raise TypeError(f"cannot lay out {type(shape).__name__}")
+
+
+def _notes(table: Table, base_text: str) -> tuple[str, ...]:
+    notes = [base_text.rstrip(".") + "."]
+    if table.uncoded:
+        notes.append(f"{table.uncoded} real answer(s) not yet coded are not counted.")
+    return tuple(notes)
+
+
+def render(shape: Table | Crosstab | Comparison, fmt: str) -> str | bytes:
+    """The shape in format `fmt`: text, or bytes for xlsx."""
+    if fmt not in FORMATS:
+        raise CoderError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "json":
+        return to_json(shape)
+    if isinstance(shape, Table) and fmt == "md":
+        return to_markdown(shape)
+    if isinstance(shape, Table) and fmt == "csv":
+        return to_csv(shape)
+    return {"md": grid_markdown, "csv": grid_csv, "xlsx": to_xlsx, "html": to_html, "latex": to_latex}[fmt](grid(shape))
+
+
+# --- text cells ----------------------------------------------------------------------------------
+
+
+def _cell(value, kind: str) -> str:
+    if kind == TEXT:
+        return str(value)
+    if kind == COUNT:
+        return str(value)
+    if kind == PERCENT:
+        return "N/A" if value is None else f"{value}%"
+    if kind == CHANGE:
+        return "N/A" if value is None else format_change(value)
+    count, share = value
+    return f"{share}% ({count})"
+
+
+def _footer_cells(g: Grid) -> list[str]:
+    return [str(v) for v in g.footer] if g.footer else []
+
+
+# --- Markdown ----------------------------------------------------------------------------------
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def grid_markdown(g: Grid) -> str:
+    lines = [f"**{_md(g.title)}**", "", "| " + " | ".join(_md(h) for h, _ in g.columns) + " |",
+             "|" + "|".join("---" if kind == TEXT else "---:" for _, kind in g.columns) + "|"]
+    for row in g.rows:
+        lines.append("| " + " | ".join(_md(_cell(v, k)) for v, (_, k) in zip(row, g.columns)) + " |")
+    if g.footer:
+        lines.append("| " + " | ".join(f"**{_md(c)}**" for c in _footer_cells(g)) + " |")
+    lines += ["", *g.notes]
+    return "\n".join(lines) + "\n"
+
+
+# --- CSV and XLSX: one column per number ---------------------------------------------------------
+
+
+def _flat_headings(g: Grid) -> list[tuple[str, str]]:
+    """Columns as a spreadsheet has them: a count+percent column becomes two."""
+    flat = [("theme", TEXT)]
+    for heading, kind in g.columns[1:]:
+        if kind == COUNT_PERCENT:
+            flat += [(f"{heading} count", COUNT), (f"{heading} percent", PERCENT)]
+        else:
+            flat.append((heading, kind))
+    return flat
+
+
+def _flat_values(row: tuple, g: Grid) -> list:
+    values = [row[0]]
+    for value, (_, kind) in zip(row[1:], g.columns[1:]):
+        values += list(value) if kind == COUNT_PERCENT else [value]
+    return values
+
+
+def grid_csv(g: Grid) -> str:
+    """Rows only, numbers bare (no %, no sign), N/A as an empty cell; text made formula-safe."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    headings = _flat_headings(g)
+    writer.writerow([spreadsheet_safe(h) for h, _ in headings])
+    for row in g.rows:
+        cells = []
+        for value, (_, kind) in zip(_flat_values(row, g), headings):
+            if kind == TEXT:
+                cells.append(spreadsheet_safe(str(value)))
+            elif value is None:
+                cells.append("")
+            elif kind == CHANGE:
+                cells.append(f"{value:.1f}")
+            else:
+                cells.append(str(value))
+        writer.writerow(cells)
+    return out.getvalue()
+
+
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NUMBER_FORMATS = {PERCENT: '0.0"%"', CHANGE: '+0.0"%";-0.0"%";0.0"%"'}
+
+
+def _sheet_text(text: str) -> str:
+    return spreadsheet_safe(_ILLEGAL_XML.sub("", text))
+
+
+def to_xlsx(g: Grid) -> bytes:
+    """One sheet: title, headings, rows, (Base row), then the base notes. Numbers stay numbers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = re.sub(r"[\[\]:*?/\\]", "-", g.name)[:31] or "table"
+    bold = Font(bold=True)
+    sheet.append([_sheet_text(g.title)])
+    sheet["A1"].font = bold
+    sheet.append([])
+    headings = _flat_headings(g)
+    headings[0] = (g.columns[0][0], TEXT)
+    sheet.append([_sheet_text(h) for h, _ in headings])
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    for row in g.rows:
+        sheet.append([_sheet_text(str(v)) if k == TEXT else ("N/A" if v is None else (float(v) if isinstance(v, Decimal) else v))
+                      for v, (_, k) in zip(_flat_values(row, g), headings)])
+        for cell, (_, kind) in zip(sheet[sheet.max_row], headings):
+            if kind in _NUMBER_FORMATS and cell.value != "N/A":
+                cell.number_format = _NUMBER_FORMATS[kind]
+    if g.footer:
+        base = [g.footer[0]]
+        for value, (_, kind) in zip(g.footer[1:], g.columns[1:]):
+            base += [value, None] if kind == COUNT_PERCENT else [value]
+        sheet.append(base)
+        for cell in sheet[sheet.max_row]:
+            cell.font = bold
+    sheet.append([])
+    for note in g.notes:
+        sheet.append([_sheet_text(note)])
+    sheet.column_dimensions["A"].width = min(60, max([len(str(r[0])) for r in g.rows] + [len(headings[0][0]), 12]) + 2)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+_CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+table.coder-table{border-collapse:collapse;margin:1rem 0}
+.coder-table caption{font-weight:bold;text-align:left;padding-bottom:.4rem}
+.coder-table th,.coder-table td{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+.coder-table .num{text-align:right;white-space:nowrap}
+.coder-table tr.fold th{font-style:italic}
+.coder-table tfoot td,.coder-table tfoot th{border:0;font-size:.9em;color:#555}
+img.chart{max-width:100%}"""
+
+
+NUM = ' class="num"'
+
+
+def html_table(g: Grid) -> str:
+    """The table as an HTML fragment: title as <caption>, base notes in <tfoot>."""
+    e = html.escape
+    width = len(g.columns)
+    parts = [f'<table class="coder-table" id="{e(g.name)}">', f"<caption>{e(g.title)}</caption>", "<thead><tr>"]
+    parts += [f'<th scope="col"{"" if kind == TEXT else NUM}>{e(h)}</th>' for h, kind in g.columns]
+    parts.append("</tr></thead>\n<tbody>")
+    for index, row in enumerate(g.rows):
+        fold = ' class="fold"' if g.folded and g.folded[index] else ""
+        cells = [f'<th scope="row">{e(str(row[0]))}</th>']
+        cells += [f'<td class="num">{e(_cell(v, k))}</td>' for v, (_, k) in zip(row[1:], g.columns[1:])]
+        parts.append(f"<tr{fold}>{''.join(cells)}</tr>")
+    parts.append("</tbody>\n<tfoot>")
+    if g.footer:
+        footer = _footer_cells(g)
+        parts.append(f'<tr><th scope="row">{e(footer[0])}</th>' + "".join(f'<td class="num">{e(c)}</td>' for c in footer[1:]) + "</tr>")
+    parts += [f'<tr><td colspan="{width}">{e(note)}</td></tr>' for note in g.notes]
+    parts.append("</tfoot>\n</table>")
+    return "\n".join(parts) + "\n"
+
+
+def html_document(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
+            f"<style>\n{_CSS}\n</style>\n</head>\n<body>\n{body}</body>\n</html>\n")
+
+
+def to_html(g: Grid) -> str:
+    return html_document(g.title, html_table(g))
+
+
+# --- LaTeX -------------------------------------------------------------------------------------
+
+_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
+          "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX.get(ch, ch) for ch in text.replace("\n", " "))
+
+
+def to_latex(g: Grid) -> str:
+    """A booktabs `table` float: caption = title, the base under the tabular."""
+    spec = r"p{0.45\linewidth}" + "r" * (len(g.columns) - 1)
+    lines = ["% needs \\usepackage{booktabs}", r"\begin{table}[htbp]", r"\centering",
+             f"\\caption{{{latex_escape(g.title)}}}", f"\\label{{tab:{latex_escape(g.name)}}}",
+             f"\\begin{{tabular}}{{{spec}}}", r"\toprule",
+             " & ".join(latex_escape(h) for h, _ in g.columns) + r" \\", r"\midrule"]
+    for row in g.rows:
+        lines.append(" & ".join(latex_escape(_cell(v, k)) for v, (_, k) in zip(row, g.columns)) + r" \\")
+    if g.footer:
+        lines += [r"\midrule", " & ".join(latex_escape(c) for c in _footer_cells(g)) + r" \\"]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [r"\par\smallskip{\footnotesize " + latex_escape(note) + "}" for note in g.notes]
+    lines.append(r"\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _base(table: Table) -> dict:
+    return {"kind": table.base, "n": table.base_n, "respondents": table.respondents, "mentions": table.mentions,
+            "uncoded": table.uncoded, "text": table.base_text}
+
+
+def to_json(shape: Table | Crosstab | Comparison) -> str:
+    """Numbers as JSON numbers (percent to one decimal), N/A as null, the base spelt out."""
+    table = shape if isinstance(shape, Table) else shape.table
+    data = {"question": table.question, "title": table.title, "header": table.header, "base": _base(table)}
+    if isinstance(shape, Table):
+        data["rows"] = [{"theme_id": r.theme_id, "label": r.label, "count": r.count, "percent": _number(r.percent),
+                         "folded": r.folded} for r in table.rows]
+    elif isinstance(shape, Crosstab):
+        columns = (*shape.columns, shape.total)
+        data["attribute"] = shape.attribute
+        data["base"]["text"] = shape.base_text
+        data["columns"] = [{"name": c.name, "base_n": c.base_n} for c in columns]
+        data["rows"] = [{"theme_id": r.theme_id, "label": r.label, "folded": r.folded,
+                         "cells": [{"count": c.counts[i], "percent": _number(c.percents[i])} for c in columns]}
+                        for i, r in enumerate(table.rows)]
+    else:
+        data.update(previous_label=shape.previous_label, current_label=shape.current_label, source=shape.source)
+        data["base"]["text"] = shape.base_text
+        data["rows"] = [{"label": r.label, "previous": _number(r.previous), "current": _number(r.current),
+                         "change": _number(r.change), "folded": r.folded} for r in shape.rows]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
