@@ -345,14 +345,19 @@ def discover(db, question, max_score, min_size, accept, label, alias_of, coder):
 @db_argument
 @click.option("--question", "-q", default=None, help="Question to code (default: the first with unconfirmed answers).")
 @click.option("--coder", default=None, help="Your name, recorded on every code (default: $USER).")
+@click.option("--adjudicate", is_flag=True, help="Decide the overlap answers where coders disagreed.")
 @friendly
-def code(db, question, coder):
+def code(db, question, coder, adjudicate):
     """Open the keyboard-first coding app on DB.
 
     \b
     Keys: 1-9 toggle a suggestion, enter confirm, space accept the top one,
     / search themes, n new theme, s skip, u undo, f flag as quote, tab queue
     order, c codebook, ? help, q quit. Everything is saved as you go.
+
+    With assignments (`coder assign`) a coder sees only their queue and codes
+    the overlap sample blind; `--adjudicate` shows the disputed overlap answers
+    with every coder's codes side by side, and the decision becomes final.
     """
     import getpass
 
@@ -365,7 +370,7 @@ def code(db, question, coder):
         question_codebook(database, question)
     database.close()
     coder = coder or getpass.getuser() or "coder"
-    make_app(db, question, coder).run()
+    make_app(db, question, coder, adjudicate=adjudicate).run()
 
 
 def _first_unfinished(database) -> str:

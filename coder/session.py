@@ -18,6 +18,7 @@ from .codings import Code, apply_codes, question_codebook
 from .errors import CoderError
 from .store import audit, now, write
 from .suggest.engine import review_queue
+from .team import assigned_answers, blind_answers, disputed_answers, originals, own_codes, set_own_codes
 from .themes import add_alias, add_theme, read_codebook, theme_pks
 
 ORDERS = ("imported", "uncertain", "theme")
@@ -47,6 +48,8 @@ class AnswerView:
     codes: dict[str, str]  # theme id -> status
     flagged: frozenset[str]
     changed: bool
+    blind: bool = False  # the coder's own codes on an overlap answer; others' are hidden
+    others: dict[str, frozenset[str]] = field(default_factory=dict)  # adjudication: each coder's codes
 
     @property
     def confirmed(self) -> bool:
@@ -89,6 +92,7 @@ class CodingSession:
     question: str
     coder: str
     order: str = "imported"
+    adjudicate: bool = False  # the queue is the disputed overlap answers; decisions are final
     codebook: Codebook = field(init=False)
     queue: list[int] = field(init=False, default_factory=list)
     position: int = field(init=False, default=0)
@@ -104,6 +108,8 @@ class CodingSession:
         self.reload_codebook()
         kind = self.db.execute("SELECT base FROM questions WHERE id = ?", [self.question]).fetchone()
         self.base = kind[0]
+        # With assignments a coder sees only their queue, and codes the overlap sample blind.
+        self.blind = set() if self.adjudicate else blind_answers(self.db, self.question, self.coder)
         self.set_order(self.order)
 
     # -- reading ---------------------------------------------------------------------------
@@ -114,6 +120,11 @@ class CodingSession:
         self.labels = {t.id: t.label for t in self.codebook.themes}
 
     def _imported_order(self) -> list[int]:
+        if self.adjudicate:
+            return disputed_answers(self.db, self.question)
+        mine = assigned_answers(self.db, self.question, self.coder)
+        if mine is not None:
+            return mine
         return [r[0] for r in self.db.execute(
             """SELECT a.id FROM answers a JOIN respondents r ON r.id = a.respondent_id
                WHERE a.question_id = ? AND a.is_answer = 1 ORDER BY r.position, a.rank""", [self.question])]
@@ -128,7 +139,8 @@ class CodingSession:
             queue = imported
         else:
             # Unconfirmed answers in the chosen order first, then the confirmed ones as imported.
-            pending = review_queue(self.db, self.question)
+            allowed = set(imported)
+            pending = [a for a in review_queue(self.db, self.question) if a in allowed]
             if order == "theme":
                 top = dict(self.db.execute(
                     """SELECT s.answer_id, t.position FROM suggestions s JOIN themes t ON t.pk = s.theme_pk
@@ -168,12 +180,18 @@ class CodingSession:
                    JOIN themes t ON t.pk = s.theme_pk WHERE s.answer_id = ? ORDER BY s.rank LIMIT 9""",
                 [answer_id])
         )
-        codes = dict(self.db.execute(
-            """SELECT t.id, c.status FROM codings c JOIN themes t ON t.pk = c.theme_pk
-               WHERE c.answer_id = ? ORDER BY t.position""", [answer_id]).fetchall())
+        blind = answer_id in self.blind
+        if blind:
+            codes = own_codes(self.db, answer_id, self.coder)
+        else:
+            codes = dict(self.db.execute(
+                """SELECT t.id, c.status FROM codings c JOIN themes t ON t.pk = c.theme_pk
+                   WHERE c.answer_id = ? ORDER BY t.position""", [answer_id]).fetchall())
         flagged = frozenset(r[0] for r in self.db.execute(
             "SELECT t.id FROM quote_flags f JOIN themes t ON t.pk = f.theme_pk WHERE f.answer_id = ?", [answer_id]))
-        return AnswerView(answer_id, row[0], row[1], row[2], attributes, suggestions, codes, flagged, bool(row[3]))
+        others = originals(self.db, answer_id) if self.adjudicate else {}
+        return AnswerView(answer_id, row[0], row[1], row[2], attributes, suggestions, codes, flagged, bool(row[3]),
+                          blind, others)
 
     def other_answers(self, answer_id: int | None = None) -> list[tuple[str, str]]:
         """The same respondent's other answers, for context on demand."""
@@ -227,10 +245,17 @@ class CodingSession:
 
     def _first_unconfirmed(self, indices: list[int]) -> int | None:
         ids = [self.queue[i] for i in indices]
-        confirmed = {r[0] for r in self.db.execute(
-            f"SELECT DISTINCT answer_id FROM codings WHERE status = 'confirmed' AND answer_id IN ({','.join('?' * len(ids))})",
-            ids)}
-        return next((i for i in indices if self.queue[i] not in confirmed), None)
+        marks = ",".join("?" * len(ids))
+        done = {r[0] for r in self.db.execute(
+            f"SELECT DISTINCT answer_id FROM codings WHERE status = 'confirmed' AND answer_id IN ({marks})", ids)}
+        blind = [a for a in ids if a in self.blind]
+        if blind:
+            # A blind answer is done for this coder once their own codes are confirmed.
+            mine = {r[0] for r in self.db.execute(
+                f"""SELECT answer_id FROM coder_codings WHERE coder = ? AND answer_id IN ({",".join("?" * len(blind))})
+                    GROUP BY answer_id HAVING min(status = 'confirmed') = 1""", [self.coder, *blind])}
+            done = (done - set(blind)) | mine
+        return next((i for i in indices if self.queue[i] not in done), None)
 
     def skip(self) -> None:
         if self.current_id is not None:
@@ -246,6 +271,9 @@ class CodingSession:
     def _write(self, codes: dict[str, str], action: str) -> None:
         """Make the current answer's codes exactly `codes` (theme id -> status)."""
         view = self.view()
+        if view.blind:
+            set_own_codes(self.db, view.id, self.coder, {t: self.pks[t] for t in codes}, codes, action + ".blind")
+            return
         suggestion = {s.theme_id: s for s in view.suggestions}
         add = []
         for theme_id, status in codes.items():
@@ -358,6 +386,10 @@ class CodingSession:
         step = self._undo.pop()
         if step.answer_id in self.queue:
             self.position = self.queue.index(step.answer_id)
+        if step.answer_id in self.blind:
+            codes = {t: s for t, s in step.codes.items() if t in self.pks}
+            set_own_codes(self.db, step.answer_id, self.coder, {t: self.pks[t] for t in codes}, codes, "coding.undo.blind")
+            return True
         add = [Code(self.pks[t], s, self.coder, method="manual") for t, s in step.codes.items() if t in self.pks]
         with write(self.db):
             apply_codes(self.db, step.answer_id, add, coder=self.coder, action="coding.undo", replace=True)

@@ -168,6 +168,33 @@ def m004_theme_colours(db: Database) -> None:
     db.execute("ALTER TABLE themes ADD COLUMN colour TEXT")
 
 
+@migrations()
+def m005_team_coding(db: Database) -> None:
+    db.executescript(
+        """
+        -- Who codes which answer; answers in the overlap sample go to several coders, blind.
+        CREATE TABLE assignments (
+            answer_id INTEGER NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+            coder TEXT NOT NULL,
+            overlap INTEGER NOT NULL DEFAULT 0,
+            assigned_at TEXT NOT NULL,
+            PRIMARY KEY (answer_id, coder)
+        );
+        CREATE INDEX assignments_coder ON assignments (coder, answer_id);
+        -- Each coder's own codes on overlap answers, kept after adjudication decides the final ones.
+        CREATE TABLE coder_codings (
+            answer_id INTEGER NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+            theme_pk INTEGER NOT NULL REFERENCES themes(pk),
+            coder TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('auto', 'confirmed')),
+            coded_at TEXT NOT NULL,
+            PRIMARY KEY (answer_id, coder, theme_pk)
+        );
+        CREATE INDEX coder_codings_theme ON coder_codings (theme_pk);
+        """
+    )
+
+
 def now() -> str:
     """UTC timestamps, second precision, sortable as text."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()

@@ -53,11 +53,13 @@ def theme_pks(db: Database, codebook_id: str) -> dict[str, int]:
 
 
 def codings_per_theme(db: Database, codebook_id: str) -> dict[str, int]:
+    """Codes per theme: final codings plus each coder's blind codes (both would be lost with the theme)."""
     return {
         r[0]: r[1]
         for r in db.execute(
-            """SELECT t.id, count(c.id) FROM themes t LEFT JOIN codings c ON c.theme_pk = t.pk
-               WHERE t.codebook_id = ? GROUP BY t.id""",
+            """SELECT t.id, (SELECT count(*) FROM codings c WHERE c.theme_pk = t.pk)
+                            + (SELECT count(*) FROM coder_codings k WHERE k.theme_pk = t.pk)
+               FROM themes t WHERE t.codebook_id = ?""",
             [codebook_id],
         )
     }
@@ -309,6 +311,13 @@ def merge_themes(db: Database, codebook_id: str, source: str, target: str, coder
             else:
                 db.execute("UPDATE codings SET theme_pk = ? WHERE id = ?", [dst_pk, coding_id])
             moved += 1
+        # Each coder's blind codes move too (a coder who had both keeps one).
+        db.execute(
+            """INSERT OR IGNORE INTO coder_codings (answer_id, theme_pk, coder, status, coded_at)
+               SELECT answer_id, ?, coder, status, coded_at FROM coder_codings WHERE theme_pk = ?""",
+            [dst_pk, src_pk],
+        )
+        db.execute("DELETE FROM coder_codings WHERE theme_pk = ?", [src_pk])
         # Questions that fold the source theme now fold the target.
         for qid, fold_json in db.execute(
             "SELECT id, fold FROM questions WHERE codebook_id = ? AND fold IS NOT NULL", [codebook_id]

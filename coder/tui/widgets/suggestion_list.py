@@ -17,6 +17,14 @@ def bar(score: float) -> str:
 
 def render(view: AnswerView, labels: dict[str, str]) -> Text:
     out = Text()
+    for coder, themes in view.others.items():
+        # Adjudication: every coder's blind codes, side by side.
+        out.append(f"{coder}: ", style="bold magenta")
+        order = {t: i for i, t in enumerate(labels)}
+        out.append(", ".join(labels.get(t, t) for t in sorted(themes, key=lambda t: order.get(t, len(order)))) or "-")
+        out.append("\n")
+    if view.blind:
+        out.append("blind: your own codes; other coders' are hidden\n", style="dim italic")
     if not view.suggestions:
         out.append("No suggestions: press / to search the codebook or n for a new theme.\n", style="dim")
     for number, s in enumerate(view.suggestions, start=1):

@@ -1,0 +1,181 @@
+"""Several coders on one question: queues with a blind overlap sample, agreement, adjudication.
+
+An answer in the overlap sample is coded by every coder it is assigned to,
+each into `coder_codings` without seeing the others. When they have all
+confirmed: identical sets become the final coding at once; different sets
+wait for an adjudicator, whose decision becomes the final coding while the
+originals stay.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from .agreement import Agreement, agreement
+from .codings import Code, apply_codes, question_codebook
+from .errors import CoderError
+from .store import audit, now, write
+from .themes import read_codebook
+
+
+@dataclass(frozen=True)
+class Assignment:
+    coders: tuple[str, ...]
+    answers: int
+    overlap: int  # answers every coder codes
+    per_coder: dict[str, int]
+
+
+def assign(db: Database, question: str, coders: list[str], overlap: float, *, seed: int = 0) -> Assignment:
+    """Split the question's unconfirmed answers among `coders`, plus a random overlap sample for all.
+
+    Replaces earlier assignments of those answers; confirmed answers are left out.
+    """
+    question_codebook(db, question)  # raises for an unknown question
+    coders = list(dict.fromkeys(c.strip() for c in coders if c.strip()))
+    if len(coders) < 1:
+        raise CoderError("name at least one coder (--coders a,b)")
+    if not 0 <= overlap <= 1:
+        raise CoderError("--overlap is a fraction between 0 and 1")
+    if overlap > 0 and len(coders) < 2:
+        raise CoderError("an overlap sample needs at least two coders")
+    answers = [r[0] for r in db.execute(
+        """SELECT a.id FROM answers a JOIN respondents r ON r.id = a.respondent_id
+           WHERE a.question_id = ? AND a.is_answer = 1
+             AND NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed')
+           ORDER BY r.position, a.rank""", [question])]
+    rng = random.Random(seed)
+    shuffled = answers[:]
+    rng.shuffle(shuffled)
+    n_overlap = round(overlap * len(answers))
+    shared, rest = set(shuffled[:n_overlap]), shuffled[n_overlap:]
+    stamp = now()
+    rows = [(a, c, 1, stamp) for a in sorted(shared) for c in coders]
+    rows += [(a, coders[i % len(coders)], 0, stamp) for i, a in enumerate(rest)]
+    with write(db):
+        db.conn.executemany("DELETE FROM assignments WHERE answer_id = ?", [(a,) for a in answers])
+        db.conn.executemany("INSERT INTO assignments (answer_id, coder, overlap, assigned_at) VALUES (?, ?, ?, ?)", rows)
+        audit(db, coder=None, action="assign", target=f"question:{question}",
+              after={"coders": coders, "overlap": overlap, "answers": len(answers), "shared": len(shared), "seed": seed})
+    per_coder = {c: sum(1 for r in rows if r[1] == c) for c in coders}
+    return Assignment(tuple(coders), len(answers), len(shared), per_coder)
+
+
+def blind_answers(db: Database, question: str, coder: str) -> set[int]:
+    """Answers `coder` codes blind (overlap sample) in this question."""
+    return {r[0] for r in db.execute(
+        """SELECT s.answer_id FROM assignments s JOIN answers a ON a.id = s.answer_id
+           WHERE a.question_id = ? AND s.coder = ? AND s.overlap = 1""", [question, coder])}
+
+
+def assigned_answers(db: Database, question: str, coder: str) -> list[int] | None:
+    """The coder's queue when the question has assignments, else None (everyone codes everything)."""
+    any_assignment = db.execute(
+        "SELECT 1 FROM assignments s JOIN answers a ON a.id = s.answer_id WHERE a.question_id = ? LIMIT 1",
+        [question]).fetchone()
+    if not any_assignment:
+        return None
+    return [r[0] for r in db.execute(
+        """SELECT s.answer_id FROM assignments s JOIN answers a ON a.id = s.answer_id
+           JOIN respondents r ON r.id = a.respondent_id
+           WHERE a.question_id = ? AND s.coder = ? ORDER BY r.position, a.rank""", [question, coder])]
+
+
+def own_codes(db: Database, answer_id: int, coder: str) -> dict[str, str]:
+    return dict(db.execute(
+        """SELECT t.id, c.status FROM coder_codings c JOIN themes t ON t.pk = c.theme_pk
+           WHERE c.answer_id = ? AND c.coder = ? ORDER BY t.position""", [answer_id, coder]).fetchall())
+
+
+def set_own_codes(db: Database, answer_id: int, coder: str, codes: dict[str, int], statuses: dict[str, str],
+                  action: str) -> None:
+    """Make one coder's blind codes on an answer exactly `codes` (theme id -> theme pk), audited."""
+    with write(db):
+        before = own_codes(db, answer_id, coder)
+        db.execute("DELETE FROM coder_codings WHERE answer_id = ? AND coder = ?", [answer_id, coder])
+        stamp = now()
+        db.conn.executemany(
+            "INSERT INTO coder_codings (answer_id, theme_pk, coder, status, coded_at) VALUES (?, ?, ?, ?, ?)",
+            [(answer_id, pk, coder, statuses[t], stamp) for t, pk in codes.items()])
+        after = own_codes(db, answer_id, coder)
+        if after != before:
+            audit(db, coder=coder, action=action, target=f"answer:{answer_id}", before=before, after=after)
+        settle(db, answer_id)
+
+
+def settle(db: Database, answer_id: int) -> str:
+    """When every assigned coder has confirmed: agreement becomes the final coding; else adjudication waits.
+
+    Returns "open" (someone has not confirmed), "agreed" or "disputed".
+    """
+    coders = [r[0] for r in db.execute("SELECT coder FROM assignments WHERE answer_id = ? AND overlap = 1", [answer_id])]
+    sets = {}
+    for coder in coders:
+        codes = own_codes(db, answer_id, coder)
+        if not codes or any(s != "confirmed" for s in codes.values()):
+            return "open"
+        sets[coder] = frozenset(codes)
+    if len(set(sets.values())) == 1:
+        final = db.execute("SELECT 1 FROM codings WHERE answer_id = ? AND status = 'confirmed'", [answer_id]).fetchone()
+        if not final:
+            pks = dict(db.execute("SELECT t.id, c.theme_pk FROM coder_codings c JOIN themes t ON t.pk = c.theme_pk "
+                                  "WHERE c.answer_id = ? AND c.coder = ?", [answer_id, coders[0]]).fetchall())
+            apply_codes(db, answer_id, [Code(pk, "confirmed", "+".join(sorted(coders)), method="agreed") for pk in pks.values()],
+                        coder="+".join(sorted(coders)), action="coding.agreed", replace=True)
+        return "agreed"
+    return "disputed"
+
+
+def disputed_answers(db: Database, question: str) -> list[int]:
+    """Overlap answers all coders confirmed, with different codes, and no final decision yet."""
+    rows = db.execute(
+        """SELECT DISTINCT s.answer_id FROM assignments s JOIN answers a ON a.id = s.answer_id
+           JOIN respondents r ON r.id = a.respondent_id
+           WHERE a.question_id = ? AND s.overlap = 1
+             AND NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = s.answer_id AND c.status = 'confirmed')
+           ORDER BY r.position, a.rank""", [question]).fetchall()
+    return [r[0] for r in rows if settle_status(db, r[0]) == "disputed"]
+
+
+def settle_status(db: Database, answer_id: int) -> str:
+    coders = [r[0] for r in db.execute("SELECT coder FROM assignments WHERE answer_id = ? AND overlap = 1", [answer_id])]
+    sets = []
+    for coder in coders:
+        codes = own_codes(db, answer_id, coder)
+        if not codes or any(s != "confirmed" for s in codes.values()):
+            return "open"
+        sets.append(frozenset(codes))
+    return "agreed" if len(set(sets)) == 1 else "disputed"
+
+
+def originals(db: Database, answer_id: int) -> dict[str, frozenset[str]]:
+    """Each coder's confirmed blind codes on an answer (for adjudication, side by side)."""
+    out: dict[str, set[str]] = {}
+    for coder, theme in db.execute(
+        """SELECT c.coder, t.id FROM coder_codings c JOIN themes t ON t.pk = c.theme_pk
+           WHERE c.answer_id = ? ORDER BY c.coder, t.position""", [answer_id]):
+        out.setdefault(coder, set()).add(theme)
+    return {c: frozenset(v) for c, v in out.items()}
+
+
+def question_agreement(db: Database, question: str, coders: list[str] | None = None) -> Agreement:
+    """Agreement on the overlap sample, from each coder's confirmed blind codes."""
+    codebook = read_codebook(db, question_codebook(db, question))
+    units: dict[int, dict[str, frozenset[str]]] = {}
+    for answer_id, coder, theme in db.execute(
+        """SELECT c.answer_id, c.coder, t.id FROM coder_codings c JOIN themes t ON t.pk = c.theme_pk
+           JOIN answers a ON a.id = c.answer_id
+           WHERE a.question_id = ? AND c.status = 'confirmed'""", [question]):
+        units.setdefault(answer_id, {}).setdefault(coder, set()).add(theme)
+    units = {u: {c: frozenset(t) for c, t in codes.items()} for u, codes in units.items()}
+    everyone = sorted({c for codes in units.values() for c in codes})
+    chosen = coders or everyone
+    unknown = [c for c in chosen if c not in everyone]
+    if unknown:
+        raise CoderError(f"no blind codes by {', '.join(unknown)} on {question!r} (coders with codes: {', '.join(everyone) or 'none'})")
+    if len(chosen) < 2:
+        raise CoderError(f"agreement needs two coders with blind codes on {question!r}; assign an overlap sample first")
+    return agreement(units, chosen, theme_order=codebook.ids)
