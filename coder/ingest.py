@@ -455,8 +455,9 @@ def import_responses(
                     where=location(export.path, number),
                 )
             if len(row) < width:
+                hint = " (an unclosed quote swallowed the rest?)" if any("\n" in c for c in row) else ""
                 raise CoderError(
-                    f"this row has {len(row)} fields but the header has {width}: the row is cut short",
+                    f"this row has {len(row)} fields but the header has {width}: the row is cut short{hint}",
                     where=location(export.path, number),
                 )
             rid = row[id_col].strip()
