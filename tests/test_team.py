@@ -61,13 +61,19 @@ def test_each_coder_sees_their_queue_and_codes_the_overlap_blind(team_db):
     assert originals(team_db, different) == {"ann": frozenset({"cost-savings"}), "bob": frozenset({"crm"})}
 
 
-def test_adjudication_decides_and_keeps_originals(team_db):
-    ann, bob = CodingSession(team_db, "q14", "ann"), CodingSession(team_db, "q14", "bob")
+def dispute(db) -> int:
+    """Ann and Bob code the first overlap answer differently; returns its id."""
+    ann, bob = CodingSession(db, "q14", "ann"), CodingSession(db, "q14", "bob")
     answer = sorted(ann.blind)[0]
     for session, theme in ((ann, "cost-savings"), (bob, "crm")):
         session.position = session.queue.index(answer)
         session.toggle(theme)
         session.confirm()
+    return answer
+
+
+def test_adjudication_decides_and_keeps_originals(team_db):
+    answer = dispute(team_db)
     judge = CodingSession(team_db, "q14", "cat", adjudicate=True)
     assert judge.queue == [answer]
     view = judge.view()
@@ -160,12 +166,7 @@ def test_two_coders_code_with_overlap_in_two_processes_at_once(team_db):
 
 async def test_adjudicate_in_the_app(team_db):
     path = team_db.execute("PRAGMA database_list").fetchone()[2]
-    ann, bob = CodingSession(team_db, "q14", "ann"), CodingSession(team_db, "q14", "bob")
-    answer = sorted(ann.blind)[0]
-    for session, theme in ((ann, "cost-savings"), (bob, "crm")):
-        session.position = session.queue.index(answer)
-        session.toggle(theme)
-        session.confirm()
+    answer = dispute(team_db)
     app = make_app(path, "q14", "cat", retrain=False, adjudicate=True)
     async with app.run_test(size=(100, 30)) as pilot:
         text = str(app.screen.query_one("#suggestions").render())
