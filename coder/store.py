@@ -135,7 +135,6 @@ def m002_suggestions(db: Database) -> None:
             answer_id INTEGER PRIMARY KEY REFERENCES answers(id) ON DELETE CASCADE,
             version TEXT NOT NULL
         );
-        CREATE INDEX suggestions_theme ON suggestions (theme_pk);
         CREATE TABLE suggestion_runs (
             question_id TEXT PRIMARY KEY REFERENCES questions(id),
             version TEXT NOT NULL,

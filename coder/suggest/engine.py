@@ -30,6 +30,7 @@ from .text import lemmatise
 ENGINE_VERSION = "1"
 TOP_K = 5
 RELATIVE_FLOOR = 0.2  # a suggestion below this share of the top score is noise, not stored
+KEEP_FLOOR = 0.02  # with a classifier blend, the first three are kept unless vanishingly small
 MIN_CONFIRMED = 10  # confirmed answers before a classifier is trained
 MAX_EXAMPLES = 40  # confirmed examples per theme used as prototypes
 CALIBRATION_SAMPLE = 3000
@@ -63,15 +64,17 @@ class SuggestReport:
 
 
 def load_answers(db: Database, question: str) -> list[Answer]:
-    rows = db.execute(
-        """SELECT a.id, a.text,
-                  (SELECT group_concat(t.id, char(31)) FROM codings c JOIN themes t ON t.pk = c.theme_pk
-                   WHERE c.answer_id = a.id AND c.status = 'confirmed')
-           FROM answers a JOIN respondents r ON r.id = a.respondent_id
-           WHERE a.question_id = ? AND a.is_answer = 1 ORDER BY r.position, a.rank""",
+    confirmed: dict[int, list[str]] = {}
+    for answer_id, theme in db.execute(
+        """SELECT c.answer_id, t.id FROM codings c JOIN themes t ON t.pk = c.theme_pk
+           JOIN answers a ON a.id = c.answer_id
+           WHERE a.question_id = ? AND c.status = 'confirmed' ORDER BY c.answer_id, t.position""",
         [question],
-    ).fetchall()
-    return [Answer(r[0], r[1], r[2].split("\x1f") if r[2] else []) for r in rows]
+    ):
+        confirmed.setdefault(answer_id, []).append(theme)
+    # Answers are read in id order (the order they were imported in), which needs no sort.
+    rows = db.execute("SELECT id, text FROM answers WHERE question_id = ? AND is_answer = 1 ORDER BY id", [question])
+    return [Answer(r[0], r[1], confirmed.get(r[0], [])) for r in rows]
 
 
 def _version(codebook_yaml: str, answers: list[Answer], kind: str) -> str:
@@ -178,9 +181,11 @@ def text_suggestions(model: TextModel, texts: list[str], lemmas: dict[str, str],
         row = final[u]
         chosen = set(model.selection.choose(row))
         items = []
-        floor = RELATIVE_FLOOR * row[order[u, 0]]
-        for j in order[u].tolist():
-            if row[j] <= 0 or row[j] < floor:
+        top = row[order[u, 0]]
+        for rank, j in enumerate(order[u].tolist()):
+            # Beyond real contenders nothing is stored; but a blend with the classifier is a sharp
+            # distribution, so there the first three are kept (the coder's 1-2-3 keys, top-3).
+            if row[j] <= 0 or row[j] < (KEEP_FLOOR if rank < 3 and learned is not None else RELATIVE_FLOOR) * top:
                 continue
             evidence = model.zero_shot.evidence(lemma, int(best[u, j]))
             method = "zero-shot"
