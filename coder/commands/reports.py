@@ -129,7 +129,7 @@ def report(db, output, force):
     Example:
         coder report demo.db --output report/
     """
-    from ..export import write_report
+    from ..export.report import write_report
 
     written = write_report(existing_db(db), output, force=force)
     click.echo(f"Wrote {len(written.files)} files for {len(written.questions)} questions to {output}")
