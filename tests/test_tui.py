@@ -200,38 +200,18 @@ async def test_markup_laden_answers_render_literally(markup_db):
         await pilot.press("1", "enter", "f", "question_mark", "escape", "o", "escape")
 
 
+SNAPSHOT_KEYS = {"main_screen": (), "codebook_screen": ("c",), "help": ("question_mark",)}
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-def test_snapshot_main_screen(snap_compare, suggested_db_path, tmp_path, size):
+@pytest.mark.parametrize("screen", list(SNAPSHOT_KEYS))
+def test_snapshot(snap_compare, suggested_db_path, tmp_path, screen, size):
     path = tmp_path / "snap.db"
     shutil.copy(suggested_db_path, path)
 
     async def run_before(pilot):
         await settle(pilot)
-
-    assert snap_compare(make_app(path, "q14", "ann", retrain=False), terminal_size=size, run_before=run_before)
-
-
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-def test_snapshot_codebook_screen(snap_compare, suggested_db_path, tmp_path, size):
-    path = tmp_path / "snap.db"
-    shutil.copy(suggested_db_path, path)
-
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("c")
-        await pilot.pause()
-
-    assert snap_compare(make_app(path, "q14", "ann", retrain=False), terminal_size=size, run_before=run_before)
-
-
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-def test_snapshot_help(snap_compare, suggested_db_path, tmp_path, size):
-    path = tmp_path / "snap.db"
-    shutil.copy(suggested_db_path, path)
-
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("question_mark")
+        await pilot.press(*SNAPSHOT_KEYS[screen])
         await pilot.pause()
 
     assert snap_compare(make_app(path, "q14", "ann", retrain=False), terminal_size=size, run_before=run_before)
