@@ -241,3 +241,16 @@ async def test_opening_the_app_takes_a_backup(db_path):
     assert app.backup_path.exists()
     copy = open_db(app.backup_path)
     assert copy.execute("SELECT count(*) FROM codings").fetchone()[0] == 0  # taken before the first key
+
+
+async def test_mouse_click_toggles_a_suggestion(db_path):
+    from coder.tui.widgets import SuggestionList
+
+    app = make_app(db_path, "q14", "ann", retrain=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.screen.query_one(SuggestionList)
+        line = next(y for y, number in widget.lines.items() if number == 2)
+        top = app.session.view().suggestions[1].theme_id
+        await pilot.click(SuggestionList, offset=(4, line + 1))  # +1: the border
+        await pilot.pause()
+        assert top in app.session.view().codes

@@ -167,6 +167,9 @@ class CodingScreen(Screen[None]):
 
     # -- actions -----------------------------------------------------------------------------
 
+    def on_suggestion_list_clicked(self, message: SuggestionList.Clicked) -> None:
+        self.action_toggle(message.number)
+
     def action_toggle(self, number: int) -> None:
         if self.attempt(lambda: self.session.toggle_suggestion(number)):
             self.changed()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
+from textual import events
+from textual.message import Message
 from textual.widgets import Static
 
 from ...session import AnswerView
@@ -15,8 +19,10 @@ def bar(score: float) -> str:
     return "█" * filled + "░" * (BAR - filled)
 
 
-def render(view: AnswerView, labels: dict[str, str]) -> Text:
-    out = Text()
+def render(view: AnswerView, labels: dict[str, str]) -> tuple[Text, dict[int, int]]:
+    """The list, one screen line per text line, and which line holds which numbered suggestion."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    lines: dict[int, int] = {}
     for coder, themes in view.others.items():
         # Adjudication: every coder's blind codes, side by side.
         out.append(f"{coder}: ", style="bold magenta")
@@ -28,6 +34,7 @@ def render(view: AnswerView, labels: dict[str, str]) -> Text:
     if not view.suggestions:
         out.append("No suggestions: press / to search the codebook or n for a new theme.\n", style="dim")
     for number, s in enumerate(view.suggestions, start=1):
+        lines[out.plain.count("\n")] = number
         applied = s.theme_id in view.codes
         mark = "✓" if applied else " "
         style = "bold green" if applied else ""
@@ -48,9 +55,27 @@ def render(view: AnswerView, labels: dict[str, str]) -> Text:
         out.append(f"codes {state}", style="green" if view.confirmed else "yellow")
         if view.flagged:
             out.append("  ★ quote candidate", style="magenta")
-    return out
+    return out, lines
 
 
 class SuggestionList(Static):
+    """Keys 1-9 toggle a suggestion; so does a click on its line."""
+
+    @dataclass
+    class Clicked(Message):
+        number: int
+
+    lines: dict[int, int] = {}
+
     def show(self, view: AnswerView | None, labels: dict[str, str]) -> None:
-        self.update(Text("") if view is None else render(view, labels))
+        if view is None:
+            self.lines = {}
+            self.update(Text(""))
+            return
+        text, self.lines = render(view, labels)
+        self.update(text)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is not None and offset.y in self.lines:
+            self.post_message(self.Clicked(self.lines[offset.y]))
