@@ -10,6 +10,8 @@ see them.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from rich.text import Text
@@ -130,16 +132,23 @@ class CodingScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="retrain", exit_on_error=False)
     def retrain(self) -> None:
-        """Recompute suggestions with what has been confirmed so far (the learning step)."""
-        from ...suggest.engine import suggest
+        """Recompute suggestions with what has been confirmed so far (the learning step).
 
-        db = open_db(self.db_path)
-        try:
-            suggest(db, self.session.question)
-        finally:
-            db.close()
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.after_retrain)
+        It runs as `coder suggest` in a child process: in a thread, its Python
+        work would hold the interpreter lock and stall every keystroke for as
+        long as it runs (a second or more at 100k answers).
+        """
+        command = [sys.executable, "-c", "from coder.cli import main; main()",
+                   "suggest", str(self.db_path), "--question", self.session.question]
+        result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        if get_current_worker().is_cancelled:
+            return
+        if result.returncode != 0:
+            message = (result.stderr.strip().splitlines() or ["suggest failed"])[-1]
+            self.app.call_from_thread(self.app.notify, f"Suggestions not updated: {message}",
+                                      severity="error", markup=False)
+            return
+        self.app.call_from_thread(self.after_retrain)
 
     def after_retrain(self) -> None:
         if self.session.order != "imported":
