@@ -67,13 +67,17 @@ def apply_codes(
     coder: str | None,
     action: str = "coding.set",
     replace: bool = False,
+    exact: bool = False,
 ) -> None:
     """Add and remove codes on one answer, audited; the caller may wrap several in one transaction.
 
-    A confirmed code is never downgraded to auto. With `replace`, every code
-    not in `add` is removed (a coder confirming the full set for an answer).
+    A confirmed code is never downgraded to auto, unless `exact` (an undo
+    restoring an earlier state as it was). With `replace`, every code not in
+    `add` is removed (a coder confirming the full set for an answer).
     """
     add = list(add)
+    # When an existing coding keeps its status, coder and time instead of taking the new ones.
+    keep_old = "0" if exact else "(codings.status = 'confirmed' AND excluded.status = 'auto')"
     with write(db):
         before = _state(db, answer_id)
         stamp = now()
@@ -89,18 +93,15 @@ def apply_codes(
             if code.status not in STATUSES:
                 raise CoderError(f"status must be one of {', '.join(STATUSES)}, not {code.status!r}")
             db.execute(
-                """INSERT INTO codings (answer_id, theme_pk, status, coder, score, method, evidence, coded_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (answer_id, theme_pk) DO UPDATE SET
-                     status = CASE WHEN codings.status = 'confirmed' AND excluded.status = 'auto'
-                                   THEN codings.status ELSE excluded.status END,
-                     coder = CASE WHEN codings.status = 'confirmed' AND excluded.status = 'auto'
-                                  THEN codings.coder ELSE excluded.coder END,
-                     score = coalesce(excluded.score, codings.score),
-                     method = coalesce(excluded.method, codings.method),
-                     evidence = coalesce(excluded.evidence, codings.evidence),
-                     coded_at = CASE WHEN codings.status = 'confirmed' AND excluded.status = 'auto'
-                                     THEN codings.coded_at ELSE excluded.coded_at END""",
+                f"""INSERT INTO codings (answer_id, theme_pk, status, coder, score, method, evidence, coded_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (answer_id, theme_pk) DO UPDATE SET
+                      status = CASE WHEN {keep_old} THEN codings.status ELSE excluded.status END,
+                      coder = CASE WHEN {keep_old} THEN codings.coder ELSE excluded.coder END,
+                      score = coalesce(excluded.score, codings.score),
+                      method = coalesce(excluded.method, codings.method),
+                      evidence = coalesce(excluded.evidence, codings.evidence),
+                      coded_at = CASE WHEN {keep_old} THEN codings.coded_at ELSE excluded.coded_at END""",
                 [answer_id, code.theme_pk, code.status, code.coder, code.score, code.method, code.evidence, stamp],
             )
         if not any(c.status == "auto" for c in add):

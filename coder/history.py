@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from .codings import Code, apply_codes
 from .errors import CoderError
-from .store import write
+from .store import audit, write
 
 
 @dataclass(frozen=True)
@@ -64,15 +64,9 @@ def undo_last(db: Database, coder: str) -> LogEntry:
             raise CoderError(f"cannot undo: theme(s) {', '.join(missing)} no longer exist (merged or deleted)")
         codes = [Code(pks[t], state["status"], state.get("coder"), state.get("score"), state.get("method"))
                  for t, state in before.items()]
-        apply_codes(db, answer_id, codes, coder=coder, action="coding.undo", replace=True)
-        # apply_codes never turns confirmed into auto; an undo must restore exactly.
-        for theme, state in before.items():
-            db.execute("UPDATE codings SET status = ?, coder = ? WHERE answer_id = ? AND theme_pk = ?",
-                       [state["status"], state.get("coder"), answer_id, pks[theme]])
-        db.execute(
-            "INSERT INTO audit (at, coder, action, target, before, after) VALUES (datetime('now'), ?, 'undo.mark', ?, NULL, ?)",
-            [coder, entry.target, str(entry.id)],
-        )
+        apply_codes(db, answer_id, codes, coder=coder, action="coding.undo", replace=True, exact=True)
+        # Marks the entry as undone, so the next undo goes one step further back.
+        audit(db, coder=coder, action="undo.mark", target=entry.target, after=entry.id)
     return entry
 
 

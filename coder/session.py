@@ -392,11 +392,7 @@ class CodingSession:
             return True
         add = [Code(self.pks[t], s, self.coder, method="manual") for t, s in step.codes.items() if t in self.pks]
         with write(self.db):
-            apply_codes(self.db, step.answer_id, add, coder=self.coder, action="coding.undo", replace=True)
-            if all(s == "auto" for s in step.codes.values()):
-                # apply_codes never downgrades confirmed to auto; undoing a confirmation must.
-                self.db.execute(
-                    "UPDATE codings SET status = 'auto' WHERE answer_id = ? AND status = 'confirmed'", [step.answer_id])
+            apply_codes(self.db, step.answer_id, add, coder=self.coder, action="coding.undo", replace=True, exact=True)
             self.db.execute("DELETE FROM quote_flags WHERE answer_id = ?", [step.answer_id])
             for theme_id in step.flags:
                 if theme_id in self.pks:

@@ -111,22 +111,18 @@ def settle(db: Database, answer_id: int) -> str:
 
     Returns "open" (someone has not confirmed), "agreed" or "disputed".
     """
-    coders = [r[0] for r in db.execute("SELECT coder FROM assignments WHERE answer_id = ? AND overlap = 1", [answer_id])]
-    sets = {}
-    for coder in coders:
-        codes = own_codes(db, answer_id, coder)
-        if not codes or any(s != "confirmed" for s in codes.values()):
-            return "open"
-        sets[coder] = frozenset(codes)
-    if len(set(sets.values())) == 1:
-        final = db.execute("SELECT 1 FROM codings WHERE answer_id = ? AND status = 'confirmed'", [answer_id]).fetchone()
-        if not final:
-            pks = dict(db.execute("SELECT t.id, c.theme_pk FROM coder_codings c JOIN themes t ON t.pk = c.theme_pk "
-                                  "WHERE c.answer_id = ? AND c.coder = ?", [answer_id, coders[0]]).fetchall())
-            apply_codes(db, answer_id, [Code(pk, "confirmed", "+".join(sorted(coders)), method="agreed") for pk in pks.values()],
-                        coder="+".join(sorted(coders)), action="coding.agreed", replace=True)
-        return "agreed"
-    return "disputed"
+    status = settle_status(db, answer_id)
+    if status == "agreed" and not db.execute(
+        "SELECT 1 FROM codings WHERE answer_id = ? AND status = 'confirmed'", [answer_id]
+    ).fetchone():
+        coders = sorted(r[0] for r in db.execute(
+            "SELECT coder FROM assignments WHERE answer_id = ? AND overlap = 1", [answer_id]))
+        together = "+".join(coders)
+        pks = [r[0] for r in db.execute(
+            "SELECT theme_pk FROM coder_codings WHERE answer_id = ? AND coder = ?", [answer_id, coders[0]])]
+        apply_codes(db, answer_id, [Code(pk, "confirmed", together, method="agreed") for pk in pks],
+                    coder=together, action="coding.agreed", replace=True)
+    return status
 
 
 def disputed_answers(db: Database, question: str) -> list[int]:
@@ -141,6 +137,7 @@ def disputed_answers(db: Database, question: str) -> list[int]:
 
 
 def settle_status(db: Database, answer_id: int) -> str:
+    """"open" until every coder assigned to an overlap answer has confirmed it; then "agreed" or "disputed"."""
     coders = [r[0] for r in db.execute("SELECT coder FROM assignments WHERE answer_id = ? AND overlap = 1", [answer_id])]
     sets = []
     for coder in coders:
