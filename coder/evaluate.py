@@ -9,7 +9,6 @@ on the same cells so the numbers sit side by side.
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from sqlite_utils import Database
 
 from .codings import Code, apply_codes, question_codebook, question_ids, read_coding_file
 from .errors import CoderError
+from .history import backup
 from .store import open_db, write
 from .suggest.learn import sample_f1
 from .themes import read_codebook, theme_pks
@@ -164,13 +164,7 @@ def simulate_confirmed(db_path: str | Path, gold_path: str | Path, question: str
     runs = []
     for seed in seeds:
         with tempfile.TemporaryDirectory() as tmp:
-            copy = Path(tmp) / "sim.db"
-            source = sqlite3.connect(str(db_path))
-            target = sqlite3.connect(str(copy))
-            source.backup(target)
-            source.close()
-            target.close()
-            db = open_db(copy)
+            db = open_db(backup(db_path, Path(tmp) / "sim.db"))
             gold = read_gold(db, gold_path)[question]
             rng = np.random.default_rng(seed)
             ids = sorted(gold)
