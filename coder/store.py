@@ -194,6 +194,22 @@ def m005_team_coding(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_embeddings(db: Database) -> None:
+    db.executescript(
+        """
+        -- Sentence embeddings of answer texts, a cache keyed by model and text: derived data,
+        -- safe to delete, so re-running suggestions (every few confirmations) never re-encodes.
+        CREATE TABLE embeddings (
+            model TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (model, text_hash)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
 def now() -> str:
     """UTC timestamps, second precision, sortable as text."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()

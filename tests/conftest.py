@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,10 @@ from coder.codings import import_codings
 from coder.ingest import import_responses
 from coder.spec import load_spec
 from coder.store import open_db
+
+# Tests use TF-IDF alone (fast, and the same with or without an embedding model installed);
+# tests/test_embeddings.py turns the model on where it is present. Child processes inherit this.
+os.environ["CODER_EMBEDDINGS"] = "0"
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus" / "local-digital-2014"

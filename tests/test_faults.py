@@ -148,5 +148,6 @@ def test_kill_during_a_coding_session_loses_no_confirmed_code(tmp_path):
     assert integrity(db_path) == "ok"
     db = open_db(db_path)
     confirmed = db.execute("SELECT count(DISTINCT answer_id) FROM codings WHERE status = 'confirmed'").fetchone()[0]
-    logged = db.execute("SELECT count(*) FROM audit WHERE action = 'coding.accept'").fetchone()[0]
+    # Distinct answers: a fast loop that reaches the end of the queue goes round and accepts again.
+    logged = db.execute("SELECT count(DISTINCT target) FROM audit WHERE action = 'coding.accept'").fetchone()[0]
     assert confirmed >= 1 and confirmed == logged  # every logged confirmation is there, and only those

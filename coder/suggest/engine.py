@@ -24,7 +24,8 @@ from ..store import now, write
 from ..themes import read_codebook, theme_pks
 from . import Suggestion
 from .learn import Selection, ThemeClassifier, blend, calibrate, uncertainty_order
-from .themes import TextSpace, ZeroShot, prototypes
+from .embeddings import Embedder, embedder_for
+from .themes import MeaningZeroShot, TextSpace, ZeroShot, prototypes, with_meaning
 from .text import lemmatise
 
 ENGINE_VERSION = "1"
@@ -54,12 +55,14 @@ class SuggestReport:
     confirmed: int = 0
     methods: dict[str, int] = field(default_factory=dict)
     selection: dict = field(default_factory=dict)
+    embeddings: str | None = None  # the sentence-embedding model used, if any
 
     def lines(self) -> list[str]:
         methods = ", ".join(f"{m} {n}" for m, n in sorted(self.methods.items())) or "none"
+        meaning = f"; meaning from {self.embeddings.split(':')[0]}" if self.embeddings else ""
         return [
             f"{self.question}: suggestions for {self.computed} answers ({self.skipped} already up to date, "
-            f"{self.confirmed} confirmed answers used); top method: {methods}"
+            f"{self.confirmed} confirmed answers used); top method: {methods}{meaning}"
         ]
 
 
@@ -77,14 +80,24 @@ def load_answers(db: Database, question: str) -> list[Answer]:
     return [Answer(r[0], r[1], confirmed.get(r[0], [])) for r in rows]
 
 
-def _version(codebook_yaml: str, answers: list[Answer], kind: str) -> str:
-    digest = hashlib.sha256(f"{ENGINE_VERSION}|{kind}|{codebook_yaml}".encode())
+def _version(codebook_yaml: str, answers: list[Answer], kind: str, embedder: Embedder | None = None) -> str:
+    # Installing or removing an embedding model changes every text suggestion.
+    model = embedder.name if embedder is not None else "-"
+    digest = hashlib.sha256(f"{ENGINE_VERSION}|{kind}|{model}|{codebook_yaml}".encode())
     if kind == "text":
         # Confirmed codes teach the classifier: new confirmations make every suggestion stale.
         for answer in answers:
             if answer.confirmed:
                 digest.update(f"{answer.id}:{','.join(sorted(answer.confirmed))};".encode())
     return digest.hexdigest()[:16]
+
+
+@dataclass
+class Scores:
+    final: np.ndarray  # (answers, themes): what ranks and selects
+    best: np.ndarray  # deciding TF-IDF prototype per answer and theme (the evidence)
+    learned: np.ndarray | None  # classifier probabilities, once trained
+    meaning: np.ndarray | None  # sentence-embedding similarities, with a model installed
 
 
 @dataclass
@@ -96,15 +109,26 @@ class TextModel:
     zero_shot: ZeroShot
     classifier: ThemeClassifier | None
     selection: Selection
+    meaning: MeaningZeroShot | None = None
+    embedder: Embedder | None = None
+    # An answer text for each lemma string: embeddings are of texts, scores are per lemma string.
+    texts: dict[str, str] = field(default_factory=dict)
 
-    def scores(self, lemmas: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        X = self.space.transform(lemmas)
-        zs = self.zero_shot.score(X)
+    def vectors(self, lemmas: list[str]) -> np.ndarray | None:
+        if self.embedder is None:
+            return None
+        return self.embedder.vectors([self.texts.get(l, l) for l in lemmas])
+
+    def scores(self, lemmas: list[str]) -> Scores:
+        zs = self.zero_shot.score(self.space.transform(lemmas))
+        vectors = self.vectors(lemmas)
+        meaning = self.meaning.score(vectors) if self.meaning is not None else None
         learned = None
         if self.classifier:
-            learned = self.classifier.predict(self.space.word.transform(lemmas), len(self.codebook.themes))
+            features = vectors if self.classifier.dense else self.space.word.transform(lemmas)
+            learned = self.classifier.predict(features, len(self.codebook.themes))
         weights = self.classifier.weights if self.classifier else 0.0
-        return blend(zs.scores, learned, weights), zs.best, learned
+        return Scores(blend(with_meaning(zs.scores, meaning), learned, weights), zs.best, learned, meaning)
 
 
 def _confirmed_matrix(answers: list[Answer], ids: list[str]) -> np.ndarray:
@@ -118,8 +142,12 @@ def _confirmed_matrix(answers: list[Answer], ids: list[str]) -> np.ndarray:
 
 
 def fit_text_model(codebook, answers: list[Answer], lemmas: dict[str, str], *, seed: int = 0,
-                   calibrate_rule: bool = True) -> TextModel:
-    """Fit the TF-IDF space, zero-shot prototypes and (with enough confirmed codes) the classifier."""
+                   calibrate_rule: bool = True, embedder: Embedder | None = None) -> TextModel:
+    """Fit the TF-IDF space, zero-shot prototypes and (with enough confirmed codes) the classifier.
+
+    With an `embedder` (a sentence-embedding model is installed), zero-shot
+    also scores by meaning and the classifier learns from the answers' vectors.
+    """
     confirmed = [a for a in answers if a.confirmed]
     examples: dict[str, list[str]] = {}
     for answer in confirmed:
@@ -130,18 +158,27 @@ def fit_text_model(codebook, answers: list[Answer], lemmas: dict[str, str], *, s
     proto_lemmas = lemmatise([p.text for p in protos])
     space = TextSpace.fit([lemmas[a.text] for a in answers] + proto_lemmas, seed=seed)
     zero_shot = ZeroShot(codebook, space, proto_lemmas, protos)
+    meaning, texts = None, {}
+    if embedder is not None:
+        meaning = MeaningZeroShot(codebook, protos, embedder.vectors([p.text for p in protos]))
+        for answer in answers:
+            texts.setdefault(lemmas[answer.text], answer.text)
     classifier = None
     Y = _confirmed_matrix(confirmed, codebook.ids)
     if len(confirmed) >= MIN_CONFIRMED and (Y.sum(axis=0) > 0).sum() >= 2:
-        # Word features only: as accurate here as words + characters, and several times faster to train.
-        classifier = ThemeClassifier.fit(space.word.transform([lemmas[a.text] for a in confirmed]), Y)
+        if embedder is not None:
+            classifier = ThemeClassifier.fit(embedder.vectors([a.text for a in confirmed]), Y, dense=True)
+        else:
+            # Word features only: as accurate here as words + characters, and several times faster to train.
+            classifier = ThemeClassifier.fit(space.word.transform([lemmas[a.text] for a in confirmed]), Y)
     selection = Selection()
     if calibrate_rule and len(confirmed) >= MIN_CONFIRMED:
-        selection = _calibrate(codebook, confirmed, lemmas, seed)
-    return TextModel(codebook, space, zero_shot, classifier, selection)
+        selection = _calibrate(codebook, confirmed, lemmas, seed, embedder)
+    return TextModel(codebook, space, zero_shot, classifier, selection, meaning, embedder, texts)
 
 
-def _calibrate(codebook, confirmed: list[Answer], lemmas: dict[str, str], seed: int) -> Selection:
+def _calibrate(codebook, confirmed: list[Answer], lemmas: dict[str, str], seed: int,
+               embedder: Embedder | None = None) -> Selection:
     """Out-of-fold scores on the confirmed answers, so no answer is its own example."""
     rng = np.random.default_rng(seed)
     sample = confirmed if len(confirmed) <= CALIBRATION_SAMPLE else [
@@ -155,8 +192,8 @@ def _calibrate(codebook, confirmed: list[Answer], lemmas: dict[str, str], seed: 
         if not test:
             continue
         model = fit_text_model(codebook, train + [Answer(-1, sample[i].text, []) for i in test], lemmas,
-                               seed=seed, calibrate_rule=False)
-        scores[test] = model.scores([lemmas[sample[i].text] for i in test])[0]
+                               seed=seed, calibrate_rule=False, embedder=embedder)
+        scores[test] = model.scores([lemmas[sample[i].text] for i in test]).final
     index = {t: j for j, t in enumerate(codebook.ids)}
     gold = [{index[t] for t in a.confirmed if t in index} for a in sample]
     return calibrate(scores, gold)
@@ -172,7 +209,8 @@ def text_suggestions(model: TextModel, texts: list[str], lemmas: dict[str, str],
     unique = list(dict.fromkeys(lemmas[t] for t in texts))
     if not unique:
         return []
-    final, best, learned = model.scores(unique)
+    scored = model.scores(unique)
+    final, best, learned, meaning = scored.final, scored.best, scored.learned, scored.meaning
     weights = model.classifier.weights if model.classifier else np.zeros(len(ids))
     order = np.argsort(-final, axis=1, kind="stable")[:, :top_k]
     rounded = np.round(final.astype(np.float64), 4)
@@ -188,6 +226,8 @@ def text_suggestions(model: TextModel, texts: list[str], lemmas: dict[str, str],
             if row[j] <= 0 or row[j] < (KEEP_FLOOR if rank < 3 and learned is not None else RELATIVE_FLOOR) * top:
                 continue
             evidence = model.zero_shot.evidence(lemma, int(best[u, j]))
+            if meaning is not None:
+                evidence += f"; meaning sim={meaning[u, j]:.2f}"
             method = "zero-shot"
             if learned is not None:
                 # Name the part of the blend that contributed more.
@@ -243,7 +283,9 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
     codebook = read_codebook(db, question_codebook(db, question))
     answers = load_answers(db, question)
     report = SuggestReport(question, codebook.kind, confirmed=sum(1 for a in answers if a.confirmed))
-    version = _version(dump_codebook(codebook), answers, codebook.kind)
+    embedder = embedder_for([a.text for a in answers], db) if codebook.kind == "text" else None
+    report.embeddings = embedder.name if embedder is not None else None
+    version = _version(dump_codebook(codebook), answers, codebook.kind, embedder)
     run = db.execute("SELECT version FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
     pending = [a for a in answers if not a.confirmed]
     if not refresh and run is not None and run[0] == version:
@@ -262,7 +304,8 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
         matcher = NameMatcher(codebook)
     elif pending:
         lemmas = dict(zip(*_unique_lemmas([a.text for a in answers])))
-        model = fit_text_model(codebook, answers, lemmas, seed=seed)
+        model = fit_text_model(codebook, answers, lemmas, seed=seed, embedder=embedder)
+        details["embeddings"] = report.embeddings
         details["selection"] = {"ratio": model.selection.ratio, "floor": model.selection.floor,
                                 "calibrated_on": model.selection.calibrated_on}
         details["classifier"] = bool(model.classifier)

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.linear_model import SGDClassifier
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 BLEND_HALF = 5  # confirmed examples of a theme at which the classifier gets half its say
 BLEND_CAP = 0.85
 ALPHA = 1e-3  # L2 penalty of the classifier
 EPOCHS = 15  # fixed passes: deterministic, and no convergence chatter
+DENSE_C = 10.0  # inverse L2 penalty of the classifier on sentence embeddings (unit vectors, few features)
 TEMPERATURE = 0.03  # turns zero-shot similarities into a distribution comparable with probabilities
 
 
@@ -29,23 +30,31 @@ class ThemeClassifier:
     blending it per theme with zero-shot as distributions beat a probability blend of
     balanced one-vs-rest models, which over-predict rare themes on few examples. SGD
     keeps retraining under a second at 10k coded answers.
+
+    With sentence embeddings (`dense`), the features are the answers' vectors
+    instead: a multinomial logistic regression (lbfgs, 0.2 s at 12k vectors)
+    learns meaning from a few examples per theme where words alone need many.
     """
 
-    model: SGDClassifier | None
+    model: SGDClassifier | LogisticRegression | None
     counts: np.ndarray  # confirmed examples per theme
     n_trained: int
+    dense: bool = False
 
     @classmethod
-    def fit(cls, X: sp.csr_matrix, Y: np.ndarray) -> "ThemeClassifier":
+    def fit(cls, X: sp.csr_matrix | np.ndarray, Y: np.ndarray, dense: bool = False) -> "ThemeClassifier":
         rows, labels = np.nonzero(Y)
         counts = np.bincount(labels, minlength=Y.shape[1]).astype(np.float32)
         model = None
         if len(set(labels.tolist())) > 1:
-            model = SGDClassifier(loss="log_loss", alpha=ALPHA, max_iter=EPOCHS, tol=None, random_state=0)
+            if dense:
+                model = LogisticRegression(C=DENSE_C, max_iter=300)
+            else:
+                model = SGDClassifier(loss="log_loss", alpha=ALPHA, max_iter=EPOCHS, tol=None, random_state=0)
             model.fit(X[rows], labels)
-        return cls(model, counts, Y.shape[0])
+        return cls(model, counts, Y.shape[0], dense)
 
-    def predict(self, X: sp.csr_matrix, n_themes: int) -> np.ndarray:
+    def predict(self, X: sp.csr_matrix | np.ndarray, n_themes: int) -> np.ndarray:
         out = np.zeros((X.shape[0], n_themes), dtype=np.float32)
         if self.model is not None:
             out[:, self.model.classes_] = self.model.predict_proba(X)

