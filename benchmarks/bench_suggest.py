@@ -129,18 +129,23 @@ def run_coder(csv_path: str, db_path: str, profile: str | None = None) -> dict:
         profiler.enable()
     times: dict[str, float] = {}
     computed: dict[str, int] = {}
+    meaning: list[str] = []
     start = time.perf_counter()
     report = import_responses(db, spec, csv_path)
     times["import"] = time.perf_counter() - start
     for question in QUESTIONS:
         start = time.perf_counter()
-        computed[question] = suggest(db, question, refresh=False).computed
+        result = suggest(db, question, refresh=False)
+        computed[question] = result.computed
+        if result.embeddings:
+            meaning.append(question)
         times[f"suggest {question}"] = time.perf_counter() - start
     if profiler:
         profiler.disable()
         profiler.dump_stats(profile)
     db.conn.close()
-    return {"times": times, "answers_imported": report.answers_new, "suggested": computed, "peak_mb": _peak_mb()}
+    return {"times": times, "answers_imported": report.answers_new, "suggested": computed, "peak_mb": _peak_mb(),
+            "embeddings": meaning}
 
 
 def run_floor(csv_path: str, db_path: str) -> dict:
@@ -197,6 +202,7 @@ def summarise(n: int, seed: int, coder: dict, floor: dict) -> dict:
         "answer_cells": cells,
         "answers_imported": coder["answers_imported"],
         "suggested": coder["suggested"],
+        "embeddings": coder["embeddings"],
         "seconds": {k: round(v, 3) for k, v in phases.items()},
         "seconds_per_1k_cells": {k: round(v / cells * 1000, 4) for k, v in phases.items()},
         "ratio": round(measured / floor_total, 2),
@@ -216,6 +222,10 @@ def print_table(result: dict) -> None:
     ratio = result["ratio"]
     print(f"ratio (import + suggest) / floor: {ratio:.2f} (target <= {TARGET_RATIO:g}: "
           f"{'ok' if ratio <= TARGET_RATIO else 'over'})")
+    from coder.suggest.embeddings import max_texts
+
+    used = ", ".join(result["embeddings"]) or "none"
+    print(f"sentence embeddings (only for questions with <= {max_texts():,} distinct answers): {used}")
     mb = result["peak_mb"]
     print(f"peak RSS import + suggest: {mb:,.0f} MB (target <= {TARGET_MB} MB: {'ok' if mb <= TARGET_MB else 'over'}); "
           f"floor process {result['floor_peak_mb']:,.0f} MB")

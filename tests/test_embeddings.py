@@ -136,3 +136,26 @@ def test_names_questions_never_load_the_model(model_on, corpus_db):
     report = suggest(corpus_db, "q13")
     assert report.embeddings is None
     assert corpus_db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 0
+
+
+def test_confirmed_examples_teach_meaning(model_on):
+    """Opaque labels, no keywords: confirmed answers alone teach the themes, through their vectors too."""
+    codebook, items = _q14_items()
+    blind = replace(codebook, themes=tuple(
+        replace(t, label=f"Theme {i}", description="", keywords=()) for i, t in enumerate(codebook.themes)))
+    embedder = embeddings.Embedder(model_on)
+    texts = [t for t, _ in items]
+    lemmas = dict(zip(texts, lemmatise(texts)))
+    confirmed = set(range(0, len(items), 2))
+    answers = [Answer(i, t, sorted(g) if i in confirmed else []) for i, (t, g) in enumerate(items)]
+    test = [i for i in range(len(items)) if i not in confirmed]
+
+    def accuracy(model):
+        results = text_suggestions(model, [texts[i] for i in test], lemmas)
+        return np.mean([bool(r) and r[0][0].theme_id in items[i][1] for r, i in zip(results, test)])
+
+    before = accuracy(fit_text_model(blind, [Answer(i, t, []) for i, t in enumerate(texts)], lemmas, embedder=embedder))
+    model = fit_text_model(blind, answers, lemmas, embedder=embedder)
+    assert model.classifier is not None and model.classifier.dense and model.meaning.centroids
+    after = accuracy(model)
+    assert before < 0.35 and after > 0.75

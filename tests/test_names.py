@@ -105,6 +105,11 @@ def test_normalise_is_idempotent(codebook):
         ("all of them", ["other-unknown"], "alias"),
         ("whoever owns the citizen data", ["other-unknown"], "fallback"),
         ("Ministry of Magic", ["other-unknown"], "fallback"),
+        # A vague alias ("the government") matches whole answers, never a word inside a name:
+        # an unknown name stays unmatched, so `coder discover` offers it to the researcher.
+        ("the government", ["other-unknown"], "alias"),
+        ("The Goverment", ["other-unknown"], "fuzzy"),
+        ("Government Gateway", ["other-unknown"], "fallback"),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )

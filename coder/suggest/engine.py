@@ -159,15 +159,17 @@ def fit_text_model(codebook, answers: list[Answer], lemmas: dict[str, str], *, s
     space = TextSpace.fit([lemmas[a.text] for a in answers] + proto_lemmas, seed=seed)
     zero_shot = ZeroShot(codebook, space, proto_lemmas, protos)
     meaning, texts = None, {}
+    Y = _confirmed_matrix(confirmed, codebook.ids)
     if embedder is not None:
-        meaning = MeaningZeroShot(codebook, protos, embedder.vectors([p.text for p in protos]))
+        confirmed_vectors = embedder.vectors([a.text for a in confirmed])
+        by_theme = {j: confirmed_vectors[np.flatnonzero(Y[:, j])] for j in range(Y.shape[1]) if Y[:, j].any()}
+        meaning = MeaningZeroShot(codebook, protos, embedder.vectors([p.text for p in protos]), by_theme)
         for answer in answers:
             texts.setdefault(lemmas[answer.text], answer.text)
     classifier = None
-    Y = _confirmed_matrix(confirmed, codebook.ids)
     if len(confirmed) >= MIN_CONFIRMED and (Y.sum(axis=0) > 0).sum() >= 2:
         if embedder is not None:
-            classifier = ThemeClassifier.fit(embedder.vectors([a.text for a in confirmed]), Y, dense=True)
+            classifier = ThemeClassifier.fit(confirmed_vectors, Y, dense=True)
         else:
             # Word features only: as accurate here as words + characters, and several times faster to train.
             classifier = ThemeClassifier.fit(space.word.transform([lemmas[a.text] for a in confirmed]), Y)

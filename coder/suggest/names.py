@@ -158,6 +158,8 @@ class NameMatcher:
         self.max_words = max(len(k.split()) for k in self.index)
         self.choices = list(self.index)
         self._lengths = np.array([len(c) for c in self.choices])
+        # "the government" names no body: it may match a whole answer, never a word inside a name.
+        self._vague = np.array([self.index[c].vague for c in self.choices], dtype=bool)
         self._short = [c for c in self.choices if len(c) <= SHORT_LEN + 2]
         self._cache: dict[tuple[str, tuple[str, ...]], _Found] = {}
         self._fuzzy_cache: dict[tuple[str, bool], tuple[str, float] | None] = {}
@@ -312,7 +314,7 @@ class NameMatcher:
             # part inside a longer name ("standards" in "food standards").
             inside = process.cdist([norm], self.choices, scorer=fuzz.partial_ratio, processor=None,
                                    score_cutoff=cutoff / PARTIAL_WEIGHT if cutoff else 0)[0]
-            usable = (self._lengths <= len(norm)) & (self._lengths >= PARTIAL_MIN_LEN)
+            usable = (self._lengths <= len(norm)) & (self._lengths >= PARTIAL_MIN_LEN) & ~self._vague
             scores = np.maximum(scores, np.where(usable, inside * PARTIAL_WEIGHT, 0))
         return scores
 

@@ -19,6 +19,7 @@ from ..codebook import Codebook
 WORD_WEIGHT = 0.7  # share of the word space in the combined similarity; chars get the rest
 MAX_WEIGHT = 0.7  # best prototype vs mean of a theme's prototypes
 EXAMPLE_MIN = 0.75  # a confirmed example decides only when the answer nearly repeats it
+EXAMPLE_HALF = 2.0  # confirmed examples of a theme at which their centroid gets half the meaning score
 MEANING_WEIGHT = 0.3  # share of sentence-embedding similarity in zero-shot, when a model is installed
 FIT_SAMPLE = 50_000  # texts used to learn the vocabulary and IDF; transform sees all
 
@@ -155,17 +156,28 @@ class ZeroShot:
 
 
 class MeaningZeroShot:
-    """Zero-shot by meaning: answer embeddings against the codebook's own prototypes.
+    """Zero-shot by meaning: answer embeddings against the codebook's prototypes and confirmed examples.
 
-    Confirmed examples are left to the classifier, which learns from them;
-    here only what the codebook says counts, combined as in `ZeroShot`.
+    The codebook's prototypes combine as in `ZeroShot`; a theme's confirmed
+    examples add the cosine to their centroid, with a say that grows with
+    their number (half at EXAMPLE_HALF). Measured on the bundled corpus and
+    ThemeFinder at 20% and 50% confirmed, this kept the zero-shot scale (and
+    so its selection rule) and beat the classifier blend alone at 20%.
     """
 
-    def __init__(self, codebook: Codebook, protos: list[Prototype], vectors: np.ndarray):
+    def __init__(self, codebook: Codebook, protos: list[Prototype], vectors: np.ndarray,
+                 examples: dict[int, np.ndarray] | None = None):
         keep = [i for i, p in enumerate(protos) if p.kind != "example"]
         self.owner = np.array([protos[i].theme for i in keep])
         self.matrix = vectors[keep]
         self.n_themes = len(codebook.themes)
+        self.centroids: dict[int, tuple[np.ndarray, float]] = {}
+        for theme, rows in (examples or {}).items():
+            if len(rows):
+                centroid = rows.mean(axis=0)
+                norm = float(np.linalg.norm(centroid))
+                if norm > 0:
+                    self.centroids[theme] = (centroid / norm, len(rows) / (len(rows) + EXAMPLE_HALF))
 
     def score(self, vectors: np.ndarray) -> np.ndarray:
         sims = vectors @ self.matrix.T
@@ -173,6 +185,9 @@ class MeaningZeroShot:
         for j in range(self.n_themes):
             block = sims[:, self.owner == j]
             out[:, j] = MAX_WEIGHT * block.max(axis=1) + (1 - MAX_WEIGHT) * block.mean(axis=1)
+            if j in self.centroids:
+                centroid, say = self.centroids[j]
+                out[:, j] = (1 - say) * out[:, j] + say * np.clip(vectors @ centroid, 0, 1)
         return np.clip(out, 0, 1)
 
 
