@@ -4,7 +4,11 @@ The issue's target: retraining after a batch of confirmations takes under a
 second for 10k coded answers. Answers are resampled and perturbed from the
 corpus's coded q14 cells (as bench_suggest.py does), each keeping its gold
 themes. Printed: the fit time, the floor (one TfidfVectorizer.fit_transform
-of the same texts) and their ratio.
+of the same texts) and their ratio. With a sentence-embedding model
+installed, also the classifier on answer vectors. Questions are embedded
+only up to 2,000 distinct answers, so the worst case is timed: 2,000
+distinct vectors (the corpus cells' vectors plus a little noise; encoding
+is not what is timed) resampled to N confirmed answers.
 
     python benchmarks/bench_learn.py --n 10000
 """
@@ -74,6 +78,32 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "ok" if fit <= TARGET_SECONDS else "over"
     print(f"classifier fit on {args.n:,} confirmed answers: {fit:.2f} s (target <= {TARGET_SECONDS:.0f} s: {verdict})")
     print(f"floor, TfidfVectorizer.fit_transform of the same texts: {floor:.2f} s; ratio {fit / floor:.2f}")
+    from coder.suggest.embeddings import encoder
+
+    found = encoder()
+    if found is None:
+        print("no sentence-embedding model installed: the embedding classifier is not measured")
+        return 0
+    from coder.suggest.embeddings import max_texts
+
+    base = found.encode(pool)
+    distinct = min(max_texts(), args.n)
+    origin = np.array([rng.randrange(len(pool)) for _ in range(distinct)])
+    noise = np.random.default_rng(args.seed).normal(scale=0.02, size=(distinct, base.shape[1])).astype(np.float32)
+    variants = base[origin] + noise
+    variants /= np.linalg.norm(variants, axis=1, keepdims=True)
+    picks = np.array([rng.randrange(distinct) for _ in range(args.n)])
+    vectors = variants[picks]
+    dense_labels = np.zeros_like(labels)
+    for i, p in enumerate(picks):
+        for theme in cells[origin[p]][1]:
+            dense_labels[i, ids.index(theme)] = 1
+    started = time.perf_counter()
+    ThemeClassifier.fit(vectors, dense_labels, dense=True)
+    dense = time.perf_counter() - started
+    verdict = "ok" if dense <= TARGET_SECONDS else "over"
+    print(f"classifier fit on {args.n:,} answer vectors, {distinct:,} distinct ({found.name}): {dense:.2f} s "
+          f"(target <= {TARGET_SECONDS:.0f} s: {verdict}); ratio to the floor {dense / floor:.2f}")
     return 0
 
 

@@ -47,11 +47,15 @@ class ThemeClassifier:
         counts = np.bincount(labels, minlength=Y.shape[1]).astype(np.float32)
         model = None
         if len(set(labels.tolist())) > 1:
+            weights = None
             if dense:
+                # Repeated answers share a vector: distinct rows, weighted by their count, give the same
+                # fit at a cost that follows distinct answers (embedded only up to embeddings.MAX_TEXTS).
+                rows, labels, weights = _distinct(X, rows, labels)
                 model = LogisticRegression(C=DENSE_C, max_iter=300)
             else:
                 model = SGDClassifier(loss="log_loss", alpha=ALPHA, max_iter=EPOCHS, tol=None, random_state=0)
-            model.fit(X[rows], labels)
+            model.fit(X[rows], labels, sample_weight=weights)
         return cls(model, counts, Y.shape[0], dense)
 
     def predict(self, X: sp.csr_matrix | np.ndarray, n_themes: int) -> np.ndarray:
@@ -64,6 +68,19 @@ class ThemeClassifier:
     def weights(self) -> np.ndarray:
         """Per theme: a theme with few confirmed examples leans on zero-shot, a well-coded one on the classifier."""
         return np.minimum(BLEND_CAP, self.counts / (self.counts + BLEND_HALF))
+
+
+def _distinct(X: np.ndarray, rows: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, label) pairs with identical vectors merged into one, weighted by how many there were."""
+    first: dict[tuple[bytes, int], int] = {}
+    count: dict[tuple[bytes, int], int] = {}
+    for row, label in zip(rows.tolist(), labels.tolist()):
+        key = (X[row].tobytes(), label)
+        first.setdefault(key, row)
+        count[key] = count.get(key, 0) + 1
+    keys = list(first)
+    return (np.array([first[k] for k in keys]), np.array([k[1] for k in keys]),
+            np.array([count[k] for k in keys], dtype=np.float64))
 
 
 def softmax(scores: np.ndarray, temperature: float = TEMPERATURE) -> np.ndarray:
