@@ -109,19 +109,27 @@ def set_own_codes(db: Database, answer_id: int, coder: str, codes: dict[str, int
 def settle(db: Database, answer_id: int) -> str:
     """When every assigned coder has confirmed: agreement becomes the final coding; else adjudication waits.
 
-    Returns "open" (someone has not confirmed), "agreed" or "disputed".
+    A final coding that came from agreement follows the blind codes: if a coder
+    later changes or undoes theirs, it is withdrawn (or, agreed again on other
+    themes, replaced). A final coding an adjudicator or anyone else decided is
+    never touched. Returns "open" (someone has not confirmed), "agreed" or "disputed".
     """
     status = settle_status(db, answer_id)
-    if status == "agreed" and not db.execute(
-        "SELECT 1 FROM codings WHERE answer_id = ? AND status = 'confirmed'", [answer_id]
-    ).fetchone():
-        coders = sorted(r[0] for r in db.execute(
-            "SELECT coder FROM assignments WHERE answer_id = ? AND overlap = 1", [answer_id]))
-        together = "+".join(coders)
+    final = db.execute(
+        "SELECT theme_pk, method FROM codings WHERE answer_id = ? AND status = 'confirmed'", [answer_id]).fetchall()
+    from_agreement = bool(final) and all(method == "agreed" for _, method in final)
+    coders = sorted(r[0] for r in db.execute(
+        "SELECT coder FROM assignments WHERE answer_id = ? AND overlap = 1", [answer_id]))
+    together = "+".join(coders)
+    if status == "agreed":
         pks = [r[0] for r in db.execute(
             "SELECT theme_pk FROM coder_codings WHERE answer_id = ? AND coder = ?", [answer_id, coders[0]])]
-        apply_codes(db, answer_id, [Code(pk, "confirmed", together, method="agreed") for pk in pks],
-                    coder=together, action="coding.agreed", replace=True)
+        if not final or (from_agreement and {pk for pk, _ in final} != set(pks)):
+            apply_codes(db, answer_id, [Code(pk, "confirmed", together, method="agreed") for pk in pks],
+                        coder=together, action="coding.agreed", replace=True)
+    elif from_agreement:
+        # The coders no longer agree: the agreed coding goes, back to adjudication or blind coding.
+        apply_codes(db, answer_id, [], coder=together, action="coding.unagreed", replace=True)
     return status
 
 

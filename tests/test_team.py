@@ -72,6 +72,44 @@ def dispute(db) -> int:
     return answer
 
 
+def test_undoing_a_blind_code_withdraws_the_agreement_it_made(team_db):
+    ann, bob = CodingSession(team_db, "q14", "ann"), CodingSession(team_db, "q14", "bob")
+    answer = sorted(ann.blind)[0]
+    for session in (ann, bob):
+        session.position = session.queue.index(answer)
+        session.toggle("crm")
+        session.confirm()
+    assert final(team_db, answer) == [("crm", "confirmed", "ann+bob")]
+    ann.position = ann.queue.index(answer)
+    assert ann.undo()  # back to unconfirmed: the two coders no longer agree
+    assert final(team_db, answer) == []
+    assert team_db.execute("SELECT count(*) FROM audit WHERE action = 'coding.unagreed'").fetchone()[0] == 1
+    ann.position = ann.queue.index(answer)
+    assert ann.view().codes.keys() == {"crm"}  # her code is back as it was before she confirmed
+    ann.toggle("crm")
+    ann.toggle("cost-savings")
+    ann.confirm()
+    assert final(team_db, answer) == [] and disputed_answers(team_db, "q14") == [answer]
+    # Both move to the same other theme: the agreement is made again, on it.
+    bob.position = bob.queue.index(answer)
+    bob.toggle("crm")
+    bob.toggle("cost-savings")
+    bob.confirm()
+    assert final(team_db, answer) == [("cost-savings", "confirmed", "ann+bob")]
+
+
+def test_an_adjudicated_coding_is_not_withdrawn_by_a_later_blind_change(team_db):
+    answer = dispute(team_db)
+    judge = CodingSession(team_db, "q14", "cat", adjudicate=True)
+    judge.toggle("crm")
+    judge.confirm()
+    ann = CodingSession(team_db, "q14", "ann")
+    ann.position = ann.queue.index(answer)
+    ann.toggle("cost-savings")  # ann takes her code back
+    ann.confirm()
+    assert final(team_db, answer) == [("crm", "confirmed", "cat")]
+
+
 def test_adjudication_decides_and_keeps_originals(team_db):
     answer = dispute(team_db)
     judge = CodingSession(team_db, "q14", "cat", adjudicate=True)
