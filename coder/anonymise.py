@@ -2,8 +2,9 @@
 
 Quotes go into published reports, so this errs towards redacting: people's names,
 email addresses, UK phone numbers and postcodes, personal URLs, and council or
-organisation names become `[name]`, `[email]`, `[phone]`, `[postcode]` and
-`[council]`. What counts as a name or an organisation comes from the database
+organisation names become `[name]`, `[email]`, `[phone]`, `[postcode]`,
+`[council]` and `[organisation]` (an organisation that is not a council, such
+as a government department a respondent works for). What counts as a name or an organisation comes from the database
 (every `name` and `organisation` value) plus patterns ("Cllr Jones", "X Borough
 Council", "London Borough of X"). Pure: no database, no UI, and spaCy NER only
 when asked for and installed.
@@ -16,6 +17,8 @@ from functools import lru_cache
 from typing import Iterable
 
 NAME, COUNCIL, EMAIL, PHONE, POSTCODE = "[name]", "[council]", "[email]", "[phone]", "[postcode]"
+ORGANISATION = "[organisation]"
+_COUNCIL_WORDS = re.compile(r"\b(?:Council|Borough|Corporation|Authority)\b", re.IGNORECASE)
 
 TITLES = "Mr Mrs Ms Miss Mx Dr Prof Professor Cllr Councillor Sir Dame Lord Lady Rev Revd Reverend".split()
 _TITLE_SET = frozenset(t.casefold() for t in TITLES)
@@ -73,7 +76,7 @@ _TITLED = re.compile(
 _NOT_A_PERSON = frozenset(
     "mayor mayoress chair chairman leader chancellor president council county borough district city cabinet member members officer officers".split()
 )
-_REPEATS = re.compile(r"(\[(?:name|council)\])(?:(?:[ \t]+|-)\1)+")  # "[name] [name]" from "Ann Lee-Smith"
+_REPEATS = re.compile(r"(\[(?:name|council|organisation)\])(?:(?:[ \t]+|-)\1)+")  # "[name] [name]" from "Ann Lee-Smith"
 
 
 # Function words that start sentences or join names; spaCy's list would pull in spaCy itself.
@@ -149,7 +152,9 @@ class Anonymiser:
         # Everyday words among name parts: only when capitalised ("Grace", "GRACE", not "grace").
         cased = {v for p in common for v in (p[:1].upper() + p[1:].lower(), p.upper())}
         self._common_parts = self._compile(cased, 0)
-        self._organisations = self._compile(organisations, re.IGNORECASE)
+        councils = {o for o in organisations if _COUNCIL_WORDS.search(o)}
+        self._organisations = self._compile(councils, re.IGNORECASE)
+        self._other_organisations = self._compile(set(organisations) - councils, re.IGNORECASE)
         places = {p for o in organisations if (p := place_of(o))}
         multi = {p for p in places if len(p.split()) > 1}
         single = {v for p in places - multi for v in (p[:1].upper() + p[1:], p.upper())}
@@ -171,6 +176,8 @@ class Anonymiser:
         for pattern in (self._organisations, self._multi_places):
             if pattern:
                 text = pattern.sub(COUNCIL, text)
+        if self._other_organisations:
+            text = self._other_organisations.sub(ORGANISATION, text)
         for pattern in _COUNCIL_PATTERNS:
             text = pattern.sub(_council, text)
         if self._single_places:

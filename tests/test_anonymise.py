@@ -44,7 +44,7 @@ def redact(text: str) -> str:
         ("unlike tunbridge wells borough council", "unlike [council]"),
         ("Camden London Borough", "[council]"),
         ("we in Kent share", "we in [council] share"),
-        ("Department for Communities and Local Government", "[council]"),
+        ("Department for Communities and Local Government", "[organisation]"),  # not a council: its own mark
         # people: titles, the database's names and their parts
         ("Cllr Smith said so", "Cllr [name] said so"),
         ("ask Mr J. Jones", "ask Mr [name]"),

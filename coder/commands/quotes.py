@@ -26,8 +26,9 @@ def quotes(db, question, theme, n, fmt):
 
     Quotes are answers coded with the theme, central to it and unlike each
     other; answers flagged as quotes (`f` in `coder code`) come first. Names,
-    councils, emails, phone numbers and postcodes become [name], [council],
-    [email], [phone], [postcode]; attribution is role and kind of council.
+    councils, other organisations, emails, phone numbers and postcodes become
+    [name], [council], [organisation], [email], [phone], [postcode];
+    attribution is role and kind of council.
 
     \b
     Example:
