@@ -58,6 +58,19 @@ def corpus_db(tmp_path, corpus_spec):
     db.close()
 
 
+def q14_gold_items():
+    """The priorities codebook and (text, gold theme ids) for every coded q14 cell of the corpus."""
+    from coder.codebook import load_codebook
+
+    codebook = load_codebook(CODEBOOKS / "priorities-2014.yaml")
+    responses = {r["respondent_id"]: r for r in read_csv_rows(CORPUS / "responses.csv")}
+    gold: dict[tuple, set] = {}
+    for row in read_csv_rows(CORPUS / "codings.csv"):
+        if row["question"] == "q14":
+            gold.setdefault((row["respondent_id"], row["rank"]), set()).add(codebook.find(row["theme"]).id)
+    return codebook, [(responses[rid][f"q14_priority_{rank}"], themes) for (rid, rank), themes in gold.items()]
+
+
 def read_csv_rows(path: Path) -> list[dict]:
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))

@@ -18,7 +18,7 @@ from coder.suggest import embeddings
 from coder.suggest.engine import Answer, fit_text_model, suggest, text_suggestions
 from coder.suggest.text import lemmatise
 
-from .conftest import CODEBOOKS, CORPUS, read_csv_rows
+from .conftest import CODEBOOKS, CORPUS, q14_gold_items
 
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
 
@@ -57,16 +57,6 @@ def test_turned_off_or_absent_means_tfidf_alone(monkeypatch, tmp_path):
     assert not embeddings.available() and embeddings.embedder_for(["a", "b"]) is None
 
 
-def _q14_items():
-    codebook = load_codebook(CODEBOOKS / "priorities-2014.yaml")
-    responses = {r["respondent_id"]: r for r in read_csv_rows(CORPUS / "responses.csv")}
-    gold: dict[tuple, set] = {}
-    for row in read_csv_rows(CORPUS / "codings.csv"):
-        if row["question"] == "q14":
-            gold.setdefault((row["respondent_id"], row["rank"]), set()).add(codebook.find(row["theme"]).id)
-    return codebook, [(responses[rid][f"q14_priority_{rank}"], themes) for (rid, rank), themes in gold.items()]
-
-
 def _top1(codebook, items, embedder):
     texts = [t for t, _ in items]
     lemmas = dict(zip(texts, lemmatise(texts)))
@@ -77,7 +67,7 @@ def _top1(codebook, items, embedder):
 
 def test_meaning_finds_themes_that_share_no_words(model_on):
     """Labels only, no keywords or descriptions: TF-IDF needs shared words, embeddings do not."""
-    codebook, items = _q14_items()
+    codebook, items = q14_gold_items()
     bare = replace(codebook, themes=tuple(replace(t, description="", keywords=()) for t in codebook.themes))
     without, _ = _top1(bare, items, None)
     with_meaning, results = _top1(bare, items, embeddings.Embedder(model_on))
@@ -86,7 +76,7 @@ def test_meaning_finds_themes_that_share_no_words(model_on):
 
 
 def test_full_codebook_is_at_least_as_good_with_meaning(model_on):
-    codebook, items = _q14_items()
+    codebook, items = q14_gold_items()
     without, _ = _top1(codebook, items, None)
     with_meaning, _ = _top1(codebook, items, embeddings.Embedder(model_on))
     assert with_meaning >= without and with_meaning >= 0.95
@@ -140,7 +130,7 @@ def test_names_questions_never_load_the_model(model_on, corpus_db):
 
 def test_confirmed_examples_teach_meaning(model_on):
     """Opaque labels, no keywords: confirmed answers alone teach the themes, through their vectors too."""
-    codebook, items = _q14_items()
+    codebook, items = q14_gold_items()
     blind = replace(codebook, themes=tuple(
         replace(t, label=f"Theme {i}", description="", keywords=()) for i, t in enumerate(codebook.themes)))
     embedder = embeddings.Embedder(model_on)

@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from coder.cli import cli
-from coder.codebook import load_codebook
 from coder.codings import import_codings
 from coder.evaluate import evaluate
 from coder.suggest.engine import Answer, autocode, fit_text_model, review_queue, suggest, text_suggestions
@@ -18,20 +17,13 @@ from coder.suggest.learn import Selection, calibrate, uncertainty_order
 from coder.suggest.text import lemmatise
 from coder.themes import read_codebook
 
-from .conftest import CODEBOOKS, CORPUS, read_csv_rows
+from .conftest import CORPUS, q14_gold_items
 
 
 @pytest.fixture(scope="module")
 def q14_items():
     """(text, gold theme ids) for every coded q14 cell of the bundled corpus."""
-    codebook = load_codebook(CODEBOOKS / "priorities-2014.yaml")
-    responses = {r["respondent_id"]: r for r in read_csv_rows(CORPUS / "responses.csv")}
-    gold: dict[tuple, set] = {}
-    for row in read_csv_rows(CORPUS / "codings.csv"):
-        if row["question"] == "q14":
-            gold.setdefault((row["respondent_id"], row["rank"]), set()).add(codebook.find(row["theme"]).id)
-    items = [(responses[rid][f"q14_priority_{rank}"], themes) for (rid, rank), themes in gold.items()]
-    return codebook, items
+    return q14_gold_items()
 
 
 def top1(codebook, items, confirmed=()):
