@@ -3,11 +3,11 @@
 Quotes go into published reports, so this errs towards redacting: people's names,
 email addresses, UK phone numbers and postcodes, personal URLs, and council or
 organisation names become `[name]`, `[email]`, `[phone]`, `[postcode]`,
-`[council]` and `[organisation]` (an organisation that is not a council, such
-as a government department a respondent works for). What counts as a name or an organisation comes from the database
-(every `name` and `organisation` value) plus patterns ("Cllr Jones", "X Borough
-Council", "London Borough of X"). Pure: no database, no UI, and spaCy NER only
-when asked for and installed.
+`[council]` and `[organisation]` (one that is not a council, such as a
+government department a respondent works for). What counts as a name or an
+organisation comes from the database (every `name` and `organisation` value)
+plus patterns ("Cllr Jones", "X Borough Council", "London Borough of X").
+Pure: no database, no UI, and spaCy NER only when asked for and installed.
 """
 
 from __future__ import annotations

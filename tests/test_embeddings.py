@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from coder.codebook import load_codebook
+from coder.errors import CoderError
 from coder.suggest import embeddings
 from coder.suggest.engine import Answer, fit_text_model, suggest, text_suggestions
 from coder.suggest.text import lemmatise
@@ -54,7 +55,27 @@ def test_turned_off_or_absent_means_tfidf_alone(monkeypatch, tmp_path):
     assert embeddings.model_path() is None and embeddings.encoder() is None
     monkeypatch.setenv("CODER_EMBEDDINGS", "1")
     monkeypatch.setenv("CODER_EMBEDDING_MODEL", str(tmp_path / "nowhere"))
-    assert not embeddings.available() and embeddings.embedder_for(["a", "b"]) is None
+    assert not embeddings.available()
+    # A model the user named and that is not there is an error, not a silent fallback.
+    with pytest.raises(CoderError, match="CODER_EMBEDDING_MODEL=.*nowhere"):
+        embeddings.embedder_for(["a", "b"])
+
+
+def test_a_broken_named_model_or_limit_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("CODER_EMBEDDINGS", "1")
+    broken = tmp_path / "model"
+    broken.mkdir()
+    (broken / "config.json").write_text('{"model_type": "t5"}', encoding="utf-8")
+    (broken / "model.safetensors").write_bytes(b"\x00" * 16)
+    (broken / "tokenizer.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("CODER_EMBEDDING_MODEL", str(broken))
+    if not embeddings.available():
+        pytest.skip("the tokenizers package is not installed")
+    with pytest.raises(CoderError, match="cannot be used"):
+        embeddings.embedder_for(["a"])
+    monkeypatch.setenv("CODER_EMBEDDING_MAX", "lots")
+    with pytest.raises(CoderError, match="CODER_EMBEDDING_MAX"):
+        embeddings.embedder_for(["a"])
 
 
 def _top1(codebook, items, embedder):

