@@ -82,7 +82,7 @@ def run_part(part_dir: Path) -> dict:
         db = open_db(db_path)
         import_responses(db, load_spec(spec_path), responses)
         started = time.perf_counter()
-        suggest(db, "q")
+        report = suggest(db, "q")
         zero = evaluate(db, gold, "q", with_baselines=False)["q"]["engine"]
         db.close()
         confirmed = simulate_confirmed(db_path, gold, "q", 0.2, SEEDS)
@@ -92,6 +92,7 @@ def run_part(part_dir: Path) -> dict:
             "zero_shot": {k: zero[k] for k in ("sample_f1", "top1", "top3")},
             "confirmed_20": {k: confirmed[k] for k in ("sample_f1", "top1", "top3")},
             "seconds": round(time.perf_counter() - started, 2),
+            "embeddings": report.embeddings,
         }
 
 
@@ -111,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(f"{r['part']:<16} {r['zero_shot']['sample_f1']:>13.3f} {r['confirmed_20']['sample_f1']:>17.3f} "
               f"{r['zero_shot']['top1']:>8.3f} {r['confirmed_20']['top1']:>9.3f} {r['seconds']:>8.1f}")
+    print("sentence embeddings: " + (results[0]["embeddings"] or "none (TF-IDF alone)"))
     print("reference (authors, oracle threshold, parts 1/2): "
           + "; ".join(f"{name} {a:.2f}/{b:.2f}" for name, (a, b) in REFERENCE.items()))
     if args.json:

