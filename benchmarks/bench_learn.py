@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     ThemeClassifier.fit(vectors, dense_labels, dense=True)
     dense = time.perf_counter() - started
     verdict = "ok" if dense <= TARGET_SECONDS else "over"
-    print(f"classifier fit on {args.n:,} answer vectors, {distinct:,} distinct ({found.name}): {dense:.2f} s "
+    print(f"classifier fit on {args.n:,} answer vectors, {distinct:,} distinct ({found.fingerprint.split(':')[0]}): {dense:.2f} s "
           f"(target <= {TARGET_SECONDS:.0f} s: {verdict}); ratio to the floor {dense / floor:.2f}")
     return 0
 

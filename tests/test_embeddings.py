@@ -72,7 +72,7 @@ def test_a_broken_named_model_or_limit_is_a_clear_error(monkeypatch, tmp_path):
     if not embeddings.available():
         pytest.skip("the tokenizers package is not installed")
     with pytest.raises(CoderError, match="cannot be used"):
-        embeddings.embedder_for(["a"])
+        embeddings.embedder_for(["a"]).vectors(["a"])
     monkeypatch.setenv("CODER_EMBEDDING_MAX", "lots")
     with pytest.raises(CoderError, match="CODER_EMBEDDING_MAX"):
         embeddings.embedder_for(["a"])
@@ -141,6 +141,17 @@ def test_questions_with_too_many_distinct_answers_are_not_embedded(model_on, cor
     report = suggest(corpus_db, "q14")
     assert report.embeddings is None
     assert corpus_db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 0
+
+
+def test_nothing_new_to_encode_never_loads_the_weights(model_on, corpus_db, monkeypatch):
+    suggest(corpus_db, "q14")
+    embeddings._encoder.cache_clear()
+    loaded: list[str] = []
+    monkeypatch.setattr(embeddings, "_encoder", lambda folder: loaded.append(folder))
+    again = suggest(corpus_db, "q14")
+    assert again.embeddings and again.computed == 0 and loaded == []
+    suggest(corpus_db, "q14", refresh=True)  # every vector comes from the database cache
+    assert loaded == []
 
 
 def test_names_questions_never_load_the_model(model_on, corpus_db):

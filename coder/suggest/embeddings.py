@@ -90,6 +90,14 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + np.tanh(np.float32(0.7978845608) * (x + np.float32(0.044715) * x * x * x)))
 
 
+def fingerprint(folder: Path) -> str:
+    """Names a model's vectors (in the cache and in suggestion versions) without loading its weights."""
+    name = folder.parent.name if folder.name == "model" else folder.name
+    digest = hashlib.sha256((folder / "config.json").read_bytes())
+    digest.update(str((folder / "model.safetensors").stat().st_size).encode())
+    return f"{name}:{digest.hexdigest()[:12]}:{MAX_TOKENS}"
+
+
 class SentenceEncoder:
     """A BERT encoder with mean pooling and unit-length output (the sentence-transformers recipe)."""
 
@@ -99,7 +107,6 @@ class SentenceEncoder:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         if config.get("model_type") != "bert":
             raise ValueError(f"{folder}: only BERT-type sentence encoders are supported, not {config.get('model_type')!r}")
-        self.name = folder.parent.name if folder.name == "model" else folder.name
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
@@ -111,9 +118,7 @@ class SentenceEncoder:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
-        digest = hashlib.sha256((folder / "config.json").read_bytes())
-        digest.update(str((folder / "model.safetensors").stat().st_size).encode())
-        self.fingerprint = f"{self.name}:{digest.hexdigest()[:12]}:{MAX_TOKENS}"
+        self.fingerprint = fingerprint(folder)
         self.dim = int(self.w["embeddings.word_embeddings.weight"].shape[1])
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -174,26 +179,31 @@ def _encoder(folder: str) -> SentenceEncoder:
     return SentenceEncoder(Path(folder))
 
 
-def encoder() -> SentenceEncoder | None:
-    """The installed encoder, loaded once per process; None when there is none.
-
-    A model the user named (CODER_EMBEDDING_MODEL) that cannot be used is an
-    error, not a silent fall back to TF-IDF.
-    """
+def _usable_path() -> Path | None:
+    """The model folder to use, or None; a model the user named that cannot be used is an error."""
     path = model_path()
     if path is None:
         return None
-    named = bool(os.environ.get("CODER_EMBEDDING_MODEL"))
     if not available():
-        if named:
+        if os.environ.get("CODER_EMBEDDING_MODEL"):
             raise CoderError(f"CODER_EMBEDDING_MODEL={path}: no usable sentence-transformers model there "
                              "(config.json, model.safetensors, tokenizer.json) or the tokenizers package is missing")
         return None
+    return path
+
+
+def _load(path: Path) -> SentenceEncoder:
     try:
         return _encoder(str(path))
     except (ValueError, KeyError, OSError) as error:
         raise CoderError(f"the embedding model in {path} cannot be used: {error} "
                          "(use --no-embeddings or CODER_EMBEDDINGS=0 to do without)") from None
+
+
+def encoder() -> SentenceEncoder | None:
+    """The installed encoder, loaded once per process; None when there is none."""
+    path = _usable_path()
+    return _load(path) if path is not None else None
 
 
 def max_texts() -> int:
@@ -215,16 +225,28 @@ def _hash(text: str) -> str:
 
 
 class Embedder:
-    """Vectors for texts, remembered in memory and, with a database, in its `embeddings` table."""
+    """Vectors for texts, remembered in memory and, with a database, in its `embeddings` table.
 
-    def __init__(self, encoder: SentenceEncoder, db=None):
-        self.encoder = encoder
+    The model's weights are loaded on the first text that is in neither, so a
+    run with nothing new to encode never loads them.
+    """
+
+    def __init__(self, model: SentenceEncoder | Path, db=None):
+        self._encoder = model if isinstance(model, SentenceEncoder) else None
+        self.path = None if self._encoder is not None else Path(model)
+        self.name = self._encoder.fingerprint if self._encoder is not None else fingerprint(self.path)
+        if self._encoder is not None:
+            self.dim = self._encoder.dim
+        else:
+            self.dim = int(json.loads((self.path / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         self.db = db
         self.memory: dict[str, np.ndarray] = {}
 
     @property
-    def name(self) -> str:
-        return self.encoder.fingerprint
+    def encoder(self) -> SentenceEncoder:
+        if self._encoder is None:
+            self._encoder = _load(self.path)
+        return self._encoder
 
     def vectors(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self.memory]
@@ -240,7 +262,7 @@ class Embedder:
                 if self.db is not None:
                     self._save(chunk, encoded)
         if not texts:
-            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self.memory[t] for t in texts])
 
     def _load(self, texts: list[str]) -> None:
@@ -253,7 +275,7 @@ class Embedder:
                 [self.name, *part],
             )
             for text_hash, blob in rows:
-                if len(blob) == 4 * self.encoder.dim:  # anything else is not this model's: encode again
+                if len(blob) == 4 * self.dim:  # anything else is not this model's: encode again
                     self.memory[by_hash[text_hash]] = np.frombuffer(blob, dtype=np.float32)
 
     def _save(self, texts: list[str], vectors: np.ndarray) -> None:
@@ -269,6 +291,11 @@ class Embedder:
 def embedder_for(texts: list[str], db=None) -> Embedder | None:
     """An embedder for a question's answers, or None: no model installed, or too many distinct answers."""
     if len(set(texts)) > max_texts():
-        return None  # counted first: loading the model alone takes a moment
-    found = encoder()
-    return Embedder(found, db) if found is not None else None
+        return None
+    path = _usable_path()
+    if path is None:
+        return None
+    try:
+        return Embedder(path, db)
+    except (ValueError, KeyError, OSError) as error:
+        raise CoderError(f"the embedding model in {path} cannot be used: {error}") from None
