@@ -10,7 +10,6 @@ on the same cells so the numbers sit side by side.
 from __future__ import annotations
 
 import json
-
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
