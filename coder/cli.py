@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -193,6 +194,19 @@ def _questions(database, question):
     return question_ids(database)
 
 
+def _bar(stack: contextlib.ExitStack, label: str):
+    """A progress callback whose bar appears on its first call (a phase that never runs shows none)."""
+    bars: list = []
+
+    def update(done: int, total: int) -> None:
+        if not bars:
+            bars.append(stack.enter_context(click.progressbar(length=max(total, 1), label=label, file=sys.stderr)))
+        bars[0].length = max(total, 1)
+        bars[0].update(done - bars[0].pos)
+
+    return update
+
+
 @cli.command()
 @db_argument
 @click.option("--question", "-q", default=None, help="Only this question (default: all).")
@@ -222,13 +236,10 @@ def suggest(db, question, refresh, embeddings):
     database = existing_db(db)
     for q in _questions(database, question):
         if sys.stderr.isatty():
-            with click.progressbar(length=1, label=f"{q}: suggesting", file=sys.stderr) as bar:
-
-                def progress(done, total, bar=bar):
-                    bar.length = max(total, 1)
-                    bar.update(done - bar.pos)
-
-                report = run_suggest(database, q, refresh=refresh, progress=progress, embeddings=embeddings)
+            with contextlib.ExitStack() as stack:
+                report = run_suggest(database, q, refresh=refresh, embeddings=embeddings,
+                                     progress=_bar(stack, f"{q}: suggesting"),
+                                     encode_progress=_bar(stack, f"{q}: encoding answers (once)"))
         else:
             report = run_suggest(database, q, refresh=refresh, embeddings=embeddings)
         for line in report.lines():

