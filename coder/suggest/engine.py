@@ -287,8 +287,6 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
     answers = load_answers(db, question)
     report = SuggestReport(question, codebook.kind, confirmed=sum(1 for a in answers if a.confirmed))
     embedder = embedder_for([a.text for a in answers], db) if codebook.kind == "text" and embeddings else None
-    if embedder is not None:
-        embedder.progress = encode_progress  # answers not yet in the cache, encoded once
     report.embeddings = embedder.name if embedder is not None else None
     version = _version(dump_codebook(codebook), answers, codebook.kind, embedder)
     run = db.execute("SELECT version FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
@@ -308,6 +306,11 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
 
         matcher = NameMatcher(codebook)
     elif pending:
+        if embedder is not None:
+            # Every distinct answer at once, so a progress bar has one total; later calls hit the cache.
+            embedder.progress = encode_progress
+            embedder.vectors(list(dict.fromkeys(a.text for a in answers)))
+            embedder.progress = None
         lemmas = dict(zip(*_unique_lemmas([a.text for a in answers])))
         model = fit_text_model(codebook, answers, lemmas, seed=seed, embedder=embedder)
         details["embeddings"] = report.embeddings
