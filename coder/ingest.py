@@ -14,6 +14,7 @@ import difflib
 import io
 import itertools
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,6 +269,9 @@ def _flatten(record: dict, prefix: str = "") -> dict[str, str]:
     return out
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def read_jsonl(path: Path) -> Export:
     """One JSON object per line; nested objects become `outer.inner` columns."""
     try:
@@ -288,6 +292,11 @@ def read_jsonl(path: Path) -> Export:
         if not isinstance(record, dict):
             raise CoderError("each line must be a JSON object", where=f"{path}, line {number}")
         flat = _flatten(record)
+        for key, value in flat.items():
+            # JSON may escape half a surrogate pair ("\ud800"): no text store can hold it.
+            if _LONE_SURROGATE.search(key) or _LONE_SURROGATE.search(value):
+                raise CoderError(f"field {key!r} holds an invalid character (a lone UTF-16 surrogate escape)",
+                                 where=f"{path}, line {number}")
         header.update(dict.fromkeys(flat))
         records.append((number, flat))
     if not records:

@@ -144,11 +144,34 @@ def test_xlsx_import(mini):
     assert len(answers(db)) == 9
 
 
+def test_jsonl_import(mini):
+    """One object per line, nested objects flattened, lists joined, numbers as text."""
+    path = mini["dir"] / "export.jsonl"
+    path.write_text(
+        '{"id": "r1", "role": "Officer", "fav_1": "apple", "fav_2": ["pear", "plum"], "fav_3": "", "why": "tasty"}\n'
+        "\n"
+        '{"id": "r2", "role": "Head", "fav_1": 42, "fav_2": null, "fav_3": "", "why": "caf\\u00e9 [b]"}\n',
+        encoding="utf-8")
+    db = open_db(mini["db"])
+    import_responses(db, load_spec(mini["spec"]), path)
+    assert ("r1", 2, "pear; plum", 1, 0) in answers(db)
+    assert ("r2", 1, "42", 1, 0) in answers(db)
+    assert answers(db, "why") == [("r1", 1, "tasty", 1, 0), ("r2", 1, "café [b]", 1, 0)]
+
+
 def bad_bytes(mini, data: bytes):
     path = mini["dir"] / "bad.csv"
     path.write_bytes(data)
     return path
 
+
+def jsonl(mini, text: str):
+    path = mini["dir"] / "bad.jsonl"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD_RECORD = '{"id": "r1", "role": "x", "fav_1": "a", "fav_2": "", "fav_3": "", "why": "b"}'
 
 BAD_INPUTS = {
     "missing-column": (lambda m: write_csv(m["dir"] / "bad.csv", [["id", "role", "fav_1", "fav_2", "why"], ["r1", "x", "a", "b", "c"]]),
@@ -174,6 +197,11 @@ BAD_INPUTS = {
     "not-xlsx": (lambda m: bad_bytes(m, b"not a zip") and (m["dir"] / "bad.csv").rename(m["dir"] / "bad.xlsx"),
                  ["not a readable XLSX"]),
     "missing-file": (lambda m: m["dir"] / "nope.csv", ["file not found"]),
+    "jsonl-invalid": (lambda m: jsonl(m, GOOD_RECORD + "\n{\"id\": \"r2\", oops}\n"), ["bad.jsonl, line 2", "invalid JSON"]),
+    "jsonl-not-object": (lambda m: jsonl(m, GOOD_RECORD + "\n[1, 2]\n"), ["line 2", "must be a JSON object"]),
+    "jsonl-lone-surrogate": (lambda m: jsonl(m, GOOD_RECORD.replace('"b"', '"caf\\ud800"') + "\n"),
+                             ["line 1", "field 'why'", "lone UTF-16 surrogate"]),
+    "jsonl-empty": (lambda m: jsonl(m, "\n \n"), ["the file is empty"]),
 }
 
 
