@@ -91,7 +91,7 @@ def test_meaning_finds_themes_that_share_no_words(model_on):
     codebook, items = q14_gold_items()
     bare = replace(codebook, themes=tuple(replace(t, description="", keywords=()) for t in codebook.themes))
     without, _ = _top1(bare, items, None)
-    with_meaning, results = _top1(bare, items, embeddings.Embedder(model_on))
+    with_meaning, results = _top1(bare, items, embeddings.Embedder(embeddings.model_path()))
     assert with_meaning > without + 0.05
     assert all("meaning sim=" in s.evidence for r in results for s, _ in r)
 
@@ -99,7 +99,7 @@ def test_meaning_finds_themes_that_share_no_words(model_on):
 def test_full_codebook_is_at_least_as_good_with_meaning(model_on):
     codebook, items = q14_gold_items()
     without, _ = _top1(codebook, items, None)
-    with_meaning, _ = _top1(codebook, items, embeddings.Embedder(model_on))
+    with_meaning, _ = _top1(codebook, items, embeddings.Embedder(embeddings.model_path()))
     assert with_meaning >= without and with_meaning >= 0.95
 
 
@@ -162,7 +162,7 @@ def test_confirmed_examples_teach_meaning(model_on):
     codebook, items = q14_gold_items()
     blind = replace(codebook, themes=tuple(
         replace(t, label=f"Theme {i}", description="", keywords=()) for i, t in enumerate(codebook.themes)))
-    embedder = embeddings.Embedder(model_on)
+    embedder = embeddings.Embedder(embeddings.model_path())
     texts = [t for t, _ in items]
     lemmas = dict(zip(texts, lemmatise(texts)))
     confirmed = set(range(0, len(items), 2))

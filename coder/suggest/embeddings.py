@@ -232,23 +232,17 @@ class Embedder:
     run with nothing new to encode never loads them.
     """
 
-    def __init__(self, model: SentenceEncoder | Path, db=None):
-        self._encoder = model if isinstance(model, SentenceEncoder) else None
-        self.path = None if self._encoder is not None else Path(model)
-        self.name = self._encoder.fingerprint if self._encoder is not None else fingerprint(self.path)
-        if self._encoder is not None:
-            self.dim = self._encoder.dim
-        else:
-            self.dim = int(json.loads((self.path / "config.json").read_text(encoding="utf-8"))["hidden_size"])
+    def __init__(self, path: Path, db=None):
+        self.path = Path(path)
+        self.name = fingerprint(self.path)
+        self.dim = int(json.loads((self.path / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         self.db = db
         self.memory: dict[str, np.ndarray] = {}
         self.progress = None  # called with (encoded, to encode) while texts are encoded
 
     @property
     def encoder(self) -> SentenceEncoder:
-        if self._encoder is None:
-            self._encoder = _load(self.path)
-        return self._encoder
+        return _load(self.path)  # loaded once per process (lru_cache), and only when needed
 
     def vectors(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self.memory]
