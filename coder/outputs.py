@@ -96,9 +96,12 @@ def atomic_output(target: str | Path, *, inputs: tuple[str | Path, ...] = ()) ->
 
 def write_output(target: str | Path, content: str | bytes, *, inputs: tuple[str | Path, ...] = ()) -> Path:
     """Write text (UTF-8, newlines as given) or bytes to `target` atomically."""
+    if isinstance(content, str):
+        try:
+            content = content.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, e.g. from a YAML "\ud800" escape
+            raise CoderError("the text holds a character UTF-8 cannot encode; nothing was written",
+                             where=str(target)) from None
     with atomic_output(target, inputs=inputs) as temporary:
-        if isinstance(content, bytes):
-            temporary.write_bytes(content)
-        else:
-            temporary.write_text(content, encoding="utf-8", newline="")
+        temporary.write_bytes(content)
     return Path(target)
