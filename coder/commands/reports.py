@@ -107,7 +107,8 @@ def chart(db, question, base, all_themes, min_count, output):
 @click.command()
 @db_argument
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False), help="Folder to write (created if missing).")
-@click.option("--force", is_flag=True, help="Replace DIR even if it is not empty (its old contents are deleted).")
+@click.option("--force", is_flag=True,
+              help="Replace a non-empty DIR that coder report wrote (it holds .coder-report); any other is refused.")
 @friendly
 def report(db, output, force):
     """Write a report folder: every question's table, chart and quotes, with an index.
@@ -115,7 +116,10 @@ def report(db, output, force):
     Each question gets its table as md, csv, xlsx, html, tex and json, a chart
     as png and svg, and (when coder.quotes is installed) representative quotes;
     index.md and index.html embed every table and link every file. Written
-    all or nothing: a failure leaves no half-written folder.
+    all or nothing: a failure leaves no half-written folder. The folder is
+    marked with a .coder-report file; --force replaces only a marked folder
+    (never a symbolic link, nor one holding the database or the current
+    directory), so it cannot delete a folder coder did not write.
 
     \b
     Example:
