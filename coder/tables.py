@@ -219,11 +219,18 @@ def to_csv(table: Table) -> str:
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_<>\[\]|~])")
+# Control characters left once line breaks are spaces: a terminal runs ESC sequences, XML and LaTeX refuse them.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """Text for a label's place in an output: line breaks become spaces, control characters go."""
+    return _CONTROL.sub("", " ".join(str(text).splitlines()))
 
 
 def md_text(text: str) -> str:
     """Labels and answers as literal Markdown text: no raw HTML, links, emphasis or table breaks."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).splitlines()))
+    return _MD_SPECIAL.sub(r"\\\1", one_line(text))
 
 
 def to_markdown(table: Table) -> str:

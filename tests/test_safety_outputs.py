@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import sys
 import types
 import xml.etree.ElementTree as ET
@@ -286,3 +288,20 @@ def test_latex_escapes_every_special_character(db_path):
     line = next(line for line in tex.splitlines() if "input" in line)
     assert line.startswith(r"\textbackslash{}input\{x\} \& 5\% \$ \# \_ \textasciitilde{} \textasciicircum{} "
                            r"\textless{}\textgreater{} end")
+
+
+def test_control_characters_leave_valid_svg_and_no_terminal_escapes(db_path, tmp_path):
+    set_label(db_path, "q14", "red\x1b[31m alert\x00\x9b end")
+    out = tmp_path / "q14.svg"
+    run("chart", db_path, "-q", "q14", "--output", out)
+    texts = ["".join(el.itertext()) for el in ET.parse(out).getroot().iter("{http://www.w3.org/2000/svg}text")]
+    assert "red[31m alert end" in texts
+    for fmt in ("md", "latex"):
+        assert "\x1b" not in run("table", db_path, "-q", "q14", "--format", fmt).output
+
+
+def test_an_export_never_replaces_a_pipe_or_device(db_path, tmp_path):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    result = run("table", db_path, "-q", "q14", "--output", pipe, ok=False)
+    assert "not a regular file" in result.output and stat.S_ISFIFO(pipe.stat().st_mode)

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from ..errors import CoderError
 from ..spreadsheet import neutralise as spreadsheet_safe
-from ..tables import Comparison, Crosstab, Table, format_change, md_text, to_csv, to_markdown
+from ..tables import Comparison, Crosstab, Table, format_change, md_text, one_line, to_csv, to_markdown
 
 FORMATS = ("md", "csv", "xlsx", "html", "latex", "json")
 SUFFIXES = {"md": ".md", "csv": ".csv", "xlsx": ".xlsx", "html": ".html", "latex": ".tex", "json": ".json"}
@@ -265,7 +265,7 @@ _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"
 
 
 def latex_escape(text: str) -> str:
-    return "".join(_LATEX.get(ch, ch) for ch in " ".join(text.splitlines()))
+    return "".join(_LATEX.get(ch, ch) for ch in one_line(text))
 
 
 def to_latex(g: Grid) -> str:
