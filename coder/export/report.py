@@ -114,8 +114,10 @@ def write_report(db, target: str | Path, *, force: bool = False, quotes_per_them
         write_output(building / MARKER, MARKER_TEXT)
         report = _write_all(db, building, question_ids(db), quotes_per_theme)
         _swap_into_place(building, target)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(building, ignore_errors=True)
+        if isinstance(exc, OSError):  # a full disk or a lost permission: a message, not a traceback
+            raise CoderError(f"cannot write the report: {exc.strerror or exc}", where=shown) from None
         raise
     report.path = target
     return report
