@@ -55,6 +55,10 @@ def check_output(target: str | Path, *, inputs: tuple[str | Path, ...] = ()) -> 
             raise CoderError(f"is an input of this command ({source}); write to another file", where=shown)
         if any(str(real) == str(source_real) + suffix for suffix in _SIDECARS):
             raise CoderError(f"belongs to the database {source}; write to another file", where=shown)
+    if real.exists() and not real.is_file():
+        # Renaming over a device or pipe (-o /dev/null as root) would replace it with a plain file.
+        raise CoderError("is not a regular file (a device or pipe); write to a file, or leave out --output "
+                         "to write to stdout", where=shown)
     if real.exists() and is_sqlite_file(real):
         raise CoderError("is a SQLite database; coder never overwrites a database with an export", where=shown)
     if not real.parent.is_dir():

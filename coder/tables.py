@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -217,15 +218,26 @@ def to_csv(table: Table) -> str:
     return out.getvalue()
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+_MD_SPECIAL = re.compile(r"([\\`*_<>\[\]|~])")
+# Control characters left once line breaks are spaces: a terminal runs ESC sequences, XML and LaTeX refuse them.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """Text for a label's place in an output: line breaks become spaces, control characters go."""
+    return _CONTROL.sub("", " ".join(str(text).splitlines()))
+
+
+def md_text(text: str) -> str:
+    """Labels and answers as literal Markdown text: no raw HTML, links, emphasis or table breaks."""
+    return _MD_SPECIAL.sub(r"\\\1", one_line(text))
 
 
 def to_markdown(table: Table) -> str:
-    lines = [f"**{_md_cell(table.title)}**", "", f"| {_md_cell(table.header)} | Response |", "|---|---:|"]
+    lines = [f"**{md_text(table.title)}**", "", f"| {md_text(table.header)} | Response |", "|---|---:|"]
     for row in table.rows:
-        lines.append(f"| {_md_cell(row.label)} | {row.percent}% |")
-    lines += ["", table.base_text + "."]
+        lines.append(f"| {md_text(row.label)} | {row.percent}% |")
+    lines += ["", md_text(table.base_text) + "."]
     if table.uncoded:
         lines.append(f"{table.uncoded} real answer(s) not yet coded are not counted.")
     return "\n".join(lines) + "\n"

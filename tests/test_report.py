@@ -47,7 +47,7 @@ def test_report_writes_every_file_and_an_index(gold_db, gold_path, tmp_path, mon
     result = run("report", gold_path, "--output", out)
     questions = question_ids(gold_db)
     expected = {q + s for q in questions for s in TABLE_SUFFIXES + CHART_SUFFIXES} | {"index.md", "index.html"}
-    assert {p.name for p in out.iterdir()} == expected
+    assert {p.name for p in out.iterdir()} == expected | {".coder-report"}  # the marker --force looks for
     assert f"Wrote {len(expected)} files for {len(questions)} questions" in result.output
     index = (out / "index.md").read_text(encoding="utf-8")
     assert "| Cabinet Office/GDS/GOV.UK | 23.8% |" in index and "| HR / payroll | 4.4% |" in index
@@ -65,9 +65,10 @@ def test_report_refuses_a_non_empty_folder_unless_forced(gold_path, tmp_path, mo
     out = tmp_path / "report"
     out.mkdir()
     (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / ".coder-report").write_text("", encoding="utf-8")  # as if coder had written the folder
     result = run("report", gold_path, "--output", out, ok=False)
     assert "not empty" in result.output and "--force" in result.output
-    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [".coder-report", "notes.txt"]
     # With quotes available and --force, the folder is replaced by the new report.
     seen = []
 
@@ -107,11 +108,12 @@ def test_failure_leaves_no_partial_report(gold_path, tmp_path, monkeypatch):
     monkeypatch.setattr(charts, "render_chart", broken)
     out = tmp_path / "report"
     result = run("report", gold_path, "--output", out, ok=False)
-    assert "disk full" in str(result.exception)
+    assert "cannot write the report: disk full" in result.output
     assert not out.exists() and leftovers(tmp_path) == []
     # An earlier report replaced with --force survives a failed rewrite untouched.
     out.mkdir()
     (out / "index.md").write_text("old report", encoding="utf-8")
+    (out / ".coder-report").write_text("", encoding="utf-8")
     calls.clear()
     run("report", gold_path, "--output", out, "--force", ok=False)
     assert (out / "index.md").read_text(encoding="utf-8") == "old report"

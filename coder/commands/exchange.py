@@ -13,6 +13,7 @@ from ..codings import export_codings, question_codebook
 from ..errors import CoderError
 from ..export.coded_data import export_csv_file, export_xlsx, write_safe_csv
 from ..export.refi_qda import dump_qdc, is_qdc, load_qdc
+from ..outputs import write_output
 from ..store import open_db
 from .common import _codebook_id, db_argument, existing_db, friendly, with_codebook_options
 
@@ -50,10 +51,10 @@ def codings_export(db, question, changed, fmt, output):
     if fmt == "xlsx":
         if not output:
             raise CoderError("--format xlsx writes a file: give --output FILE.xlsx")
-        counts = export_xlsx(database, output, question, changed_only=changed)
+        counts = export_xlsx(database, output, question, changed_only=changed, inputs=(db,))
         click.echo(f"Wrote {sum(counts.values())} coded answers on {len(counts)} sheet(s) to {output}", err=True)
     elif output:
-        count = export_csv_file(database, output, question, changed_only=changed)
+        count = export_csv_file(database, output, question, changed_only=changed, inputs=(db,))
         click.echo(f"Wrote {count} codings to {output}", err=True)
     else:
         write_safe_csv(export_codings(database, question, changed_only=changed), sys.stdout)
@@ -83,10 +84,7 @@ def codebook_export(db, codebook_id, question, fmt, output):
     cb = theme_ops.read_codebook(database, _codebook_id(database, codebook_id, question))
     text = dump_qdc(cb) if fmt == "qdc" else dump_codebook(cb)
     if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise CoderError(f"cannot write: {exc.strerror}", where=output) from None
+        write_output(output, text, inputs=(db,))
     else:
         click.echo(text, nl=False)
 

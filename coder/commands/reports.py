@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import CoderError
+from ..outputs import write_output
 from ..tables import build_crosstab, build_table, compare_table, read_previous_csv
 from .common import db_argument, existing_db, friendly
 
@@ -73,20 +74,11 @@ def table(db, question, base, all_themes, min_count, fmt, output, by, compare, p
                               previous_label=previous_label, current_label=current_label, source=Path(compare).name)
     else:
         shape = build_table(database, question, base, **options)
-    _emit(render(shape, fmt), output)
-
-
-def _emit(content: str | bytes, output: str | None) -> None:
+    content = render(shape, fmt)
     if output is None:
         click.echo(content, nl=False)
         return
-    try:
-        if isinstance(content, bytes):
-            Path(output).write_bytes(content)
-        else:
-            Path(output).write_text(content, encoding="utf-8", newline="")
-    except OSError as exc:
-        raise CoderError(f"cannot write: {exc.strerror or exc}", where=output) from None
+    write_output(output, content, inputs=(db, compare) if compare else (db,))
     click.echo(f"Wrote {output}", err=True)
 
 
@@ -108,14 +100,15 @@ def chart(db, question, base, all_themes, min_count, output):
     from ..export.charts import render_chart
 
     built = build_table(existing_db(db), question, base, include_empty=all_themes, min_count=min_count)
-    bars = render_chart(built, output)
+    bars = render_chart(built, output, inputs=(db,))
     click.echo(f"Wrote {output} ({bars} bars)")
 
 
 @click.command()
 @db_argument
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False), help="Folder to write (created if missing).")
-@click.option("--force", is_flag=True, help="Replace DIR even if it is not empty (its old contents are deleted).")
+@click.option("--force", is_flag=True,
+              help="Replace a non-empty DIR that coder report wrote (it holds .coder-report); any other is refused.")
 @friendly
 def report(db, output, force):
     """Write a report folder: every question's table, chart and quotes, with an index.
@@ -123,7 +116,10 @@ def report(db, output, force):
     Each question gets its table as md, csv, xlsx, html, tex and json, a chart
     as png and svg, and (when coder.quotes is installed) representative quotes;
     index.md and index.html embed every table and link every file. Written
-    all or nothing: a failure leaves no half-written folder.
+    all or nothing: a failure leaves no half-written folder. The folder is
+    marked with a .coder-report file; --force replaces only a marked folder
+    (never a symbolic link, nor one holding the database or the current
+    directory), so it cannot delete a folder coder did not write.
 
     \b
     Example:

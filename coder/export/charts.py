@@ -18,7 +18,8 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from ..errors import CoderError  # noqa: E402
-from ..tables import Table  # noqa: E402
+from ..outputs import atomic_output  # noqa: E402
+from ..tables import Table, one_line  # noqa: E402
 
 CHART_FORMATS = ("png", "svg")
 BAR_GID = "bar-{index}"  # each bar's id in the SVG, so a reader (or a test) can find them
@@ -26,11 +27,15 @@ _COLOUR, _FOLD_COLOUR = "#2b6a99", "#9aa5ad"
 
 
 def _wrap(text: str, width: int) -> str:
+    text = one_line(text)  # an SVG holding a control character is not XML
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def render_chart(table: Table, path: str | Path) -> int:
-    """Draw `table` to `path` (.png or .svg); returns the number of bars drawn."""
+def render_chart(table: Table, path: str | Path, *, inputs: tuple[str | Path, ...] = ()) -> int:
+    """Draw `table` to `path` (.png or .svg), written atomically; returns the number of bars drawn.
+
+    `inputs` are the files the command reads (its database): `path` may be none of them.
+    """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in CHART_FORMATS:
@@ -39,7 +44,9 @@ def render_chart(table: Table, path: str | Path) -> int:
     labels = [_wrap(r.label, 34) for r in rows]
     lines = sum(label.count("\n") + 1 for label in labels)
     height = 1.9 + 0.3 * max(lines, 2) + 0.12 * len(rows)
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "coder", "font.size": 10}):
+    # Labels are plain text: with mathtext on, "$5m and $10m" is parsed as maths (and fails or draws wrong).
+    settings = {"svg.fonttype": "none", "svg.hashsalt": "coder", "font.size": 10, "text.parse_math": False}
+    with matplotlib.rc_context(settings):
         fig = Figure(figsize=(8, height), dpi=150, layout="constrained")
         ax = fig.add_subplot()
         fig.suptitle(_wrap(table.title, 80), x=0.01, ha="left", fontsize=11, fontweight="bold")
@@ -65,7 +72,8 @@ def render_chart(table: Table, path: str | Path) -> int:
         base = table.base_text + (f". {table.uncoded} real answer(s) not yet coded are not counted" if table.uncoded else "")
         fig.supxlabel(_wrap(base, 120), x=0.01, ha="left", fontsize=8.5, color="#444")
         try:
-            fig.savefig(path, format=fmt, metadata={"Date": None} if fmt == "svg" else {"Software": None})
+            with atomic_output(path, inputs=inputs) as temporary:
+                fig.savefig(temporary, format=fmt, metadata={"Date": None} if fmt == "svg" else {"Software": None})
         except OSError as exc:
             raise CoderError(f"cannot write the chart: {exc.strerror or exc}", where=str(path)) from None
     return len(rows)

@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from ..codings import export_codings, question_codebook, question_ids, write_codings_csv
 from ..errors import CoderError
+from ..outputs import atomic_output
 from ..spreadsheet import neutralise
 
 XLSX_COLUMNS = ["respondent_id", "rank", "answer", "themes", "status", "coder"]
@@ -36,13 +37,16 @@ def write_safe_csv(rows: Iterable[dict], out) -> int:
     return write_codings_csv(safe_rows(rows), out)
 
 
-def export_csv_file(db: Database, path: str | Path, question: str | None = None, *, changed_only: bool = False) -> int:
+def export_csv_file(db: Database, path: str | Path, question: str | None = None, *, changed_only: bool = False,
+                    inputs: tuple[str | Path, ...] = ()) -> int:
+    """Write the codings CSV to `path` atomically; `inputs` (the database) may not be the target."""
     rows = export_codings(db, question, changed_only=changed_only)
     try:
-        with open(path, "w", newline="", encoding="utf-8") as handle:
+        with atomic_output(path, inputs=inputs) as temporary, \
+                open(temporary, "w", newline="", encoding="utf-8") as handle:
             return write_safe_csv(rows, handle)
     except OSError as exc:
-        raise CoderError(f"cannot write: {exc.strerror}", where=str(path)) from None
+        raise CoderError(f"cannot write: {exc.strerror or exc}", where=str(path)) from None
 
 
 def answer_rows(rows: Iterable[dict]) -> Iterator[dict]:
@@ -88,12 +92,13 @@ def _cell(value):
     return value
 
 
-def export_xlsx(db: Database, path: str | Path, question: str | None = None, *, changed_only: bool = False) -> dict[str, int]:
+def export_xlsx(db: Database, path: str | Path, question: str | None = None, *, changed_only: bool = False,
+                inputs: tuple[str | Path, ...] = ()) -> dict[str, int]:
     """Write one sheet per question (named by its id): each coded answer cell with its themes.
 
     Returns the number of rows written per question. Questions without codes
     get a sheet with only the header, so the workbook's shape does not depend
-    on coding progress.
+    on coding progress. Written atomically; `inputs` (the database) may not be the target.
     """
     if question is not None:
         question_codebook(db, question)  # raises for an unknown question
@@ -118,7 +123,8 @@ def export_xlsx(db: Database, path: str | Path, question: str | None = None, *, 
         sheet.cell(row=sheet.max_row, column=XLSX_COLUMNS.index("answer") + 1).alignment = wrap
         counts[row["question"]] += 1
     try:
-        workbook.save(path)
+        with atomic_output(path, inputs=inputs) as temporary:
+            workbook.save(temporary)
     except OSError as exc:
-        raise CoderError(f"cannot write: {exc.strerror}", where=str(path)) from None
+        raise CoderError(f"cannot write: {exc.strerror or exc}", where=str(path)) from None
     return counts

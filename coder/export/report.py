@@ -10,14 +10,20 @@ from __future__ import annotations
 import html
 import importlib
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..codebook import ID_PATTERN
 from ..errors import CoderError
+from ..outputs import write_output
 
 CHART_SUFFIXES = (".png", ".svg")
+# `--force` replaces only a folder holding this file, so it can never delete a folder coder did not write.
+MARKER = ".coder-report"
+MARKER_TEXT = "This folder was written by `coder report`; `coder report --force` may replace it, with everything in it.\n"
 FORMAT_NAMES = {"md": "Markdown", "csv": "CSV", "xlsx": "Excel", "html": "HTML", "latex": "LaTeX", "json": "JSON"}
 
 
@@ -40,20 +46,50 @@ def _quote_function():
     return getattr(quotes, "representative_quotes", None)
 
 
-def _check_target(db, target: Path, force: bool) -> None:
+def _precious(db) -> list[tuple[Path, str]]:
+    db_file = next((Path(row[2]) for row in db.execute("PRAGMA database_list") if row[1] == "main" and row[2]), None)
+    found = [(Path.cwd().resolve(), "the current directory")]
+    if db_file is not None:
+        found.append((db_file.resolve(), "the database"))
+    return found
+
+
+def _check_target(db, target: Path, shown: str, force: bool) -> None:
+    """Refuse any target whose replacing could delete something coder did not write."""
+    if target.is_symlink():
+        raise CoderError("is a symbolic link; give the folder itself", where=shown)
     if target.exists() and not target.is_dir():
-        raise CoderError("exists and is not a folder", where=str(target))
-    if not target.exists() or not any(target.iterdir()):
+        raise CoderError("exists and is not a folder", where=shown)
+    if not target.exists():
+        return
+    # The existing folder is renamed away and deleted: never one holding the database or the working directory.
+    resolved = target.resolve()
+    for precious, what in _precious(db):
+        if precious == resolved or resolved in precious.parents:
+            raise CoderError(f"replacing this folder would delete {what}; choose another folder", where=shown)
+    if not any(target.iterdir()):
         return
     if not force:
-        raise CoderError("the folder is not empty: give an empty or new folder, or --force to replace it",
-                         where=str(target))
-    # --force deletes the old folder: never one holding the database or the working directory.
-    resolved = target.resolve()
-    db_file = next((Path(row[2]) for row in db.execute("PRAGMA database_list") if row[1] == "main" and row[2]), None)
-    for precious, what in ((db_file, "the database"), (Path.cwd(), "the current directory")):
-        if precious is not None and (precious.resolve() == resolved or resolved in precious.resolve().parents):
-            raise CoderError(f"--force would delete {what}; choose another folder", where=str(target))
+        raise CoderError("the folder is not empty: give an empty or new folder, or --force to replace "
+                         "a report folder coder wrote", where=shown)
+    if not _is_marked(target):
+        raise CoderError(f"--force replaces only a folder that coder report wrote (it holds {MARKER}); this one "
+                         "does not, so coder will not delete it. Choose another folder, or delete it yourself "
+                         "(report folders written before coder marked them carry no marker)", where=shown)
+
+
+def _is_marked(folder: Path) -> bool:
+    marker = folder / MARKER
+    return not folder.is_symlink() and marker.is_file() and not marker.is_symlink()
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Delete the temporary folders that interrupted runs left beside `target`, if coder wrote them."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.(tmp|old)")
+    for leftover in target.parent.iterdir():
+        if pattern.fullmatch(leftover.name) and not leftover.is_symlink() and leftover.is_dir():
+            if _is_marked(leftover) or not any(leftover.iterdir()):
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def write_report(db, target: str | Path, *, force: bool = False, quotes_per_theme: int = 3) -> Report:
@@ -61,18 +97,27 @@ def write_report(db, target: str | Path, *, force: bool = False, quotes_per_them
 
     Everything is written to a temporary folder beside `target` and renamed into place at the
     end, so a failure leaves no half-written report (and, with `force`, the old one intact).
+    The folder carries a marker file: `force` replaces only a folder that has one.
     """
     from ..codings import question_ids
 
-    target = Path(target)
-    _check_target(db, target, force)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    shown = str(target)
+    target = Path(os.path.abspath(target))  # "." and "x/.." get a real name and parent
+    _check_target(db, target, shown, force)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(target)
+        building = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as exc:
+        raise CoderError(f"cannot write here: {exc.strerror or exc}", where=shown) from None
+    try:
+        write_output(building / MARKER, MARKER_TEXT)
         report = _write_all(db, building, question_ids(db), quotes_per_theme)
         _swap_into_place(building, target)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(building, ignore_errors=True)
+        if isinstance(exc, OSError):  # a full disk or a lost permission: a message, not a traceback
+            raise CoderError(f"cannot write the report: {exc.strerror or exc}", where=shown) from None
         raise
     report.path = target
     return report
@@ -92,6 +137,7 @@ def _swap_into_place(building: Path, target: Path) -> None:
         raise
     os.chmod(target, 0o777 & ~_umask())  # mkdtemp makes 0700; a report folder is an ordinary folder
     if old is not None:
+        # rmtree removes a symbolic link inside as a link: it never follows one out of the folder.
         shutil.rmtree(old, ignore_errors=True)
 
 
@@ -111,42 +157,42 @@ def _write_all(db, folder: Path, questions: list[str], quotes_per_theme: int) ->
                     "Quotes are not included: coder.quotes.representative_quotes is not available.")
     tables = {}
     for question in questions:
+        if not ID_PATTERN.fullmatch(question):  # it names files: "../x" must not write outside the folder
+            raise CoderError(f"question id {question[:40]!r} cannot name a file; fix it in the survey spec")
         table = tables[question] = build_table(db, question)
         for fmt in table_formats.FORMATS:
             name = question + table_formats.SUFFIXES[fmt]
-            content = table_formats.render(table, fmt)
-            if isinstance(content, bytes):
-                (folder / name).write_bytes(content)
-            else:
-                (folder / name).write_text(content, encoding="utf-8", newline="")
+            write_output(folder / name, table_formats.render(table, fmt))
             report.files.append(name)
         for suffix in CHART_SUFFIXES:
             charts.render_chart(table, folder / (question + suffix))
             report.files.append(question + suffix)
         if quotes:
             name = f"{question}-quotes.md"
-            (folder / name).write_text(_quotes_markdown(db, table, quotes, quotes_per_theme), encoding="utf-8")
+            write_output(folder / name, _quotes_markdown(db, table, quotes, quotes_per_theme))
             report.files.append(name)
         report.questions.append(question)
     title = get_meta(db, "title") or get_meta(db, "survey") or "Survey"
-    (folder / "index.md").write_text(_index_markdown(title, tables, report), encoding="utf-8")
-    (folder / "index.html").write_text(_index_html(title, tables, report), encoding="utf-8")
+    write_output(folder / "index.md", _index_markdown(title, tables, report))
+    write_output(folder / "index.html", _index_html(title, tables, report))
     report.files += ["index.md", "index.html"]
     return report
 
 
 def _quotes_markdown(db, table, representative_quotes, n: int) -> str:
-    lines = [f"**Quotes: {table.title}**", ""]
+    from ..tables import md_text
+
+    lines = [f"**Quotes: {md_text(table.title)}**", ""]
     for row in table.rows:
         found = representative_quotes(db, table.question, theme=row.theme_id, n=n)
         if not found:
             continue
-        lines += [f"### {row.label}", ""]
+        lines += [f"### {md_text(row.label)}", ""]
         for quote in found:
-            text = " ".join(str(quote.text).split())
+            text = md_text(" ".join(str(quote.text).split()))
             lines.append(f"> \u201c{text}\u201d")
             if quote.attribution:
-                lines += [">", f"> \u2014 {quote.attribution}"]
+                lines += [">", f"> \u2014 {md_text(quote.attribution)}"]
             lines.append("")
     if len(lines) == 2:
         lines.append("No quotes for this question yet.")
@@ -164,16 +210,16 @@ def _links(question: str, report: Report) -> list[tuple[str, str]]:
 
 
 def _index_markdown(title: str, tables: dict, report: Report) -> str:
-    from ..tables import to_markdown
+    from ..tables import md_text, to_markdown
 
-    lines = [f"# {title}", "", "Each question's table, chart and files. Tables: " +
+    lines = [f"# {md_text(title)}", "", "Each question's table, chart and files. Tables: " +
              ", ".join(FORMAT_NAMES.values()) + "; charts: PNG and SVG.", ""]
     if report.quotes_note:
-        lines += [f"*{report.quotes_note}*", ""]
-    lines += [f"- [{q}: {t.title}](#{q})" for q, t in tables.items()]
+        lines += [f"*{md_text(report.quotes_note)}*", ""]
+    lines += [f"- [{q}: {md_text(t.title)}](#{q})" for q, t in tables.items()]
     for question, table in tables.items():
         lines += ["", f'<a id="{question}"></a>', "", f"## {question}", "", to_markdown(table).rstrip("\n"), "",
-                  f"![Chart: {table.title}]({question}.png)", "",
+                  f"![Chart: {md_text(table.title)}]({question}.png)", "",
                   "Files: " + " · ".join(f"[{name}]({path})" for name, path in _links(question, report))]
     return "\n".join(lines) + "\n"
 

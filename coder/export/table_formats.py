@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from ..errors import CoderError
 from ..spreadsheet import neutralise as spreadsheet_safe
-from ..tables import Comparison, Crosstab, Table, format_change, to_csv, to_markdown
+from ..tables import Comparison, Crosstab, Table, format_change, md_text, one_line, to_csv, to_markdown
 
 FORMATS = ("md", "csv", "xlsx", "html", "latex", "json")
 SUFFIXES = {"md": ".md", "csv": ".csv", "xlsx": ".xlsx", "html": ".html", "latex": ".tex", "json": ".json"}
@@ -113,18 +113,14 @@ def _footer_cells(g: Grid) -> list[str]:
 # --- Markdown ----------------------------------------------------------------------------------
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def grid_markdown(g: Grid) -> str:
-    lines = [f"**{_md(g.title)}**", "", "| " + " | ".join(_md(h) for h, _ in g.columns) + " |",
+    lines = [f"**{md_text(g.title)}**", "", "| " + " | ".join(md_text(h) for h, _ in g.columns) + " |",
              "|" + "|".join("---" if kind == TEXT else "---:" for _, kind in g.columns) + "|"]
     for row in g.rows:
-        lines.append("| " + " | ".join(_md(_cell(v, k)) for v, (_, k) in zip(row, g.columns)) + " |")
+        lines.append("| " + " | ".join(md_text(_cell(v, k)) for v, (_, k) in zip(row, g.columns)) + " |")
     if g.footer:
-        lines.append("| " + " | ".join(f"**{_md(c)}**" for c in _footer_cells(g)) + " |")
-    lines += ["", *g.notes]
+        lines.append("| " + " | ".join(f"**{md_text(c)}**" for c in _footer_cells(g)) + " |")
+    lines += ["", *(md_text(note) for note in g.notes)]
     return "\n".join(lines) + "\n"
 
 
@@ -269,14 +265,15 @@ _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"
 
 
 def latex_escape(text: str) -> str:
-    return "".join(_LATEX.get(ch, ch) for ch in text.replace("\n", " "))
+    return "".join(_LATEX.get(ch, ch) for ch in one_line(text))
 
 
 def to_latex(g: Grid) -> str:
     """A booktabs `table` float: caption = title, the base under the tabular."""
     spec = r"p{0.45\linewidth}" + "r" * (len(g.columns) - 1)
+    label = re.sub(r"[^A-Za-z0-9-]", "-", g.name)  # a \label takes no escapes
     lines = ["% needs \\usepackage{booktabs}", r"\begin{table}[htbp]", r"\centering",
-             f"\\caption{{{latex_escape(g.title)}}}", f"\\label{{tab:{latex_escape(g.name)}}}",
+             f"\\caption{{{latex_escape(g.title)}}}", f"\\label{{tab:{label}}}",
              f"\\begin{{tabular}}{{{spec}}}", r"\toprule",
              " & ".join(latex_escape(h) for h, _ in g.columns) + r" \\", r"\midrule"]
     for row in g.rows:
