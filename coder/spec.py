@@ -14,7 +14,7 @@ from typing import Any
 
 from .codebook import ID_PATTERN, Codebook, load_codebook
 from .errors import CoderError
-from .safe_input import COLUMN_TEXT, LONG_TEXT, SHORT_TEXT, check_items, clean_text, excerpt, load_yaml
+from .safe_input import COLUMN_TEXT, LONG_TEXT, SHORT_TEXT, check_items, clean_text, excerpt, load_yaml, shorten
 
 BASES = ("mentions", "respondents")
 
@@ -200,7 +200,8 @@ def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_n
     codebook_ref = _require(raw, "codebook", where, COLUMN_TEXT)
     codebook_path = (spec_dir / codebook_ref).resolve()
     if not codebook_path.exists():
-        raise CoderError(f"codebook file {excerpt(codebook_ref)} not found (looked in {codebook_path})", where=where)
+        raise CoderError(f"codebook file {excerpt(codebook_ref)} not found (looked in {shorten(str(codebook_path), 200)})",
+                         where=where)
     codebook = load_codebook(codebook_path)
     base = _optional(raw, "base", where) or "mentions"
     if base not in BASES:
