@@ -14,10 +14,12 @@ from typing import Any, Iterable
 import yaml
 
 from .errors import CoderError
+from .safe_input import LONG_TEXT, check_items, clean_text, excerpt, load_yaml
 
 KINDS = ("text", "names")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 COLOUR_PATTERN = re.compile(r"^#[0-9A-Fa-f]{6}$")
+MAX_NESTING = 20  # nets within nets; tables and .qdc exports walk the chain
 THEME_FIELDS = {"id", "label", "description", "keywords", "aliases", "parent", "colour", "color"}
 # An unquoted `colour: #1F77B4` is a YAML comment, so it would load as "no colour" without a word.
 _UNQUOTED_COLOUR = re.compile(r"^[ \t-]*colou?r[ \t]*:[ \t]+#", re.MULTILINE)
@@ -75,7 +77,7 @@ def parse_colour(value: Any, where: str) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str) or not COLOUR_PATTERN.match(value.strip()):
-        raise CoderError(f"colour {value!r} must be a hex colour '#RRGGBB', such as '#1F77B4'", where=where)
+        raise CoderError(f"colour {excerpt(value)} must be a hex colour '#RRGGBB', such as '#1F77B4'", where=where)
     return value.strip().upper()
 
 
@@ -85,12 +87,16 @@ def _strings(value: Any, where: str, what: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        raise CoderError(f"{what} must be a list of strings", where=where)
+        raise CoderError(f"{what} must be a list of strings, found {type(value).__name__}", where=where)
     out = []
-    for item in value:
-        if not isinstance(item, (str, int, float)) or isinstance(item, bool):
-            raise CoderError(f"{what} must be a list of strings, found {item!r}", where=where)
-        text = str(item).strip()
+    for item in check_items(value, where, what):
+        # A whole number reads back as typed; a float or date would not ("1.50" loads as 1.5).
+        if isinstance(item, int) and not isinstance(item, bool):
+            item = str(item)
+        if not isinstance(item, str):
+            raise CoderError(f"{what} must be a list of strings, found {type(item).__name__} {excerpt(item)}",
+                             where=where)
+        text = clean_text(item, where, f"each of the {what}")
         if text:
             out.append(text)
     return tuple(out)
@@ -101,9 +107,10 @@ def _text(value: Any, where: str, what: str, required: bool = False) -> str:
         if required:
             raise CoderError(f"{what} is missing", where=where)
         return ""
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        raise CoderError(f"{what} must be text, found {type(value).__name__}", where=where)
-    text = " ".join(str(value).split()) if what != "description" else str(value).strip()
+    if what == "description":
+        text = clean_text(value, where, what, LONG_TEXT, multiline=True)
+    else:
+        text = clean_text(value, where, what)
     if required and not text:
         raise CoderError(f"{what} is empty", where=where)
     return text
@@ -114,24 +121,24 @@ def codebook_from_dict(data: Any, source: str = "<codebook>") -> Codebook:
     if not isinstance(data, dict):
         raise CoderError("a codebook must be a mapping with 'id', 'title' and 'themes'", where=source)
     cb_id = _text(data.get("id"), source, "id", required=True)
-    if not ID_PATTERN.match(cb_id):
-        raise CoderError(f"codebook id {cb_id!r} must be lower-case letters, digits, '-' or '_'", where=source)
+    if not ID_PATTERN.fullmatch(cb_id):
+        raise CoderError(f"codebook id {excerpt(cb_id)} must be lower-case letters, digits, '-' or '_'", where=source)
     kind = _text(data.get("kind", "text"), source, "kind") or "text"
     if kind not in KINDS:
-        raise CoderError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}", where=source)
+        raise CoderError(f"kind must be one of {', '.join(KINDS)}, not {excerpt(kind)}", where=source)
     raw_themes = data.get("themes")
     if not isinstance(raw_themes, list) or not raw_themes:
         raise CoderError("'themes' must be a non-empty list", where=source)
     themes = []
-    for index, raw in enumerate(raw_themes, start=1):
+    for index, raw in enumerate(check_items(raw_themes, source, "themes"), start=1):
         where = f"{source}, theme {index}"
         if not isinstance(raw, dict):
             raise CoderError("each theme must be a mapping with 'id' and 'label'", where=where)
         unknown = set(raw) - THEME_FIELDS
         if unknown:
-            raise CoderError(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}", where=where)
+            raise CoderError(f"unknown field(s) {excerpt(', '.join(sorted(map(str, unknown))))}", where=where)
         theme_id = _text(raw.get("id"), where, "id", required=True)
-        where = f"{source}, theme {theme_id!r}"
+        where = f"{source}, theme {excerpt(theme_id)}"
         label = _text(raw.get("label"), where, "label", required=True)
         parent = raw.get("parent")
         if "colour" in raw and "color" in raw:
@@ -164,16 +171,18 @@ def validate(codebook: Codebook, source: str = "<codebook>") -> None:
     seen_ids: dict[str, Theme] = {}
     seen_labels: dict[str, Theme] = {}
     alias_owner: dict[str, str] = {}
+    clean_text(codebook.title, source, "title")
+    clean_text(codebook.description, source, "description", LONG_TEXT, multiline=True)
+    check_items(list(codebook.themes), source, "themes")
     for theme in codebook.themes:
-        where = f"{source}, theme {theme.id!r}"
-        if not ID_PATTERN.match(theme.id):
-            raise CoderError(f"theme id {theme.id!r} must be lower-case letters, digits, '-' or '_'", where=where)
+        where = f"{source}, theme {excerpt(theme.id)}"
+        if clean_text(theme.id, where, "theme id") != theme.id or not ID_PATTERN.fullmatch(theme.id):
+            raise CoderError(f"theme id {excerpt(theme.id)} must be lower-case letters, digits, '-' or '_'", where=where)
         if theme.id in seen_ids:
             raise CoderError(f"duplicate theme id {theme.id!r}", where=where)
-        if not theme.label.strip():
-            raise CoderError("label is empty", where=where)
-        if theme.colour is not None and not COLOUR_PATTERN.match(theme.colour):
-            raise CoderError(f"colour {theme.colour!r} must be a hex colour '#RRGGBB'", where=where)
+        _check_theme_text(theme, where)
+        if theme.colour is not None and not COLOUR_PATTERN.fullmatch(theme.colour):
+            raise CoderError(f"colour {excerpt(theme.colour)} must be a hex colour '#RRGGBB'", where=where)
         folded = theme.label.casefold()
         if folded in seen_labels:
             raise CoderError(
@@ -197,9 +206,27 @@ def validate(codebook: Codebook, source: str = "<codebook>") -> None:
         current = theme.parent
         while current is not None:
             if current in chain:
-                raise CoderError(f"nesting cycle: {' -> '.join(chain + [current])}", where=where)
+                raise CoderError(f"nesting cycle: {excerpt(' -> '.join(chain + [current]), 200)}", where=where)
+            if len(chain) >= MAX_NESTING:
+                raise CoderError(f"nets are nested more than {MAX_NESTING} levels deep", where=where)
             chain.append(current)
             current = seen_ids[current].parent
+
+
+def _check_theme_text(theme: Theme, where: str) -> None:
+    """The same limits as a codebook file, for themes edited in the database."""
+    label = clean_text(theme.label, where, "label")
+    if not label:
+        raise CoderError("label is empty", where=where)
+    if label != theme.label:
+        raise CoderError(f"label {excerpt(theme.label)} must be one line without extra spaces", where=where)
+    clean_text(theme.description, where, "description", LONG_TEXT, multiline=True)
+    for what, values in (("keywords", theme.keywords), ("aliases", theme.aliases)):
+        check_items(list(values), where, what)
+        for value in values:
+            clean_text(value, where, f"each of the {what}")
+    if theme.parent is not None:
+        clean_text(theme.parent, where, "parent")
 
 
 def _has_empty_colour(data: Any) -> bool:
@@ -211,18 +238,7 @@ def _has_empty_colour(data: Any) -> bool:
 
 def load_codebook(path: str | Path) -> Codebook:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CoderError("codebook file not found", where=str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise CoderError(f"not UTF-8 text (byte {exc.start})", where=str(path)) from None
-    except OSError as exc:
-        raise CoderError(f"cannot read codebook: {exc.strerror}", where=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CoderError(f"not valid YAML: {exc}", where=str(path)) from None
+    data, text = load_yaml(path, "codebook file")
     unquoted = _UNQUOTED_COLOUR.search(text) if _has_empty_colour(data) else None
     if unquoted:
         line = text.count("\n", 0, unquoted.start()) + 1

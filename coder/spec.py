@@ -6,15 +6,15 @@ codebooks travel together and work from any directory.
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .codebook import ID_PATTERN, Codebook, load_codebook
 from .errors import CoderError
+from .safe_input import COLUMN_TEXT, LONG_TEXT, SHORT_TEXT, check_items, clean_text, excerpt, load_yaml, shorten
 
 BASES = ("mentions", "respondents")
 
@@ -63,14 +63,16 @@ class NonAnswers:
     @classmethod
     def parse(cls, values: list[str] | tuple[str, ...], where: str) -> "NonAnswers":
         literals, patterns = set(), []
-        for value in values:
-            if not isinstance(value, str):
+        for value in check_items(list(values), where, "non_answers"):
+            # A bare `-` is the empty answer; a whole number reads back as typed.
+            if value is None or (isinstance(value, int) and not isinstance(value, bool)):
                 value = "" if value is None else str(value)
+            value = clean_text(value, where, "each of the non_answers")
             if value.startswith("re:"):
                 try:
                     patterns.append(re.compile(value[3:], re.IGNORECASE))
                 except re.error as exc:
-                    raise CoderError(f"bad non-answer pattern {value!r}: {exc}", where=where) from None
+                    raise CoderError(f"bad non-answer pattern {excerpt(value)}: {exc}", where=where) from None
             else:
                 literals.add(normalise_nonanswer(value))
         literals.add("")
@@ -152,10 +154,19 @@ class SurveySpec:
         return cols
 
 
-def _require(mapping: dict, key: str, where: str) -> Any:
+def _require(mapping: dict, key: str, where: str, limit: int = SHORT_TEXT) -> str:
+    """A required text field, checked like every text a spec holds."""
     if key not in mapping or mapping[key] in (None, ""):
         raise CoderError(f"missing {key!r}", where=where)
-    return mapping[key]
+    value = clean_text(mapping[key], where, key, limit)
+    if not value:
+        raise CoderError(f"missing {key!r}", where=where)
+    return value
+
+
+def _optional(mapping: dict, key: str, where: str, limit: int = SHORT_TEXT) -> str:
+    value = mapping.get(key)
+    return "" if value is None else clean_text(value, where, key, limit)
 
 
 def _column_list(value: Any, where: str, what: str) -> tuple[str, ...]:
@@ -163,41 +174,53 @@ def _column_list(value: Any, where: str, what: str) -> tuple[str, ...]:
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
         raise CoderError(f"{what} must be a column name or a list of column names", where=where)
-    return tuple(v.strip() for v in value)
+    return tuple(clean_text(v, where, "each of the " + what, COLUMN_TEXT) for v in check_items(value, where, what))
+
+
+def _encoding(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    name = clean_text(value, where, "encoding")
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise CoderError(f"unknown encoding {excerpt(name)} (try utf-8 or cp1252)", where=where) from None
+    return name
 
 
 def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_na: list) -> Question:
     where = f"{source}, question {index}"
     if not isinstance(raw, dict):
         raise CoderError("each question must be a mapping", where=where)
-    qid = str(_require(raw, "id", where)).strip()
-    where = f"{source}, question {qid!r}"
-    if not ID_PATTERN.match(qid):
+    qid = _require(raw, "id", where)
+    where = f"{source}, question {excerpt(qid)}"
+    if not ID_PATTERN.fullmatch(qid):
         raise CoderError("question id must be lower-case letters, digits, '-' or '_'", where=where)
     columns = _column_list(raw.get("columns", raw.get("column")), where, "columns")
-    codebook_ref = _require(raw, "codebook", where)
-    codebook_path = (spec_dir / str(codebook_ref)).resolve()
+    codebook_ref = _require(raw, "codebook", where, COLUMN_TEXT)
+    codebook_path = (spec_dir / codebook_ref).resolve()
     if not codebook_path.exists():
-        raise CoderError(f"codebook file {str(codebook_ref)!r} not found (looked in {codebook_path})", where=where)
+        raise CoderError(f"codebook file {excerpt(codebook_ref)} not found (looked in {shorten(str(codebook_path), 200)})",
+                         where=where)
     codebook = load_codebook(codebook_path)
-    base = str(raw.get("base", "mentions"))
+    base = _optional(raw, "base", where) or "mentions"
     if base not in BASES:
-        raise CoderError(f"base must be 'mentions' or 'respondents', not {base!r}", where=where)
+        raise CoderError(f"base must be 'mentions' or 'respondents', not {excerpt(base)}", where=where)
     fold = None
     if raw.get("fold") is not None:
         fold_raw = raw["fold"]
         if not isinstance(fold_raw, dict):
             raise CoderError("fold must be a mapping with 'into' and 'themes'", where=where)
-        into = str(_require(fold_raw, "into", where + ", fold"))
+        into = _require(fold_raw, "into", where + ", fold")
         themes = fold_raw.get("themes") or []
         keep = fold_raw.get("all_except")
         if not isinstance(themes, list) or not isinstance(keep, (list, type(None))):
             raise CoderError("fold 'themes' and 'all_except' must be lists of theme ids", where=where)
         if themes and keep is not None:
             raise CoderError("fold takes 'themes' or 'all_except', not both", where=where)
-        for theme_id in [into, *themes, *(keep or [])]:
-            if codebook.find(str(theme_id)) is None:
-                raise CoderError(f"fold names theme {theme_id!r}, which codebook {codebook.id!r} lacks", where=where)
+        for theme_id in [into, *check_items(themes, where, "fold themes"), *check_items(keep or [], where, "all_except")]:
+            if codebook.find(clean_text(theme_id, where + ", fold", "each theme")) is None:
+                raise CoderError(f"fold names theme {excerpt(theme_id)}, which codebook {codebook.id!r} lacks", where=where)
         fold = Fold(
             codebook.find(into).id,
             tuple(codebook.find(str(t)).id for t in themes),
@@ -209,7 +232,7 @@ def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_n
     table = raw.get("table") or {}
     if not isinstance(table, dict):
         raise CoderError("table must be a mapping with 'title' and 'header'", where=where)
-    text = str(raw.get("text") or "").strip()
+    text = _optional(raw, "text", where, LONG_TEXT)
     return Question(
         id=qid,
         text=text,
@@ -218,32 +241,27 @@ def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_n
         base=base,
         non_answers=NonAnswers.parse(non_answers, where),
         fold=fold,
-        title=str(table.get("title") or text or qid),
-        header=str(table.get("header") or "Theme"),
+        title=_optional(table, "title", where + ", table") or text or qid,
+        header=_optional(table, "header", where + ", table") or "Theme",
     )
 
 
 def load_spec(path: str | Path) -> SurveySpec:
     path = Path(path)
     source = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise CoderError("survey spec not found", where=source) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CoderError(f"cannot read survey spec: {exc}", where=source) from None
-    except yaml.YAMLError as exc:
-        raise CoderError(f"not valid YAML: {exc}", where=source) from None
+    data, _ = load_yaml(path, "survey spec")
     if not isinstance(data, dict):
         raise CoderError("a survey spec must be a mapping (survey, respondent_id, questions)", where=source)
-    survey = str(_require(data, "survey", source)).strip()
-    respondent_id = str(_require(data, "respondent_id", source)).strip()
+    survey = _require(data, "survey", source)
+    respondent_id = _require(data, "respondent_id", source, COLUMN_TEXT)
     attributes = data.get("attributes") or []
     if not isinstance(attributes, list) or not all(isinstance(a, str) for a in attributes):
         raise CoderError("attributes must be a list of column names", where=source)
+    attributes = [clean_text(a, source, "each of the attributes", COLUMN_TEXT) for a in check_items(attributes, source, "attributes")]
     raw_questions = data.get("questions")
     if not isinstance(raw_questions, list) or not raw_questions:
         raise CoderError("'questions' must be a non-empty list", where=source)
+    check_items(raw_questions, source, "questions")
     default_na = data.get("non_answers", list(DEFAULT_NON_ANSWERS))
     if not isinstance(default_na, list):
         raise CoderError("non_answers must be a list", where=source)
@@ -258,15 +276,15 @@ def load_spec(path: str | Path) -> SurveySpec:
         seen.add(question.id)
         for column in question.columns:
             if column in columns_seen or column == respondent_id or column in attributes:
-                raise CoderError(f"column {column!r} is used twice in the spec", where=f"{source}, question {question.id!r}")
+                raise CoderError(f"column {excerpt(column)} is used twice in the spec", where=f"{source}, question {question.id!r}")
             columns_seen[column] = question.id
     return SurveySpec(
         path=path,
         survey=survey,
-        title=str(data.get("title") or survey),
+        title=_optional(data, "title", source) or survey,
         respondent_id=respondent_id,
-        attributes=tuple(a.strip() for a in attributes),
+        attributes=tuple(attributes),
         questions=tuple(questions),
-        sheet=data.get("sheet"),
-        encoding=data.get("encoding"),
+        sheet=_optional(data, "sheet", source) or None,
+        encoding=_encoding(data.get("encoding"), source),
     )

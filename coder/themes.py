@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from .codebook import Codebook, Theme, parse_colour, slugify, validate
 from .errors import CoderError
+from .safe_input import LONG_TEXT, clean_text
 from .store import audit, write
 
 
@@ -174,6 +175,14 @@ def replace_codebook(db: Database, codebook: Codebook, coder: str | None = None)
         return {"added": len(new_ids - old_ids), "updated": updated, "removed": len(gone)}
 
 
+def _label(label: str) -> str:
+    """A label as typed (the CLI, the app's prompts, discovery), on one line and within the limit."""
+    label = clean_text(label, None, "a theme label")
+    if not label:
+        raise CoderError("a theme needs a label")
+    return label
+
+
 def _edit(db: Database, codebook_id: str, coder: str | None, action: str, change) -> Codebook:
     with write(db):
         old = read_codebook(db, codebook_id)
@@ -194,9 +203,10 @@ def add_theme(
     parent: str | None = None,
     coder: str | None = None,
 ) -> Theme:
-    label = " ".join(label.split())
-    if not label:
-        raise CoderError("a theme needs a label")
+    label = _label(label)
+    description = clean_text(description, None, "description", LONG_TEXT, multiline=True)
+    if theme_id is not None:
+        theme_id = clean_text(theme_id, None, "theme id")
 
     def change(cb: Codebook) -> Codebook:
         nonlocal theme_id
@@ -224,10 +234,7 @@ def _update_theme(db: Database, codebook_id: str, theme_id: str, coder: str | No
 
 
 def rename_theme(db: Database, codebook_id: str, theme_id: str, label: str, coder: str | None = None) -> Theme:
-    label = " ".join(label.split())
-    if not label:
-        raise CoderError("a theme needs a label")
-    return _update_theme(db, codebook_id, theme_id, coder, "theme.rename", label=label)
+    return _update_theme(db, codebook_id, theme_id, coder, "theme.rename", label=_label(label))
 
 
 def describe_theme(
@@ -241,9 +248,9 @@ def describe_theme(
 ) -> Theme:
     fields = {}
     if description is not None:
-        fields["description"] = description.strip()
+        fields["description"] = clean_text(description, None, "description", LONG_TEXT, multiline=True)
     if keywords is not None:
-        fields["keywords"] = tuple(k.strip() for k in keywords if k.strip())
+        fields["keywords"] = tuple(k for k in (clean_text(k, None, "each keyword") for k in keywords) if k)
     return _update_theme(db, codebook_id, theme_id, coder, "theme.describe", **fields)
 
 
@@ -256,7 +263,7 @@ def nest_theme(db: Database, codebook_id: str, theme_id: str, parent: str | None
 
 def add_alias(db: Database, codebook_id: str, theme_id: str, alias: str, coder: str | None = None) -> Theme:
     """Teach a names codebook a new spelling, so it is never asked again."""
-    alias = " ".join(alias.split())
+    alias = clean_text(alias, None, "an alias")
     if not alias:
         raise CoderError("an alias cannot be empty")
     cb = read_codebook(db, codebook_id)

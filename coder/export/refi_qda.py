@@ -17,10 +17,12 @@ import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 from pathlib import Path
+from xml.parsers import expat
 
 from .. import __version__
-from ..codebook import Codebook, Theme, load_codebook, parse_colour, slugify, validate
+from ..codebook import MAX_NESTING, Codebook, Theme, load_codebook, parse_colour, slugify, validate
 from ..errors import CoderError
+from ..safe_input import LONG_TEXT, MAX_ITEMS, SHORT_TEXT, clean_text, excerpt, read_capped, shorten
 
 NAMESPACE = "urn:QDA-XML:codebook:1.0"
 SCHEMA_LOCATION = f"{NAMESPACE} http://schema.qdasoftware.org/versions/Codebook/v1.0/Codebook.xsd"
@@ -28,6 +30,8 @@ _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/coder/refi-qda")
 # Characters XML 1.0 cannot carry at all; a description pasted from elsewhere may hold one.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# XML is wordier than YAML: this still holds tens of thousands of codes with descriptions.
+MAX_QDC_BYTES = 10_000_000
 
 
 def _tag(name: str) -> str:
@@ -86,14 +90,41 @@ class QdcCode:
     parent: int | None  # index of the enclosing code in the read order
 
 
+class _RootReached(Exception):
+    pass
+
+
+def _refuse_doctype(data: bytes | str, source: str) -> None:
+    """Refuse a DOCTYPE before ElementTree reads the file: its entities can expand a few bytes into gigabytes.
+
+    A DOCTYPE can only come before the root element, so the check stops there.
+    """
+    def doctype(*_args) -> None:
+        raise CoderError("not a REFI-QDA codebook: it has a DOCTYPE (DTDs and entities are not allowed in .qdc files)",
+                         where=source)
+
+    def root(*_args) -> None:
+        raise _RootReached
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = doctype
+    parser.StartElementHandler = root
+    try:
+        parser.Parse(data, True)
+    except (_RootReached, expat.ExpatError):
+        pass  # ElementTree names the error in a file that is not XML
+
+
 def read_qdc_codes(data: bytes | str, source: str) -> list[QdcCode]:
     """Parse a `.qdc` document into its codes, in document order."""
+    _refuse_doctype(data, source)
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
         raise CoderError(f"not a REFI-QDA codebook: not valid XML ({exc})", where=source) from None
     if root.tag != _tag("CodeBook"):
-        found = root.tag.replace("{", "").replace("}", " ")
+        found = shorten(root.tag.replace("{", "").replace("}", " "))
         hint = " (a REFI-QDA project is not a codebook: export the codebook as .qdc from your QDA tool)" if root.tag.endswith("}Project") else ""
         raise CoderError(
             f"not a REFI-QDA codebook: the root element is {found!r}, not 'CodeBook' in namespace {NAMESPACE}{hint}",
@@ -104,18 +135,24 @@ def read_qdc_codes(data: bytes | str, source: str) -> list[QdcCode]:
         raise CoderError("the codebook has no <Codes> element", where=source)
     codes: list[QdcCode] = []
 
-    def walk(element: ET.Element, parent: int | None, path: str) -> None:
+    def walk(element: ET.Element, parent: int | None, path: str, depth: int) -> None:
         for number, child in enumerate(element.findall(_tag("Code")), start=1):
             where = f"{source}, code {path}{number}"
-            name = " ".join((child.get("name") or "").split())
+            if depth > MAX_NESTING:
+                raise CoderError(f"codes are nested more than {MAX_NESTING} levels deep", where=where)
+            if len(codes) >= MAX_ITEMS:
+                raise CoderError(f"the codebook has more than {MAX_ITEMS:,} codes", where=source)
+            name = clean_text(child.get("name") or "", where, "code name")
             if not name:
                 raise CoderError("a <Code> has no name", where=where)
-            where = f"{source}, code {name!r}"
-            description = child.findtext(_tag("Description")) or ""
-            codes.append(QdcCode(child.get("guid") or "", name, description.strip(), parse_colour(child.get("color"), where), parent))
-            walk(child, len(codes) - 1, f"{path}{number}.")
+            where = f"{source}, code {excerpt(name)}"
+            description = clean_text(child.findtext(_tag("Description")) or "", where, "description", LONG_TEXT,
+                                     multiline=True)
+            guid = clean_text(child.get("guid") or "", where, "guid")
+            codes.append(QdcCode(guid, name, description, parse_colour(child.get("color"), where), parent))
+            walk(child, len(codes) - 1, f"{path}{number}.", depth + 1)
 
-    walk(codes_element, None, "")
+    walk(codes_element, None, "", 1)
     if not codes:
         raise CoderError("the codebook has no codes", where=source)
     return codes
@@ -208,15 +245,6 @@ def merge_onto(imported: Codebook, guids: list[str], known: Codebook) -> Codeboo
     return merged
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise CoderError("codebook file not found", where=str(path)) from None
-    except OSError as exc:
-        raise CoderError(f"cannot read codebook: {exc.strerror}", where=str(path)) from None
-
-
 def load_qdc(path: str | Path, *, codebook_id: str | None = None, known: Codebook | None = None) -> Codebook:
     """Read a `.qdc` file. The codebook id is `codebook_id`, else the file name as an id.
 
@@ -224,9 +252,10 @@ def load_qdc(path: str | Path, *, codebook_id: str | None = None, known: Codeboo
     by guid or label; see `merge_onto`.
     """
     path = Path(path)
-    data = _read_bytes(path)
+    data = read_capped(path, "codebook file", MAX_QDC_BYTES)
     codebook_id = codebook_id or (known.id if known else slugify(path.stem))
-    return codebook_from_qdc(data, str(path), codebook_id=codebook_id, title=path.stem, known=known)
+    title = shorten(" ".join(path.stem.split()), SHORT_TEXT - 1)
+    return codebook_from_qdc(data, str(path), codebook_id=codebook_id, title=title, known=known)
 
 
 def is_qdc(path: str | Path) -> bool:
