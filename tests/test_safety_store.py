@@ -7,6 +7,9 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
+import textwrap
 import types
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from coder.errors import CoderError
 from coder.history import backup
 from coder.store import migrations, open_db
 
-from .conftest import CORPUS
+from .conftest import CORPUS, ROOT
 
 # The commands that only read DB, as argument lists around it.
 READERS = [
@@ -390,3 +393,39 @@ def test_a_database_locked_by_another_writer_is_named_as_locked(gold_path):
     holder.rollback()
     message = str(coder.store.database_error(caught.value, gold_path))
     assert message.startswith(str(gold_path)) and "is locked" in message
+
+
+def _can_mount_read_only() -> bool:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _can_mount_read_only(), reason="needs root and mount namespaces for a read-only mount")
+def test_a_database_on_a_read_only_mount_can_be_read_and_is_not_written(gold_path, tmp_path):
+    """What chmod cannot show as root: a folder the OS will not let anyone write (a read-only share)."""
+    share = tmp_path / "share"
+    share.mkdir()
+    shutil.move(gold_path, share / "gold.db")
+    script = textwrap.dedent(f"""
+        import subprocess, sys
+        from click.testing import CliRunner
+        from coder.cli import cli
+        share = {str(share)!r}
+        subprocess.run(["mount", "--bind", share, share], check=True)
+        subprocess.run(["mount", "-o", "remount,bind,ro", share], check=True)
+        db = share + "/gold.db"
+        for args in (["table", db, "-q", "q14"], ["codings", "export", db], ["backup", db, {str(tmp_path / "copy.db")!r}],
+                     ["undo", db, "--coder", "gold"]):
+            result = CliRunner().invoke(cli, args)
+            print(result.exit_code, (result.output.strip().splitlines() or [""])[-1])
+    """)
+    before = digest(share / "gold.db")
+    result = subprocess.run(["unshare", "-m", sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    lines = result.stdout.splitlines()
+    assert result.returncode == 0 and len(lines) == 4, result.stderr
+    assert [line.split()[0] for line in lines] == ["0", "0", "0", "1"], lines
+    assert "is read-only" in lines[3]
+    assert digest(share / "gold.db") == before and sorted(p.name for p in share.iterdir()) == ["gold.db"]
+    assert sqlite3.connect(tmp_path / "copy.db").execute("SELECT count(*) FROM codings").fetchone()[0] > 0
