@@ -18,9 +18,7 @@ from typing import Any, Iterator
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-# The only modules of ours store may import: they import nothing but errors.
-from .errors import CoderError
-from .outputs import SQLITE_MAGIC
+from .errors import CoderError  # the one module of ours store may import: it imports nothing
 
 migrations = Migrations("coder")
 
@@ -251,35 +249,16 @@ def database_error(exc: sqlite3.Error, path: str | Path | None) -> CoderError:
 
 
 def _check_file(path: Path, *, create: bool) -> None:
-    """Refuse what is not a coder database before SQLite touches it (a 0-byte file stays 0 bytes).
+    """Refuse a folder or an empty file before SQLite touches it (a 0-byte file stays 0 bytes).
 
-    A file shorter than its header says was cut off (a copy interrupted): SQLite would only
-    notice when it reads the missing pages, midway through a command.
+    Only `stat`, never open(): closing any handle on a database file drops every SQLite
+    lock this process holds on it, and another connection may then delete the live -wal.
     """
     shown = str(path)
     if path.is_dir():
         raise CoderError("is a folder, not a database file", where=shown)
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as handle:
-            head = handle.read(100)
-    except OSError as exc:
-        raise CoderError(f"cannot be read: {exc.strerror or exc}", where=shown) from None
-    if size == 0:
-        if create:
-            return  # nothing to lose: SQLite makes a database in an empty file
+    if path.stat().st_size == 0 and not create:  # for create, nothing to lose: SQLite makes one in it
         raise CoderError(f"{NOT_CODER} (the file is empty); create one with `coder import`", where=shown)
-    if not head.startswith(SQLITE_MAGIC):
-        raise CoderError(NOT_CODER, where=shown)
-    if len(head) < 100:
-        raise CoderError(damaged(path), where=shown)
-    page_size = int.from_bytes(head[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(head[28:32], "big")
-    count_valid = head[24:28] == head[92:96]
-    wal = Path(f"{path}-wal")
-    if count_valid and size < page_size * pages and not (wal.exists() and wal.stat().st_size):
-        raise CoderError(damaged(path), where=shown)
 
 
 def _check_schema(db: Database, path: Path, *, create: bool) -> None:
@@ -290,6 +269,12 @@ def _check_schema(db: Database, path: Path, *, create: bool) -> None:
     """
     shown = str(path)
     tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    # A file shorter than its pages was cut off (a copy interrupted): SQLite would only say so
+    # when a command reaches the missing pages. In WAL mode recent pages may live in the -wal.
+    size = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
+    wal = Path(f"{path}-wal")
+    if path.stat().st_size < size and not (wal.exists() and wal.stat().st_size):
+        raise CoderError(damaged(path), where=shown)
     if not tables:
         if create:
             return

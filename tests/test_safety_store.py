@@ -429,3 +429,20 @@ def test_a_database_on_a_read_only_mount_can_be_read_and_is_not_written(gold_pat
     assert "is read-only" in lines[3]
     assert digest(share / "gold.db") == before and sorted(p.name for p in share.iterdir()) == ["gold.db"]
     assert sqlite3.connect(tmp_path / "copy.db").execute("SELECT count(*) FROM codings").fetchone()[0] > 0
+
+
+def test_opening_never_drops_the_locks_of_connections_already_open(gold_path):
+    """Closing any handle on a database file drops this process's SQLite locks on it; another
+    process closing its connection then thinks it is the last and deletes the live -wal and -shm
+    (the coding app's background `coder suggest` did: disk I/O errors followed)."""
+    first = open_db(gold_path)
+    first.execute("UPDATE codings SET coder = 'ann' WHERE id = 1")
+    first.conn.commit()
+    open_db(gold_path, create=False, readonly=True).close()
+    open_db(gold_path, create=False).close()
+    other = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT count(*) FROM codings').fetchone(); c.close()"
+    subprocess.run([sys.executable, "-c", other, str(gold_path)], check=True)
+    assert (gold_path.parent / "gold.db-wal").exists() and (gold_path.parent / "gold.db-shm").exists()
+    assert first.execute("SELECT coder FROM codings WHERE id = 1").fetchone()[0] == "ann"
+    first.close()
+    assert sqlite3.connect(gold_path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
