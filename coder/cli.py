@@ -17,7 +17,7 @@ from .ingest import import_responses
 from .spec import load_spec
 from .store import open_db
 from .commands import exchange, quotes, reports, team
-from .commands.common import _codebook_id, db_argument, existing_db, friendly, with_codebook_options
+from .commands.common import _codebook_id, db_argument, existing_db, friendly, readonly_db, with_codebook_options
 
 
 @click.group()
@@ -61,7 +61,7 @@ def import_(db, survey, responses, encoding):
 @friendly
 def questions(db):
     """List the open questions in DB with their codebook, base and coding progress."""
-    database = existing_db(db)
+    database = readonly_db(db)
     rows = database.execute(
         """SELECT q.id, q.codebook_id, q.base,
                   (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 1),
@@ -110,7 +110,7 @@ def codebook_show(source, codebook_id, question):
     if Path(source).suffix.casefold() in (".yaml", ".yml", ".qdc"):
         cb = load_any_codebook(source)
     else:
-        database = existing_db(source)
+        database = readonly_db(source)
         cb = theme_ops.read_codebook(database, _codebook_id(database, codebook_id, question))
     click.echo(f"{cb.id}: {cb.title} ({cb.kind}, {len(cb.themes)} themes)")
     children: dict[str | None, list] = {}
@@ -289,7 +289,7 @@ def evaluate(db, gold, question, as_json, simulate_confirmed, seeds):
     from .evaluate import evaluate as run_evaluate
     from .evaluate import format_report, simulate_confirmed as run_simulation
 
-    database = existing_db(db)
+    database = readonly_db(db)
     results = run_evaluate(database, gold, question)
     if simulate_confirmed is not None:
         if not 0 < simulate_confirmed < 1:
@@ -331,7 +331,7 @@ def discover(db, question, max_score, min_size, accept, label, alias_of, coder):
     """
     from .suggest.engine import accept_names, accept_proposal, discover_themes, name_candidates
 
-    database = existing_db(db)
+    database = existing_db(db) if accept is not None else readonly_db(db)
     if theme_ops.read_codebook(database, question_codebook(database, question)).kind == "names":
         candidates = [c for c in name_candidates(database, question) if c.count >= 1]
         if accept is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any, Iterator
@@ -215,18 +216,152 @@ def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
-def open_db(path: str | Path, *, create: bool = True) -> Database:
-    """Open (and if needed create and migrate) a coding database."""
+def damaged(path: str | Path) -> str:
+    return f"is damaged: run PRAGMA integrity_check (or restore {Path(path).name}.autobackup)"
+
+
+NOT_CODER = "is not a coder database"
+
+
+def database_error(exc: sqlite3.Error, path: str | Path | None) -> CoderError:
+    """The researcher's one line for an SQLite error on the database at `path`."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    text = str(exc)
+    where = None if path is None else str(path)
+    if name.startswith("SQLITE_CORRUPT") or "malformed" in text:
+        return CoderError(damaged(where or "DB"), where=where)
+    if name == "SQLITE_NOTADB" or "not a database" in text:
+        return CoderError(NOT_CODER, where=where)
+    if name.startswith("SQLITE_FULL") or "disk is full" in text:
+        return CoderError("disk full while writing the database; the unfinished change was undone "
+                          "(free some space, then run it again)", where=where)
+    if name.startswith("SQLITE_READONLY") or "readonly database" in text:
+        return CoderError("is read-only (the file or its folder cannot be written) and this command changes it; "
+                          "commands that only read it still work", where=where)
+    if name.startswith("SQLITE_BUSY") or "locked" in text:
+        return CoderError("is locked: another program has been writing to it for over 30 seconds; "
+                          "try again when it has finished", where=where)
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
+        return CoderError("cannot be opened: check that its folder exists and you may read (and write) it", where=where)
+    if name.startswith("SQLITE_IOERR") or "I/O error" in text:
+        return CoderError(f"could not be read or written ({text}); the unfinished change was undone", where=where)
+    return CoderError(f"database error: {text}", where=where)
+
+
+def _check_file(path: Path, *, create: bool) -> None:
+    """Refuse a folder or an empty file before SQLite touches it (a 0-byte file stays 0 bytes).
+
+    Only `stat`, never open(): closing any handle on a database file drops every SQLite
+    lock this process holds on it, and another connection may then delete the live -wal.
+    """
+    shown = str(path)
+    if path.is_dir():
+        raise CoderError("is a folder, not a database file", where=shown)
+    if path.stat().st_size == 0 and not create:  # for create, nothing to lose: SQLite makes one in it
+        raise CoderError(f"{NOT_CODER} (the file is empty); create one with `coder import`", where=shown)
+
+
+def _check_schema(db: Database, path: Path, *, create: bool) -> None:
+    """It holds coder's tables, of a version this coder knows, and their first pages read.
+
+    Reading one row of each table costs under a millisecond at 100k answers (a full
+    `PRAGMA quick_check` costs 60 ms and more); deeper damage is reported when met.
+    """
+    shown = str(path)
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    # A file shorter than its pages was cut off (a copy interrupted): SQLite would only say so
+    # when a command reaches the missing pages. In WAL mode recent pages may live in the -wal.
+    size = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
+    wal = Path(f"{path}-wal")
+    if path.stat().st_size < size and not (wal.exists() and wal.stat().st_size):
+        raise CoderError(damaged(path), where=shown)
+    if not tables:
+        if create:
+            return
+        raise CoderError(f"{NOT_CODER} (an empty SQLite database); create one with `coder import`", where=shown)
+    applied = {m.name for m in migrations.applied(db)} if migrations.migrations_table in tables else set()
+    if not applied:
+        raise CoderError(f"{NOT_CODER} (a SQLite database of another program)", where=shown)
+    if applied - {m.name for m in migrations._migrations}:
+        raise CoderError("was made by a newer version of coder: upgrade coder to open it", where=shown)
+    for table in tables:
+        db.execute(f'SELECT * FROM "{table}" LIMIT 1').fetchall()
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.absolute().parent, os.W_OK)
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write, also to a WAL database in a folder it may not write.
+
+    SQLite reads a WAL database through its -shm file and creates it if missing; where it
+    cannot (a read-only folder) and there is no -wal with changes to read, it may treat the
+    file as immutable: no one can be writing to it, since a writer would have made the -wal.
+    """
+    uri = path.absolute().as_uri() + "?mode=ro"
+    conn = None
+    try:  # SQLite opens the files at the first read
+        conn = sqlite3.connect(uri, uri=True, timeout=30)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:
+        if conn is not None:
+            conn.close()
+        wal = Path(f"{path}-wal")
+        if "unable to open" not in str(exc) or (wal.exists() and wal.stat().st_size):
+            raise
+    return sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30)
+
+
+def open_db(path: str | Path, *, create: bool = True, readonly: bool = False, migrate: bool = True) -> Database:
+    """Open (and if needed create and migrate) a coding database, or say clearly why not.
+
+    `readonly` opens a connection that cannot write, for commands that only read: they work
+    on a database shared read-only. An older database is upgraded first where it can be
+    written; `migrate=False` skips that (a backup copies it as it is).
+    """
     path = Path(path)
-    if not create and not path.exists():
-        raise CoderError("no such database; create it with `coder import`", where=str(path))
-    conn = sqlite3.connect(str(path), timeout=30)
-    db = Database(conn)
-    db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = NORMAL")
-    migrations.apply(db)
-    return db
+    shown = str(path)
+    exists = path.exists()
+    if not exists and (readonly or not create):
+        raise CoderError("no such database; create it with `coder import`", where=shown)
+    if exists:
+        _check_file(path, create=create and not readonly)
+        if not readonly and not _writable(path):
+            raise database_error(sqlite3.OperationalError("attempt to write a readonly database"), path)
+    elif not path.absolute().parent.is_dir():
+        raise CoderError(f"cannot create the database: no such folder {path.absolute().parent}", where=shown)
+    try:
+        if readonly:
+            db = Database(_connect_readonly(path))
+            try:
+                _check_schema(db, path, create=False)
+                if not migrate or not migrations.pending(db):
+                    return db
+            except BaseException:
+                db.close()
+                raise
+            db.close()
+            if not _writable(path):
+                raise CoderError("was made by an older coder and needs an upgrade, which writes to it, but it is "
+                                 "read-only: run coder on it once where it can be written, or on a copy",
+                                 where=shown)
+            open_db(path, create=False).close()
+            return open_db(path, readonly=True)
+        db = Database(sqlite3.connect(str(path), timeout=30))
+        try:
+            _check_schema(db, path, create=create)
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            migrations.apply(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+    except sqlite3.Error as exc:
+        raise database_error(exc, path) from None
 
 
 @contextlib.contextmanager

@@ -108,7 +108,7 @@ def test_failure_leaves_no_partial_report(gold_path, tmp_path, monkeypatch):
     monkeypatch.setattr(charts, "render_chart", broken)
     out = tmp_path / "report"
     result = run("report", gold_path, "--output", out, ok=False)
-    assert "cannot write the report: disk full" in result.output
+    assert result.exit_code == 1 and "cannot write the report: disk full" in result.output
     assert not out.exists() and leftovers(tmp_path) == []
     # An earlier report replaced with --force survives a failed rewrite untouched.
     out.mkdir()

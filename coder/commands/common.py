@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import errno
 import functools
+import sqlite3
 
 import click
 
 from ..codings import question_codebook
 from ..errors import CoderError
-from ..store import open_db
+from ..store import database_error, open_db
 from .. import themes as theme_ops
 
 
 def friendly(func):
-    """Turn a CoderError into a clean message and exit status 1."""
+    """Turn every error a researcher can meet into one line and exit status 1, never a traceback.
+
+    An SQLite error names the command's database (its DB or SOURCE argument); an OSError the
+    file it came from. Every write runs in one transaction, so an interruption leaves none
+    half-done.
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -21,12 +28,32 @@ def friendly(func):
             return func(*args, **kwargs)
         except CoderError as exc:
             raise click.ClickException(str(exc)) from None
+        except sqlite3.Error as exc:
+            raise click.ClickException(str(database_error(exc, kwargs.get("db") or kwargs.get("source")))) from None
+        except OSError as exc:
+            raise click.ClickException(_os_error(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted; no change was left half-done.", err=True)
+            raise click.exceptions.Exit(130) from None
 
     return wrapper
 
 
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return f"{where}disk full while writing; the unfinished change was undone (free some space, then run it again)"
+    return f"{where}{exc.strerror or exc}"
+
+
 def existing_db(path: str):
+    """A database the command may change: it must exist and be writable."""
     return open_db(path, create=False)
+
+
+def readonly_db(path: str):
+    """A database the command only reads, through a connection that cannot write (it may be shared read-only)."""
+    return open_db(path, create=False, readonly=True)
 
 
 db_argument = click.argument("db", type=click.Path(dir_okay=False))

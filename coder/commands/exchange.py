@@ -15,7 +15,7 @@ from ..export.coded_data import export_csv_file, export_xlsx, write_safe_csv
 from ..export.refi_qda import dump_qdc, is_qdc, load_qdc
 from ..outputs import write_output
 from ..store import open_db
-from .common import _codebook_id, db_argument, existing_db, friendly, with_codebook_options
+from .common import _codebook_id, db_argument, friendly, readonly_db, with_codebook_options
 
 
 def register(cli: click.Group) -> None:
@@ -47,7 +47,7 @@ def codings_export(db, question, changed, fmt, output):
     """
     if fmt is None:
         fmt = "xlsx" if output and Path(output).suffix.casefold() == ".xlsx" else "csv"
-    database = existing_db(db)
+    database = readonly_db(db)
     if fmt == "xlsx":
         if not output:
             raise CoderError("--format xlsx writes a file: give --output FILE.xlsx")
@@ -80,7 +80,7 @@ def codebook_export(db, codebook_id, question, fmt, output):
     """
     if fmt is None:
         fmt = "qdc" if output and is_qdc(output) else "yaml"
-    database = existing_db(db)
+    database = readonly_db(db)
     cb = theme_ops.read_codebook(database, _codebook_id(database, codebook_id, question))
     text = dump_qdc(cb) if fmt == "qdc" else dump_codebook(cb)
     if output:

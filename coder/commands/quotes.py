@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import db_argument, existing_db, friendly
+from .common import db_argument, friendly, readonly_db
 
 FORMATS = ("md", "html", "json")
 
@@ -38,7 +38,7 @@ def quotes(db, question, theme, n, fmt):
     # Imported here: scikit-learn and spaCy would slow down every other command's start.
     from ..quotes import representative_quotes, to_html, to_json, to_markdown
 
-    found = representative_quotes(existing_db(db), question, theme, n)
+    found = representative_quotes(readonly_db(db), question, theme, n)
     if not found and fmt != "json":
         what = f"theme {theme!r} of {question}" if theme else question
         click.echo(f"No coded answers for {what}: nothing to quote.", err=True)

@@ -9,7 +9,7 @@ import click
 from ..errors import CoderError
 from ..outputs import write_output
 from ..tables import build_crosstab, build_table, compare_table, read_previous_csv
-from .common import db_argument, existing_db, friendly
+from .common import db_argument, friendly, readonly_db
 
 FORMATS = ["md", "csv", "xlsx", "html", "latex", "json"]
 
@@ -65,7 +65,7 @@ def table(db, question, base, all_themes, min_count, fmt, output, by, compare, p
         raise CoderError("--by and --compare do not combine: give one of them")
     if fmt == "xlsx" and not output:
         raise CoderError("xlsx is a binary file: give --output FILE.xlsx")
-    database = existing_db(db)
+    database = readonly_db(db)
     options = dict(include_empty=all_themes, min_count=min_count)
     if by:
         shape = build_crosstab(database, question, by, base, **options)
@@ -99,7 +99,7 @@ def chart(db, question, base, all_themes, min_count, output):
     """
     from ..export.charts import render_chart
 
-    built = build_table(existing_db(db), question, base, include_empty=all_themes, min_count=min_count)
+    built = build_table(readonly_db(db), question, base, include_empty=all_themes, min_count=min_count)
     bars = render_chart(built, output, inputs=(db,))
     click.echo(f"Wrote {output} ({bars} bars)")
 
@@ -127,7 +127,7 @@ def report(db, output, force):
     """
     from ..export.report import write_report
 
-    written = write_report(existing_db(db), output, force=force)
+    written = write_report(readonly_db(db), output, force=force)
     click.echo(f"Wrote {len(written.files)} files for {len(written.questions)} questions to {output}")
     if written.quotes_note:
         click.echo(written.quotes_note)

@@ -8,7 +8,7 @@ import click
 
 from ..history import backup as make_backup
 from ..history import read_log, undo_last
-from .common import db_argument, existing_db, friendly
+from .common import db_argument, existing_db, friendly, readonly_db
 
 
 def register(cli: click.Group) -> None:
@@ -60,7 +60,7 @@ def agreement(db, question, coders, as_json):
     """
     from ..team import question_agreement
 
-    result = question_agreement(existing_db(db), question, _coder_list(coders))
+    result = question_agreement(readonly_db(db), question, _coder_list(coders))
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
         return
@@ -96,7 +96,7 @@ def _short(value) -> str:
 @friendly
 def log(db, coder, action, limit, as_json):
     """Show the audit log, newest first: who changed what, when, before and after."""
-    for entry in read_log(existing_db(db), coder=coder, action=action, limit=limit):
+    for entry in read_log(readonly_db(db), coder=coder, action=action, limit=limit):
         if as_json:
             click.echo(json.dumps(entry.__dict__, ensure_ascii=False))
         else:

@@ -22,7 +22,7 @@ class CoderApp(App[None]):
         self.db_path = Path(db_path)
         # A copy of weeks of coding before anything is changed in this session.
         self.backup_path = backup(self.db_path, self.db_path.with_name(self.db_path.name + ".autobackup"))
-        self.session = CodingSession(open_db(self.db_path), question, coder, adjudicate=adjudicate)
+        self.session = CodingSession(open_db(self.db_path, create=False), question, coder, adjudicate=adjudicate)
         self.retrain = retrain
 
     def on_mount(self) -> None:
