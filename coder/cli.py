@@ -38,7 +38,7 @@ def cli():
 @click.option("--encoding", default=None, help="Force a text encoding for CSV (default: UTF-8, then Windows-1252).")
 @friendly
 def import_(db, survey, responses, encoding):
-    """Load a survey export into DB (created if missing).
+    """Load a survey export into DB (created if missing, and removed again if the import fails).
 
     Re-importing the same or an updated export is safe: respondents are
     matched by id, codings are never dropped, and a coded answer whose text
