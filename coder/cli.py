@@ -15,9 +15,9 @@ from .codings import import_codings, question_codebook
 from .errors import CoderError
 from .ingest import import_responses
 from .spec import load_spec
-from .store import open_db
 from .commands import exchange, quotes, reports, team
 from .commands.common import _codebook_id, db_argument, existing_db, friendly, readonly_db, with_codebook_options
+from .commands.newdb import open_or_create
 
 
 @click.group()
@@ -38,7 +38,7 @@ def cli():
 @click.option("--encoding", default=None, help="Force a text encoding for CSV (default: UTF-8, then Windows-1252).")
 @friendly
 def import_(db, survey, responses, encoding):
-    """Load a survey export into DB (created if missing).
+    """Load a survey export into DB (created if missing, and removed again if the import fails).
 
     Re-importing the same or an updated export is safe: respondents are
     matched by id, codings are never dropped, and a coded answer whose text
@@ -50,8 +50,8 @@ def import_(db, survey, responses, encoding):
             --responses corpus/local-digital-2014/responses.csv
     """
     spec = load_spec(survey)
-    database = open_db(db)
-    report = import_responses(database, spec, responses, encoding=encoding)
+    with open_or_create(db) as database:
+        report = import_responses(database, spec, responses, encoding=encoding)
     for line in report.lines():
         click.echo(line)
 

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 import coder.cli
 import coder.commands.common
+import coder.commands.newdb
 import coder.store
 from coder.cli import cli
 from coder.commands.common import friendly
@@ -325,7 +326,7 @@ def fill_disk(monkeypatch):
         db.execute(f"PRAGMA max_page_count = {pages}")
         return db
 
-    monkeypatch.setattr(coder.cli, "open_db", full)
+    monkeypatch.setattr(coder.commands.newdb, "open_db", full)
     monkeypatch.setattr(coder.commands.common, "open_db", full)
 
 

@@ -14,8 +14,8 @@ from ..errors import CoderError
 from ..export.coded_data import export_csv_file, export_xlsx, write_safe_csv
 from ..export.refi_qda import dump_qdc, is_qdc, load_qdc
 from ..outputs import write_output
-from ..store import open_db
 from .common import _codebook_id, db_argument, friendly, readonly_db, with_codebook_options
+from .newdb import open_or_create
 
 
 def register(cli: click.Group) -> None:
@@ -110,16 +110,16 @@ def codebook_import(db, file, codebook_id, question, coder):
     coder codebook import survey.db codebooks/priorities-2014.yaml
     coder codebook import survey.db edited.qdc --question q14
     """
-    database = open_db(db)
-    if is_qdc(file):
-        target = question_codebook(database, question) if question else codebook_id
-        target = target or slugify(Path(file).stem)
-        known = theme_ops.read_codebook(database, target) if target in theme_ops.codebook_ids(database) else None
-        cb = load_qdc(file, codebook_id=target, known=known)
-    else:
-        cb = load_codebook(file)
-        wanted = question_codebook(database, question) if question else codebook_id
-        if wanted and wanted != cb.id:
-            raise CoderError(f"the file holds codebook {cb.id!r}, not {wanted!r}", where=file)
-    result = theme_ops.replace_codebook(database, cb, coder)
+    with open_or_create(db) as database:
+        if is_qdc(file):
+            target = question_codebook(database, question) if question else codebook_id
+            target = target or slugify(Path(file).stem)
+            known = theme_ops.read_codebook(database, target) if target in theme_ops.codebook_ids(database) else None
+            cb = load_qdc(file, codebook_id=target, known=known)
+        else:
+            cb = load_codebook(file)
+            wanted = question_codebook(database, question) if question else codebook_id
+            if wanted and wanted != cb.id:
+                raise CoderError(f"the file holds codebook {cb.id!r}, not {wanted!r}", where=file)
+        result = theme_ops.replace_codebook(database, cb, coder)
     click.echo(f"Codebook {cb.id}: {result['added']} added, {result['updated']} updated, {result['removed']} removed")

@@ -1,0 +1,64 @@
+"""A command that creates the database removes it again if it fails: a failed first import leaves no file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+from sqlite_utils import Database
+
+from ..store import open_db
+
+# SQLite's files beside a database.
+_SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def _holds_rows(database: Database) -> bool:
+    tables = [t for (t,) in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return any(
+        database.execute(f"SELECT 1 FROM [{table}] LIMIT 1").fetchone()
+        for table in tables
+        if table != "_sqlite_migrations"  # the schema's own record, written on creation
+    )
+
+
+@contextlib.contextmanager
+def open_or_create(path: str | Path) -> Iterator[Database]:
+    """Open the database at `path`, creating it if missing; if it was missing and the block fails, remove it.
+
+    Only files that did not exist before are removed, and only while the database holds no rows: if
+    another process created the same database meanwhile and wrote to it, its work is kept.
+    """
+    path = Path(path)
+    files = [path, *(Path(f"{path}{suffix}") for suffix in _SIDECARS)]
+    new = [f for f in files if not os.path.lexists(f)]
+    if path not in new:
+        database = open_db(path)
+        try:
+            yield database
+        finally:
+            database.close()
+        return
+    database = None
+    try:
+        database = open_db(path)
+        yield database
+    except BaseException:
+        keep = False
+        if database is not None:
+            try:
+                keep = _holds_rows(database)
+            except sqlite3.Error:
+                keep = True  # cannot tell whose rows it holds: leave it
+            with contextlib.suppress(sqlite3.Error):
+                database.close()
+        if not keep:
+            for created in new:
+                with contextlib.suppress(FileNotFoundError):
+                    created.unlink()
+        raise
+    else:
+        database.close()
