@@ -120,8 +120,10 @@ watford|winchester|worcester|woking|craven|eden|broxtowe|ashford|basildon|dartfo
 tonbridge|dover|folkestone|hastings|eastbourne|wealden|rother|lewes|mid sussex|horsham|chichester|arun|adur|
 worthing|guildford|waverley|elmbridge|epsom|mole valley|reigate|tandridge|spelthorne|runnymede|surrey heath"""
 
-_CAP = r"(?:St\.|[A-Z][\w'’-]*)"  # no full stops: "...Council." ends a sentence
-_PLACE = rf"{_CAP}(?:[ \t]+(?:(?:&|and|upon|on|in|under|of)[ \t]+)?{_CAP})*"
+# No full stops ("...Council." ends a sentence), no "Council" ("Kent CC and Wigan MBC" are two).
+_CAP = r"(?!(?:Councils?|CC|MBC|CBC|BC|DC|MDC|UA)\b)(?:St\.|[A-Z][\w'’-]*)"
+# Bounded, so a long run of capitalised words costs a linear scan, not a quadratic one.
+_PLACE = rf"{_CAP}(?:[ \t]+(?:(?:&|and|upon|on|in|under|of)[ \t]+)?{_CAP}){{0,6}}"
 _COUNCIL_PATTERNS = [
     # "London Borough of X", "Royal Borough of X", "Metropolitan Borough of X (Council)"
     re.compile(rf"\b(?:(?:Royal|London|Metropolitan|County)[ \t]+)?Borough[ \t]+of[ \t]+{_PLACE}(?:[ \t]+Council)?"),
@@ -141,16 +143,16 @@ _COUNCIL_INITIALS = re.compile(r"\b(?:[A-Z]{1,4}(?:MBC|CBC|BC|DC|CC)|(?:LB|RB)[A
 _NOT_COUNCIL_INITIALS = frozenset("BBC CBBC ABC NBC CNBC CDC IDC ADC RBS LBC RBC DECC ICC FCC PCC NPCC LBRO".split())
 _COUNCIL_TYPE_WORDS = frozenset("county borough district city metropolitan royal london town parish".split())
 # Any case: "manchester city council", "leeds teaching hospitals nhs trust", "nhs leeds ccg".
-_LOWER_COUNCIL = re.compile(r"(?P<before>(?:[\w'’&-]+[ \t]+){1,6})(?P<kind>councils?|corporation)\b", re.I)
+_LOWER_COUNCIL = re.compile(r"(?<![\w'’&-])(?P<before>(?:[\w'’&-]+[ \t]+){1,6})(?P<kind>councils?|corporation)\b", re.I)
 _HEALTH = re.compile(
-    r"(?P<before>(?:[\w'’&.-]+[ \t]+){1,6})(?P<kind>(?:nhs[ \t]+)?(?:foundation[ \t]+)?trusts?|health[ \t]+boards?|"
+    r"(?<![\w'’&.-])(?P<before>(?:[\w'’&.-]+[ \t]+){1,6})(?P<kind>(?:nhs[ \t]+)?(?:foundation[ \t]+)?trusts?|health[ \t]+boards?|"
     r"ccgs?|icbs?|clinical[ \t]+commissioning[ \t]+groups?|integrated[ \t]+care[ \t]+boards?|hospitals?|infirmary)\b",
     re.I,
 )
 _HEALTH_INITIALS = re.compile(r"\b[A-Z]{2,6}(?:NHS)?FT\b")
 
 _TLD = r"(?:com|org|net|uk|io|me|ly|co|info|biz|gov|edu|eu|us|ie|scot|wales|cymru|london|app|dev|ai|tv|gl|fm|online|site|xyz|tech|blog)"
-_EMAIL = re.compile(r"[\w.+'’-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"[\w.+'’-]{1,64}@[\w-]+(?:\.[\w-]+){1,8}")
 # "jane dot doe at gmail dot com", "jane.doe[at]gmail[dot]com", "jane (at) example (dot) org"
 _SPELT_AT = r"(?:[ \t]*(?:@|\[[ \t]*at[ \t]*\]|\([ \t]*at[ \t]*\)|\{[ \t]*at[ \t]*\}|<[ \t]*at[ \t]*>)[ \t]*|[ \t]+at[ \t]+)"
 _SPELT_DOT = r"(?:[ \t]*(?:\.|\[[ \t]*dot[ \t]*\]|\([ \t]*dot[ \t]*\)|\{[ \t]*dot[ \t]*\}|<[ \t]*dot[ \t]*>)[ \t]*|[ \t]+dot[ \t]+)"
@@ -194,7 +196,7 @@ _DATE_OF_BIRTH = re.compile(
 _REFERENCE = re.compile(
     r"(?P<cue>\b(?:account|acct|a/c|reference|ref|customer|payroll|employee|staff|tenancy|membership|member|passport|"
     r"licence|license|nhs|nino|national[ \t]+insurance|council[ \t]+tax|case|claim|student|sort[ \t]+code|iban)"
-    r"[ \t]*(?:number|num|no\.?|#|id|code|ref)?[ \t]*[:#=]?[ \t]*)(?P<id>\d{2,}(?:[ \t-]\d{2,})+|(?=[\w/-]*\d[\w/-]*\d[\w/-]*\d)[A-Z0-9][\w/-]{3,})",
+    r"[ \t]*(?:number|num|no\.?|#|id|code|ref)?[ \t]*[:#=]?[ \t]*)(?P<id>\d{2,}(?:[ \t-]\d{2,})+|(?!(?:19|20)\d\d(?:[/-]\d\d(?:\d\d)?)?\b)(?=[\w/-]*\d[\w/-]*\d[\w/-]*\d)[A-Z0-9][\w/-]{3,})",
     re.I,
 )
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \t]?[A-Z0-9]{4}){3,7}(?:[ \t]?[A-Z0-9]{1,3})?\b")
@@ -223,8 +225,8 @@ _ADDRESS = re.compile(
 _TITLED = re.compile(
     rf"\b(?P<title>{'|'.join(TITLES)})\.?[ \t]+(?P<who>(?:[A-Z]\.[ \t]*)*(?P<first>[A-Z][\w'’-]+)(?:[ \t]+(?P<second>[A-Z][\w'’-]+))?)"
 )
-# "mr smith", "dr patel": short titles that are no everyday word, in any case.
-_TITLED_ANY_CASE = re.compile(r"\b(?P<title>mr|mrs|ms|mx|dr|cllr|councillor)\.?[ \t]+(?P<who>[^\W\d_][\w'’-]*)", re.I)
+# "mr smith", "dr patel": titles that come before a name, in any case ("Cllr approval" is none).
+_TITLED_ANY_CASE = re.compile(r"\b(?P<title>mr|mrs|ms|mx|dr)\.?[ \t]+(?P<who>[^\W\d_][\w'’-]*)", re.I)
 _NOT_A_PERSON = frozenset(
     "mayor mayoress chair chairman leader chancellor president council county borough district city cabinet member members officer officers".split()
 )
@@ -241,7 +243,7 @@ _PERSON_CUE = re.compile(
 _AFTER_NAME = re.compile(rf"\[name\](?P<gap>[ \t]+(?:[A-Z]\.[ \t]*)?)(?P<word>{_WORD})")
 _BEFORE_NAME = re.compile(r"\b(?P<word>[A-Z]\.|[A-Z][\w'’-]+)[ \t]+\[name\]")
 _REPEATS = re.compile(
-    r"(\[(?:name|council|organisation|health body|address|phone|number|url|email)\])(?:(?:[ \t]+|-)\1)+"
+    r"(\[(?:name|council|organisation|health body|address)\])(?:(?:[ \t]+|-)\1)+"
 )  # "[name] [name]" from "Ann Lee-Smith"
 
 
@@ -262,6 +264,7 @@ class _Plain(dict):
 
 _PLAIN = _Plain()
 _MAX_PASSES = 4
+_PHONE_GROUPS = 8  # "+44 (0) 7700 900 456" is six; more is a list of numbers
 
 
 # Function words that start sentences or join names; spaCy's list would pull in spaCy itself.
@@ -437,27 +440,20 @@ class Anonymiser:
         return URL + ending
 
     def _health(self, match: re.Match) -> str:
-        kind = match.group("kind")
-        named = _body_name(match.group("before"), self._places, health=True)
-        if named is None:
-            return match.group(0)
-        keep, _ = named
-        return keep + HEALTH_BODY
+        keep = _body_name(match.group("before"), self._places, health=True)
+        return match.group(0) if keep is None else keep + HEALTH_BODY
 
     def _lower_council(self, match: re.Match) -> str:
-        named = _body_name(match.group("before"), self._places, health=False)
-        if named is None:
-            return match.group(0)
-        keep, _ = named
-        return keep + COUNCIL
+        keep = _body_name(match.group("before"), self._places, health=False)
+        return match.group(0) if keep is None else keep + COUNCIL
 
 
 def _place_words(place: str) -> str:
     return " ".join(w for w in re.split(r"[\s&,]+", place.casefold()) if w and w != "and")
 
 
-def _body_name(before: str, places: frozenset[str], *, health: bool) -> tuple[str, str] | None:
-    """Split the words before "council" or "trust" into what stays and the body's own name.
+def _body_name(before: str, places: frozenset[str], *, health: bool) -> str | None:
+    """What stays of the words before "council" or "trust"; the rest is the body's own name.
 
     None when nothing names a body: "the county council", "our local nhs trust".
     A known place always names one; otherwise a word that is no generic one does, when
@@ -478,20 +474,15 @@ def _body_name(before: str, places: frozenset[str], *, health: bool) -> tuple[st
     name = folded[start:]
     if not name:
         return None
-    keep = " ".join(words[:start])
-    keep = keep + " " if keep else ""
-    prefix_ws = re.match(r"\s*", before).group(0)
-    keep = prefix_ws + keep
-    joined = " ".join(w for w in name if w not in ("&", "and"))
+    kept = before[: len(before) - len(before.lstrip())] + " ".join(words[:start])
+    keep = kept + " " if kept.strip() else kept
     tail = [w for w in name if w not in ("&", "and", "of", "on", "upon", "in", "under")]
-    if any(" ".join(tail[i:]) in places or " ".join(tail[i:j]) in places for i in range(len(tail)) for j in range(i + 1, len(tail) + 1)):
-        return keep, joined
+    if any(" ".join(tail[i:j]) in places for i in range(len(tail)) for j in range(i + 1, len(tail) + 1)):
+        return keep
     generic = _HEALTH_WORDS | GENERIC_COUNCILS if health else GENERIC_COUNCILS
     typed = any(w in (_HEALTH_WORDS if health else _COUNCIL_TYPE_WORDS) for w in tail)
     own = [w for w in tail if w not in generic and w not in _COUNCIL_TYPE_WORDS]
-    if typed and own:
-        return keep, joined
-    return None
+    return keep if typed and own else None
 
 
 def _spelt_email(match: re.Match) -> str:
@@ -530,13 +521,13 @@ def _phones(match: re.Match) -> str:
     """
     run = match.group(0)
     groups = [(g.start(), g.group("sep"), g.group("group")) for g in _GROUP.finditer(run)]
-    cued = _PHONE_CUE.search(match.string[: match.start()]) is not None
+    cued = _PHONE_CUE.search(match.string[max(0, match.start() - 24) : match.start()]) is not None
     out, i = [], 0
     while i < len(groups):
         start_ok = i == 0 or not groups[i][1].strip()
         found = None
         if start_ok:
-            for j in range(len(groups), i, -1):
+            for j in range(min(len(groups), i + _PHONE_GROUPS), i, -1):
                 if _is_phone("".join(g for _, _, g in groups[i:j]), cued and i == 0):
                     found = j
                     break
@@ -620,25 +611,20 @@ def _cued(match: re.Match) -> str:
     return kept + NAME
 
 
-_GIVEN = re.compile(rf"(?<![\w@/\[])(?P<first>[^\W\d_][\w'’-]*)(?P<surname>[ \t]+(?:[A-Z]\.[ \t]*)?{_WORD})?")
+# The surname is only looked at: "[name] Smith" then goes as a surname after a redacted name.
+_GIVEN = re.compile(rf"(?<![\w@/\[])(?P<first>[^\W\d_][\w'’-]*)(?=(?P<surname>[ \t]+(?:[A-Z]\.[ \t]*)?{_WORD})?)")
 
 
 def _given_names(text: str) -> str:
     def one(match: re.Match) -> str:
         first, surname = match.group("first"), match.group("surname")
-        folded = first.casefold()
+        possessive = re.search(r"['’]s$", first)
+        folded = first[: possessive.start()].casefold() if possessive else first.casefold()
         if folded not in GIVEN_NAMES and folded not in AMBIGUOUS_NAMES:
             return match.group(0)
-        capitalised = first[:1].isupper()
-        with_surname = surname is not None and capitalised and _is_surname(surname.split()[-1])
-        if folded in AMBIGUOUS_NAMES:
-            if not with_surname or first.isupper() and len(first) > 1 and not surname.isupper():
-                return match.group(0)
-        elif not capitalised and first != first.lower():
+        if folded in AMBIGUOUS_NAMES and not (first[:1].isupper() and surname and _is_surname(surname.split()[-1])):
             return match.group(0)
-        if with_surname:
-            return NAME
-        return NAME + (surname or "")
+        return NAME + (possessive.group(0) if possessive else "")
 
     return _GIVEN.sub(one, text)
 
