@@ -55,11 +55,13 @@ def redact(text: str) -> str:
         ("Morgan-Jones and O’Rourke", "[name] and [name]"),
         ("Baird knows", "[name] knows"),
         ("Grace Mensah, Grace", "[name], [name]"),
-        # personal URLs lose their path; others stay
-        ("see https://www.linkedin.com/in/dsykes/.", "see https://www.linkedin.com/[name]."),
-        ("twitter.com/dsykes", "twitter.com/[name]"),
-        ("www.example.gov.uk/staff/jsmith", "www.example.gov.uk/[name]"),
-        ("www.example.gov.uk/~sykes/cv", "www.example.gov.uk/[name]"),
+        # URLs go whole (a council's site names the council), but for the state's public sites
+        ("see https://www.linkedin.com/in/dsykes/.", "see [url]."),
+        ("twitter.com/dsykes", "[url]"),
+        ("www.example.gov.uk/staff/jsmith", "[url]"),
+        ("www.example.gov.uk/~sykes/cv", "[url]"),
+        ("https://github.com/alphagov", "[url]"),
+        ("www.gov.uk/government/people/deborah-sykes", "[url]"),
     ],
     ids=lambda v: v[:30] if isinstance(v, str) else None,
 )
@@ -88,7 +90,7 @@ def test_redacts(text, expected):
         "budget down 12,000,000 since 2010",
         "B2B and b2b 2nd phase",
         "www.gov.uk/service-manual",
-        "https://github.com/alphagov",
+        "github.com and twitter.com",
         "Lord Mayor's show",
     ],
 )
