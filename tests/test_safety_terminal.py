@@ -314,3 +314,28 @@ async def test_a_failing_retrain_shows_the_childs_one_line_error(hostile_app_db,
     db = open_db(hostile_app_db)
     assert db.execute("SELECT count(*) FROM codings WHERE status = 'confirmed'").fetchone()[0] == 1
     db.close()
+
+
+async def test_a_database_error_on_a_key_is_explained_not_a_crash(hostile_app_db, monkeypatch):
+    import sqlite3
+
+    from coder.tui import make_app
+    from coder.tui.screens import MessageScreen
+
+    app = make_app(hostile_app_db, "fav", "ann", retrain=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+
+        def locked():
+            raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(app.session, "accept_top", locked)
+        await pilot.press("space")
+        await pilot.pause()
+        assert isinstance(app.screen, MessageScreen) and "database is locked" in str(app.screen.body)
+        monkeypatch.undo()
+        await pilot.press("escape", "space")  # closed, and the next key works
+        await pilot.pause()
+    db = open_db(hostile_app_db)
+    assert db.execute("SELECT count(*) FROM codings WHERE status = 'confirmed'").fetchone()[0] == 1
+    db.close()
