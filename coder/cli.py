@@ -14,6 +14,7 @@ from .export.refi_qda import load_any_codebook
 from .codings import import_codings, question_codebook
 from .errors import CoderError
 from .ingest import import_responses
+from .printable import PrintableStream, terminal_stream
 from .spec import load_spec
 from .commands import exchange, quotes, reports, team
 from .commands.common import _codebook_id, db_argument, existing_db, friendly, readonly_db, with_codebook_options
@@ -22,13 +23,25 @@ from .commands.newdb import open_or_create
 
 @click.group()
 @click.version_option(__version__, prog_name="coder")
-def cli():
+@click.pass_context
+def cli(ctx):
     """Qualitative coding of open-ended survey answers.
 
     \b
     Load a survey export, code its open questions against codebooks,
     and print the report's percentage tables.
     """
+    printable_terminal(ctx)
+
+
+def printable_terminal(ctx: click.Context) -> None:
+    """What reaches a terminal is made printable (answers cannot drive it); a pipe or file gets it as stored."""
+    ctx.color = True  # else click strips some escape codes from piped output, and only some
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, PrintableStream) and stream.isatty():
+            setattr(sys, name, PrintableStream(stream))
+            ctx.call_on_close(lambda name=name, stream=stream: setattr(sys, name, stream))
 
 
 @cli.command(name="import")
@@ -200,7 +213,7 @@ def _bar(stack: contextlib.ExitStack, label: str):
 
     def update(done: int, total: int) -> None:
         if not bars:
-            bars.append(stack.enter_context(click.progressbar(length=max(total, 1), label=label, file=sys.stderr)))
+            bars.append(stack.enter_context(click.progressbar(length=max(total, 1), label=label, file=terminal_stream(sys.stderr))))
         bars[0].length = max(total, 1)
         bars[0].update(done - bars[0].pos)
 

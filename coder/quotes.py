@@ -5,8 +5,9 @@ do not, reads in a breath and identifies nobody. So: answers coded with the
 theme are scored by TF-IDF cosine to the theme's centroid (confirmed codes
 weigh more than auto ones), damped for poor lengths, and picked by maximal
 marginal relevance; answers a coder flagged as quotes go first. Text is
-anonymised, then trimmed at a sentence boundary; the attribution is a role and
-a kind of organisation, never a name.
+made printable (no escape sequences or controls: a quote is for reading, in
+any format), anonymised, then trimmed at a sentence boundary; the attribution
+is a role and a kind of organisation, never a name.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlite_utils import Database
 from .anonymise import Anonymiser, attribution, ner_available
 from .codings import question_codebook
 from .errors import CoderError
+from .printable import one_line, printable
 from .suggest.text import lemmatise
 from .suggest.themes import TextSpace
 from .themes import read_codebook
@@ -124,7 +126,8 @@ class _QuestionSpace:
 def _attributes(db: Database) -> dict[str, dict[str, str]]:
     people: dict[str, dict[str, str]] = {}
     for respondent, name, value in db.execute("SELECT respondent_id, name, value FROM respondent_attributes"):
-        people.setdefault(respondent, {})[name.casefold()] = value
+        # Printable, as the answers are: a name split by an escape code would slip past the anonymiser.
+        people.setdefault(respondent, {})[name.casefold()] = one_line(value)
     return people
 
 
@@ -183,7 +186,7 @@ def representative_quotes(db: Database, question: str, theme: str | None = None,
             used.add(cand.answer_id)
             attrs = people.get(cand.respondent_id, {})
             credit = anonymiser(attribution(_first(attrs, ROLE_ATTRIBUTES), _first(attrs, ORGANISATION_ATTRIBUTES)))
-            quotes.append(Quote(cand.answer_id, theme_id, label, text, credit, round(score, 4), cand.flagged))
+            quotes.append(Quote(cand.answer_id, theme_id, one_line(label), text, credit, round(score, 4), cand.flagged))
     return quotes
 
 
@@ -213,7 +216,8 @@ def _pick(candidates: list[_Candidate], space: _QuestionSpace, n: int, anonymise
     centroid = np.asarray(vectors.T @ weights).ravel()
     norm = np.linalg.norm(centroid)
     cosine = np.asarray(vectors @ centroid).ravel() / norm if norm else np.zeros(len(candidates))
-    texts = [trim(anonymiser(c.text, ner=ner)) for c in candidates]
+    # Made printable before anonymising: "Jo<ESC>[0mhn" must not hide a name that prints as "John".
+    texts = [trim(anonymiser(printable(c.text), ner=ner)) for c in candidates]
     quality = np.array(
         [cos * length_factor(word_count(t)) * (1.0 if c.confirmed else AUTO_DAMPING) for c, t, cos in zip(candidates, texts, cosine)]
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
+import time
 
 import pytest
 
@@ -52,6 +54,30 @@ async def settle(pilot):
     """Let the delayed recount start, then finish."""
     await pilot.pause(0.3)
     await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def run_details(path, question="q14") -> str | None:
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute("SELECT details FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
+    finally:
+        conn.close()
+    return row[0] if row else None
+
+
+async def retrained(pilot, done) -> None:
+    """Wait until the background `coder suggest` child stored what `done()` looks for and the app took it in.
+
+    Its run record is written last, and the screen's `retraining` turns off only
+    after the child has exited; the bound is for a hang, not a guess at a duration.
+    """
+    from coder.tui.screens import CodingScreen
+
+    deadline = time.monotonic() + 120
+    while not (done() and isinstance(pilot.app.screen, CodingScreen) and not pilot.app.screen.retraining):
+        assert time.monotonic() < deadline, "the background suggest did not finish"
+        await pilot.pause(0.05)
     await pilot.pause()
 
 
@@ -222,16 +248,13 @@ async def test_suggestions_are_computed_in_the_background_when_missing(corpus_db
     app = make_app(path, "q14", "ann")
     async with app.run_test(size=(80, 24)) as pilot:
         assert not app.session.view().suggestions
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await retrained(pilot, lambda: run_details(path) is not None)
         assert app.session.view().suggestions
         # Retraining after confirmations runs in the background too.
         for _ in range(10):
             await pilot.press("space")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-    db = open_db(path)
-    assert db.execute("SELECT details FROM suggestion_runs WHERE question_id = 'q14'").fetchone()[0].count('"classifier": true') == 1
+        await retrained(pilot, lambda: '"classifier": true' in run_details(path))
+    assert run_details(path).count('"classifier": true') == 1
 
 
 async def test_opening_the_app_takes_a_backup(db_path):
@@ -265,8 +288,7 @@ async def test_opening_an_unsuggested_question_computes_suggestions_in_the_backg
     db.close()
     app = make_app(path, "q14", "ann")  # retrain on: a child `coder suggest` process
     async with app.run_test() as pilot:
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await retrained(pilot, lambda: run_details(path) is not None)
     db = open_db(path)
     assert db.execute("SELECT count(*) FROM suggestion_runs WHERE question_id = 'q14'").fetchone()[0] == 1
     assert db.execute("SELECT count(DISTINCT answer_id) FROM suggestions").fetchone()[0] > 100

@@ -250,7 +250,11 @@ def names_suggestions(matcher, texts: list[str]) -> list[list[tuple[Suggestion, 
 
 def _store(db: Database, pks: dict[str, int], chunk: list[Answer], results, version: str, stamp: str,
            top_k: int, report: SuggestReport) -> None:
-    """Replace the suggestions of one chunk of answers, in one short transaction."""
+    """Replace the suggestions of one chunk of answers, in one short transaction.
+
+    Replace, not add: an interrupted run may have stored this chunk already
+    without its run record, and the next run computes it again.
+    """
     rows = []
     for answer, items in zip(chunk, results):
         for rank, (s, selected) in enumerate(items[:top_k], start=1):
@@ -258,6 +262,9 @@ def _store(db: Database, pks: dict[str, int], chunk: list[Answer], results, vers
             if rank == 1:
                 report.methods[s.method] = report.methods.get(s.method, 0) + 1
     with write(db):
+        ids = [(a.id,) for a in chunk]
+        db.conn.executemany("DELETE FROM suggestions WHERE answer_id = ?", ids)
+        db.conn.executemany("DELETE FROM suggested WHERE answer_id = ?", ids)
         db.conn.executemany(
             """INSERT INTO suggestions (answer_id, theme_pk, rank, score, method, evidence, selected, version, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -265,7 +272,7 @@ def _store(db: Database, pks: dict[str, int], chunk: list[Answer], results, vers
         )
         # Only answers left without any suggestion need a mark that they were looked at.
         db.conn.executemany(
-            "INSERT INTO suggested (answer_id, version) VALUES (?, ?) ON CONFLICT (answer_id) DO UPDATE SET version = excluded.version",
+            "INSERT INTO suggested (answer_id, version) VALUES (?, ?)",
             [(a.id, version) for a, items in zip(chunk, results) if not items],
         )
 
@@ -281,7 +288,8 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
     Incremental: when neither the codebook nor the confirmed codes changed since
     the last run, only answers without suggestions are computed. Suggestions
     are derived data, written chunk by chunk: an interrupted run leaves valid
-    suggestions for the chunks it finished, and the next run completes it.
+    suggestions for the chunks it finished and no run record, so the next run
+    computes every chunk again, replacing what it finds.
     """
     codebook = read_codebook(db, question_codebook(db, question))
     answers = load_answers(db, question)

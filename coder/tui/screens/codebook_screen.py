@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ... import themes as theme_ops
 from ...errors import CoderError
+from ...printable import one_line, printable
 from ...session import CodingSession
 from .message_screen import MessageScreen
 from .text_prompt import TextPrompt
@@ -37,7 +38,7 @@ class CodebookScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(Text(f"Codebook {self.session.codebook.title}"), id="codebook-title")
+        yield Static(Text(one_line(f"Codebook {self.session.codebook.title}")), id="codebook-title")
         yield DataTable(id="codebook-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="codebook-detail")
         yield Footer()
@@ -65,7 +66,8 @@ class CodebookScreen(Screen[None]):
         keep = select or self.selected_theme()
         table.clear()
         for index, theme in enumerate(self.session.codebook.themes, start=1):
-            table.add_row(str(index), Text(theme.id), Text(theme.label), Text(theme.parent or ""), str(counts.get(theme.id, 0)))
+            table.add_row(str(index), Text(one_line(theme.id)), Text(one_line(theme.label)), Text(one_line(theme.parent or "")),
+                          str(counts.get(theme.id, 0)))
         if keep in self.session.codebook.ids:
             table.move_cursor(row=self.session.codebook.ids.index(keep))
         self.show_detail()
@@ -76,13 +78,13 @@ class CodebookScreen(Screen[None]):
             return
         theme = self.session.codebook.theme(theme_id)
         detail = Text()
-        detail.append(theme.description or "(no description)")
+        detail.append(printable(theme.description) or "(no description)")
         if theme.keywords:
             detail.append("\nkeywords: ", style="dim")
-            detail.append(", ".join(theme.keywords))
+            detail.append(one_line(", ".join(theme.keywords)))
         if theme.aliases:
             detail.append("\naliases: ", style="dim")
-            detail.append(", ".join(theme.aliases[:30]) + (" …" if len(theme.aliases) > 30 else ""))
+            detail.append(one_line(", ".join(theme.aliases[:30])) + (" …" if len(theme.aliases) > 30 else ""))
         self.query_one("#codebook-detail", Static).update(detail)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -115,12 +117,13 @@ class CodebookScreen(Screen[None]):
         theme_id = self.selected_theme()
         if theme_id is None:
             return
+        current = self.session.codebook.theme(theme_id).label
 
         def done(label: str | None) -> None:
-            if label:
+            if label and label != current:  # enter on the label as it was changes nothing
                 self.run(lambda: theme_ops.rename_theme(self.db, self.session.codebook_id, theme_id, label, self.session.coder).id)
 
-        self.app.push_screen(TextPrompt(f"Rename {theme_id}", self.session.codebook.theme(theme_id).label), done)
+        self.app.push_screen(TextPrompt(f"Rename {theme_id}", current), done)
 
     def action_merge(self) -> None:
         source = self.selected_theme()
@@ -156,13 +159,14 @@ class CodebookScreen(Screen[None]):
         theme_id = self.selected_theme()
         if theme_id is None:
             return
+        current = self.session.codebook.theme(theme_id).description
 
         def done(text: str | None) -> None:
-            if text is not None:
+            if text is not None and text != current:
                 self.run(lambda: theme_ops.describe_theme(self.db, self.session.codebook_id, theme_id, description=text,
                                                          coder=self.session.coder).id)
 
-        self.app.push_screen(TextPrompt(f"Description of {theme_id}", self.session.codebook.theme(theme_id).description), done)
+        self.app.push_screen(TextPrompt(f"Description of {theme_id}", current), done)
 
     def action_keywords(self) -> None:
         theme_id = self.selected_theme()
@@ -172,6 +176,8 @@ class CodebookScreen(Screen[None]):
         def done(text: str | None) -> None:
             if text is not None:
                 words = tuple(w.strip() for w in text.split(",") if w.strip())
+                if words == tuple(theme.keywords):
+                    return
                 self.run(lambda: theme_ops.describe_theme(self.db, self.session.codebook_id, theme_id, keywords=words,
                                                          coder=self.session.coder).id)
 

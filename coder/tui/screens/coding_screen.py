@@ -3,13 +3,15 @@
 A thin shell over `coder.session.CodingSession`: every key calls one session
 method (one committed transaction) and redraws. Slow work (the live table,
 progress counts, retraining suggestions) runs in thread workers with their
-own database connections, so a keystroke never waits for it. The bindings
+own database connections, so a keystroke never waits for it; if it fails, the
+coder is told and coding goes on. The bindings
 live on this screen, so the codebook screen and the prompts above it never
 see them.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -22,9 +24,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 from textual.timer import Timer
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...errors import CoderError
+from ...printable import one_line, printable
 from ...session import ORDER_NAMES, CodingSession, Progress, question_progress
 from ...store import open_db
 from ...suggest.engine import ran_without_embeddings
@@ -38,6 +41,8 @@ from ..widgets import AnswerHeader, AnswerPanel, CodingProgress, FrequencyTable,
 
 RETRAIN_EVERY = 10  # confirmations between background retrains
 STATS_DELAY = 0.25  # seconds of quiet before the table and progress are recounted
+WORK_FAILED = {"stats": "Table and progress not updated", "retrain": "Suggestions not updated"}
+MESSAGE_MAX = 300  # characters of an error shown in a notification
 
 
 class AnswerScroll(VerticalScroll, can_focus=False):
@@ -72,6 +77,8 @@ class CodingScreen(Screen[None]):
         self.last_table: Table | None = None
         self.last_progress: Progress | None = None
         self.stats_timer: Timer | None = None
+        self.retraining = False  # a `coder suggest` child is running
+        self.retrain_wanted = False  # asked for while one ran: run once more after it
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -90,7 +97,7 @@ class CodingScreen(Screen[None]):
     def on_mount(self) -> None:
         question = self.session.db.execute("SELECT text FROM questions WHERE id = ?", [self.session.question]).fetchone()[0]
         self.app.title = f"coder · {self.session.question}"
-        self.app.sub_title = question[:100]
+        self.app.sub_title = one_line(question)[:100]
         self.query_one("#frequencies").border_title = "table"
         self.query_one("#suggestions").border_title = "suggestions"
         self.redraw()
@@ -131,13 +138,25 @@ class CodingScreen(Screen[None]):
         self.query_one(CodingProgress).show(progress)
         self.redraw()
 
-    @work(thread=True, exclusive=True, group="retrain", exit_on_error=False)
     def retrain(self) -> None:
         """Recompute suggestions with what has been confirmed so far (the learning step).
 
-        It runs as `coder suggest` in a child process: in a thread, its Python
-        work would hold the interpreter lock and stall every keystroke for as
-        long as it runs (a second or more at 100k answers).
+        One child at a time: asked again while one runs, it runs once more
+        when that one ends (two children would write the same rows at once,
+        and a cancelled worker cannot stop its child anyway).
+        """
+        if self.retraining:
+            self.retrain_wanted = True
+            return
+        self.retraining = True
+        self.run_retrain()
+
+    @work(thread=True, group="retrain", exit_on_error=False)
+    def run_retrain(self) -> None:
+        """Run `coder suggest` in a child process.
+
+        In a thread, its Python work would hold the interpreter lock and stall
+        every keystroke for as long as it runs (a second or more at 100k answers).
         """
         command = [sys.executable, "-c", "from coder.cli import main; main()",
                    "suggest", str(self.db_path), "--question", self.session.question]
@@ -151,10 +170,8 @@ class CodingScreen(Screen[None]):
         if get_current_worker().is_cancelled:
             return
         if result.returncode != 0:
-            message = (result.stderr.strip().splitlines() or ["suggest failed"])[-1]
-            self.app.call_from_thread(self.app.notify, f"Suggestions not updated: {message}",
-                                      severity="error", markup=False)
-            return
+            # Its one-line error ("Error: ..."), or a traceback's last line; shown by on_worker_state_changed.
+            raise CoderError((result.stderr.strip().splitlines() or [f"coder suggest exited with {result.returncode}"])[-1])
         self.app.call_from_thread(self.after_retrain)
 
     def after_retrain(self) -> None:
@@ -162,6 +179,20 @@ class CodingScreen(Screen[None]):
             self.session.set_order(self.session.order)
         self.redraw()
         self.app.notify("Suggestions updated from your confirmations", timeout=2)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A background failure is shown, never dropped; the coding goes on."""
+        if event.worker.group == "retrain" and event.worker.is_finished:
+            self.retraining = False
+            # Cancelled only when the app closes: then no new child.
+            if self.retrain_wanted and event.state != WorkerState.CANCELLED:
+                self.retrain_wanted = False
+                self.retrain()
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            what = WORK_FAILED.get(event.worker.group, "Background work failed")
+            detail = str(error) if isinstance(error, CoderError) else f"{type(error).__name__}: {error}"
+            self.app.notify(one_line(f"{what}: {detail}")[:MESSAGE_MAX], severity="error", timeout=10, markup=False)
 
     def changed(self, *, confirmed: bool = False) -> None:
         self.redraw()
@@ -179,7 +210,10 @@ class CodingScreen(Screen[None]):
             return action()
         except CoderError as exc:
             self.app.push_screen(MessageScreen("Not done", str(exc)))
-            return None
+        except sqlite3.Error as exc:
+            # One transaction per key, rolled back: say so rather than close the app with a traceback.
+            self.app.push_screen(MessageScreen("Not done", f"the database refused the change ({exc}); nothing was changed"))
+        return None
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -219,7 +253,7 @@ class CodingScreen(Screen[None]):
         themes = self.attempt(self.session.flag)
         self.redraw()
         if themes:
-            labels = ", ".join(self.session.labels[t] for t in themes)
+            labels = one_line(", ".join(self.session.labels[t] for t in themes))
             self.app.notify(f"Quote candidate for {labels}", timeout=2, markup=False)
 
     def action_move(self, step: int) -> None:
@@ -253,7 +287,7 @@ class CodingScreen(Screen[None]):
         body = Text()
         for question, text in self.session.other_answers():
             body.append(f"{question}: ", style="bold")
-            body.append(f"{text}\n")
+            body.append(f"{printable(text)}\n")
         self.app.push_screen(MessageScreen("Other answers of this respondent", body if body else "none"))
 
     def action_codebook(self) -> None:

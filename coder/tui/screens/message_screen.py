@@ -1,4 +1,7 @@
-"""A message (an error from the domain layer, or the respondent's other answers)."""
+"""A message (an error from the domain layer, or the respondent's other answers).
+
+A string is made printable here; a Text is the caller's, built from printable pieces.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from ...printable import one_line, printable
+
 
 class MessageScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,enter,q", "close", "Close", id="message.close")]
 
     def __init__(self, title: str, body: Text | str) -> None:
         super().__init__()
-        self.title_text = title
-        self.body = body if isinstance(body, Text) else Text(body)
+        self.title_text = one_line(title)
+        self.body = body if isinstance(body, Text) else Text(printable(body))
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="message-body"):

@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from ...printable import one_line
+
 Search = Callable[[str], list[tuple[str, str, float]]]
 
 
@@ -36,7 +38,7 @@ class ThemeSearch(ModalScreen[str | None]):
     def refresh_results(self, query: str) -> None:
         results = self.query_one(OptionList)
         results.clear_options()
-        results.add_options(Option(Text(label), id=theme_id) for theme_id, label, _ in self.search(query))
+        results.add_options(Option(Text(one_line(label)), id=theme_id) for theme_id, label, _ in self.search(query))
         if results.option_count:
             results.highlighted = 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from ...printable import one_line
 from ...session import AnswerView
 
 
@@ -14,11 +15,11 @@ class AnswerHeader(Static):
             self.update("")
             return
         # Role and organisation give context; the respondent's name never helps coding.
-        context = " · ".join(v for k, v in view.attributes.items() if k != "name" and v)
+        context = " · ".join(one_line(v) for k, v in view.attributes.items() if k != "name" and v)
         line = Text()
         line.append(f"{position + 1} of {total}, {left} left", style="bold")
         line.append(f" ({order})  ", style="dim")
-        line.append(f"{view.respondent_id} #{view.rank}", style="bold")
+        line.append(f"{one_line(view.respondent_id)} #{view.rank}", style="bold")
         if context:
             line.append(f"  {context}", style="dim")
         if view.changed:

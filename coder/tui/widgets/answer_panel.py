@@ -7,6 +7,7 @@ import re
 from rich.text import Text
 from textual.widgets import Static
 
+from ...printable import printable
 from ...session import AnswerView
 
 
@@ -23,8 +24,9 @@ def evidence_terms(view: AnswerView) -> list[str]:
 
 
 def answer_text(view: AnswerView) -> Text:
-    """A Rich Text built from plain strings: `[bold]` in an answer stays `[bold]`."""
-    text = Text(view.text if view.text else "(empty answer)", style="" if view.text else "dim italic")
+    """A Rich Text built from plain, printable strings: `[bold]` in an answer stays `[bold]`, `ESC [2J` goes."""
+    shown = printable(view.text)
+    text = Text(shown if shown else "(empty answer)", style="" if shown else "dim italic")
     for term in evidence_terms(view):
         # Lemmas match the start of inflected words: "integrate" highlights "integrating".
         stem = re.escape(term[:-1] if len(term) > 4 else term)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from ...printable import one_line
 from ...tables import Table
 
 
@@ -18,5 +19,5 @@ class FrequencyTable(DataTable, can_focus=False):
     def show(self, table: Table) -> None:
         self.clear()
         for row in table.rows:
-            self.add_row(Text(f"{row.percent}%", justify="right"), Text(str(row.count), justify="right"), Text(row.label))
-        self.border_subtitle = f"base {table.base_n} {table.base}"
+            self.add_row(Text(f"{row.percent}%", justify="right"), Text(str(row.count), justify="right"), Text(one_line(row.label)))
+        self.border_subtitle = one_line(f"base {table.base_n} {table.base}")

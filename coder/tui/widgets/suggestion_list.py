@@ -9,6 +9,7 @@ from textual import events
 from textual.message import Message
 from textual.widgets import Static
 
+from ...printable import one_line
 from ...session import AnswerView
 
 BAR = 6
@@ -20,14 +21,18 @@ def bar(score: float) -> str:
 
 
 def render(view: AnswerView, labels: dict[str, str]) -> tuple[Text, dict[int, int]]:
-    """The list, one screen line per text line, and which line holds which numbered suggestion."""
+    """The list, one screen line per text line, and which line holds which numbered suggestion.
+
+    Every name in it is put on one line: a label with a newline would shift
+    the lines a click maps to suggestions.
+    """
     out = Text(no_wrap=True, overflow="ellipsis")
     lines: dict[int, int] = {}
     for coder, themes in view.others.items():
         # Adjudication: every coder's blind codes, side by side.
-        out.append(f"{coder}: ", style="bold magenta")
+        out.append(f"{one_line(coder)}: ", style="bold magenta")
         order = {t: i for i, t in enumerate(labels)}
-        out.append(", ".join(labels.get(t, t) for t in sorted(themes, key=lambda t: order.get(t, len(order)))) or "-")
+        out.append(", ".join(one_line(labels.get(t, t)) for t in sorted(themes, key=lambda t: order.get(t, len(order)))) or "-")
         out.append("\n")
     if view.blind:
         out.append("blind: your own codes; other coders' are hidden\n", style="dim italic")
@@ -41,15 +46,15 @@ def render(view: AnswerView, labels: dict[str, str]) -> tuple[Text, dict[int, in
         out.append(f"{number} {mark} ", style=style)
         out.append(bar(s.score), style="cyan")
         out.append(f" {s.score:4.2f} ", style="dim")
-        out.append(s.label + "\n", style=style)
+        out.append(one_line(s.label) + "\n", style=style)
     extra = [t for t in view.codes if t not in {s.theme_id for s in view.suggestions}]
     if extra:
         out.append("also coded: ", style="dim")
-        out.append(", ".join(labels.get(t, t) for t in extra), style="bold green")
+        out.append(", ".join(one_line(labels.get(t, t)) for t in extra), style="bold green")
         out.append("\n")
     if view.suggestions:
         top = view.suggestions[0]
-        out.append(f"why 1: {top.method}, {top.evidence}\n", style="dim")
+        out.append(one_line(f"why 1: {top.method}, {top.evidence}") + "\n", style="dim")
     if view.codes:
         state = "confirmed" if view.confirmed else "not confirmed yet (enter)"
         out.append(f"codes {state}", style="green" if view.confirmed else "yellow")
