@@ -7,11 +7,8 @@ audited, so it can be undone in turn.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +16,7 @@ from sqlite_utils import Database
 
 from .codings import Code, apply_codes
 from .errors import CoderError
-from .outputs import is_sqlite_file
+from .outputs import atomic_output
 from .store import audit, damaged, database_error, open_db, write
 
 
@@ -84,12 +81,7 @@ def backup(db_path: str | Path, destination: str | Path) -> Path:
     source_path, destination = Path(db_path), Path(destination)
     source = open_db(source_path, create=False, readonly=True, migrate=False)
     try:
-        real = _backup_target(source_path, destination)
-        handle, name = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".partial", dir=real.parent)
-        os.close(handle)
-        partial = Path(name)
-        os.chmod(partial, real.stat().st_mode & 0o777 if real.exists() else 0o666 & ~_umask())  # mkstemp's is 0600
-        try:
+        with atomic_output(destination, inputs=(source_path,), backup=True) as partial:
             target = sqlite3.connect(str(partial))
             try:
                 source.conn.backup(target)
@@ -98,11 +90,6 @@ def backup(db_path: str | Path, destination: str | Path) -> Path:
                 target.close()
             if check != "ok":
                 raise CoderError(damaged(source_path) + "; no backup was written", where=str(source_path))
-            partial.replace(real)  # never a half-written backup under the final name
-        except BaseException:
-            with contextlib.suppress(OSError):
-                partial.unlink()
-            raise
     except sqlite3.Error as exc:
         if "malformed" in str(exc) or "not a database" in str(exc):
             raise CoderError(damaged(source_path) + "; no backup was written", where=str(source_path)) from None
@@ -112,31 +99,3 @@ def backup(db_path: str | Path, destination: str | Path) -> Path:
     finally:
         source.close()
     return destination
-
-
-def _backup_target(source: Path, destination: Path) -> Path:
-    """The real path to write: not the database or its sidecars, and only a file that is a database already."""
-    shown = str(destination)
-    real = Path(os.path.realpath(destination))
-    source_real = Path(os.path.realpath(source))
-    if real == source_real or (real.exists() and os.path.samefile(real, source_real)):
-        raise CoderError("the backup must be a different file from the database", where=shown)
-    if any(str(real) == f"{source_real}{suffix}" for suffix in ("-wal", "-shm", "-journal")):
-        raise CoderError(f"belongs to the database {source}; back up to another file", where=shown)
-    if real.is_dir():
-        raise CoderError("is a folder; give a file name for the backup", where=shown)
-    if not real.parent.is_dir():
-        raise CoderError(f"cannot write: no such folder {real.parent}", where=shown)
-    if real.exists() and real.stat().st_size and not is_sqlite_file(real):
-        raise CoderError("exists and is not a database; coder backup replaces only an older backup", where=shown)
-    wal = Path(f"{real}-wal")
-    if wal.exists() and wal.stat().st_size:
-        raise CoderError(f"is open in another program ({wal.name} exists); close it or back up to another file",
-                         where=shown)
-    return real
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

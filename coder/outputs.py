@@ -39,11 +39,20 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def check_output(target: str | Path, *, inputs: tuple[str | Path, ...] = ()) -> Path:
+def umask() -> int:
+    """The process's umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_output(target: str | Path, *, inputs: tuple[str | Path, ...] = (), backup: bool = False) -> Path:
     """The real path to write, or a CoderError naming why `target` must not be written.
 
     `inputs` are the files the command reads (its database first); the target may
-    be none of them, nor a SQLite sidecar of one, nor any SQLite database at all.
+    be none of them, nor a SQLite sidecar of one, nor any SQLite database at all,
+    except with `backup`, where it may only be an older database (a backup) and
+    never a database another program has open.
     """
     shown = str(target)
     real = Path(os.path.realpath(target))
@@ -52,6 +61,8 @@ def check_output(target: str | Path, *, inputs: tuple[str | Path, ...] = ()) -> 
     for source in inputs:
         source_real = Path(os.path.realpath(source))
         if real == source_real or _same_file(real, source_real):
+            if backup:
+                raise CoderError("the backup must be a different file from the database", where=shown)
             raise CoderError(f"is an input of this command ({source}); write to another file", where=shown)
         if any(str(real) == str(source_real) + suffix for suffix in _SIDECARS):
             raise CoderError(f"belongs to the database {source}; write to another file", where=shown)
@@ -59,7 +70,14 @@ def check_output(target: str | Path, *, inputs: tuple[str | Path, ...] = ()) -> 
         # Renaming over a device or pipe (-o /dev/null as root) would replace it with a plain file.
         raise CoderError("is not a regular file (a device or pipe); write to a file, or leave out --output "
                          "to write to stdout", where=shown)
-    if real.exists() and is_sqlite_file(real):
+    if backup:
+        if real.exists() and real.stat().st_size and not is_sqlite_file(real):
+            raise CoderError("exists and is not a database; coder backup replaces only an older backup", where=shown)
+        wal = Path(f"{real}-wal")
+        if wal.exists() and wal.stat().st_size:
+            raise CoderError(f"is open in another program ({wal.name} exists); close it or back up to another file",
+                             where=shown)
+    elif real.exists() and is_sqlite_file(real):
         raise CoderError("is a SQLite database; coder never overwrites a database with an export", where=shown)
     if not real.parent.is_dir():
         raise CoderError(f"cannot write: no such folder {real.parent}", where=shown)
@@ -67,14 +85,14 @@ def check_output(target: str | Path, *, inputs: tuple[str | Path, ...] = ()) -> 
 
 
 @contextlib.contextmanager
-def atomic_output(target: str | Path, *, inputs: tuple[str | Path, ...] = ()) -> Iterator[Path]:
+def atomic_output(target: str | Path, *, inputs: tuple[str | Path, ...] = (), backup: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success it replaces `target` in one rename.
 
     The temporary name keeps the target's suffix (writers such as matplotlib and
     openpyxl look at it). On any error the temporary file is removed and `target`
     is untouched.
     """
-    real = check_output(target, inputs=inputs)
+    real = check_output(target, inputs=inputs, backup=backup)
     try:
         handle, name = tempfile.mkstemp(prefix=f".{real.stem}.", suffix=f".tmp{real.suffix}", dir=real.parent)
     except OSError as exc:
@@ -84,13 +102,7 @@ def atomic_output(target: str | Path, *, inputs: tuple[str | Path, ...] = ()) ->
     try:
         yield temporary
         # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        if real.exists():
-            mode = real.stat().st_mode & 0o777
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(temporary, mode)
+        os.chmod(temporary, real.stat().st_mode & 0o777 if real.exists() else 0o666 & ~umask())
         os.replace(temporary, real)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..codebook import ID_PATTERN
 from ..errors import CoderError
-from ..outputs import write_output
+from ..outputs import umask, write_output
 
 CHART_SUFFIXES = (".png", ".svg")
 # `--force` replaces only a folder holding this file, so it can never delete a folder coder did not write.
@@ -135,16 +135,10 @@ def _swap_into_place(building: Path, target: Path) -> None:
         if old is not None:
             old.rename(target)
         raise
-    os.chmod(target, 0o777 & ~_umask())  # mkdtemp makes 0700; a report folder is an ordinary folder
+    os.chmod(target, 0o777 & ~umask())  # mkdtemp makes 0700; a report folder is an ordinary folder
     if old is not None:
         # rmtree removes a symbolic link inside as a link: it never follows one out of the folder.
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _write_all(db, folder: Path, questions: list[str], quotes_per_theme: int) -> Report:
