@@ -267,6 +267,17 @@ def test_discover_accept_refuses_a_long_label(gold_db):
     assert accept_proposal(gold_db, "q14", proposal, label="Web\nchat").label == "Web chat"
 
 
+def test_discover_accept_quotes_only_the_start_of_long_example_answers(gold_db):
+    """Answers may run to 200,000 characters; the proposed theme's description must stay in its limit."""
+    from types import SimpleNamespace
+
+    from coder.suggest.engine import accept_proposal
+
+    proposal = SimpleNamespace(label="Long", examples=("word " * 3000,) * 3, size=3, terms=("word",))
+    theme = accept_proposal(gold_db, "q14", proposal)
+    assert 600 < len(theme.description) < 1000
+
+
 async def test_the_apps_new_theme_prompt_shows_the_limit(gold_db_path, tmp_path):
     from textual.widgets import Input
 

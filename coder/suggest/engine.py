@@ -458,7 +458,8 @@ def accept_proposal(db: Database, question: str, proposal, *, label: str | None 
     from ..themes import add_theme
 
     codebook_id = question_codebook(db, question)
-    examples = "; ".join(f'"{e}"' for e in proposal.examples)
+    # Examples are answers, which may be long: the description quotes the start of each.
+    examples = "; ".join(f'"{e[:200]}…"' if len(e) > 200 else f'"{e}"' for e in proposal.examples)
     return add_theme(
         db,
         codebook_id,

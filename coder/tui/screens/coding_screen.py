@@ -123,7 +123,7 @@ class CodingScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
     def refresh_stats(self) -> None:
         """Table and progress over the whole question, off the UI thread, with its own connection."""
-        db = open_db(self.db_path)
+        db = open_db(self.db_path, create=False, readonly=True)
         try:
             table = build_table(db, self.session.question)
             progress = question_progress(db, self.session.question)
@@ -160,7 +160,7 @@ class CodingScreen(Screen[None]):
         """
         command = [sys.executable, "-c", "from coder.cli import main; main()",
                    "suggest", str(self.db_path), "--question", self.session.question]
-        db = open_db(self.db_path)  # this thread's own connection
+        db = open_db(self.db_path, create=False, readonly=True)  # this thread's own connection
         try:
             if ran_without_embeddings(db, self.session.question):
                 command.append("--no-embeddings")  # as the researcher last ran `coder suggest`
