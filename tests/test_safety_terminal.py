@@ -271,11 +271,13 @@ async def test_a_failing_background_job_is_shown_and_coding_goes_on(hostile_app_
 
     monkeypatch.setattr(coding_screen, "build_table", broken_table)
     app = make_app(hostile_app_db, "fav", "ann", retrain=False)
+    shown = "Table and progress not updated: RuntimeError: disk on fire"
     async with app.run_test() as pilot:
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        messages = [n.message for n in app._notifications]
-        assert "Table and progress not updated: RuntimeError: disk on fire" in messages
+        # Not workers.wait_for_complete(): it raises WorkerFailed once the worker has failed.
+        deadline = time.monotonic() + 30
+        while shown not in [n.message for n in app._notifications] and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert shown in [n.message for n in app._notifications]
         await pilot.press("space")  # the app still codes
         await pilot.pause()
     db = open_db(hostile_app_db)
