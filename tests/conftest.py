@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import shutil
+import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus" / "local-digital-2014"
 HOLDOUT = ROOT / "corpus" / "local-digital-2014-holdout"
 CODEBOOKS = ROOT / "codebooks"
+
+
+@dataclass
+class FakeQuote:
+    """What coder.quotes.representative_quotes returns, for tests that replace it."""
+
+    theme_id: str
+    theme_label: str
+    text: str
+    attribution: str
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +60,25 @@ def gold_db(gold_db_path, tmp_path):
     db = open_db(path)
     yield db
     db.close()
+
+
+@pytest.fixture
+def gold_copy_path(gold_db_path, tmp_path):
+    """A private copy of the gold database file, not opened (a test can prove a command left it unchanged)."""
+    path = tmp_path / "survey.db"
+    shutil.copy(gold_db_path, path)
+    return path
+
+
+def fingerprint(path) -> str:
+    """A digest of every row of every table, read with plain sqlite3 (opening with coder could migrate it)."""
+    connection = sqlite3.connect(path)
+    digest = hashlib.sha256()
+    for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+        for record in connection.execute(f"SELECT * FROM [{table}] ORDER BY 1"):
+            digest.update(repr(record).encode())
+    connection.close()
+    return digest.hexdigest()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -13,26 +11,15 @@ from hypothesis import strategies as st
 from coder.cli import cli
 from coder.store import open_db
 
-from .conftest import CORPUS
+from .conftest import CORPUS, fingerprint
 
 HEADER = (CORPUS / "responses.csv").read_text(encoding="utf-8").splitlines()[0]
 
 
-def fingerprint(path) -> str:
-    db = open_db(path)
-    digest = hashlib.sha256()
-    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
-        for row in db.execute(f"SELECT * FROM [{table}] ORDER BY 1"):
-            digest.update(repr(row).encode())
-    db.close()
-    return digest.hexdigest()
-
 
 @pytest.fixture
-def db_path(gold_db_path, tmp_path):
-    path = tmp_path / "bad.db"
-    shutil.copy(gold_db_path, path)
-    return path
+def db_path(gold_copy_path):
+    return gold_copy_path
 
 
 def run(*args):

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import sys
 import types
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,10 @@ from coder.cli import cli
 from coder.codings import question_ids
 from coder.export import charts
 
+from .conftest import FakeQuote
+
 TABLE_SUFFIXES = [".md", ".csv", ".xlsx", ".html", ".tex", ".json"]
 CHART_SUFFIXES = [".png", ".svg"]
-
-
-@dataclass
-class FakeQuote:
-    theme_id: str
-    theme_label: str
-    text: str
-    attribution: str
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ failed import leaves the database exactly as it was (or, if it was new, not ther
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import signal
@@ -20,7 +19,7 @@ from coder.commands.newdb import open_or_create
 from coder.errors import CoderError
 from coder.ingest import open_export
 
-from .conftest import CORPUS
+from .conftest import CORPUS, fingerprint
 
 SURVEY = CORPUS / "survey.yaml"
 HEADER = (CORPUS / "responses.csv").read_text(encoding="utf-8").splitlines()[0]
@@ -37,21 +36,10 @@ def row(rid: str, **cells) -> str:
     return ",".join(values)
 
 
-def fingerprint(path) -> str:
-    connection = sqlite3.connect(path)
-    digest = hashlib.sha256()
-    for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
-        for record in connection.execute(f"SELECT * FROM [{table}] ORDER BY 1"):
-            digest.update(repr(record).encode())
-    connection.close()
-    return digest.hexdigest()
-
 
 @pytest.fixture
-def db_path(gold_db_path, tmp_path):
-    path = tmp_path / "survey.db"
-    shutil.copy(gold_db_path, path)
-    return path
+def db_path(gold_copy_path):
+    return gold_copy_path
 
 
 def refused(db_path, export, *fragments, extra=()):

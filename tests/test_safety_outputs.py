@@ -8,7 +8,6 @@ import stat
 import sys
 import types
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,8 @@ from markdown_it import MarkdownIt
 from coder.cli import cli
 from coder.export import charts
 from coder.store import open_db
+
+from .conftest import FakeQuote
 
 MARKER = ".coder-report"  # the file that marks a folder coder report wrote
 
@@ -237,14 +238,6 @@ def test_table_markdown_passes_no_raw_html(db_path):
         page = rendered(run("table", db_path, "-q", "q14", "--format", "md", *extra).output)
         assert "<script" not in page and "<img" not in page and "<a " not in page and "<em>" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt; *x*" in page
-
-
-@dataclass
-class FakeQuote:
-    theme_id: str
-    theme_label: str
-    text: str
-    attribution: str
 
 
 def test_report_markdown_passes_no_raw_html(db_path, tmp_path, elsewhere, monkeypatch):
