@@ -1,0 +1,87 @@
+"""Regression tests for a second adversarial review of text in outputs, terminals and quotes (issue 10)."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+import zipfile
+from decimal import Decimal
+
+import pytest
+
+from coder.export import table_formats
+from coder.spreadsheet import neutralise, unneutralise
+from coder.tables import Row, Table, md_text
+
+NOT_XML = "bidi \ufffe end \uffff"
+
+
+def _table(label: str, title: str = "Title") -> Table:
+    row = Row(theme_id="t1", label=label, count=1, percent=Decimal("100.0"))
+    return Table(question="q1", title=title, header="Theme", rows=(row,), base="respondents", base_n=1,
+                 respondents=1, mentions=1, uncoded=0)
+
+
+# --- formula injection ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["\uff1d1+1", "\uff0bSUM(A1)", "\uff0d1", "\uff20SUM(A1)", " =1+1", "\u00a0=HYPERLINK(\"x\")",
+                                  "  +44 20", "\n=cmd|' /C calc'!A0", "'\uff1dx", "' =x"])
+def test_full_width_and_padded_formulas_are_neutralised_and_round_trip(cell):
+    assert neutralise(cell).startswith("'")
+    assert unneutralise(neutralise(cell)) == cell
+
+
+def test_ordinary_text_is_not_quoted():
+    assert neutralise("Cost savings") == "Cost savings"
+    assert neutralise("a = b") == "a = b"
+
+
+# --- XML: U+FFFE and U+FFFF make an SVG or a workbook unreadable -----------------------------------
+
+
+def _parse_all(xlsx: bytes) -> None:
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as book:
+        for name in book.namelist():
+            if name.endswith(".xml") or name.endswith(".rels"):
+                ET.fromstring(book.read(name))
+
+
+def test_table_xlsx_with_a_non_character_is_xml():
+    _parse_all(table_formats.render(_table(NOT_XML, title=NOT_XML), "xlsx"))
+
+
+def test_chart_svg_with_a_non_character_is_xml(tmp_path):
+    from coder.export.charts import render_chart
+
+    render_chart(_table(NOT_XML, title=NOT_XML), tmp_path / "c.svg")
+    ET.parse(tmp_path / "c.svg")
+
+
+def test_codings_xlsx_with_a_non_character_is_xml(tmp_path):
+    from coder.export.coded_data import _cell
+
+    assert _cell("a\ufffeb\uffff") == "ab"
+
+
+# --- LaTeX and Markdown -------------------------------------------------------------------------
+
+
+def test_latex_cell_starting_with_a_bracket_is_no_optional_argument():
+    out = table_formats.render(_table("[@click] x [2pt]"), "latex")
+    assert "\\\\\n[" not in out and "\\midrule\n[" not in out
+    assert "{[}@click{]} x {[}2pt{]}" in out
+
+
+def test_markdown_entities_show_as_typed():
+    assert md_text("a &amp; b &#60;script&#62; & c") == "a \\&amp; b \\&#60;script\\&#62; & c"
+
+
+def test_quotes_markdown_escapes_links_images_and_tables():
+    from coder.quotes import Quote, to_markdown
+
+    hostile = "[a](javascript:alert(1)) ![i](http://x/i.png) | x | <http://x> &amp;"
+    out = to_markdown([Quote(1, "t", "[l](http://x)", hostile, "Role ![r](http://y)", 1.0, False)])
+    for raw in ("[a]", "![i]", "[l]", "![r]", " <http", " | x"):
+        assert raw not in out
+    assert "\\&amp;" in out
