@@ -85,3 +85,52 @@ def test_quotes_markdown_escapes_links_images_and_tables():
     for raw in ("[a]", "![i]", "[l]", "![r]", " <http", " | x"):
         assert raw not in out
     assert "\\&amp;" in out
+
+
+# --- personal data in quotes --------------------------------------------------------------------
+
+PEOPLE = ["John O'Brien", "Siân Ní Bhriain", "Mary Smith-Jones"]
+ORGANISATIONS = ["Acme Widgets Ltd", "Waltham Forest Council"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("post to SW1A  1AA please", "post to [postcode] please"),
+    ("call 07700 900123 ext 45 today", "call [phone] today"),
+    ("020 7946 0958 (x123)", "[phone]"),
+    ("ring oh seven seven double oh nine hundred one two three", "ring [phone]"),
+    ("zero seven seven zero zero nine zero zero one two three", "[phone]"),
+    ("Sian said so", "[name] said so"),
+    ("acme widgets did it", "[organisation] did it"),
+    ("Acme Widgets Limited did it", "[organisation] did it"),
+    ("Acme did it", "[organisation] did it"),
+    ("My daughter Keira Smith asked", "My daughter [name] asked"),
+    ("My manager Zofia approved", "My manager [name] approved"),
+    ("Sia\u0302n said so", "[name] said so"),
+])
+def test_personal_data_the_second_review_found_is_redacted(text, expected):
+    from coder.anonymise import Anonymiser
+
+    assert Anonymiser(PEOPLE, ORGANISATIONS + ["Acme Ltd"])(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "one or two things, three at most",
+    "one two three four five",
+    "we ranked them one, two, three, four, five, six, seven",
+    "acme of perfection is not the aim",
+    "digital by default, 14 services",
+])
+def test_ordinary_words_and_counts_stay(text):
+    from coder.anonymise import Anonymiser
+
+    assert Anonymiser(PEOPLE, ORGANISATIONS + ["Digital Ltd"])(text) == text
+
+
+def test_a_long_run_of_number_words_is_linear():
+    import time
+
+    from coder.anonymise import Anonymiser
+
+    start = time.perf_counter()
+    Anonymiser()("one " * 20000 + "x-")
+    assert time.perf_counter() - start < 2
