@@ -204,9 +204,14 @@ _LONG_NUMBER = re.compile(r"(?<![\w.,])(?:\d{9,}|\d{3}[ \t-]\d{3}[ \t-]\d{4})(?!
 # Digit groups a phone number is made of: "0161.496.0000", "+44 (0)161 496 0000", "0044 7700 900456".
 _DIGIT_RUN = re.compile(r"(?<![\w+.,/])(?:\+[ \t]?|\(\+?)?\d+\)?(?:(?:[ \t]*[.-][ \t]*|[ \t]+|(?<=\)))\(?\d+\)?)*(?![\w])")
 _GROUP = re.compile(r"(?P<sep>^|[ \t]*[.-][ \t]*|[ \t]+|(?<=\)))(?P<group>\(?\+?[ \t]?\(?\d+\)?)")
+# "[phone] ext 45": the extension reaches the person, so it goes with the number.
+_EXTENSION = re.compile(r"\[phone\],?[ \t]*(?:\(?[ \t]*(?:ext(?:n|ension)?\.?|x|#)[ \t]*\d{1,6}\)?)(?!\w)", re.I)
+# A phone number in words: "oh seven seven double oh nine..." (seven or more digits).
+_DIGIT_WORD = r"(?:zero|nought|oh|o|one|two|three|four|five|six|seven|eight|nine|double|triple|treble|hundred|thousand)"
+_SPELT_NUMBER = re.compile(rf"(?<![\w-])(?:{_DIGIT_WORD}(?:[ \t]+|-)){{4,30}}{_DIGIT_WORD}(?![\w-])", re.I)
 _PHONE_CUE = re.compile(r"\b(?:tel|telephone|phone|mobile|mob|call|ring|text|whatsapp|fax)\b\W*$", re.I)
 _POSTCODE = re.compile(
-    r"\b(?:GIR[ \t-]?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-HJKPSTUW\d]?[ \t-]?\d[ABD-HJLNP-UW-Z]{2})\b", re.I
+    r"\b(?:GIR[ \t-]?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-HJKPSTUW\d]?(?:[ \t]{1,4}|-)?\d[ABD-HJLNP-UW-Z]{2})\b", re.I
 )
 # Lower-case look-alikes that are ordinary words: "b2b 2nd", "a4 5pm".
 _NOT_POSTCODE = re.compile(r"\d(?:st|nd|rd|th|am|pm)$")
@@ -233,7 +238,7 @@ _NOT_A_PERSON = frozenset(
 _WORD = r"[A-Z][\w'’-]+"
 # Someone named by their relation to the writer or by what was done with them.
 _PERSON_CUE = re.compile(
-    r"\b(?:(?:my|our|the|his|her|their|a)[ \t]+(?:line[ \t]+)?(?:manager|boss|colleague|director|head|supervisor|team[ \t]+leader|"
+    r"\b(?i:(?:my|our|the|his|her|their|a)[ \t]+(?:line[ \t]+)?(?:manager|boss|colleague|director|head|supervisor|team[ \t]+leader|"
     r"ceo|cio|chief[ \t]+executive|friend|partner|husband|wife|son|daughter|mum|mother|dad|father|brother|sister|"
     r"neighbour|neighbor|councillor|mp|client|tenant|carer|gp|doctor|nurse|social[ \t]+worker)|"
     r"(?:spoke|speak|speaking|talked|talking|chatted|wrote|emailed|phoned|rang|asked|contacted|met|told|thanks|thank[ \t]+you)"
@@ -298,7 +303,15 @@ def _alternation(phrases: Iterable[str]) -> str:
 
 def _normal(text: str) -> str:
     """Look-alikes and invisible characters out, so "ｊａｎｅ＠…" or a zero-width space hides nothing."""
-    return text.translate(_PLAIN)
+    return unicodedata.normalize("NFC", text).translate(_PLAIN)
+
+
+def _unaccented(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+# "Acme Widgets Ltd" is also written "Acme Widgets" or "acme widgets limited".
+_LEGAL_SUFFIX = re.compile(r"[\s,]+(?:ltd|limited|plc|llp|llc|inc|cic|co|company|group)\.?$", re.I)
 
 
 def name_parts(name: str) -> list[str]:
@@ -345,6 +358,7 @@ class Anonymiser:
 
     def __init__(self, names: Iterable[str] = (), organisations: Iterable[str] = ()):
         names = [n for n in (_normal(s).strip() for s in names) if n]
+        names += [bare for n in names if (bare := _unaccented(n)) != n]  # "Sian" for "Siân"
         organisations = [o for o in (_normal(s).strip() for s in organisations) if o]
         full = {" ".join(name_parts(n)) for n in names} | set(names)
         full = {f for f in full if len(f.split()) > 1}
@@ -358,7 +372,13 @@ class Anonymiser:
         self._common_parts = self._compile(cased, 0)
         councils = {o for o in organisations if _COUNCIL_WORDS.search(o)}
         self._organisations = self._compile(councils, re.IGNORECASE)
-        self._other_organisations = self._compile(set(organisations) - councils, re.IGNORECASE)
+        others = set(organisations) - councils
+        bare = {b for o in others if (b := _LEGAL_SUFFIX.sub("", o)) != o and b}
+        others |= {f"{b} {suffix}" for b in bare for suffix in ("Ltd", "Limited", "plc", "LLP")}
+        # Without its suffix a name of several words is still this one, in any case; one word only capitalised.
+        self._other_organisations = self._compile(others | {b for b in bare if len(b.split()) > 1}, re.IGNORECASE)
+        self._single_organisations = self._compile(
+            {b for b in bare if len(b.split()) == 1 and b.casefold() not in _STOP | COMMON_WORDS and b[:1].isupper()}, 0)
         places = {p for o in organisations if (p := place_of(o))}
         multi = {p for p in places if len(p.split()) > 1}
         single = {v for p in places - multi for v in (p[:1].upper() + p[1:], p.upper())}
@@ -395,6 +415,8 @@ class Anonymiser:
         text = _REFERENCE.sub(lambda m: m.group("cue") + NUMBER, text)
         text = _NINO.sub(NI_NUMBER, text)
         text = _DIGIT_RUN.sub(_phones, text)
+        text = _SPELT_NUMBER.sub(_spelt_number, text)
+        text = _EXTENSION.sub(PHONE, text)
         text = _CARD.sub(CARD, text)
         text = _LONG_NUMBER.sub(NUMBER, text)
         text = _POSTCODE.sub(_postcode, text)
@@ -402,8 +424,9 @@ class Anonymiser:
         for pattern in (self._organisations, self._multi_places):
             if pattern:
                 text = pattern.sub(COUNCIL, text)
-        if self._other_organisations:
-            text = self._other_organisations.sub(ORGANISATION, text)
+        for pattern in (self._other_organisations, self._single_organisations):
+            if pattern:
+                text = pattern.sub(ORGANISATION, text)
         text = _HEALTH.sub(self._health, text)
         text = _HEALTH_INITIALS.sub(HEALTH_BODY, text)
         for pattern in _COUNCIL_PATTERNS:
@@ -550,6 +573,13 @@ def _is_phone(groups: str, cued: bool) -> bool:
     if digits.startswith("0"):
         return 10 <= len(digits) <= 11
     return cued and 6 <= len(digits) <= 11
+
+
+def _spelt_number(match: re.Match) -> str:
+    extra = {"double": 1, "triple": 2, "treble": 2, "hundred": 2, "thousand": 3}
+    words = re.findall(r"[a-z]+", match.group(0).casefold())
+    digits = sum(extra.get(w, 1) for w in words)
+    return PHONE if digits >= 7 and len(words) - sum(w in extra for w in words) >= 4 else match.group(0)
 
 
 def _postcode(match: re.Match) -> str:

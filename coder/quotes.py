@@ -26,6 +26,7 @@ from .errors import CoderError
 from .printable import one_line, printable
 from .suggest.text import lemmatise
 from .suggest.themes import TextSpace
+from .tables import md_text
 from .themes import read_codebook
 
 MMR_LAMBDA = 0.7  # relevance vs novelty
@@ -258,11 +259,6 @@ def _pick(candidates: list[_Candidate], space: _QuestionSpace, n: int, anonymise
 
 # Output: what a report sidebar needs, in three formats.
 
-def _md_escape(text: str) -> str:
-    # Answers are literal text: no emphasis, code spans or raw HTML from a stray * or <.
-    return re.sub(r"([\\`*_<])", r"\\\1", text)
-
-
 def to_markdown(quotes: list[Quote]) -> str:
     """One block per theme: a bold label, then `> “quote”` and `> — attribution` per quote."""
     blocks: list[str] = []
@@ -270,8 +266,8 @@ def to_markdown(quotes: list[Quote]) -> str:
     for quote in quotes:
         if quote.theme_id != current:
             current = quote.theme_id
-            blocks.append(f"**{_md_escape(quote.theme_label)}**\n")
-        blocks.append(f"> “{_md_escape(quote.text)}”\n>\n> — {_md_escape(quote.attribution)}\n")
+            blocks.append(f"**{md_text(quote.theme_label)}**\n")
+        blocks.append(f"> “{md_text(quote.text)}”\n>\n> — {md_text(quote.attribution)}\n")
     return "\n".join(blocks)
 
 

@@ -7,13 +7,18 @@ codings reader all share one rule and files round-trip.
 
 from __future__ import annotations
 
+import re
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets skip leading blanks before a formula, and some (Excel with an East Asian IME,
+# LibreOffice's autocorrect) take the full-width "＝＋－＠" for the ASCII ones.
+_FORMULA = re.compile(r"\s*[=+\-@\uff1d\uff0b\uff0d\uff20\ufe62\ufe63\u2212]")
 
 
 def _needs_quote(text: str) -> bool:
     # A text already starting with ' before a formula character is quoted again,
     # so that unneutralise(neutralise(x)) == x for every string x.
-    if text.startswith(FORMULA_STARTS):
+    if text.startswith(FORMULA_STARTS) or _FORMULA.match(text):
         return True
     return text.startswith("'") and _needs_quote(text[1:])
 
@@ -23,6 +28,11 @@ def neutralise(value):
     if isinstance(value, str) and _needs_quote(value):
         return "'" + value
     return value
+
+
+# Characters XML 1.0 cannot hold (C0 controls but tab and newlines, U+FFFE, U+FFFF, lone
+# surrogates): an .xlsx holding one is a workbook Excel calls corrupt.
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def unneutralise(cell: str) -> str:

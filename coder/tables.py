@@ -219,8 +219,10 @@ def to_csv(table: Table) -> str:
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_<>\[\]|~])")
-# Control characters left once line breaks are spaces: a terminal runs ESC sequences, XML and LaTeX refuse them.
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+# Control characters left once line breaks are spaces: a terminal runs ESC sequences, XML and LaTeX refuse them
+# (XML also U+FFFE, U+FFFF and lone surrogates: an SVG chart holding one is no XML).
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
 def one_line(text: str) -> str:
@@ -230,7 +232,8 @@ def one_line(text: str) -> str:
 
 def md_text(text: str) -> str:
     """Labels and answers as literal Markdown text: no raw HTML, links, emphasis or table breaks."""
-    return _MD_SPECIAL.sub(r"\\\1", one_line(text))
+    # "&amp;" or "&#60;" would show as the character it names, not as typed.
+    return _ENTITY.sub(r"\\&", _MD_SPECIAL.sub(r"\\\1", one_line(text)))
 
 
 def to_markdown(table: Table) -> str:

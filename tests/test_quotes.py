@@ -302,7 +302,7 @@ def test_cli_html_escapes_answers(gold_db):
     assert "<b>" not in result.output
     assert result.output.startswith('<section class="quotes" data-theme="leadership-awareness">')
     md = CliRunner().invoke(cli, ["quotes", db_path(gold_db), "-q", "q16", "--theme", "leadership-awareness"])
-    assert "> “Leaders must \\<b>own\\</b> R&D and digital, not just IT.”" in md.output
+    assert "> “Leaders must \\<b\\>own\\</b\\> R&D and digital, not just IT.”" in md.output
 
 
 def test_cli_json(gold_db):

@@ -10,6 +10,7 @@ import click
 
 from ..codings import question_codebook
 from ..errors import CoderError
+from ..printable import printable
 from ..store import database_error, open_db
 from .. import themes as theme_ops
 
@@ -24,14 +25,16 @@ def friendly(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        # Click prints the message after the command's printable terminal is gone, and it may quote
+        # a file name, a label or a cell: printable here, so an error cannot drive the terminal.
         try:
             return func(*args, **kwargs)
         except CoderError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(printable(str(exc))) from None
         except sqlite3.Error as exc:
-            raise click.ClickException(str(database_error(exc, kwargs.get("db") or kwargs.get("source")))) from None
+            raise click.ClickException(printable(str(database_error(exc, kwargs.get("db") or kwargs.get("source"))))) from None
         except OSError as exc:
-            raise click.ClickException(_os_error(exc)) from None
+            raise click.ClickException(printable(_os_error(exc))) from None
         except KeyboardInterrupt:
             click.echo("Interrupted; no change was left half-done.", err=True)
             raise click.exceptions.Exit(130) from None

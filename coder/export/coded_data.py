@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlite_utils import Database
@@ -20,7 +19,7 @@ from sqlite_utils import Database
 from ..codings import export_codings, question_codebook, question_ids, write_codings_csv
 from ..errors import CoderError
 from ..outputs import atomic_output
-from ..spreadsheet import neutralise
+from ..spreadsheet import NOT_XML, neutralise
 
 XLSX_COLUMNS = ["respondent_id", "rank", "answer", "themes", "status", "coder"]
 _WIDTHS = {"respondent_id": 14, "rank": 6, "answer": 70, "themes": 40, "status": 12, "coder": 14}
@@ -87,8 +86,8 @@ def sheet_name(question: str, taken: set[str]) -> str:
 
 def _cell(value):
     if isinstance(value, str):
-        # openpyxl refuses control characters a pasted answer may hold.
-        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+        # openpyxl refuses control characters a pasted answer may hold, and writes U+FFFE into broken XML.
+        return neutralise(NOT_XML.sub("", value))
     return value
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..errors import CoderError
+from ..spreadsheet import NOT_XML
 from ..spreadsheet import neutralise as spreadsheet_safe
 from ..tables import Comparison, Crosstab, Table, format_change, md_text, one_line, to_csv, to_markdown
 
@@ -166,12 +167,11 @@ def grid_csv(g: Grid) -> str:
     return out.getvalue()
 
 
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _NUMBER_FORMATS = {PERCENT: '0.0"%"', CHANGE: '+0.0"%";-0.0"%";0.0"%"'}
 
 
 def _sheet_text(text: str) -> str:
-    return spreadsheet_safe(_ILLEGAL_XML.sub("", text))
+    return spreadsheet_safe(NOT_XML.sub("", text))
 
 
 def to_xlsx(g: Grid) -> bytes:
@@ -261,7 +261,9 @@ def to_html(g: Grid) -> str:
 # --- LaTeX -------------------------------------------------------------------------------------
 
 _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
-          "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}"}
+          "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+          # A cell starting "[" after "\\" or "\midrule" would be read as their optional argument.
+          "[": "{[}", "]": "{]}"}
 
 
 def latex_escape(text: str) -> str:
