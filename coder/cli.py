@@ -14,7 +14,7 @@ from .export.refi_qda import load_any_codebook
 from .codings import import_codings, question_codebook
 from .errors import CoderError
 from .ingest import import_responses
-from .printable import PrintableStream, terminal_stream
+from .printable import printable_terminal, terminal_stream
 from .spec import load_spec
 from .commands import exchange, quotes, reports, team
 from .commands.common import _codebook_id, db_argument, existing_db, friendly, readonly_db, with_codebook_options
@@ -31,17 +31,7 @@ def cli(ctx):
     Load a survey export, code its open questions against codebooks,
     and print the report's percentage tables.
     """
-    printable_terminal(ctx)
-
-
-def printable_terminal(ctx: click.Context) -> None:
-    """What reaches a terminal is made printable (answers cannot drive it); a pipe or file gets it as stored."""
-    ctx.color = True  # else click strips some escape codes from piped output, and only some
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, name)
-        if stream is not None and not isinstance(stream, PrintableStream) and stream.isatty():
-            setattr(sys, name, PrintableStream(stream))
-            ctx.call_on_close(lambda name=name, stream=stream: setattr(sys, name, stream))
+    ctx.color = True  # else click strips some escape codes from piped output, and only some (see main)
 
 
 @cli.command(name="import")
@@ -424,8 +414,11 @@ for _module in (reports, exchange, quotes, team):
     _module.register(cli)
 
 
-def main():  # pragma: no cover - console script entry
-    cli()
+def main():
+    """The console script. Everything written to a terminal, click's own usage errors too, is made
+    printable (answers, labels and file names cannot drive it); pipes and files get the stored text."""
+    with printable_terminal():
+        cli()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,8 +16,10 @@ these passes unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from typing import TextIO
+import sys
+from typing import Iterator, TextIO
 
 # A string command (OSC, DCS, SOS, PM, APC) runs to BEL or ST (ESC \ or U+009C); unterminated,
 # only its introducer is dropped, so the rest shows as inert text rather than vanishing.
@@ -75,3 +77,19 @@ class PrintableStream:
 def terminal_stream(stream: TextIO) -> TextIO:
     """What the tool itself writes its own control codes to (a progress bar): the stream under any cleaning."""
     return stream.stream if isinstance(stream, PrintableStream) else stream
+
+
+@contextlib.contextmanager
+def printable_terminal() -> Iterator[None]:
+    """While it runs, what is written to a terminal is made printable; a pipe or file gets the text as stored."""
+    wrapped = []
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, PrintableStream) and stream.isatty():
+            wrapped.append((name, stream))
+            setattr(sys, name, PrintableStream(stream))
+    try:
+        yield
+    finally:
+        for name, stream in wrapped:
+            setattr(sys, name, stream)

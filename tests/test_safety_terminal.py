@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coder.cli import cli
+from coder.cli import cli, main
 from coder.ingest import import_responses
 from coder.printable import PrintableStream, one_line, printable, terminal_stream
 from coder.spec import load_spec
@@ -108,7 +108,7 @@ def test_printable_stream_cleans_what_click_writes():
 
 
 def test_the_cli_cleans_only_a_terminal(monkeypatch):
-    """The `cli` group wraps a terminal's stdout and stderr for the command, and restores them after."""
+    """The console script wraps a terminal's stdout and stderr for the command, and restores them after."""
     seen = {}
 
     @cli.command(name="echo-test")
@@ -121,12 +121,19 @@ def test_the_cli_cleans_only_a_terminal(monkeypatch):
         terminal, error = FakeTerminal(), FakeTerminal()
         monkeypatch.setattr(sys, "stdout", terminal)
         monkeypatch.setattr(sys, "stderr", error)
+        monkeypatch.setattr(sys, "argv", ["coder", "echo-test"])
         with pytest.raises(SystemExit) as exit:
-            cli.main(["echo-test"], prog_name="coder")
+            main()
         assert exit.value.code == 0
         assert isinstance(seen["stdout"], PrintableStream) and isinstance(seen["stderr"], PrintableStream)
         assert terminal.getvalue() == error.getvalue() == "redevil\nover\n"
         assert sys.stdout is terminal and sys.stderr is error  # restored
+        # Click's own usage errors quote what was typed: cleaned too.
+        monkeypatch.setattr(sys, "argv", ["coder", "no-such" + ATTACK])
+        with pytest.raises(SystemExit) as exit:
+            main()
+        assert exit.value.code == 2 and "No such command" in error.getvalue()
+        assert not UNSAFE.search(error.getvalue())
         # Not a terminal (CliRunner, a pipe, a file): the text as stored, no escape code stripped.
         result = CliRunner().invoke(cli, ["echo-test"])
         assert result.exit_code == 0 and result.stdout == ATTACK + "\n"
