@@ -348,3 +348,40 @@ async def test_a_database_error_on_a_key_is_explained_not_a_crash(hostile_app_db
     db = open_db(hostile_app_db)
     assert db.execute("SELECT count(*) FROM codings WHERE status = 'confirmed'").fetchone()[0] == 1
     db.close()
+
+
+MARKUP = "[@click=app.quit]q[/] [link=http://x.invalid]l[/link] [bold]b"
+
+
+@pytest.fixture
+def markup_app_db(mini, tmp_path):
+    """A names question whose answers, respondent ids, roles and labels carry Rich markup, action links too."""
+    rows = [[f"r{i}{MARKUP}", f"Officer {MARKUP}", f"apple {MARKUP}", "", "", f"why {MARKUP}"] for i in range(3)]
+    export = write_csv(tmp_path / "markup.csv", [MINI_HEADER, *rows])
+    db = open_db(mini["db"])
+    import_responses(db, load_spec(mini["spec"]), export)
+    with db.conn:
+        db.execute("UPDATE themes SET label = label || ?, description = ?", [" " + MARKUP, "about " + MARKUP])
+    suggest(db, "fav")
+    db.close()
+    return mini["db"]
+
+
+async def test_the_app_shows_markup_in_data_literally(markup_app_db):
+    """`[@click=app.quit]` in an answer or label is text on every screen: no style, no link, no action."""
+    from coder.tui import make_app
+
+    app = make_app(markup_app_db, "fav", "ann", retrain=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        screens = [screen_text(app)]
+        for keys in (("o",), ("escape", "c"), ("escape", "slash", *"app")):
+            await pilot.press(*keys)
+            await pilot.pause()
+            screens.append(screen_text(app))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.is_running  # no action link ran
+    assert "[@click=app.quit]q[/]" in screens[0]  # the answer and the suggestion labels, as typed
+    assert "why [@click=app.quit]q[/]" in screens[1]  # the respondent's other answers
+    assert "[bold]b" in screens[2] and "[bold]b" in screens[3]  # the codebook and the search
