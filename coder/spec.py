@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import re._parser as _re_parser
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,54 @@ def normalise_nonanswer(text: str) -> str:
     return stripped if stripped else text.strip()
 
 
+# A `re:` non-answer is tried only on cells this short: a non-answer is a few words, and
+# even a pattern that backtracks polynomially stays quick on so little text.
+PATTERN_TEXT_LIMIT = 100
+_MAX_UNBOUNDED_REPEATS = 4
+_REPEATS = (_re_parser.MAX_REPEAT, _re_parser.MIN_REPEAT)
+
+
+def _backtracking_risk(pattern: str) -> str | None:
+    """Why `pattern` could backtrack for ever on some answer (ReDoS), or None.
+
+    Python's `re` backtracks: a repeat inside a repeat, or a repeat of alternatives,
+    tries exponentially many ways to fail (`(a+)+$` on forty `a`s and a `!` runs for
+    hours), and each further open-ended repeat raises the power of a polynomial.
+    """
+    unbounded = 0
+
+    def walk(items, inside_repeat: bool) -> str | None:
+        nonlocal unbounded
+        for op, arg in items:
+            if op in _REPEATS:
+                low, high, body = arg
+                if high > 1:
+                    if inside_repeat:
+                        return "a repeat inside a repeat"
+                    unbounded += 1
+                found = walk(body, inside_repeat or high > 1)
+            elif op is _re_parser.BRANCH:
+                if inside_repeat:
+                    return "a repeat of alternatives"
+                found = next((r for branch in arg[1] if (r := walk(branch, inside_repeat))), None)
+            elif op is _re_parser.SUBPATTERN:
+                found = walk(arg[3], inside_repeat)
+            elif op in (_re_parser.ASSERT, _re_parser.ASSERT_NOT):
+                found = walk(arg[1], inside_repeat)
+            elif op is _re_parser.GROUPREF_EXISTS:
+                found = next((r for branch in arg[1:] if branch and (r := walk(branch, inside_repeat))), None)
+            else:
+                found = None
+            if found:
+                return found
+        return None
+
+    found = walk(_re_parser.parse(pattern), False)
+    if not found and unbounded > _MAX_UNBOUNDED_REPEATS:
+        found = f"more than {_MAX_UNBOUNDED_REPEATS} repeats (*, +, {{m,n}})"
+    return found
+
+
 @dataclass(frozen=True)
 class NonAnswers:
     """Literal patterns, or `re:` regular expressions, that mark a cell as no answer."""
@@ -70,9 +119,17 @@ class NonAnswers:
             value = clean_text(value, where, "each of the non_answers")
             if value.startswith("re:"):
                 try:
-                    patterns.append(re.compile(value[3:], re.IGNORECASE))
-                except re.error as exc:
+                    compiled = re.compile(value[3:], re.IGNORECASE)
+                    risk = _backtracking_risk(value[3:])
+                except (re.error, RecursionError, OverflowError) as exc:
                     raise CoderError(f"bad non-answer pattern {excerpt(value)}: {exc}", where=where) from None
+                if risk:
+                    raise CoderError(
+                        f"non-answer pattern {excerpt(value)} holds {risk}, which can take hours on some "
+                        "answers; write it without nesting (e.g. re:a+ instead of re:(a+)+)",
+                        where=where,
+                    )
+                patterns.append(compiled)
             else:
                 literals.add(normalise_nonanswer(value))
         literals.add("")
@@ -82,7 +139,7 @@ class NonAnswers:
         if normalise_nonanswer(text) in self.literals:
             return True
         stripped = text.strip()
-        return any(p.fullmatch(stripped) for p in self.patterns)
+        return len(stripped) <= PATTERN_TEXT_LIMIT and any(p.fullmatch(stripped) for p in self.patterns)
 
     def to_list(self) -> list[str]:
         return sorted(self.literals) + ["re:" + p.pattern for p in self.patterns]
