@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from coder.cli import cli
 from coder.errors import CoderError
+from coder.export import charts
 from coder.spec import NonAnswers
 
 from .conftest import MINI_HEADER, MINI_ROWS, write_csv
@@ -49,3 +53,25 @@ def test_a_pattern_is_tried_only_on_short_cells():
     assert time.monotonic() - started < 1
     with pytest.raises(CoderError, match="bad non-answer pattern"):
         NonAnswers.parse(["re:(unclosed"], "spec")
+
+
+@pytest.fixture
+def db_path(gold_db_path, tmp_path, monkeypatch):
+    """The gold database in a folder of its own, run from another folder, with charts and quotes stubbed."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setattr(charts, "render_chart", lambda table, path, **_: path.write_bytes(b"") or 0)
+    monkeypatch.setitem(sys.modules, "coder.quotes", None)
+    return Path(shutil.copy(gold_db_path, tmp_path / "data" / "survey.db"))
+
+
+def test_report_force_never_deletes_another_database_inside_the_folder(db_path, tmp_path):
+    out = tmp_path / "report"
+    run("report", db_path, "--output", out)
+    (out / "deep").mkdir()
+    kept = Path(shutil.copy(db_path, out / "deep" / "wave2.db"))  # not the command's database, but a database
+    result = run("report", db_path, "--output", out, "--force", ok=False)
+    assert "holds a database" in result.output and "wave2.db" in result.output
+    assert kept.read_bytes() == db_path.read_bytes() and (out / "index.md").is_file()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
