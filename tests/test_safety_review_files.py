@@ -75,3 +75,13 @@ def test_report_force_never_deletes_another_database_inside_the_folder(db_path, 
     assert "holds a database" in result.output and "wave2.db" in result.output
     assert kept.read_bytes() == db_path.read_bytes() and (out / "index.md").is_file()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_failed_import_through_a_dangling_link_leaves_no_database(mini):
+    link = mini["dir"] / "link.db"
+    link.symlink_to("created.db")
+    write_csv(mini["export"], [["id", "role"], ["r1", "Officer"]])  # the question columns are missing
+    result = run("import", link, "--survey", mini["spec"], "--responses", mini["export"], ok=False)
+    assert "missing columns" in result.output
+    assert not (mini["dir"] / "created.db").exists() and link.is_symlink()
+    assert sorted(p.name for p in mini["dir"].iterdir()) == ["export.csv", "fruit.yaml", "link.db", "spec.yaml"]
