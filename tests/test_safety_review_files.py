@@ -85,3 +85,15 @@ def test_a_failed_import_through_a_dangling_link_leaves_no_database(mini):
     assert "missing columns" in result.output
     assert not (mini["dir"] / "created.db").exists() and link.is_symlink()
     assert sorted(p.name for p in mini["dir"].iterdir()) == ["export.csv", "fruit.yaml", "link.db", "spec.yaml"]
+
+
+@pytest.mark.parametrize("joined", [["\ufeffr9", "Officer", "", "", "", ""], MINI_HEADER])
+def test_two_exports_joined_into_one_file_import_nothing(mini, joined):
+    """A second export's header (with its BOM) once became a respondent whose answers were the column names."""
+    write_csv(mini["export"], [MINI_HEADER, *MINI_ROWS])
+    run("import", mini["db"], "--survey", mini["spec"], "--responses", mini["export"])
+    before = mini["db"].read_bytes()
+    write_csv(mini["export"], [MINI_HEADER, *MINI_ROWS, joined, *MINI_ROWS[:1]])
+    result = run("import", mini["db"], "--survey", mini["spec"], "--responses", mini["export"], ok=False)
+    assert "row 6" in result.output and "two exports joined" in result.output
+    assert mini["db"].read_bytes() == before
