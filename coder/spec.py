@@ -7,6 +7,7 @@ codebooks travel together and work from any directory.
 from __future__ import annotations
 
 import codecs
+import difflib
 import re
 import re._parser as _re_parser
 from dataclasses import dataclass, field
@@ -245,12 +246,28 @@ def _encoding(value: Any, where: str) -> str | None:
     return name
 
 
+SPEC_KEYS = ("survey", "title", "respondent_id", "attributes", "questions", "non_answers", "sheet", "encoding")
+QUESTION_KEYS = ("id", "text", "columns", "column", "codebook", "base", "fold", "non_answers", "table")
+FOLD_KEYS = ("into", "themes", "all_except")
+TABLE_KEYS = ("title", "header")
+
+
+def _known_keys(mapping: dict, known: tuple[str, ...], where: str) -> None:
+    """A misspelt key (`non_answer:`) would be ignored in silence and its default used: name it."""
+    for key in mapping:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; the keys are {', '.join(known)}"
+            raise CoderError(f"unknown key {excerpt(str(key))}{hint}", where=where)
+
+
 def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_na: list) -> Question:
     where = f"{source}, question {index}"
     if not isinstance(raw, dict):
         raise CoderError("each question must be a mapping", where=where)
     qid = _require(raw, "id", where)
     where = f"{source}, question {excerpt(qid)}"
+    _known_keys(raw, QUESTION_KEYS, where)
     if not ID_PATTERN.fullmatch(qid):
         raise CoderError("question id must be lower-case letters, digits, '-' or '_'", where=where)
     columns = _column_list(raw.get("columns", raw.get("column")), where, "columns")
@@ -268,6 +285,7 @@ def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_n
         fold_raw = raw["fold"]
         if not isinstance(fold_raw, dict):
             raise CoderError("fold must be a mapping with 'into' and 'themes'", where=where)
+        _known_keys(fold_raw, FOLD_KEYS, where + ", fold")
         into = _require(fold_raw, "into", where + ", fold")
         themes = fold_raw.get("themes") or []
         keep = fold_raw.get("all_except")
@@ -289,6 +307,7 @@ def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_n
     table = raw.get("table") or {}
     if not isinstance(table, dict):
         raise CoderError("table must be a mapping with 'title' and 'header'", where=where)
+    _known_keys(table, TABLE_KEYS, where + ", table")
     text = _optional(raw, "text", where, LONG_TEXT)
     return Question(
         id=qid,
@@ -309,6 +328,7 @@ def load_spec(path: str | Path) -> SurveySpec:
     data, _ = load_yaml(path, "survey spec")
     if not isinstance(data, dict):
         raise CoderError("a survey spec must be a mapping (survey, respondent_id, questions)", where=source)
+    _known_keys(data, SPEC_KEYS, source)
     survey = _require(data, "survey", source)
     respondent_id = _require(data, "respondent_id", source, COLUMN_TEXT)
     attributes = data.get("attributes") or []

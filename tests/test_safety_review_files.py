@@ -97,3 +97,16 @@ def test_two_exports_joined_into_one_file_import_nothing(mini, joined):
     result = run("import", mini["db"], "--survey", mini["spec"], "--responses", mini["export"], ok=False)
     assert "row 6" in result.output and "two exports joined" in result.output
     assert mini["db"].read_bytes() == before
+
+
+@pytest.mark.parametrize("typo, where", [
+    ("    base: mentions\n", "    base: mentions\n    non_answer: ['-']\n"),
+    ("survey: mini\n", "survey: mini\nquestionz: []\n"),
+    ("fold: {into: other, themes: [kiwi]}", "fold: {into: other, theme: [kiwi]}"),
+])
+def test_a_misspelt_spec_key_is_named_not_ignored(mini, typo, where):
+    spec = mini["spec"].read_text(encoding="utf-8")
+    mini["spec"].write_text(spec.replace(typo, where, 1), encoding="utf-8")
+    result = run("import", mini["db"], "--survey", mini["spec"], "--responses", mini["export"], ok=False)
+    assert "unknown key" in result.output and "did you mean" in result.output
+    assert not mini["db"].exists()
