@@ -809,6 +809,14 @@ def import_responses(
                     f"this row has {len(row)} fields but the header has {width}: the row is cut short{hint}",
                     where=location(export.path, number),
                 )
+            # Two exports joined into one file: the second header (with its byte-order mark) would
+            # become a respondent whose answers are the column names.
+            if any(cell.startswith("\ufeff") for cell in row):
+                raise CoderError("a cell starts with a byte-order mark (U+FEFF): two exports joined into one "
+                                 "file? Import each file on its own", where=location(export.path, number))
+            if [cell.strip() for cell in row[:width]] == export.header:
+                raise CoderError("this row repeats the header: two exports joined into one file? Import each "
+                                 "file on its own", where=location(export.path, number))
             rid = row[id_col].strip()
             if not rid:
                 raise CoderError("respondent id is empty", where=location(export.path, number, spec.respondent_id))

@@ -7,7 +7,9 @@ codebooks travel together and work from any directory.
 from __future__ import annotations
 
 import codecs
+import difflib
 import re
+import re._parser as _re_parser
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,54 @@ def normalise_nonanswer(text: str) -> str:
     return stripped if stripped else text.strip()
 
 
+# A `re:` non-answer is tried only on cells this short: a non-answer is a few words, and
+# even a pattern that backtracks polynomially stays quick on so little text.
+PATTERN_TEXT_LIMIT = 100
+_MAX_UNBOUNDED_REPEATS = 4
+_REPEATS = (_re_parser.MAX_REPEAT, _re_parser.MIN_REPEAT)
+
+
+def _backtracking_risk(pattern: str) -> str | None:
+    """Why `pattern` could backtrack for ever on some answer (ReDoS), or None.
+
+    Python's `re` backtracks: a repeat inside a repeat, or a repeat of alternatives,
+    tries exponentially many ways to fail (`(a+)+$` on forty `a`s and a `!` runs for
+    hours), and each further open-ended repeat raises the power of a polynomial.
+    """
+    unbounded = 0
+
+    def walk(items, inside_repeat: bool) -> str | None:
+        nonlocal unbounded
+        for op, arg in items:
+            if op in _REPEATS:
+                low, high, body = arg
+                if high > 1:
+                    if inside_repeat:
+                        return "a repeat inside a repeat"
+                    unbounded += 1
+                found = walk(body, inside_repeat or high > 1)
+            elif op is _re_parser.BRANCH:
+                if inside_repeat:
+                    return "a repeat of alternatives"
+                found = next((r for branch in arg[1] if (r := walk(branch, inside_repeat))), None)
+            elif op is _re_parser.SUBPATTERN:
+                found = walk(arg[3], inside_repeat)
+            elif op in (_re_parser.ASSERT, _re_parser.ASSERT_NOT):
+                found = walk(arg[1], inside_repeat)
+            elif op is _re_parser.GROUPREF_EXISTS:
+                found = next((r for branch in arg[1:] if branch and (r := walk(branch, inside_repeat))), None)
+            else:
+                found = None
+            if found:
+                return found
+        return None
+
+    found = walk(_re_parser.parse(pattern), False)
+    if not found and unbounded > _MAX_UNBOUNDED_REPEATS:
+        found = f"more than {_MAX_UNBOUNDED_REPEATS} repeats (*, +, {{m,n}})"
+    return found
+
+
 @dataclass(frozen=True)
 class NonAnswers:
     """Literal patterns, or `re:` regular expressions, that mark a cell as no answer."""
@@ -70,9 +120,17 @@ class NonAnswers:
             value = clean_text(value, where, "each of the non_answers")
             if value.startswith("re:"):
                 try:
-                    patterns.append(re.compile(value[3:], re.IGNORECASE))
-                except re.error as exc:
+                    compiled = re.compile(value[3:], re.IGNORECASE)
+                    risk = _backtracking_risk(value[3:])
+                except (re.error, RecursionError, OverflowError) as exc:
                     raise CoderError(f"bad non-answer pattern {excerpt(value)}: {exc}", where=where) from None
+                if risk:
+                    raise CoderError(
+                        f"non-answer pattern {excerpt(value)} holds {risk}, which can take hours on some "
+                        "answers; write it without nesting (e.g. re:a+ instead of re:(a+)+)",
+                        where=where,
+                    )
+                patterns.append(compiled)
             else:
                 literals.add(normalise_nonanswer(value))
         literals.add("")
@@ -82,7 +140,7 @@ class NonAnswers:
         if normalise_nonanswer(text) in self.literals:
             return True
         stripped = text.strip()
-        return any(p.fullmatch(stripped) for p in self.patterns)
+        return len(stripped) <= PATTERN_TEXT_LIMIT and any(p.fullmatch(stripped) for p in self.patterns)
 
     def to_list(self) -> list[str]:
         return sorted(self.literals) + ["re:" + p.pattern for p in self.patterns]
@@ -188,12 +246,28 @@ def _encoding(value: Any, where: str) -> str | None:
     return name
 
 
+SPEC_KEYS = ("survey", "title", "respondent_id", "attributes", "questions", "non_answers", "sheet", "encoding")
+QUESTION_KEYS = ("id", "text", "columns", "column", "codebook", "base", "fold", "non_answers", "table")
+FOLD_KEYS = ("into", "themes", "all_except")
+TABLE_KEYS = ("title", "header")
+
+
+def _known_keys(mapping: dict, known: tuple[str, ...], where: str) -> None:
+    """A misspelt key (`non_answer:`) would be ignored in silence and its default used: name it."""
+    for key in mapping:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; the keys are {', '.join(known)}"
+            raise CoderError(f"unknown key {excerpt(str(key))}{hint}", where=where)
+
+
 def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_na: list) -> Question:
     where = f"{source}, question {index}"
     if not isinstance(raw, dict):
         raise CoderError("each question must be a mapping", where=where)
     qid = _require(raw, "id", where)
     where = f"{source}, question {excerpt(qid)}"
+    _known_keys(raw, QUESTION_KEYS, where)
     if not ID_PATTERN.fullmatch(qid):
         raise CoderError("question id must be lower-case letters, digits, '-' or '_'", where=where)
     columns = _column_list(raw.get("columns", raw.get("column")), where, "columns")
@@ -211,6 +285,7 @@ def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_n
         fold_raw = raw["fold"]
         if not isinstance(fold_raw, dict):
             raise CoderError("fold must be a mapping with 'into' and 'themes'", where=where)
+        _known_keys(fold_raw, FOLD_KEYS, where + ", fold")
         into = _require(fold_raw, "into", where + ", fold")
         themes = fold_raw.get("themes") or []
         keep = fold_raw.get("all_except")
@@ -232,6 +307,7 @@ def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_n
     table = raw.get("table") or {}
     if not isinstance(table, dict):
         raise CoderError("table must be a mapping with 'title' and 'header'", where=where)
+    _known_keys(table, TABLE_KEYS, where + ", table")
     text = _optional(raw, "text", where, LONG_TEXT)
     return Question(
         id=qid,
@@ -252,6 +328,7 @@ def load_spec(path: str | Path) -> SurveySpec:
     data, _ = load_yaml(path, "survey spec")
     if not isinstance(data, dict):
         raise CoderError("a survey spec must be a mapping (survey, respondent_id, questions)", where=source)
+    _known_keys(data, SPEC_KEYS, source)
     survey = _require(data, "survey", source)
     respondent_id = _require(data, "respondent_id", source, COLUMN_TEXT)
     attributes = data.get("attributes") or []

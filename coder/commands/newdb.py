@@ -33,9 +33,11 @@ def open_or_create(path: str | Path) -> Iterator[Database]:
     another process created the same database meanwhile and wrote to it, its work is kept.
     """
     path = Path(path)
-    files = [path, *(Path(f"{path}{suffix}") for suffix in _SIDECARS)]
+    # Through a dangling symbolic link SQLite creates the file the link names (its sidecars beside it).
+    real = Path(os.path.realpath(path))
+    files = [real, *(Path(f"{real}{suffix}") for suffix in _SIDECARS)]
     new = [f for f in files if not os.path.lexists(f)]
-    if path not in new:
+    if real not in new:
         database = open_db(path)
         try:
             yield database

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..codebook import ID_PATTERN
 from ..errors import CoderError
-from ..outputs import umask, write_output
+from ..outputs import is_sqlite_file, umask, write_output
 
 CHART_SUFFIXES = (".png", ".svg")
 # `--force` replaces only a folder holding this file, so it can never delete a folder coder did not write.
@@ -76,6 +76,20 @@ def _check_target(db, target: Path, shown: str, force: bool) -> None:
         raise CoderError(f"--force replaces only a folder that coder report wrote (it holds {MARKER}); this one "
                          "does not, so coder will not delete it. Choose another folder, or delete it yourself "
                          "(report folders written before coder marked them carry no marker)", where=shown)
+    database = _database_inside(target)
+    if database is not None:
+        raise CoderError(f"holds a database ({database.relative_to(target)}); coder never deletes one: "
+                         "move it out of the folder first", where=shown)
+
+
+def _database_inside(folder: Path) -> Path | None:
+    """The first SQLite database anywhere in `folder` (links are not followed), or None."""
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            path = Path(root, name)
+            if not path.is_symlink() and is_sqlite_file(path):
+                return path
+    return None
 
 
 def _is_marked(folder: Path) -> bool:
