@@ -10,7 +10,7 @@ import codecs
 import difflib
 import re
 import re._parser as _re_parser
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +195,6 @@ class SurveySpec:
     questions: tuple[Question, ...]
     sheet: str | None = None
     encoding: str | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:
