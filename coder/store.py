@@ -248,6 +248,9 @@ def database_error(exc: sqlite3.Error, path: str | Path | None) -> CoderError:
     return CoderError(f"database error: {text}", where=where)
 
 
+_HEADER_SIZE = 100  # every SQLite database file starts with a header of this many bytes
+
+
 def _check_file(path: Path, *, create: bool) -> None:
     """Refuse a folder or an empty file before SQLite touches it (a 0-byte file stays 0 bytes).
 
@@ -257,8 +260,11 @@ def _check_file(path: Path, *, create: bool) -> None:
     shown = str(path)
     if path.is_dir():
         raise CoderError("is a folder, not a database file", where=shown)
-    if path.stat().st_size == 0 and not create:  # for create, nothing to lose: SQLite makes one in it
+    size = path.stat().st_size
+    if size == 0 and not create:  # for create, nothing to lose: SQLite makes one in it
         raise CoderError(f"{NOT_CODER} (the file is empty); create one with `coder import`", where=shown)
+    if 0 < size < _HEADER_SIZE:  # SQLite would take it for an empty database and write over it
+        raise CoderError(f"{NOT_CODER} (a {size}-byte file, too short to be a SQLite database)", where=shown)
 
 
 def _check_schema(db: Database, path: Path, *, create: bool) -> None:

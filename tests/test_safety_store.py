@@ -447,3 +447,14 @@ def test_opening_never_drops_the_locks_of_connections_already_open(gold_path):
     assert first.execute("SELECT coder FROM codings WHERE id = 1").fetchone()[0] == "ann"
     first.close()
     assert sqlite3.connect(gold_path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.parametrize("size", [1, 7, 99])
+def test_a_file_too_short_to_be_a_database_is_never_written_over(tmp_path, size):
+    """SQLite takes a few bytes for an empty database: `import` once wrote its schema over them."""
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"x" * size)
+    result = run("import", path, "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv")
+    one_line_error(result, "notes.txt", "is not a coder database", "too short")
+    assert path.read_bytes() == b"x" * size
+    one_line_error(run("questions", path), "too short")
