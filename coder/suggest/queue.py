@@ -1,0 +1,123 @@
+"""Which answers teach most: the active-learning order of a question's unconfirmed answers.
+
+Confirming an answer the suggestions are already sure of teaches the learner
+nothing; confirming ten near-identical uncertain answers teaches it once. So
+the order favours answers near the selection boundary (from the stored
+suggestion rows only: scores and `selected` flags, whatever learner made
+them), whose likely themes have few confirmed examples, and spreads each
+batch over different wordings (greedy max-min in a TF-IDF space of the
+candidates), so a batch of ten is ten different lessons.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sqlite_utils import Database
+
+MIN_CONFIRMED = 20  # confirmed answers of a question before the queue teaches (the learner needs some first)
+POOL = 400  # most uncertain candidates spread for diversity; the rest follow by priority
+
+
+def uncertainty(top1: np.ndarray, top2: np.ndarray, lowest_selected: np.ndarray,
+                best_rejected: np.ndarray) -> np.ndarray:
+    """Per answer, 0 (sure) to 1 (undecided), from its stored suggestion scores (NaN where absent).
+
+    Two scale-free parts, so it means the same for zero-shot similarities and
+    learnt probabilities: how close the best rejected theme comes to the
+    weakest selected one (nearness to the selection threshold), and how close
+    the second theme comes to the first (margin). An answer with no
+    suggestion, or none selected, is undecided.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        boundary = np.where(np.isnan(best_rejected), 0.0, best_rejected / lowest_selected)
+        margin = np.where(np.isnan(top2), 0.0, top2 / top1)
+    u = np.clip(0.5 * boundary + 0.5 * margin, 0.0, 1.0)
+    undecided = np.isnan(top1) | (top1 <= 0) | np.isnan(lowest_selected)
+    return np.where(undecided, 1.0, u)
+
+
+def rarity(counts: np.ndarray) -> np.ndarray:
+    """1 for a theme nobody has confirmed yet, falling as its confirmed examples grow."""
+    return 1.0 / np.sqrt(1.0 + counts)
+
+
+def spread(texts: list[str], priority: np.ndarray) -> list[int]:
+    """Indices of `texts`, greedily: each next pick the most valuable given those already picked.
+
+    Value is priority times distance (1 - cosine, character n-grams) to the
+    nearest pick so far: a near-duplicate of a pick is worth almost nothing
+    until everything different has been offered.
+    """
+    n = len(texts)
+    if n <= 1:
+        return list(range(n))
+    try:
+        X = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True,
+                            lowercase=True).fit_transform(texts)
+    except ValueError:  # nothing but blanks and punctuation
+        return list(np.argsort(-priority, kind="stable"))
+    similarity = (X @ X.T).toarray()
+    nearest = np.zeros(n)  # similarity to the nearest pick so far
+    left = np.ones(n, dtype=bool)
+    order = []
+    for _ in range(n):
+        value = np.where(left, priority * (1.0 - nearest) + 1e-9 * priority, -1.0)
+        pick = int(np.argmax(value))
+        order.append(pick)
+        left[pick] = False
+        np.maximum(nearest, similarity[pick], out=nearest)
+    return order
+
+
+def teaching_order(ids: list[int], texts: list[str], top1, top2, lowest_selected, best_rejected,
+                   top_rarity, pool: int = POOL) -> list[int]:
+    """`ids` ordered so the first ones teach most: uncertain, of rarely confirmed themes, and diverse."""
+    if not ids:
+        return []
+    priority = uncertainty(*(np.asarray(a, dtype=np.float64) for a in (top1, top2, lowest_selected, best_rejected)))
+    priority = priority * (0.5 + 0.5 * np.asarray(top_rarity, dtype=np.float64))
+    ranked = np.argsort(-priority, kind="stable")
+    head, tail = ranked[:pool], ranked[pool:]
+    spread_head = [int(head[i]) for i in spread([texts[i] for i in head], priority[head])]
+    return [ids[i] for i in spread_head] + [ids[i] for i in tail.tolist()]
+
+
+def confirmed_count(db: Database, question: str) -> int:
+    """Answers of the question with confirmed codes."""
+    return db.execute(
+        """SELECT count(DISTINCT c.answer_id) FROM codings c JOIN answers a ON a.id = c.answer_id
+           WHERE a.question_id = ? AND c.status = 'confirmed'""", [question]).fetchone()[0]
+
+
+def teaching_queue(db: Database, question: str, among: Iterable[int] | None = None, pool: int = POOL) -> list[int]:
+    """The question's unconfirmed answers (only those in `among`, if given) in the order that teaches most."""
+    rows = db.execute(
+        """SELECT a.id, a.text,
+                  max(CASE WHEN s.rank = 1 THEN s.score END), max(CASE WHEN s.rank = 2 THEN s.score END),
+                  min(CASE WHEN s.selected THEN s.score END), max(CASE WHEN NOT s.selected THEN s.score END),
+                  max(CASE WHEN s.rank = 1 THEN s.theme_pk END), max(CASE WHEN s.rank = 2 THEN s.theme_pk END)
+           FROM answers a LEFT JOIN suggestions s ON s.answer_id = a.id
+           WHERE a.question_id = ? AND a.is_answer = 1
+             AND NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed')
+           GROUP BY a.id ORDER BY a.id""", [question]).fetchall()
+    if among is not None:
+        allowed = set(among)
+        rows = [r for r in rows if r[0] in allowed]
+    if not rows:
+        return []
+    counts = dict(db.execute(
+        """SELECT c.theme_pk, count(*) FROM codings c JOIN answers a ON a.id = c.answer_id
+           WHERE a.question_id = ? AND c.status = 'confirmed' GROUP BY c.theme_pk""", [question]).fetchall())
+    ids = [r[0] for r in rows]
+    columns = [np.array([np.nan if r[k] is None else r[k] for r in rows], dtype=np.float64) for k in range(2, 6)]
+    # An answer's likely themes are as rare as the rarer of its top two; with no suggestion, as rare as can be.
+    pks = np.array([[-1 if r[k] is None else r[k] for k in (6, 7)] for r in rows], dtype=np.int64).reshape(-1, 2)
+    pks[:, 1] = np.where(pks[:, 1] < 0, pks[:, 0], pks[:, 1])
+    lookup = np.zeros(max(int(pks.max()), max(counts, default=0)) + 2)
+    for pk, n in counts.items():
+        lookup[pk] = n
+    seen = rarity(lookup[pks])  # pk -1 (no suggestion) reads the last cell, 0: unseen
+    return teaching_order(ids, [r[1] for r in rows], *columns, seen.max(axis=1), pool=pool)
