@@ -18,7 +18,7 @@ from .codings import Code, apply_codes, question_codebook
 from .errors import CoderError
 from .store import audit, now, write
 from .suggest.engine import review_queue
-from .suggest.queue import MIN_CONFIRMED, confirmed_count, teaching_queue
+from .suggest.queue import ready, teaching_queue
 from .team import assigned_answers, blind_answers, disputed_answers, originals, own_codes, set_own_codes
 from .themes import add_alias, add_theme, read_codebook, theme_pks
 
@@ -28,9 +28,8 @@ ORDER_NAMES = {"imported": "as imported", "uncertain": "least confident first", 
 
 
 def default_order(db: Database, question: str) -> str:
-    """As imported until the question has MIN_CONFIRMED confirmed answers and suggestions; then what teaches most."""
-    suggested = db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
-    return "teaches" if suggested and confirmed_count(db, question) >= MIN_CONFIRMED else "imported"
+    """As imported until the question has suggestions and 20 confirmed answers; then what teaches most."""
+    return "teaches" if ready(db, question) else "imported"
 
 
 @dataclass(frozen=True)

@@ -85,11 +85,13 @@ def teaching_order(ids: list[int], texts: list[str], top1, top2, lowest_selected
     return [ids[i] for i in spread_head] + [ids[i] for i in tail.tolist()]
 
 
-def confirmed_count(db: Database, question: str) -> int:
-    """Answers of the question with confirmed codes."""
+def ready(db: Database, question: str) -> bool:
+    """Whether the question has suggestions and MIN_CONFIRMED confirmed answers: enough to know what it does not know."""
+    if not db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [question]).fetchone():
+        return False
     return db.execute(
         """SELECT count(DISTINCT c.answer_id) FROM codings c JOIN answers a ON a.id = c.answer_id
-           WHERE a.question_id = ? AND c.status = 'confirmed'""", [question]).fetchone()[0]
+           WHERE a.question_id = ? AND c.status = 'confirmed'""", [question]).fetchone()[0] >= MIN_CONFIRMED
 
 
 def teaching_queue(db: Database, question: str, among: Iterable[int] | None = None, pool: int = POOL) -> list[int]:
