@@ -219,6 +219,8 @@ def run(data: Dataset, strategy: str, seed: int, steps: list[int], points: list[
         sim.confirm(sim.next_batch(strategy, point - len(sim.confirmed), permutation))
         sim.retrain()
         curve[point] = sim.f1()
+        print(f"  {data.name} {strategy} seed {seed}: {point} confirmed, F1 {curve[point]:.3f}, "
+              f"retrain {sim.retrain_seconds[-1]:.1f} s", file=sys.stderr, flush=True)
     sim.db.close()
     return {"curve": curve, "retrain_seconds": sim.retrain_seconds}
 

@@ -38,6 +38,10 @@ def taught(suggested):
     return suggested
 
 
+def of(texts: dict[int, str]):
+    return lambda ids: [texts[i] for i in ids]
+
+
 def pending(session):
     return [a for a in session.queue if not session.view(a).confirmed]
 
@@ -72,9 +76,9 @@ def test_the_default_turns_to_teaching_when_the_queue_is_rebuilt(suggested):
 
 
 def test_uncertain_answers_rank_before_confident_ones():
-    texts = ["crm system", "budget cuts", "staff training"]
+    texts = {1: "crm system", 2: "budget cuts", 3: "staff training"}
     # Sure (second theme far below the first, nothing near the boundary), undecided, in between.
-    order = teaching_order([1, 2, 3], texts, top1=[0.9, 0.5, 0.6], top2=[0.1, 0.49, 0.3],
+    order = teaching_order([1, 2, 3], of(texts), top1=[0.9, 0.5, 0.6], top2=[0.1, 0.49, 0.3],
                            lowest_selected=[0.9, 0.5, 0.6], best_rejected=[0.1, 0.49, 0.3], top_rarity=[1, 1, 1])
     assert order == [2, 3, 1]
     u = uncertainty(np.array([0.9, NAN, 0.4]), np.array([NAN, NAN, 0.3]), np.array([0.9, NAN, NAN]),
@@ -83,7 +87,7 @@ def test_uncertain_answers_rank_before_confident_ones():
 
 
 def test_rarely_confirmed_themes_come_first_among_equally_uncertain():
-    order = teaching_order([1, 2], ["better websites", "shared services"], top1=[0.5, 0.5], top2=[0.4, 0.4],
+    order = teaching_order([1, 2], of({1: "better websites", 2: "shared services"}), top1=[0.5, 0.5], top2=[0.4, 0.4],
                            lowest_selected=[0.5, 0.5], best_rejected=[0.4, 0.4], top_rarity=[0.1, 1.0])
     assert order == [2, 1]
 
@@ -95,7 +99,7 @@ def test_a_batch_is_not_near_duplicates():
               "Reduce costs through automation", "Social media engagement"]
     texts = copies + others
     n = len(texts)
-    order = teaching_order(list(range(n)), texts, top1=[0.5] * n, top2=[0.49] * 10 + [0.4] * 9,
+    order = teaching_order(list(range(n)), of(dict(enumerate(texts))), top1=[0.5] * n, top2=[0.49] * 10 + [0.4] * 9,
                            lowest_selected=[0.5] * n, best_rejected=[0.49] * 10 + [0.4] * 9, top_rarity=[1.0] * n)
     batch = order[:10]
     assert sum(1 for i in batch if i < 10) == 1  # one of the copies, then every different answer

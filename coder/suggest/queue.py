@@ -11,7 +11,7 @@ candidates), so a batch of ten is ten different lessons.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -72,16 +72,20 @@ def spread(texts: list[str], priority: np.ndarray) -> list[int]:
     return order
 
 
-def teaching_order(ids: list[int], texts: list[str], top1, top2, lowest_selected, best_rejected,
-                   top_rarity, pool: int = POOL) -> list[int]:
-    """`ids` ordered so the first ones teach most: uncertain, of rarely confirmed themes, and diverse."""
+def teaching_order(ids: list[int], texts: Callable[[list[int]], list[str]], *, top1, top2, lowest_selected,
+                   best_rejected, top_rarity, pool: int = POOL) -> list[int]:
+    """`ids` ordered so the first ones teach most: uncertain, of rarely confirmed themes, and diverse.
+
+    `texts` gives the texts of some of the ids: only the pool's are read, so a
+    100k-answer question costs the texts of 400.
+    """
     if not ids:
         return []
     priority = uncertainty(*(np.asarray(a, dtype=np.float64) for a in (top1, top2, lowest_selected, best_rejected)))
     priority = priority * (0.5 + 0.5 * np.asarray(top_rarity, dtype=np.float64))
     ranked = np.argsort(-priority, kind="stable")
     head, tail = ranked[:pool], ranked[pool:]
-    spread_head = [int(head[i]) for i in spread([texts[i] for i in head], priority[head])]
+    spread_head = [int(head[i]) for i in spread(texts([ids[i] for i in head]), priority[head])]
     return [ids[i] for i in spread_head] + [ids[i] for i in tail.tolist()]
 
 
@@ -96,30 +100,42 @@ def ready(db: Database, question: str) -> bool:
 
 def teaching_queue(db: Database, question: str, among: Iterable[int] | None = None, pool: int = POOL) -> list[int]:
     """The question's unconfirmed answers (only those in `among`, if given) in the order that teaches most."""
+    # One row per answer, aggregated in SQLite; NULL (no such suggestion) becomes NaN.
     rows = db.execute(
-        """SELECT a.id, a.text,
+        """SELECT a.id,
                   max(CASE WHEN s.rank = 1 THEN s.score END), max(CASE WHEN s.rank = 2 THEN s.score END),
                   min(CASE WHEN s.selected THEN s.score END), max(CASE WHEN NOT s.selected THEN s.score END),
                   max(CASE WHEN s.rank = 1 THEN s.theme_pk END), max(CASE WHEN s.rank = 2 THEN s.theme_pk END)
            FROM answers a LEFT JOIN suggestions s ON s.answer_id = a.id
-           WHERE a.question_id = ? AND a.is_answer = 1
-             AND NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed')
-           GROUP BY a.id ORDER BY a.id""", [question]).fetchall()
-    if among is not None:
-        allowed = set(among)
-        rows = [r for r in rows if r[0] in allowed]
+           WHERE a.question_id = ? AND a.is_answer = 1 GROUP BY a.id ORDER BY a.id""", [question]).fetchall()
     if not rows:
         return []
-    counts = dict(db.execute(
+    table = np.array(rows, dtype=np.float64).reshape(-1, 7)
+    ids = table[:, 0].astype(np.int64)
+    confirmed = np.array([r[0] for r in db.execute(
+        """SELECT DISTINCT c.answer_id FROM codings c JOIN answers a ON a.id = c.answer_id
+           WHERE a.question_id = ? AND c.status = 'confirmed'""", [question])], dtype=np.int64)
+    keep = ~np.isin(ids, confirmed)
+    if among is not None:
+        keep &= np.isin(ids, np.fromiter(among, dtype=np.int64))
+    table, ids = table[keep], ids[keep]
+    if not len(ids):
+        return []
+    counts = db.execute(
         """SELECT c.theme_pk, count(*) FROM codings c JOIN answers a ON a.id = c.answer_id
-           WHERE a.question_id = ? AND c.status = 'confirmed' GROUP BY c.theme_pk""", [question]).fetchall())
-    ids = [r[0] for r in rows]
-    columns = [np.array([np.nan if r[k] is None else r[k] for r in rows], dtype=np.float64) for k in range(2, 6)]
+           WHERE a.question_id = ? AND c.status = 'confirmed' GROUP BY c.theme_pk""", [question]).fetchall()
     # An answer's likely themes are as rare as the rarer of its top two; with no suggestion, as rare as can be.
-    pks = np.array([[-1 if r[k] is None else r[k] for k in (6, 7)] for r in rows], dtype=np.int64).reshape(-1, 2)
+    pks = np.nan_to_num(table[:, 5:7], nan=-1).astype(np.int64)
     pks[:, 1] = np.where(pks[:, 1] < 0, pks[:, 0], pks[:, 1])
-    lookup = np.zeros(max(int(pks.max()), max(counts, default=0)) + 2)
-    for pk, n in counts.items():
+    lookup = np.zeros(max(int(pks.max()), max((pk for pk, _ in counts), default=0)) + 2)
+    for pk, n in counts:
         lookup[pk] = n
-    seen = rarity(lookup[pks])  # pk -1 (no suggestion) reads the last cell, 0: unseen
-    return teaching_order(ids, [r[1] for r in rows], *columns, seen.max(axis=1), pool=pool)
+    seen = rarity(lookup[pks]).max(axis=1)  # pk -1 (no suggestion) reads the last cell, 0: unseen
+
+    def texts(chosen: list[int]) -> list[str]:
+        found = dict(db.execute(f"SELECT id, text FROM answers WHERE id IN ({','.join('?' * len(chosen))})",
+                                chosen).fetchall())
+        return [found[a] for a in chosen]
+
+    return teaching_order(ids.tolist(), texts, top1=table[:, 1], top2=table[:, 2], lowest_selected=table[:, 3],
+                          best_rejected=table[:, 4], top_rarity=seen, pool=pool)
