@@ -268,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="Confirmations between retrains after --switch (default: --every).")
     parser.add_argument("--switch", type=int, default=100, help="Confirmations after which --every-after applies.")
     parser.add_argument("--embeddings", action="store_true", help="Use the sentence-embedding model if installed.")
+    parser.add_argument("--strategies", default="queue,random", help="Which coders to simulate.")
     parser.add_argument("--json", action="store_true", help="Also print the results as JSON.")
     parser.add_argument("--queue-speed", type=int, default=None, metavar="N",
                         help="Only time the queue rebuild on N synthetic respondents (e.g. 100000).")
@@ -281,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         data = load(name.strip(), args.repo)
         steps = [s for s in (int(x) for x in args.steps.split(",")) if s < len(data.rows)]
         points = schedule(steps, args.every, args.every_after or args.every, args.switch)
-        curves = {"queue": [], "random": []}
+        curves = {s: [] for s in args.strategies.split(",")}
         seconds = []
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
@@ -299,7 +300,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(data: Dataset, steps, points, curves, seeds, seconds, wall, args) -> dict:
-    mean = {s: {p: statistics.mean(c[p] for c in curves[s]) for p in points} for s in curves}
+    mean = {s: {p: statistics.mean(c[p] for c in curves[s]) if curves.get(s) else float("nan") for p in points}
+            for s in ("queue", "random")}
+    curves = {s: curves.get(s) or [] for s in ("queue", "random")}
     every_after = args.every_after or args.every
     plan = (f"every {args.every}" if every_after == args.every
             else f"every {args.every} up to {args.switch}, then every {every_after}")
@@ -315,7 +318,7 @@ def report(data: Dataset, steps, points, curves, seeds, seconds, wall, args) -> 
               f"{mean['queue'][step] - mean['random'][step]:>+7.3f}{spread}")
     reference, limit = TARGET
     reached = None
-    if reference in mean["random"]:
+    if reference in mean["random"] and curves["random"] and curves["queue"]:
         goal = mean["random"][reference]
         reached = next((p for p in points if mean["queue"][p] >= goal), None)
         verdict = "met" if reached is not None and reached <= limit else "missed"

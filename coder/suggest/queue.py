@@ -4,9 +4,11 @@ Confirming an answer the suggestions are already sure of teaches the learner
 nothing; confirming ten near-identical uncertain answers teaches it once. So
 the order favours answers near the selection boundary (from the stored
 suggestion rows only: scores and `selected` flags, whatever learner made
-them), whose likely themes have few confirmed examples, and spreads each
-batch over different wordings (greedy max-min in a TF-IDF space of the
-candidates), so a batch of ten is ten different lessons.
+them), whose likely themes have few confirmed examples, that are like many
+other answers (an outlier teaches about itself), and spreads each batch over
+different wordings (greedy max-min in a character n-gram TF-IDF space of the
+candidates), so a batch of ten is ten different lessons. Measured in
+benchmarks/bench_learning.py.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from sqlite_utils import Database
 
 MIN_CONFIRMED = 20  # confirmed answers of a question before the queue teaches (the learner needs some first)
 POOL = 400  # most uncertain candidates spread for diversity; the rest follow by priority
+REFERENCE = 1000  # answers sampled to measure how typical a candidate is
+NEIGHBOURS = 10
 
 
 def uncertainty(top1: np.ndarray, top2: np.ndarray, lowest_selected: np.ndarray,
@@ -44,27 +48,36 @@ def rarity(counts: np.ndarray) -> np.ndarray:
     return 1.0 / np.sqrt(1.0 + counts)
 
 
-def spread(texts: list[str], priority: np.ndarray) -> list[int]:
+def spread(texts: list[str], priority: np.ndarray, reference: list[str]) -> list[int]:
     """Indices of `texts`, greedily: each next pick the most valuable given those already picked.
 
-    Value is priority times distance (1 - cosine, character n-grams) to the
-    nearest pick so far: a near-duplicate of a pick is worth almost nothing
-    until everything different has been offered.
+    Value is priority, times density (how like the typical answers of the
+    `reference` sample it is: mean cosine to its ten nearest there, so an
+    outlier teaches little about the rest), times the squared distance
+    (1 - cosine) to the nearest pick so far: a near-duplicate of a pick, however
+    typical, is worth almost nothing
+    until everything different has been offered. Character n-grams, so
+    spelling variants count as alike.
     """
     n = len(texts)
     if n <= 1:
         return list(range(n))
     try:
-        X = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True,
-                            lowercase=True).fit_transform(texts)
+        X = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True).fit_transform(texts + reference)
     except ValueError:  # nothing but blanks and punctuation
         return list(np.argsort(-priority, kind="stable"))
-    similarity = (X @ X.T).toarray()
+    head, rest = X[:n], X[n:]
+    similarity = (head @ head.T).toarray()
+    if rest.shape[0]:
+        near = (head @ rest.T).toarray()
+        k = min(NEIGHBOURS, near.shape[1])
+        density = np.sort(near, axis=1)[:, -k:].mean(axis=1)
+        priority = priority * density / max(float(density.max()), 1e-9)
     nearest = np.zeros(n)  # similarity to the nearest pick so far
     left = np.ones(n, dtype=bool)
     order = []
     for _ in range(n):
-        value = np.where(left, priority * (1.0 - nearest) + 1e-9 * priority, -1.0)
+        value = np.where(left, priority * (1.0 - nearest) ** 2 + 1e-9 * priority, -1.0)
         pick = int(np.argmax(value))
         order.append(pick)
         left[pick] = False
@@ -74,10 +87,10 @@ def spread(texts: list[str], priority: np.ndarray) -> list[int]:
 
 def teaching_order(ids: list[int], texts: Callable[[list[int]], list[str]], *, top1, top2, lowest_selected,
                    best_rejected, top_rarity, pool: int = POOL) -> list[int]:
-    """`ids` ordered so the first ones teach most: uncertain, of rarely confirmed themes, and diverse.
+    """`ids` ordered so the first ones teach most: uncertain, of rarely confirmed themes, typical, and diverse.
 
-    `texts` gives the texts of some of the ids: only the pool's are read, so a
-    100k-answer question costs the texts of 400.
+    `texts` gives the texts of some of the ids: only the pool's and the
+    reference sample's are read, so a 100k-answer question costs 1,400 texts.
     """
     if not ids:
         return []
@@ -85,7 +98,9 @@ def teaching_order(ids: list[int], texts: Callable[[list[int]], list[str]], *, t
     priority = priority * (0.5 + 0.5 * np.asarray(top_rarity, dtype=np.float64))
     ranked = np.argsort(-priority, kind="stable")
     head, tail = ranked[:pool], ranked[pool:]
-    spread_head = [int(head[i]) for i in spread(texts([ids[i] for i in head]), priority[head])]
+    sample = np.random.default_rng(0).choice(len(ids), min(REFERENCE, len(ids)), replace=False)
+    both = texts([ids[i] for i in head] + [ids[i] for i in sample])
+    spread_head = [int(head[i]) for i in spread(both[:len(head)], priority[head], both[len(head):])]
     return [ids[i] for i in spread_head] + [ids[i] for i in tail.tolist()]
 
 
@@ -133,8 +148,11 @@ def teaching_queue(db: Database, question: str, among: Iterable[int] | None = No
     seen = rarity(lookup[pks]).max(axis=1)  # pk -1 (no suggestion) reads the last cell, 0: unseen
 
     def texts(chosen: list[int]) -> list[str]:
-        found = dict(db.execute(f"SELECT id, text FROM answers WHERE id IN ({','.join('?' * len(chosen))})",
-                                chosen).fetchall())
+        found = {}
+        for start in range(0, len(chosen), 500):  # under SQLite's limit on parameters
+            part = chosen[start:start + 500]
+            found.update(db.execute(f"SELECT id, text FROM answers WHERE id IN ({','.join('?' * len(part))})",
+                                    part).fetchall())
         return [found[a] for a in chosen]
 
     return teaching_order(ids.tolist(), texts, top1=table[:, 1], top2=table[:, 2], lowest_selected=table[:, 3],
