@@ -142,3 +142,16 @@ async def test_tab_cycles_through_the_other_orders(taught, tmp_path):
     db = open_db(path)
     assert db.execute("SELECT count(*) FROM codings WHERE status = 'confirmed'").fetchone()[0] == MIN_CONFIRMED
     db.close()
+
+
+def test_bench_learning_runs(capsys):
+    import sys
+
+    from .conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_learning
+
+    assert bench_learning.main(["--data", "q14", "--steps", "30", "--every", "10"]) == 0
+    output = capsys.readouterr().out
+    assert "queue F1" in output and "random F1" in output and "retrained every 10" in output
