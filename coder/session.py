@@ -18,11 +18,18 @@ from .codings import Code, apply_codes, question_codebook
 from .errors import CoderError
 from .store import audit, now, write
 from .suggest.engine import review_queue
+from .suggest.queue import ready, teaching_queue
 from .team import assigned_answers, blind_answers, disputed_answers, originals, own_codes, set_own_codes
 from .themes import add_alias, add_theme, read_codebook, theme_pks
 
-ORDERS = ("imported", "uncertain", "theme")
-ORDER_NAMES = {"imported": "as imported", "uncertain": "least confident first", "theme": "by theme"}
+ORDERS = ("imported", "uncertain", "theme", "teaches")
+ORDER_NAMES = {"imported": "as imported", "uncertain": "least confident first", "theme": "by theme",
+               "teaches": "teaches most"}
+
+
+def default_order(db: Database, question: str) -> str:
+    """As imported until the question has suggestions and 20 confirmed answers; then what teaches most."""
+    return "teaches" if ready(db, question) else "imported"
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ class CodingSession:
     db: Database
     question: str
     coder: str
-    order: str = "imported"
+    order: str | None = None  # None: the default order, which follows the question's confirmations
     adjudicate: bool = False  # the queue is the disputed overlap answers; decisions are final
     codebook: Codebook = field(init=False)
     queue: list[int] = field(init=False, default_factory=list)
@@ -110,7 +117,8 @@ class CodingSession:
         self.base = kind[0]
         # With assignments a coder sees only their queue, and codes the overlap sample blind.
         self.blind = set() if self.adjudicate else blind_answers(self.db, self.question, self.coder)
-        self.set_order(self.order)
+        self.automatic = self.order is None
+        self.set_order(self._default_order() if self.automatic else self.order)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -129,6 +137,9 @@ class CodingSession:
             """SELECT a.id FROM answers a JOIN respondents r ON r.id = a.respondent_id
                WHERE a.question_id = ? AND a.is_answer = 1 ORDER BY r.position, a.rank""", [self.question])]
 
+    def _default_order(self) -> str:
+        return "imported" if self.adjudicate else default_order(self.db, self.question)
+
     def set_order(self, order: str) -> None:
         """Rebuild the queue in `order`, keeping the current answer in view."""
         if order not in ORDERS:
@@ -140,7 +151,10 @@ class CodingSession:
         else:
             # Unconfirmed answers in the chosen order first, then the confirmed ones as imported.
             allowed = set(imported)
-            pending = [a for a in review_queue(self.db, self.question) if a in allowed]
+            if order == "teaches":
+                pending = teaching_queue(self.db, self.question, allowed)
+            else:
+                pending = [a for a in review_queue(self.db, self.question) if a in allowed]
             if order == "theme":
                 top = dict(self.db.execute(
                     """SELECT s.answer_id, t.position FROM suggestions s JOIN themes t ON t.pk = s.theme_pk
@@ -158,8 +172,15 @@ class CodingSession:
             self.next_uncoded(from_start=True)
 
     def cycle_order(self) -> str:
+        self.automatic = False  # the coder chose: keep it
         self.set_order(ORDERS[(ORDERS.index(self.order) + 1) % len(ORDERS)])
         return self.order
+
+    def requeue(self) -> None:
+        """Rebuild the queue after new suggestions; the default order turns to what teaches most once it can."""
+        order = self._default_order() if self.automatic else self.order
+        if order != "imported" or order != self.order:
+            self.set_order(order)
 
     @property
     def current_id(self) -> int | None:
@@ -257,6 +278,11 @@ class CodingSession:
             done = (done - set(blind)) | mine
         return next((i for i in indices if self.queue[i] not in done), None)
 
+    def _next_after_confirm(self) -> bool:
+        # In the teaching order the best next answer is the first unconfirmed one, wherever the
+        # current answer sat when the queue was rebuilt around it.
+        return self.next_uncoded(from_start=self.order == "teaches")
+
     def skip(self) -> None:
         if self.current_id is not None:
             self.skipped.add(self.current_id)
@@ -320,7 +346,7 @@ class CodingSession:
         self._learn_alias(view)
         self.confirmations += 1
         self.skipped.discard(view.id)
-        self.finished = not self.next_uncoded()
+        self.finished = not self._next_after_confirm()
         return True
 
     def accept_top(self) -> bool:
@@ -334,7 +360,7 @@ class CodingSession:
         self._learn_alias(self.view())
         self.confirmations += 1
         self.skipped.discard(view.id)
-        self.finished = not self.next_uncoded()
+        self.finished = not self._next_after_confirm()
         return True
 
     def _learn_alias(self, view: AnswerView) -> None:

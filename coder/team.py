@@ -18,6 +18,7 @@ from .agreement import Agreement, agreement
 from .codings import Code, apply_codes, question_codebook
 from .errors import CoderError
 from .store import audit, now, write
+from .suggest.queue import ready, teaching_queue
 from .themes import read_codebook
 
 
@@ -33,6 +34,11 @@ def assign(db: Database, question: str, coders: list[str], overlap: float, *, se
     """Split the question's unconfirmed answers among `coders`, plus a random overlap sample for all.
 
     Replaces earlier assignments of those answers; confirmed answers are left out.
+    Once the question has suggestions and 20 confirmed answers, the answers
+    outside the overlap sample are dealt in the order that teaches most, so
+    every coder's share holds an equal part of the most informative ones (and
+    each coder's queue opens in that order); before, they are dealt at random.
+    The overlap sample stays random: agreement is measured on a fair sample.
     """
     question_codebook(db, question)  # raises for an unknown question
     coders = list(dict.fromkeys(c.strip() for c in coders if c.strip()))
@@ -52,6 +58,8 @@ def assign(db: Database, question: str, coders: list[str], overlap: float, *, se
     rng.shuffle(shuffled)
     n_overlap = round(overlap * len(answers))
     shared, rest = set(shuffled[:n_overlap]), shuffled[n_overlap:]
+    if ready(db, question):
+        rest = teaching_queue(db, question, rest)
     stamp = now()
     rows = [(a, c, 1, stamp) for a in sorted(shared) for c in coders]
     rows += [(a, coders[i % len(coders)], 0, stamp) for i, a in enumerate(rest)]

@@ -71,6 +71,7 @@ def test_orders_cycle_and_keep_current(session):
     assert session.cycle_order() == "uncertain"
     assert session.current_id == current
     assert session.cycle_order() == "theme"
+    assert session.cycle_order() == "teaches"
     assert session.cycle_order() == "imported"
     assert sorted(session.queue) == sorted(CodingSession(session.db, "q14", "bob").queue)
 

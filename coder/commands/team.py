@@ -31,6 +31,13 @@ def _coder_list(value: str | None) -> list[str] | None:
 def assign(db, question, coders, overlap, seed):
     """Give each coder a queue of the question's unconfirmed answers, with a blind overlap sample.
 
+    Once the question has suggestions and 20 confirmed answers, the answers
+    outside the overlap sample are dealt in the order that teaches most
+    (uncertain, of rarely confirmed themes, no two alike), so every coder gets
+    an equal part of the most informative ones, and each coder's queue opens
+    in that order; before, they are dealt at random. The overlap sample is
+    always random.
+
     \b
     Example:
         coder assign demo.db --question q14 --coders ann,bob --overlap 0.2

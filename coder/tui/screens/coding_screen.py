@@ -175,8 +175,7 @@ class CodingScreen(Screen[None]):
         self.app.call_from_thread(self.after_retrain)
 
     def after_retrain(self) -> None:
-        if self.session.order != "imported":
-            self.session.set_order(self.session.order)
+        self.session.requeue()
         self.redraw()
         self.app.notify("Suggestions updated from your confirmations", timeout=2)
 

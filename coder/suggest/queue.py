@@ -1,0 +1,159 @@
+"""Which answers teach most: the active-learning order of a question's unconfirmed answers.
+
+Confirming an answer the suggestions are already sure of teaches the learner
+nothing; confirming ten near-identical uncertain answers teaches it once. So
+the order favours answers near the selection boundary (from the stored
+suggestion rows only: scores and `selected` flags, whatever learner made
+them), whose likely themes have few confirmed examples, that are like many
+other answers (an outlier teaches about itself), and spreads each batch over
+different wordings (greedy max-min in a character n-gram TF-IDF space of the
+candidates), so a batch of ten is ten different lessons. Measured in
+benchmarks/bench_learning.py.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sqlite_utils import Database
+
+MIN_CONFIRMED = 20  # confirmed answers of a question before the queue teaches (the learner needs some first)
+POOL = 400  # most uncertain candidates spread for diversity; the rest follow by priority
+REFERENCE = 1000  # answers sampled to measure how typical a candidate is
+NEIGHBOURS = 10
+
+
+def uncertainty(top1: np.ndarray, top2: np.ndarray, lowest_selected: np.ndarray,
+                best_rejected: np.ndarray) -> np.ndarray:
+    """Per answer, 0 (sure) to 1 (undecided), from its stored suggestion scores (NaN where absent).
+
+    Two scale-free parts, so it means the same for zero-shot similarities and
+    learnt probabilities: how close the best rejected theme comes to the
+    weakest selected one (nearness to the selection threshold), and how close
+    the second theme comes to the first (margin). An answer with no
+    suggestion, or none selected, is undecided.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        boundary = np.where(np.isnan(best_rejected), 0.0, best_rejected / lowest_selected)
+        margin = np.where(np.isnan(top2), 0.0, top2 / top1)
+    u = np.clip(0.5 * boundary + 0.5 * margin, 0.0, 1.0)
+    undecided = np.isnan(top1) | (top1 <= 0) | np.isnan(lowest_selected)
+    return np.where(undecided, 1.0, u)
+
+
+def rarity(counts: np.ndarray) -> np.ndarray:
+    """1 for a theme nobody has confirmed yet, falling as its confirmed examples grow."""
+    return 1.0 / np.sqrt(1.0 + counts)
+
+
+def spread(texts: list[str], priority: np.ndarray, reference: list[str]) -> list[int]:
+    """Indices of `texts`, greedily: each next pick the most valuable given those already picked.
+
+    Value is priority, times density (how like the typical answers of the
+    `reference` sample it is: mean cosine to its ten nearest there, so an
+    outlier teaches little about the rest), times the squared distance
+    (1 - cosine) to the nearest pick so far: a near-duplicate of a pick, however
+    typical, is worth almost nothing
+    until everything different has been offered. Character n-grams, so
+    spelling variants count as alike.
+    """
+    n = len(texts)
+    if n <= 1:
+        return list(range(n))
+    try:
+        X = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True).fit_transform(texts + reference)
+    except ValueError:  # nothing but blanks and punctuation
+        return list(np.argsort(-priority, kind="stable"))
+    head, rest = X[:n], X[n:]
+    similarity = (head @ head.T).toarray()
+    if rest.shape[0]:
+        near = (head @ rest.T).toarray()
+        k = min(NEIGHBOURS, near.shape[1])
+        density = np.sort(near, axis=1)[:, -k:].mean(axis=1)
+        priority = priority * density / max(float(density.max()), 1e-9)
+    nearest = np.zeros(n)  # similarity to the nearest pick so far
+    left = np.ones(n, dtype=bool)
+    order = []
+    for _ in range(n):
+        value = np.where(left, priority * (1.0 - nearest) ** 2 + 1e-9 * priority, -1.0)
+        pick = int(np.argmax(value))
+        order.append(pick)
+        left[pick] = False
+        np.maximum(nearest, similarity[pick], out=nearest)
+    return order
+
+
+def teaching_order(ids: list[int], texts: Callable[[list[int]], list[str]], *, top1, top2, lowest_selected,
+                   best_rejected, top_rarity, pool: int = POOL) -> list[int]:
+    """`ids` ordered so the first ones teach most: uncertain, of rarely confirmed themes, typical, and diverse.
+
+    `texts` gives the texts of some of the ids: only the pool's and the
+    reference sample's are read, so a 100k-answer question costs 1,400 texts.
+    """
+    if not ids:
+        return []
+    priority = uncertainty(*(np.asarray(a, dtype=np.float64) for a in (top1, top2, lowest_selected, best_rejected)))
+    priority = priority * (0.5 + 0.5 * np.asarray(top_rarity, dtype=np.float64))
+    ranked = np.argsort(-priority, kind="stable")
+    head, tail = ranked[:pool], ranked[pool:]
+    sample = np.random.default_rng(0).choice(len(ids), min(REFERENCE, len(ids)), replace=False)
+    both = texts([ids[i] for i in head] + [ids[i] for i in sample])
+    spread_head = [int(head[i]) for i in spread(both[:len(head)], priority[head], both[len(head):])]
+    return [ids[i] for i in spread_head] + [ids[i] for i in tail.tolist()]
+
+
+def ready(db: Database, question: str) -> bool:
+    """Whether the question has suggestions and MIN_CONFIRMED confirmed answers: enough to know what it does not know."""
+    if not db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [question]).fetchone():
+        return False
+    return db.execute(
+        """SELECT count(DISTINCT c.answer_id) FROM codings c JOIN answers a ON a.id = c.answer_id
+           WHERE a.question_id = ? AND c.status = 'confirmed'""", [question]).fetchone()[0] >= MIN_CONFIRMED
+
+
+def teaching_queue(db: Database, question: str, among: Iterable[int] | None = None, pool: int = POOL) -> list[int]:
+    """The question's unconfirmed answers (only those in `among`, if given) in the order that teaches most."""
+    # One row per answer, aggregated in SQLite; NULL (no such suggestion) becomes NaN.
+    rows = db.execute(
+        """SELECT a.id,
+                  max(CASE WHEN s.rank = 1 THEN s.score END), max(CASE WHEN s.rank = 2 THEN s.score END),
+                  min(CASE WHEN s.selected THEN s.score END), max(CASE WHEN NOT s.selected THEN s.score END),
+                  max(CASE WHEN s.rank = 1 THEN s.theme_pk END), max(CASE WHEN s.rank = 2 THEN s.theme_pk END)
+           FROM answers a LEFT JOIN suggestions s ON s.answer_id = a.id
+           WHERE a.question_id = ? AND a.is_answer = 1 GROUP BY a.id ORDER BY a.id""", [question]).fetchall()
+    if not rows:
+        return []
+    table = np.array(rows, dtype=np.float64).reshape(-1, 7)
+    ids = table[:, 0].astype(np.int64)
+    confirmed = np.array([r[0] for r in db.execute(
+        """SELECT DISTINCT c.answer_id FROM codings c JOIN answers a ON a.id = c.answer_id
+           WHERE a.question_id = ? AND c.status = 'confirmed'""", [question])], dtype=np.int64)
+    keep = ~np.isin(ids, confirmed)
+    if among is not None:
+        keep &= np.isin(ids, np.fromiter(among, dtype=np.int64))
+    table, ids = table[keep], ids[keep]
+    if not len(ids):
+        return []
+    counts = db.execute(
+        """SELECT c.theme_pk, count(*) FROM codings c JOIN answers a ON a.id = c.answer_id
+           WHERE a.question_id = ? AND c.status = 'confirmed' GROUP BY c.theme_pk""", [question]).fetchall()
+    # An answer's likely themes are as rare as the rarer of its top two; with no suggestion, as rare as can be.
+    pks = np.nan_to_num(table[:, 5:7], nan=-1).astype(np.int64)
+    pks[:, 1] = np.where(pks[:, 1] < 0, pks[:, 0], pks[:, 1])
+    lookup = np.zeros(max(int(pks.max()), max((pk for pk, _ in counts), default=0)) + 2)
+    for pk, n in counts:
+        lookup[pk] = n
+    seen = rarity(lookup[pks]).max(axis=1)  # pk -1 (no suggestion) reads the last cell, 0: unseen
+
+    def texts(chosen: list[int]) -> list[str]:
+        found = {}
+        for start in range(0, len(chosen), 500):  # under SQLite's limit on parameters
+            part = chosen[start:start + 500]
+            found.update(db.execute(f"SELECT id, text FROM answers WHERE id IN ({','.join('?' * len(part))})",
+                                    part).fetchall())
+        return [found[a] for a in chosen]
+
+    return teaching_order(ids.tolist(), texts, top1=table[:, 1], top2=table[:, 2], lowest_selected=table[:, 3],
+                          best_rejected=table[:, 4], top_rarity=seen, pool=pool)
