@@ -24,7 +24,8 @@ from ..errors import CoderError
 from ..store import now, write
 from ..themes import read_codebook, theme_pks
 from . import Suggestion
-from .learn import Platt, Selection, ThemeLearner, Thresholds, blend_learned, calibrate, uncertainty_order, zero_shot_say
+from .learn import (Platt, Selection, ThemeLearner, Thresholds, blend_learned, calibrate, sample_f1, uncertainty_order,
+                    zero_shot_say)
 from .embeddings import Embedder, embedder_for
 from .themes import MeaningZeroShot, Prototype, TextSpace, ZeroShot, prototypes, with_meaning
 from .text import lemmatise
@@ -109,7 +110,7 @@ class Calibration:
 
     margin: Platt = field(default_factory=Platt)
     zero_shot: Platt = field(default_factory=lambda: Platt(10.0, -5.0))
-    thresholds: Thresholds | None = None
+    rule: Thresholds | Selection | None = None
 
 
 @dataclass
@@ -228,7 +229,7 @@ def fit_text_model(codebook, answers: list[Answer], lemmas: dict[str, str], *, s
         classifier = ThemeLearner.fit(features, Y, confirmed_vectors)
         if calibrate_rule:
             calibration = _calibrate(parts, confirmed, Y, features, confirmed_vectors, seed)
-            selection = calibration.thresholds
+            selection = calibration.rule
     elif calibrate_rule and len(confirmed) >= MIN_CONFIRMED:
         selection = _calibrate_zero_shot(parts, confirmed, Y, confirmed_vectors)
     return TextModel(codebook, space, zero_shot, classifier, selection, meaning, embedder, texts, calibration, words)
@@ -264,7 +265,12 @@ def _calibrate(parts: _ZeroShotParts, confirmed: list[Answer], Y: np.ndarray, wo
         say[test] = zero_shot_say(learner.counts)
     margin, zero_platt = Platt.fit(margins, Ys), Platt.fit(zero, Ys)
     final = blend_learned(zero_platt(zero), margin(margins), say)
-    return Calibration(margin, zero_platt, Thresholds.fit(final, Ys))
+    # With few confirmed answers zero-shot still leads, and its rule (within a ratio of the top
+    # score) may fit them better than thresholds: the rule that reproduces them best decides.
+    gold = [set(np.flatnonzero(row).tolist()) for row in Ys]
+    rules = [Thresholds.fit(final, Ys), calibrate(final, gold)]
+    fits = [sample_f1([set(rule.choose(row)) for row in final], gold) for rule in rules]
+    return Calibration(margin, zero_platt, rules[int(np.argmax(fits))])
 
 
 def _calibrate_zero_shot(parts: _ZeroShotParts, confirmed: list[Answer], Y: np.ndarray,
