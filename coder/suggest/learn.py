@@ -24,7 +24,6 @@ RIDGE_ALPHA = 1.0  # penalty of the ridge per theme on sentence vectors (unit ve
 ZERO_SHOT_GONE = 30  # confirmed examples of a theme at which zero-shot has no say left
 OWN_THRESHOLD = 8  # confirmed examples of a theme (in the calibration sample) for a threshold of its own
 PLATT_SAMPLE = 50_000  # (answer, theme) scores a probability scale is fitted on
-TEMPERATURE = 0.03  # turns zero-shot similarities into a distribution (the zero-shot selection rule)
 
 
 @dataclass
@@ -180,18 +179,6 @@ class Thresholds:
                     best, best_theme_f1 = float(t), f1
             values[j] = best
         return cls(values, Y.shape[0])
-
-
-def softmax(scores: np.ndarray, temperature: float = TEMPERATURE) -> np.ndarray:
-    shifted = np.exp((scores - scores.max(axis=1, keepdims=True)) / temperature)
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
-def blend(zero_shot: np.ndarray, learned: np.ndarray | None, weights: np.ndarray | float) -> np.ndarray:
-    """Mix zero-shot and classifier theme by theme, both as distributions over themes."""
-    if learned is None:
-        return zero_shot
-    return (1 - weights) * softmax(zero_shot) + weights * learned
 
 
 @dataclass(frozen=True)
