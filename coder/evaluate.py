@@ -158,29 +158,31 @@ def evaluate(db: Database, gold_path: str | Path, question: str | None = None, *
 def simulate_confirmed(db_path: str | Path, gold_path: str | Path, question: str, fraction: float, seeds: list[int]) -> dict:
     """Confirm a random `fraction` of the gold answers, suggest for the rest, score; averaged over seeds.
 
-    Works on a temporary copy: the real database is not touched.
+    Works on one temporary copy, made once (copying and checking a large
+    database per seed cost more than the learning): the real database is not touched.
     """
     from .suggest.engine import suggest
 
     runs = []
-    for seed in seeds:
-        with tempfile.TemporaryDirectory() as tmp:
-            db = open_db(backup(db_path, Path(tmp) / "sim.db"))
-            gold = read_gold(db, gold_path)[question]
+    with tempfile.TemporaryDirectory() as tmp:
+        db = open_db(backup(db_path, Path(tmp) / "sim.db"))
+        gold = read_gold(db, gold_path)[question]
+        ids = sorted(gold)
+        pks = theme_pks(db, question_codebook(db, question))
+        order = read_codebook(db, question_codebook(db, question)).ids
+        # As the stored suggestions were made: with the embedding model or without it.
+        with_embeddings = stored_embeddings(db, question) is not None
+        for seed in seeds:
             rng = np.random.default_rng(seed)
-            ids = sorted(gold)
             chosen = [ids[i] for i in rng.choice(len(ids), int(round(fraction * len(ids))), replace=False)]
-            pks = theme_pks(db, question_codebook(db, question))
             with write(db):
                 db.execute("DELETE FROM codings WHERE answer_id IN (SELECT id FROM answers WHERE question_id = ?)", [question])
                 for answer_id in chosen:
                     apply_codes(db, answer_id, [Code(pks[t], "confirmed", "simulated") for t in gold[answer_id]],
                                 coder="simulated", action="coding.simulate")
-            # As the stored suggestions were made: with the embedding model or without it.
-            suggest(db, question, refresh=True, seed=seed, embeddings=stored_embeddings(db, question) is not None)
-            cells = _cells(db, question, gold)
-            runs.append(score_cells(cells, read_codebook(db, question_codebook(db, question)).ids))
-            db.close()
+            suggest(db, question, refresh=True, seed=seed, embeddings=with_embeddings)
+            runs.append(score_cells(_cells(db, question, gold), order))
+        db.close()
     keys = ["top1", "top3", "precision", "recall", "f1", "sample_f1", "kappa"]
     summary = {k: float(np.mean([r[k] for r in runs])) for k in keys}
     summary["cells"] = runs[0]["cells"]

@@ -210,23 +210,3 @@ def test_discover_on_names_question_offers_unknown_spellings(tmp_path):
     assert "Local Digital Campaign" in read_codebook_of(db_path, "q13").theme("dclg").aliases
     result = runner.invoke(cli, ["discover", str(db_path), "-q", "q13"])
     assert "Local Digital Campaign" not in result.output
-
-
-def test_dense_classifier_merges_repeated_answers_without_changing_the_fit():
-    """Repeated answers share a vector; merging them with weights must give the duplicated fit."""
-    from sklearn.linear_model import LogisticRegression
-
-    from coder.suggest.learn import DENSE_C, ThemeClassifier
-
-    rng = np.random.default_rng(1)
-    base = rng.normal(size=(30, 8))
-    base /= np.linalg.norm(base, axis=1, keepdims=True)
-    pick = rng.integers(0, 30, 300)
-    X, Y = base[pick], np.zeros((300, 3), dtype=np.int8)
-    Y[np.arange(300), pick % 3] = 1
-    Y[::7, (pick[::7] + 1) % 3] = 1  # some answers carry two themes
-    merged = ThemeClassifier.fit(X, Y, dense=True)
-    rows, labels = np.nonzero(Y)
-    duplicated = LogisticRegression(C=DENSE_C, max_iter=300).fit(X[rows], labels)
-    assert np.allclose(merged.predict(X, 3), duplicated.predict_proba(X), atol=1e-6)
-    assert merged.counts.tolist() == np.bincount(labels, minlength=3).tolist()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlite_utils import Database
 
 from ..codebook import dump_codebook
@@ -23,18 +24,20 @@ from ..errors import CoderError
 from ..store import now, write
 from ..themes import read_codebook, theme_pks
 from . import Suggestion
-from .learn import Selection, ThemeClassifier, blend, calibrate, uncertainty_order
+from .learn import (Platt, Selection, ThemeLearner, Thresholds, blend_learned, calibrate, sample_f1, uncertainty_order,
+                    zero_shot_say)
 from .embeddings import Embedder, embedder_for
-from .themes import MeaningZeroShot, TextSpace, ZeroShot, prototypes, with_meaning
+from .themes import MeaningZeroShot, Prototype, TextSpace, ZeroShot, prototypes, with_meaning
 from .text import lemmatise
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 TOP_K = 5
 RELATIVE_FLOOR = 0.2  # a suggestion below this share of the top score is noise, not stored
 KEEP_FLOOR = 0.02  # with a classifier blend, the first three are kept unless vanishingly small
 MIN_CONFIRMED = 10  # confirmed answers before a classifier is trained
 MAX_EXAMPLES = 40  # confirmed examples per theme used as prototypes
-CALIBRATION_SAMPLE = 3000
+CALIBRATION_SAMPLE = 3000  # confirmed answers scored out of fold to calibrate
+FOLDS = 3
 
 Progress = Callable[[int, int], None]
 
@@ -96,8 +99,18 @@ def _version(codebook_yaml: str, answers: list[Answer], kind: str, embedder: Emb
 class Scores:
     final: np.ndarray  # (answers, themes): what ranks and selects
     best: np.ndarray  # deciding TF-IDF prototype per answer and theme (the evidence)
-    learned: np.ndarray | None  # classifier probabilities, once trained
+    learned: np.ndarray | None  # the learner's probabilities, once trained
     meaning: np.ndarray | None  # sentence-embedding similarities, with a model installed
+    zero_shot: np.ndarray | None = None  # zero-shot's part of the blend (as a probability), once trained
+
+
+@dataclass
+class Calibration:
+    """What the confirmed answers' out-of-fold scores set: probability scales and per-theme thresholds."""
+
+    margin: Platt = field(default_factory=Platt)
+    zero_shot: Platt = field(default_factory=lambda: Platt(10.0, -5.0))
+    rule: Thresholds | Selection | None = None
 
 
 @dataclass
@@ -107,28 +120,48 @@ class TextModel:
     codebook: object
     space: TextSpace
     zero_shot: ZeroShot
-    classifier: ThemeClassifier | None
-    selection: Selection
+    classifier: ThemeLearner | None
+    selection: Selection | Thresholds
     meaning: MeaningZeroShot | None = None
     embedder: Embedder | None = None
     # An answer text for each lemma string: embeddings are of texts, scores are per lemma string.
     texts: dict[str, str] = field(default_factory=dict)
+    calibration: Calibration = field(default_factory=Calibration)
+    words: TfidfVectorizer | None = None  # the learner's features, once trained
 
-    def vectors(self, lemmas: list[str]) -> np.ndarray | None:
+    def vectors(self, lemmas: list[str], texts: list[str] | None = None) -> np.ndarray | None:
         if self.embedder is None:
             return None
-        return self.embedder.vectors([self.texts.get(l, l) for l in lemmas])
+        return self.embedder.vectors(texts if texts is not None else [self.texts.get(l, l) for l in lemmas])
 
-    def scores(self, lemmas: list[str]) -> Scores:
+    def scores(self, lemmas: list[str], texts: list[str] | None = None) -> Scores:
+        """Scores per answer: zero-shot reads the lemmas; the learner (and the sentence encoder) the texts."""
         zs = self.zero_shot.score(self.space.transform(lemmas))
-        vectors = self.vectors(lemmas)
+        vectors = self.vectors(lemmas, texts)
         meaning = self.meaning.score(vectors) if self.meaning is not None else None
-        learned = None
-        if self.classifier:
-            features = vectors if self.classifier.dense else self.space.word.transform(lemmas)
-            learned = self.classifier.predict(features, len(self.codebook.themes))
-        weights = self.classifier.weights if self.classifier else 0.0
-        return Scores(blend(with_meaning(zs.scores, meaning), learned, weights), zs.best, learned, meaning)
+        zero = with_meaning(zs.scores, meaning)
+        if not self.classifier:
+            return Scores(zero, zs.best, None, meaning)
+        words = self.words.transform([normalise(t) for t in (texts if texts is not None else lemmas)])
+        learned = self.calibration.margin(self.classifier.margins(words, vectors))
+        zero = self.calibration.zero_shot(zero)
+        return Scores(blend_learned(zero, learned, self.say), zs.best, learned, meaning, zero)
+
+    @property
+    def say(self) -> np.ndarray:
+        return zero_shot_say(self.classifier.counts)
+
+
+def normalise(text: str) -> str:
+    """What the learner reads: the answer as written, stop words and all ("not", "no idea" decide
+    themes), but case and spacing folded, so each distinct form is scored once."""
+    return " ".join(text.casefold().split())
+
+
+def word_space(texts: list[str]) -> TfidfVectorizer:
+    """The learner's features: word 1-2 grams of the normalised answers (the standard text-classification space)."""
+    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1).fit(
+        list(dict.fromkeys(normalise(t) for t in texts)) or ["empty"])
 
 
 def _confirmed_matrix(answers: list[Answer], ids: list[str]) -> np.ndarray:
@@ -141,64 +174,113 @@ def _confirmed_matrix(answers: list[Answer], ids: list[str]) -> np.ndarray:
     return Y
 
 
+@dataclass
+class _ZeroShotParts:
+    """What zero-shot is built from, so calibration folds rebuild it cheaply from their own examples."""
+
+    codebook: object
+    space: TextSpace
+    base: list  # the codebook's prototypes (label, keywords, description)
+    base_lemmas: list[str]
+    base_vectors: np.ndarray | None
+    lemmas: dict[str, str]
+
+    def build(self, confirmed: list[Answer], Y: np.ndarray, vectors: np.ndarray | None):
+        examples: dict[str, list[str]] = {}
+        for answer in confirmed:
+            for theme in answer.confirmed:
+                examples.setdefault(theme, []).append(answer.text)
+        index = {t.id: i for i, t in enumerate(self.codebook.themes)}
+        extra = [Prototype(index[t], "example", text) for t, texts in examples.items() if t in index
+                 for text in (texts[-MAX_EXAMPLES:] if MAX_EXAMPLES else [])]
+        protos = self.base + extra
+        zero_shot = ZeroShot(self.codebook, self.space, self.base_lemmas + [self.lemmas[p.text] for p in extra], protos)
+        meaning = None
+        if vectors is not None:
+            by_theme = {j: vectors[np.flatnonzero(Y[:, j])] for j in range(Y.shape[1]) if Y[:, j].any()}
+            meaning = MeaningZeroShot(self.codebook, self.base, self.base_vectors, by_theme)
+        return zero_shot, meaning
+
+
 def fit_text_model(codebook, answers: list[Answer], lemmas: dict[str, str], *, seed: int = 0,
                    calibrate_rule: bool = True, embedder: Embedder | None = None) -> TextModel:
-    """Fit the TF-IDF space, zero-shot prototypes and (with enough confirmed codes) the classifier.
+    """Fit the TF-IDF space, zero-shot prototypes and (with enough confirmed codes) the learner.
 
     With an `embedder` (a sentence-embedding model is installed), zero-shot
-    also scores by meaning and the classifier learns from the answers' vectors.
+    also scores by meaning and the learner adds the answers' vectors.
     """
     confirmed = [a for a in answers if a.confirmed]
-    examples: dict[str, list[str]] = {}
-    for answer in confirmed:
-        for theme in answer.confirmed:
-            examples.setdefault(theme, []).append(answer.text)
-    examples = {t: texts[-MAX_EXAMPLES:] if MAX_EXAMPLES else [] for t, texts in examples.items()}
-    protos = prototypes(codebook, examples)
-    proto_lemmas = lemmatise([p.text for p in protos])
-    space = TextSpace.fit([lemmas[a.text] for a in answers] + proto_lemmas, seed=seed)
-    zero_shot = ZeroShot(codebook, space, proto_lemmas, protos)
-    meaning, texts = None, {}
+    base = prototypes(codebook)
+    base_lemmas = lemmatise([p.text for p in base])
+    space = TextSpace.fit([lemmas[a.text] for a in answers] + base_lemmas, seed=seed)
     Y = _confirmed_matrix(confirmed, codebook.ids)
+    confirmed_vectors, texts, base_vectors = None, {}, None
     if embedder is not None:
         confirmed_vectors = embedder.vectors([a.text for a in confirmed])
-        by_theme = {j: confirmed_vectors[np.flatnonzero(Y[:, j])] for j in range(Y.shape[1]) if Y[:, j].any()}
-        meaning = MeaningZeroShot(codebook, protos, embedder.vectors([p.text for p in protos]), by_theme)
+        base_vectors = embedder.vectors([p.text for p in base])
         for answer in answers:
             texts.setdefault(lemmas[answer.text], answer.text)
-    classifier = None
+    parts = _ZeroShotParts(codebook, space, base, base_lemmas, base_vectors, lemmas)
+    zero_shot, meaning = parts.build(confirmed, Y, confirmed_vectors)
+    classifier, selection, calibration, words = None, Selection(), Calibration(), None
     if len(confirmed) >= MIN_CONFIRMED and (Y.sum(axis=0) > 0).sum() >= 2:
-        if embedder is not None:
-            classifier = ThemeClassifier.fit(confirmed_vectors, Y, dense=True)
-        else:
-            # Word features only: as accurate here as words + characters, and several times faster to train.
-            classifier = ThemeClassifier.fit(space.word.transform([lemmas[a.text] for a in confirmed]), Y)
-    selection = Selection()
-    if calibrate_rule and len(confirmed) >= MIN_CONFIRMED:
-        selection = _calibrate(codebook, confirmed, lemmas, seed, embedder)
-    return TextModel(codebook, space, zero_shot, classifier, selection, meaning, embedder, texts)
+        words = word_space([a.text for a in answers])
+        features = words.transform([normalise(a.text) for a in confirmed])
+        classifier = ThemeLearner.fit(features, Y, confirmed_vectors)
+        if calibrate_rule:
+            calibration = _calibrate(parts, confirmed, Y, features, confirmed_vectors, seed)
+            selection = calibration.rule
+    elif calibrate_rule and len(confirmed) >= MIN_CONFIRMED:
+        selection = _calibrate_zero_shot(parts, confirmed, Y, confirmed_vectors)
+    return TextModel(codebook, space, zero_shot, classifier, selection, meaning, embedder, texts, calibration, words)
 
 
-def _calibrate(codebook, confirmed: list[Answer], lemmas: dict[str, str], seed: int,
-               embedder: Embedder | None = None) -> Selection:
-    """Out-of-fold scores on the confirmed answers, so no answer is its own example."""
+def _calibrate(parts: _ZeroShotParts, confirmed: list[Answer], Y: np.ndarray, words, vectors: np.ndarray | None,
+               seed: int) -> Calibration:
+    """Out-of-fold scores on (a sample of) the confirmed answers, so no answer is its own example."""
     rng = np.random.default_rng(seed)
-    sample = confirmed if len(confirmed) <= CALIBRATION_SAMPLE else [
-        confirmed[i] for i in sorted(rng.choice(len(confirmed), CALIBRATION_SAMPLE, replace=False))]
-    folds = np.arange(len(sample)) % 3
+    sample = np.arange(len(confirmed))
+    if len(sample) > CALIBRATION_SAMPLE:
+        sample = np.sort(rng.choice(len(confirmed), CALIBRATION_SAMPLE, replace=False))
+    folds = np.arange(len(sample)) % FOLDS
     rng.shuffle(folds)
-    scores = np.zeros((len(sample), len(codebook.themes)), dtype=np.float32)
-    for fold in range(3):
-        train = [a for a, f in zip(sample, folds) if f != fold]
-        test = [i for i, f in enumerate(folds) if f == fold]
-        if not test:
+    lemmas = [parts.lemmas[confirmed[i].text] for i in sample]
+    features = words[sample]
+    matrix = parts.space.transform(lemmas)
+    Ys = Y[sample]
+    Vs = vectors[sample] if vectors is not None else None
+    margins = np.zeros(Ys.shape, dtype=np.float32)
+    zero = np.zeros(Ys.shape, dtype=np.float32)
+    say = np.zeros(Ys.shape, dtype=np.float32)
+    for fold in range(FOLDS):
+        train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+        if not test.size or not train.size:
             continue
-        model = fit_text_model(codebook, train + [Answer(-1, sample[i].text, []) for i in test], lemmas,
-                               seed=seed, calibrate_rule=False, embedder=embedder)
-        scores[test] = model.scores([lemmas[sample[i].text] for i in test]).final
-    index = {t: j for j, t in enumerate(codebook.ids)}
-    gold = [{index[t] for t in a.confirmed if t in index} for a in sample]
-    return calibrate(scores, gold)
+        learner = ThemeLearner.fit(features[train], Ys[train], None if Vs is None else Vs[train])
+        margins[test] = learner.margins(features[test], None if Vs is None else Vs[test])
+        zero_shot, meaning = parts.build([confirmed[i] for i in sample[train]], Ys[train],
+                                         None if Vs is None else Vs[train])
+        zero[test] = with_meaning(zero_shot.score(matrix[test]).scores,
+                                  meaning.score(Vs[test]) if meaning is not None else None)
+        say[test] = zero_shot_say(learner.counts)
+    margin, zero_platt = Platt.fit(margins, Ys), Platt.fit(zero, Ys)
+    final = blend_learned(zero_platt(zero), margin(margins), say)
+    # With few confirmed answers zero-shot still leads, and its rule (within a ratio of the top
+    # score) may fit them better than thresholds: the rule that reproduces them best decides.
+    gold = [set(np.flatnonzero(row).tolist()) for row in Ys]
+    rules = [Thresholds.fit(final, Ys), calibrate(final, gold)]
+    fits = [sample_f1([set(rule.choose(row)) for row in final], gold) for rule in rules]
+    return Calibration(margin, zero_platt, rules[int(np.argmax(fits))])
+
+
+def _calibrate_zero_shot(parts: _ZeroShotParts, confirmed: list[Answer], Y: np.ndarray,
+                         vectors: np.ndarray | None) -> Selection:
+    """Confirmed answers of a single theme: zero-shot decides (without their examples, which would
+    match themselves), its selection rule calibrated on them."""
+    zero_shot, meaning = parts.build([], Y[:0], None if vectors is None else vectors[:0])
+    scores = with_meaning(zero_shot.score(parts.space.transform([parts.lemmas[a.text] for a in confirmed])).scores,
+                          meaning.score(vectors) if meaning is not None else None)
+    return calibrate(scores, [set(np.flatnonzero(row).tolist()) for row in Y])
 
 
 def text_suggestions(model: TextModel, texts: list[str], lemmas: dict[str, str], top_k: int = TOP_K) -> list[list[tuple[Suggestion, bool]]]:
@@ -208,23 +290,29 @@ def text_suggestions(model: TextModel, texts: list[str], lemmas: dict[str, str],
     string is scored once: repeated answers ("CRM", "savings") cost nothing.
     """
     ids = model.codebook.ids
-    unique = list(dict.fromkeys(lemmas[t] for t in texts))
+    # The learner reads the text (stop words decide there), zero-shot only the lemmas.
+    key = normalise if model.classifier else (lambda t: lemmas[t])
+    first = {}
+    for text in texts:
+        first.setdefault(key(text), text)
+    unique = list(first)
     if not unique:
         return []
-    scored = model.scores(unique)
+    scored = model.scores([lemmas[t] for t in first.values()], list(first.values()))
     final, best, learned, meaning = scored.final, scored.best, scored.learned, scored.meaning
-    weights = model.classifier.weights if model.classifier else np.zeros(len(ids))
+    say = model.say if model.classifier else np.ones(len(ids), dtype=np.float32)
     order = np.argsort(-final, axis=1, kind="stable")[:, :top_k]
     rounded = np.round(final.astype(np.float64), 4)
-    per_lemma: dict[str, list[tuple[Suggestion, bool]]] = {}
-    for u, lemma in enumerate(unique):
+    per_key: dict[str, list[tuple[Suggestion, bool]]] = {}
+    for u, (k, text) in enumerate(first.items()):
+        lemma = lemmas[text]
         row = final[u]
         chosen = set(model.selection.choose(row))
         items = []
         top = row[order[u, 0]]
         for rank, j in enumerate(order[u].tolist()):
-            # Beyond real contenders nothing is stored; but a blend with the classifier is a sharp
-            # distribution, so there the first three are kept (the coder's 1-2-3 keys, top-3).
+            # Beyond real contenders nothing is stored; but with the learner, the first three are
+            # kept unless vanishingly small (the coder's 1-2-3 keys, top-3).
             if row[j] <= 0 or row[j] < (KEEP_FLOOR if rank < 3 and learned is not None else RELATIVE_FLOOR) * top:
                 continue
             evidence = model.zero_shot.evidence(lemma, int(best[u, j]))
@@ -233,12 +321,20 @@ def text_suggestions(model: TextModel, texts: list[str], lemmas: dict[str, str],
             method = "zero-shot"
             if learned is not None:
                 # Name the part of the blend that contributed more.
-                from_classifier = weights[j] * learned[u, j]
-                method = "classifier" if from_classifier > row[j] - from_classifier else "zero-shot"
+                from_learner = (1 - say[j]) * learned[u, j]
+                method = "classifier" if from_learner > say[j] * scored.zero_shot[u, j] else "zero-shot"
                 evidence += f"; classifier p={learned[u, j]:.2f}"
             items.append((Suggestion(ids[j], float(rounded[u, j]), method, evidence), j in chosen))
-        per_lemma[lemma] = items
-    return [per_lemma[lemmas[t]] for t in texts]
+        per_key[k] = items
+    return [per_key[key(t)] for t in texts]
+
+
+def _selection_details(selection: Selection | Thresholds) -> dict:
+    if isinstance(selection, Thresholds):
+        values = selection.values
+        return {"thresholds": {"min": round(float(values.min()), 3), "median": round(float(np.median(values)), 3),
+                               "max": round(float(values.max()), 3)}, "calibrated_on": selection.calibrated_on}
+    return {"ratio": selection.ratio, "floor": selection.floor, "calibrated_on": selection.calibrated_on}
 
 
 def names_suggestions(matcher, texts: list[str]) -> list[list[tuple[Suggestion, bool]]]:
@@ -322,8 +418,7 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
         lemmas = dict(zip(*_unique_lemmas([a.text for a in answers])))
         model = fit_text_model(codebook, answers, lemmas, seed=seed, embedder=embedder)
         details["embeddings"] = report.embeddings
-        details["selection"] = {"ratio": model.selection.ratio, "floor": model.selection.floor,
-                                "calibrated_on": model.selection.calibrated_on}
+        details["selection"] = _selection_details(model.selection)
         details["classifier"] = bool(model.classifier)
         report.selection = details["selection"]
     with write(db):

@@ -1,99 +1,184 @@
-"""Learning from confirmed codes: a classifier, a blend with zero-shot, and calibration.
+"""Learning from confirmed codes: one decision per theme, calibrated on the confirmed answers only.
 
-Logistic regression (SGD) on the question's TF-IDF space, retrained
-from scratch on every call: it is cheap (well under a second for 10k coded
-answers) and so never drifts from what the coders actually confirmed.
+Each theme has its own linear model (one vs rest), so themes never compete
+and an answer with two themes gets both. Out-of-fold scores on the confirmed
+answers turn margins into probabilities, set how much zero-shot still says
+(nothing once a theme has ZERO_SHOT_GONE examples) and choose each theme's
+threshold. The model is retrained from scratch on every call, so it never
+drifts from what the coders confirmed.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.svm import LinearSVC
 
-BLEND_HALF = 5  # confirmed examples of a theme at which the classifier gets half its say
-BLEND_CAP = 0.85
-ALPHA = 1e-3  # L2 penalty of the classifier
-EPOCHS = 15  # fixed passes: deterministic, and no convergence chatter
-DENSE_C = 10.0  # inverse L2 penalty of the classifier on sentence embeddings (unit vectors, few features)
-TEMPERATURE = 0.03  # turns zero-shot similarities into a distribution comparable with probabilities
+SVM_C = 0.5  # inverse penalty of the per-theme SVMs on TF-IDF
+SVM_TOL = 1e-3
+RIDGE_ALPHA = 1.0  # penalty of the ridge per theme on sentence vectors (unit vectors, few features)
+ZERO_SHOT_GONE = 30  # confirmed examples of a theme at which zero-shot has no say left
+OWN_THRESHOLD = 8  # confirmed examples of a theme (in the calibration sample) for a threshold of its own
+PLATT_SAMPLE = 50_000  # (answer, theme) scores a probability scale is fitted on
 
 
 @dataclass
-class ThemeClassifier:
-    """Logistic regression (SGD, one vs rest, normalised) over the confirmed answers' themes.
+class ThemeLearner:
+    """One-vs-rest linear models: an SVM per theme on TF-IDF, plus a ridge per theme on sentence vectors.
 
-    An answer with two confirmed themes is two training rows. Measured on the
-    bundled corpus (20% and 50% confirmed, codebook with and without keywords),
-    blending it per theme with zero-shot as distributions beat a probability blend of
-    balanced one-vs-rest models, which over-predict rare themes on few examples. SGD
-    keeps retraining under a second at 10k coded answers.
-
-    With sentence embeddings (`dense`), the features are the answers' vectors
-    instead: a multinomial logistic regression (lbfgs; 0.5 s for 10k confirmed
-    answers, benchmarks/bench_learn.py) learns meaning from a few examples per
-    theme where words alone need many.
+    Their margins add up (both are about +1 on a theme's answers and -1 off
+    it). Identical rows with identical themes are merged into one weighted
+    row, so repeated answers cost nothing. A theme without confirmed examples
+    (or with nothing but) gets no model: its margin is -inf (or +inf).
     """
 
-    model: SGDClassifier | LogisticRegression | None
+    coef: np.ndarray  # (features, themes)
+    intercept: np.ndarray
+    dense_coef: np.ndarray | None
     counts: np.ndarray  # confirmed examples per theme
-    n_trained: int
-    dense: bool = False
 
     @classmethod
-    def fit(cls, X: sp.csr_matrix | np.ndarray, Y: np.ndarray, dense: bool = False) -> "ThemeClassifier":
-        rows, labels = np.nonzero(Y)
-        counts = np.bincount(labels, minlength=Y.shape[1]).astype(np.float32)
-        model = None
-        if len(set(labels.tolist())) > 1:
-            weights = None
-            if dense:
-                # Repeated answers share a vector: distinct rows, weighted by their count, give the same
-                # fit at a cost that follows distinct answers (embedded only up to embeddings.MAX_TEXTS).
-                rows, labels, weights = _distinct(X, rows, labels)
-                model = LogisticRegression(C=DENSE_C, max_iter=300)
-            else:
-                model = SGDClassifier(loss="log_loss", alpha=ALPHA, max_iter=EPOCHS, tol=None, random_state=0)
-            model.fit(X[rows], labels, sample_weight=weights)
-        return cls(model, counts, Y.shape[0], dense)
-
-    def predict(self, X: sp.csr_matrix | np.ndarray, n_themes: int) -> np.ndarray:
-        out = np.zeros((X.shape[0], n_themes), dtype=np.float32)
-        if self.model is not None:
-            out[:, self.model.classes_] = self.model.predict_proba(X)
-        return out
+    def fit(cls, X: sp.csr_matrix, Y: np.ndarray, dense: np.ndarray | None = None) -> "ThemeLearner":
+        X, Yd, weights, dense = _merge(X, Y, dense)
+        n, k = Yd.shape
+        counts = (Yd * weights[:, None]).sum(axis=0)
+        coef = np.zeros((X.shape[1], k), dtype=np.float32)
+        intercept = np.zeros(k, dtype=np.float32)
+        targets = np.where(Yd > 0, 1.0, -1.0)
+        for j in range(k):
+            positive = Yd[:, j] > 0
+            if positive.all() or not positive.any():
+                intercept[j] = np.inf if positive.all() else -np.inf
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed iteration budget: no chatter
+                model = LinearSVC(C=SVM_C, tol=SVM_TOL, random_state=0).fit(X, positive, sample_weight=weights)
+            coef[:, j] = model.coef_[0]
+            intercept[j] = model.intercept_[0]
+        dense_coef = None
+        if dense is not None:
+            # Ridge on +-1 targets, all themes in one solve: a few hundred features make it cheap.
+            V = np.hstack([dense, np.ones((n, 1), dtype=dense.dtype)]) * np.sqrt(weights)[:, None]
+            gram = V.T @ V + RIDGE_ALPHA * np.eye(V.shape[1])
+            dense_coef = np.linalg.solve(gram, V.T @ (targets * np.sqrt(weights)[:, None])).astype(np.float32)
+        return cls(coef, intercept, dense_coef, counts.astype(np.float32))
 
     @property
-    def weights(self) -> np.ndarray:
-        """Per theme: a theme with few confirmed examples leans on zero-shot, a well-coded one on the classifier."""
-        return np.minimum(BLEND_CAP, self.counts / (self.counts + BLEND_HALF))
+    def dense(self) -> bool:
+        """Whether it learnt from sentence vectors too."""
+        return self.dense_coef is not None
+
+    def margins(self, X: sp.csr_matrix, dense: np.ndarray | None = None) -> np.ndarray:
+        out = np.asarray(X @ self.coef, dtype=np.float32)
+        finite = np.isfinite(self.intercept)
+        out[:, finite] += self.intercept[finite]
+        if self.dense_coef is not None and dense is not None:
+            out[:, finite] += (np.hstack([dense, np.ones((dense.shape[0], 1), dtype=dense.dtype)]) @ self.dense_coef)[:, finite]
+        out[:, ~finite] = self.intercept[~finite]
+        return out
 
 
-def _distinct(X: np.ndarray, rows: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row, label) pairs with identical vectors merged into one, weighted by how many there were."""
-    first: dict[tuple[bytes, int], int] = {}
-    count: dict[tuple[bytes, int], int] = {}
-    for row, label in zip(rows.tolist(), labels.tolist()):
-        key = (X[row].tobytes(), label)
-        first.setdefault(key, row)
-        count[key] = count.get(key, 0) + 1
-    keys = list(first)
-    return (np.array([first[k] for k in keys]), np.array([k[1] for k in keys]),
-            np.array([count[k] for k in keys], dtype=np.float64))
+def _merge(X: sp.csr_matrix, Y: np.ndarray, dense: np.ndarray | None):
+    """Identical (features, themes) rows merged into one, weighted by how many there were."""
+    X = sp.csr_matrix(X)
+    keys: dict[tuple, int] = {}
+    first, weights = [], []
+    for i in range(X.shape[0]):
+        start, end = X.indptr[i], X.indptr[i + 1]
+        key = (X.indices[start:end].tobytes(), X.data[start:end].tobytes(), Y[i].tobytes(),
+               dense[i].tobytes() if dense is not None else b"")
+        row = keys.get(key)
+        if row is None:
+            keys[key] = len(first)
+            first.append(i)
+            weights.append(1.0)
+        else:
+            weights[row] += 1.0
+    rows = np.array(first, dtype=np.int64)
+    return X[rows], Y[rows], np.array(weights), None if dense is None else dense[rows]
 
 
-def softmax(scores: np.ndarray, temperature: float = TEMPERATURE) -> np.ndarray:
-    shifted = np.exp((scores - scores.max(axis=1, keepdims=True)) / temperature)
-    return shifted / shifted.sum(axis=1, keepdims=True)
+@dataclass(frozen=True)
+class Platt:
+    """A margin (or a zero-shot score) as a probability: one sigmoid for every theme."""
+
+    a: float = 1.0
+    b: float = 0.0
+
+    @classmethod
+    def fit(cls, scores: np.ndarray, Y: np.ndarray) -> "Platt":
+        from sklearn.linear_model import LogisticRegression
+
+        keep = np.flatnonzero(np.isfinite(scores).reshape(-1))
+        if keep.size > PLATT_SAMPLE:
+            keep = np.random.default_rng(0).choice(keep, PLATT_SAMPLE, replace=False)
+        x, y = scores.reshape(-1)[keep].reshape(-1, 1), Y.reshape(-1)[keep]
+        if x.size == 0 or y.min() == y.max():
+            return cls()
+        model = LogisticRegression(C=100.0).fit(x, y)
+        return cls(float(model.coef_[0, 0]), float(model.intercept_[0]))
+
+    def __call__(self, scores: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return (1.0 / (1.0 + np.exp(-(self.a * scores + self.b)))).astype(np.float32)
 
 
-def blend(zero_shot: np.ndarray, learned: np.ndarray | None, weights: np.ndarray | float) -> np.ndarray:
-    """Mix zero-shot and classifier theme by theme, both as distributions over themes."""
-    if learned is None:
-        return zero_shot
-    return (1 - weights) * softmax(zero_shot) + weights * learned
+def zero_shot_say(counts: np.ndarray) -> np.ndarray:
+    """Per theme: all of the say with no confirmed example, falling linearly to none at ZERO_SHOT_GONE."""
+    return np.clip(1.0 - counts / ZERO_SHOT_GONE, 0.0, 1.0).astype(np.float32)
+
+
+def blend_learned(zero_shot: np.ndarray, learned: np.ndarray, say: np.ndarray) -> np.ndarray:
+    return say * zero_shot + (1 - say) * learned
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per-theme decisions: every theme at or above its threshold, and the top theme when none is."""
+
+    values: np.ndarray
+    calibrated_on: int = 0
+
+    def choose(self, scores: np.ndarray) -> list[int]:
+        order = np.argsort(-scores, kind="stable")
+        if scores.size == 0 or scores[order[0]] <= 0:
+            return []
+        return [int(j) for j in order if j == order[0] or scores[j] >= self.values[j]]
+
+    @classmethod
+    def fit(cls, scores: np.ndarray, Y: np.ndarray) -> "Thresholds":
+        """Per theme where the sample has OWN_THRESHOLD examples of it (best F1 of that theme), else global (best sample F1)."""
+        grid = np.linspace(0.05, 0.95, 19)
+        positive = Y > 0
+        top = scores.argmax(axis=1)
+        is_top = np.zeros_like(positive)
+        is_top[np.arange(len(top)), top] = True
+        gold = positive.sum(axis=1)
+        best_global, best_f1 = 0.5, -1.0
+        for t in grid:
+            picked = (scores >= t) | is_top
+            both, chosen = (picked & positive).sum(axis=1), picked.sum(axis=1)
+            f1 = np.where(chosen + gold > 0, 2 * both / np.maximum(1, chosen + gold), 1.0).mean()
+            if f1 > best_f1 + 1e-9:
+                best_global, best_f1 = float(t), f1
+        values = np.full(Y.shape[1], best_global, dtype=np.float32)
+        for j in np.flatnonzero(Y.sum(axis=0) >= OWN_THRESHOLD):
+            positive = Y[:, j] > 0
+            # The top theme is chosen whatever its threshold: only the other answers are decided by it.
+            free = top != j
+            best, best_theme_f1 = best_global, -1.0
+            for t in grid:
+                picked = (scores[:, j] >= t) | ~free
+                tp = np.sum(picked & positive)
+                f1 = 2 * tp / max(1, picked.sum() + positive.sum())
+                if f1 > best_theme_f1 + 1e-9:
+                    best, best_theme_f1 = float(t), f1
+            values[j] = best
+        return cls(values, Y.shape[0])
 
 
 @dataclass(frozen=True)

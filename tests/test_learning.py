@@ -1,0 +1,124 @@
+"""The learner: more confirmations teach more, themes do not compete, few examples still help."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from coder.suggest.engine import Answer, fit_text_model, text_suggestions
+from coder.suggest.learn import OWN_THRESHOLD, Thresholds, ThemeLearner, sample_f1, zero_shot_say
+from coder.suggest.text import lemmatise
+
+from .conftest import q14_gold_items
+
+
+@pytest.fixture(scope="module")
+def blind():
+    """q14 with opaque labels and no keywords: only confirmed answers can teach the themes."""
+    codebook, items = q14_gold_items()
+    codebook = replace(codebook, themes=tuple(
+        replace(t, label=f"Theme {i}", description="", keywords=()) for i, t in enumerate(codebook.themes)))
+    texts = [t for t, _ in items]
+    return codebook, items, dict(zip(texts, lemmatise(texts)))
+
+
+def run(codebook, items, lemmas, confirmed, test):
+    answers = [Answer(i, t, sorted(g) if i in confirmed else []) for i, (t, g) in enumerate(items)]
+    model = fit_text_model(codebook, answers, lemmas)
+    results = text_suggestions(model, [items[i][0] for i in test], lemmas)
+    return model, results
+
+
+def selected(results):
+    return [{s.theme_id for s, chosen in r if chosen} for r in results]
+
+
+def test_more_confirmations_teach_more(blind):
+    codebook, items, lemmas = blind
+    order = np.random.default_rng(0).permutation(len(items)).tolist()
+    test = order[: len(items) // 4]
+    f1 = []
+    for share in (0.1, 0.4, 0.75):
+        confirmed = set(order[len(test) : len(test) + int(share * len(items))])
+        _, results = run(codebook, items, lemmas, confirmed, test)
+        f1.append(sample_f1(selected(results), [items[i][1] for i in test]))
+    assert f1[0] < f1[1] <= f1[2] + 0.02 and f1[2] > f1[0] + 0.1
+
+
+def test_every_real_answer_gets_a_theme(blind):
+    codebook, items, lemmas = blind
+    confirmed = set(range(0, len(items), 2))
+    test = [i for i in range(len(items)) if i not in confirmed]
+    model, results = run(codebook, items, lemmas, confirmed, test)
+    assert model.classifier is not None and model.selection.calibrated_on == len(confirmed)
+    assert all(any(chosen for _, chosen in r) for r in results)
+
+
+def test_two_theme_answers_get_both_once_learnt(blind):
+    """One-vs-rest: a second theme is not crowded out by the first."""
+    codebook, items, lemmas = blind
+    multi = [i for i, (_, g) in enumerate(items) if len(g) >= 2]
+    assert multi
+    confirmed = set(range(len(items))) - set(multi)
+    _, results = run(codebook, items, lemmas, confirmed, multi)
+    both = sum(items[i][1] <= chosen for i, chosen in zip(multi, selected(results)))
+    assert both >= 1
+
+
+def test_few_shot_themes_benefit(blind):
+    """Three confirmed answers per theme already beat the codebook alone."""
+    codebook, items, lemmas = blind
+    seen: dict[str, int] = {}
+    confirmed = set()
+    for i, (_, gold) in enumerate(items):
+        theme = sorted(gold)[0]
+        if len(gold) == 1 and seen.get(theme, 0) < 3:
+            seen[theme] = seen.get(theme, 0) + 1
+            confirmed.add(i)
+    test = [i for i in range(len(items)) if i not in confirmed]
+    gold = [items[i][1] for i in test]
+    _, before = run(codebook, items, lemmas, set(), test)
+    _, after = run(codebook, items, lemmas, confirmed, test)
+    top = lambda results: np.mean([bool(r) and r[0][0].theme_id in g for r, g in zip(results, gold)])  # noqa: E731
+    assert top(after) > top(before) + 0.3
+
+
+def test_thresholds_come_from_the_scores_per_theme():
+    """A theme with enough examples gets its own threshold; the others share the best global one."""
+    rng = np.random.default_rng(0)
+    n = 200
+    Y = np.zeros((n, 3), dtype=np.int8)
+    Y[np.arange(n), rng.integers(0, 2, n)] = 1
+    scores = np.where(Y > 0, 0.9, 0.1).astype(np.float32)
+    # Theme 1 is scored low even where it is right: only its own threshold (under 0.4) finds it.
+    scores[:, 1] = np.where(Y[:, 1] > 0, 0.35, 0.05)
+    Y[:3, 2] = 1  # too few for a threshold of its own
+    scores[:3, 2] = 0.5
+    rule = Thresholds.fit(scores, Y)
+    assert rule.values[1] <= 0.35 < rule.values[0] + 0.5 and OWN_THRESHOLD > 3
+    assert rule.values[2] == rule.values[0] or Y[:, 0].sum() >= OWN_THRESHOLD
+    assert rule.calibrated_on == n
+    assert set(rule.choose(scores[0])) == set(np.flatnonzero(Y[0]))
+
+
+def test_zero_shot_say_falls_to_nothing():
+    say = zero_shot_say(np.array([0, 5, 1000], dtype=np.float32))
+    assert say[0] == 1 and 0 < say[1] < 1 and say[2] == 0
+
+
+def test_repeated_answers_are_merged_without_changing_the_fit():
+    """Identical rows become one weighted row: the same models as training on every copy."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(1)
+    base = sp.random(30, 20, density=0.3, random_state=1, format="csr")
+    pick = rng.integers(0, 30, 300)
+    X, Y = base[pick], np.zeros((300, 3), dtype=np.int8)
+    Y[np.arange(300), pick % 3] = 1
+    vectors = rng.normal(size=(30, 8))[pick]
+    merged = ThemeLearner.fit(X, Y, vectors)
+    assert merged.counts.tolist() == Y.sum(axis=0).tolist()
+    margins = merged.margins(X, vectors)
+    assert (margins.argmax(axis=1) == pick % 3).mean() > 0.9
