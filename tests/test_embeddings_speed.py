@@ -74,3 +74,16 @@ def test_no_limit_line_without_a_model_or_when_turned_off(corpus_db, monkeypatch
     assert suggest(corpus_db, "q14").over_limit is None
     monkeypatch.setenv("CODER_EMBEDDINGS", "1")
     assert suggest(corpus_db, "q14", embeddings=False).over_limit is None
+
+
+def test_bench_embeddings_runs(model_on, capsys):
+    import sys
+
+    from .conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_embeddings
+
+    assert bench_embeddings.main(["--n", "20", "--repeats", "1", "--window", "0.05"]) == 0
+    output = capsys.readouterr().out
+    assert "ratio encode / floor" in output and "cosine to a plain float64 forward, every text: min 0.9999" in output
