@@ -22,7 +22,8 @@ SVM_C = 0.5  # inverse penalty of the per-theme SVMs on TF-IDF
 SVM_TOL = 1e-3
 RIDGE_ALPHA = 1.0  # penalty of the ridge per theme on sentence vectors (unit vectors, few features)
 ZERO_SHOT_GONE = 30  # confirmed examples of a theme at which zero-shot has no say left
-OWN_THRESHOLD = 8  # confirmed examples of a theme (in the calibration sample) for a threshold of its own
+OWN_THRESHOLD = 3  # confirmed examples of a theme (in the calibration sample) for a threshold of its own
+THRESHOLD_PRIOR = 20.0  # examples a theme's own threshold is weighed against the global one (few examples overfit it)
 PLATT_SAMPLE = 50_000  # (answer, theme) scores a probability scale is fitted on
 
 
@@ -104,27 +105,47 @@ def _merge(X: sp.csr_matrix, Y: np.ndarray, dense: np.ndarray | None):
 
 @dataclass(frozen=True)
 class Platt:
-    """A margin (or a zero-shot score) as a probability: one sigmoid for every theme."""
+    """Scores (margins, or zero-shot similarities) as probabilities: one logistic for every theme.
+
+    It reads a score and its distance below the answer's top score: zero-shot
+    ranks the themes of one answer far better than its raw similarity says
+    across answers, and a scale of the raw score alone flattens that ranking.
+    """
 
     a: float = 1.0
     b: float = 0.0
+    c: float = 0.0  # weight of the distance below the answer's top score
 
     @classmethod
     def fit(cls, scores: np.ndarray, Y: np.ndarray) -> "Platt":
         from sklearn.linear_model import LogisticRegression
 
+        below = _below_top(scores)
         keep = np.flatnonzero(np.isfinite(scores).reshape(-1))
         if keep.size > PLATT_SAMPLE:
             keep = np.random.default_rng(0).choice(keep, PLATT_SAMPLE, replace=False)
-        x, y = scores.reshape(-1)[keep].reshape(-1, 1), Y.reshape(-1)[keep]
-        if x.size == 0 or y.min() == y.max():
+        y = Y.reshape(-1)[keep]
+        if keep.size == 0 or y.min() == y.max():
             return cls()
+        x = np.column_stack([scores.reshape(-1)[keep], below.reshape(-1)[keep]])
         model = LogisticRegression(C=100.0).fit(x, y)
-        return cls(float(model.coef_[0, 0]), float(model.intercept_[0]))
+        return cls(float(model.coef_[0, 0]), float(model.intercept_[0]), float(model.coef_[0, 1]))
 
     def __call__(self, scores: np.ndarray) -> np.ndarray:
+        finite = np.isfinite(scores)
+        z = self.a * np.where(finite, scores, 0) + self.c * _below_top(scores) + self.b
         with np.errstate(over="ignore"):
-            return (1.0 / (1.0 + np.exp(-(self.a * scores + self.b)))).astype(np.float32)
+            p = 1.0 / (1.0 + np.exp(-z))
+        return np.where(finite, p, scores > 0).astype(np.float32)
+
+
+def _below_top(scores: np.ndarray) -> np.ndarray:
+    """How far each finite score is below its answer's best finite score (0 where not finite)."""
+    finite = np.isfinite(scores)
+    if not scores.size:
+        return np.zeros_like(scores)
+    top = np.where(finite, scores, -np.inf).max(axis=1, keepdims=True)
+    return np.where(finite & np.isfinite(top), scores - top, 0.0)
 
 
 def zero_shot_say(counts: np.ndarray) -> np.ndarray:
@@ -151,7 +172,8 @@ class Thresholds:
 
     @classmethod
     def fit(cls, scores: np.ndarray, Y: np.ndarray) -> "Thresholds":
-        """Per theme where the sample has OWN_THRESHOLD examples of it (best F1 of that theme), else global (best sample F1)."""
+        """The best global threshold (best sample F1); a theme with OWN_THRESHOLD examples in the sample moves
+        towards its own best (its F1) by n / (n + THRESHOLD_PRIOR), so eight examples do not overfit it."""
         grid = np.linspace(0.05, 0.95, 19)
         positive = Y > 0
         top = scores.argmax(axis=1)
@@ -177,7 +199,8 @@ class Thresholds:
                 f1 = 2 * tp / max(1, picked.sum() + positive.sum())
                 if f1 > best_theme_f1 + 1e-9:
                     best, best_theme_f1 = float(t), f1
-            values[j] = best
+            n_j = positive.sum()
+            values[j] = (n_j * best + THRESHOLD_PRIOR * best_global) / (n_j + THRESHOLD_PRIOR)
         return cls(values, Y.shape[0])
 
 
