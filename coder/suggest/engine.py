@@ -24,7 +24,7 @@ from ..errors import CoderError
 from ..store import now, write
 from ..themes import read_codebook, theme_pks
 from . import Suggestion
-from .learn import (Platt, Selection, ThemeLearner, Thresholds, blend_learned, calibrate, sample_f1, uncertainty_order,
+from .learn import (Platt, Selection, ThemeLearner, Thresholds, blend_learned, calibrate, picked_f1, uncertainty_order,
                     zero_shot_say)
 from .embeddings import Embedder, embedder_for
 from .themes import MeaningZeroShot, Prototype, TextSpace, ZeroShot, prototypes, with_meaning
@@ -269,7 +269,7 @@ def _calibrate(parts: _ZeroShotParts, confirmed: list[Answer], Y: np.ndarray, wo
     # score) may fit them better than thresholds: the rule that reproduces them best decides.
     gold = [set(np.flatnonzero(row).tolist()) for row in Ys]
     rules = [Thresholds.fit(final, Ys), calibrate(final, gold)]
-    fits = [sample_f1([set(rule.choose(row)) for row in final], gold) for rule in rules]
+    fits = [picked_f1(rule.picked(final), Ys > 0) for rule in rules]
     return Calibration(margin, zero_platt, rules[int(np.argmax(fits))])
 
 

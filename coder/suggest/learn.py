@@ -170,6 +170,10 @@ class Thresholds:
             return []
         return [int(j) for j in order if j == order[0] or scores[j] >= self.values[j]]
 
+    def picked(self, scores: np.ndarray) -> np.ndarray:
+        """`choose` for every row at once, as a boolean matrix."""
+        return _with_top(scores, scores >= self.values)
+
     @classmethod
     def fit(cls, scores: np.ndarray, Y: np.ndarray) -> "Thresholds":
         """The best global threshold (best sample F1); a theme with OWN_THRESHOLD examples in the sample moves
@@ -177,14 +181,9 @@ class Thresholds:
         grid = np.linspace(0.05, 0.95, 19)
         positive = Y > 0
         top = scores.argmax(axis=1)
-        is_top = np.zeros_like(positive)
-        is_top[np.arange(len(top)), top] = True
-        gold = positive.sum(axis=1)
         best_global, best_f1 = 0.5, -1.0
         for t in grid:
-            picked = (scores >= t) | is_top
-            both, chosen = (picked & positive).sum(axis=1), picked.sum(axis=1)
-            f1 = np.where(chosen + gold > 0, 2 * both / np.maximum(1, chosen + gold), 1.0).mean()
+            f1 = picked_f1(_with_top(scores, scores >= t), positive)
             if f1 > best_f1 + 1e-9:
                 best_global, best_f1 = float(t), f1
         values = np.full(Y.shape[1], best_global, dtype=np.float32)
@@ -219,6 +218,31 @@ class Selection:
         top = scores[order[0]]
         return [int(j) for j in order if j == order[0] or (scores[j] >= self.ratio * top and scores[j] >= self.floor)]
 
+    def picked(self, scores: np.ndarray) -> np.ndarray:
+        """`choose` for every row at once, as a boolean matrix."""
+        top = scores.max(axis=1, keepdims=True) if scores.size else np.zeros((len(scores), 1))
+        return _with_top(scores, (scores >= self.ratio * top) & (scores >= self.floor))
+
+
+def _with_top(scores: np.ndarray, picked: np.ndarray) -> np.ndarray:
+    """Each row's top theme added to what a rule picked; nothing for a row whose best score is not positive."""
+    if not scores.size:
+        return picked
+    top = scores.argmax(axis=1)
+    rows = np.arange(len(top))
+    picked = picked.copy()
+    picked[rows, top] = True
+    picked[scores[rows, top] <= 0] = False
+    return picked
+
+
+def picked_f1(picked: np.ndarray, positive: np.ndarray) -> float:
+    """sample_f1 of boolean (answers, themes) matrices."""
+    if not len(picked):
+        return 0.0
+    both, total = (picked & positive).sum(axis=1), picked.sum(axis=1) + positive.sum(axis=1)
+    return float(np.where(total > 0, 2 * both / np.maximum(1, total), 1.0).mean())
+
 
 def sample_f1(predicted: list[set], gold: list[set]) -> float:
     """ThemeFinder's metric: per answer 2|P&G|/(|P|+|G|), averaged."""
@@ -232,11 +256,14 @@ def calibrate(scores: np.ndarray, gold: list[set[int]]) -> Selection:
     """Pick the selection rule that best reproduces the confirmed codes (per question)."""
     if len(gold) < 10:
         return Selection()
+    positive = np.zeros(scores.shape, dtype=bool)
+    for i, themes in enumerate(gold):
+        positive[i, list(themes)] = True
     best, best_f1 = Selection(), -1.0
     for ratio in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0):
         for floor in (0.0, 0.1, 0.2, 0.3, 0.4):
             rule = Selection(ratio, floor, len(gold))
-            f1 = sample_f1([set(rule.choose(row)) for row in scores], gold)
+            f1 = picked_f1(rule.picked(scores), positive)
             if f1 > best_f1 + 1e-9:
                 best, best_f1 = rule, f1
     return best
