@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     TfidfVectorizer().fit_transform(texts)
     floor = time.perf_counter() - started
     print(f"floor, TfidfVectorizer.fit_transform of the {args.n:,} texts: {floor:.2f} s")
-    features = word_space(texts).transform([normalise(t) for t in texts])
+    _, rows, matrix = word_space(texts)
+    features = matrix[[rows[t] for t in map(normalise, texts)]]
     started = time.perf_counter()
     ThemeLearner.fit(features, labels)
     fit = time.perf_counter() - started

