@@ -163,7 +163,7 @@ def normalise(text: str) -> str:
 def word_space(texts: list[str]) -> tuple[FeatureUnion, dict[str, int], sp.csr_matrix]:
     """The learner's features, fitted on the normalised answers: word 1-2 grams (the standard
     text-classification space) and character 2-5 grams within words (misspellings, word forms;
-    ANES --dev sample F1 0.820 -> 0.851). Also each distinct text's row, from the same pass."""
+    ANES --dev sample F1 0.820 -> 0.850). Also each distinct text's row, from the same pass."""
     docs = list(dict.fromkeys(normalise(t) for t in texts)) or ["empty"]
     space = FeatureUnion([
         ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
