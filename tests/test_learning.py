@@ -123,3 +123,32 @@ def test_repeated_answers_are_merged_without_changing_the_fit():
     assert merged.counts.tolist() == Y.sum(axis=0).tolist()
     margins = merged.margins(X, vectors)
     assert (margins.argmax(axis=1) == pick % 3).mean() > 0.9
+
+
+def test_rules_on_whole_matrices_match_row_by_row():
+    """`picked` (what calibration scores) decides exactly as `choose` (what suggestions store)."""
+    from coder.suggest.learn import Selection, picked_f1
+
+    rng = np.random.default_rng(2)
+    scores = (rng.random((200, 9)) ** 3).astype(np.float32)
+    scores[:4] = 0  # nothing positive: no theme
+    Y = rng.random((200, 9)) < 0.15
+    gold = [set(np.flatnonzero(row).tolist()) for row in Y]
+    for rule in (Selection(0.7, 0.2), Thresholds(rng.random(9).astype(np.float32))):
+        rows = [set(rule.choose(row)) for row in scores]
+        assert [set(np.flatnonzero(row).tolist()) for row in rule.picked(scores)] == rows
+        assert picked_f1(rule.picked(scores), Y) == pytest.approx(sample_f1(rows, gold))
+
+
+def test_probability_scale_keeps_each_answers_ranking():
+    """The scale reads a score's distance below its answer's top: the ranking within an answer survives."""
+    from coder.suggest.learn import Platt
+
+    rng = np.random.default_rng(3)
+    scores = rng.random((300, 6)).astype(np.float32) * rng.random((300, 1)).astype(np.float32)
+    Y = np.zeros(scores.shape, dtype=np.int8)
+    Y[np.arange(300), scores.argmax(axis=1)] = 1  # the top theme is right, whatever its raw level
+    scale = Platt.fit(scores, Y)
+    p = scale(scores)
+    assert scale.c > 0 and (p.argmax(axis=1) == scores.argmax(axis=1)).all()
+    assert p[np.arange(300), scores.argmax(axis=1)].mean() > 0.5 > p[Y == 0].mean()
