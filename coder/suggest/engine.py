@@ -130,6 +130,9 @@ class TextModel:
     texts: dict[str, str] = field(default_factory=dict)
     calibration: Calibration = field(default_factory=Calibration)
     words: FeatureUnion | None = None  # the learner's features, once trained
+    # Each normalised answer text of the question and its features, from the fit: scoring them again costs nothing.
+    word_rows: dict[str, int] = field(default_factory=dict)
+    word_matrix: sp.csr_matrix | None = None
 
     def vectors(self, lemmas: list[str], texts: list[str] | None = None) -> np.ndarray | None:
         if self.embedder is None:
@@ -144,10 +147,16 @@ class TextModel:
         zero = with_meaning(zs.scores, meaning)
         if not self.classifier:
             return Scores(zero, zs.best, None, meaning)
-        words = self.words.transform([normalise(t) for t in (texts if texts is not None else lemmas)])
+        words = self.features([normalise(t) for t in (texts if texts is not None else lemmas)])
         learned = self.calibration.margin(self.classifier.margins(words, vectors))
         zero = self.calibration.zero_shot(zero)
         return Scores(blend_learned(zero, learned, self.say), zs.best, learned, meaning, zero)
+
+    def features(self, docs: list[str]) -> sp.csr_matrix:
+        """The learner's features of normalised texts: looked up where the fit has them, else computed."""
+        if self.word_matrix is not None and all(d in self.word_rows for d in docs):
+            return self.word_matrix[[self.word_rows[d] for d in docs]]
+        return sp.csr_matrix(self.words.transform(docs))
 
     @property
     def say(self) -> np.ndarray:
@@ -231,7 +240,7 @@ def fit_text_model(codebook, answers: list[Answer], lemmas: dict[str, str], *, s
             texts.setdefault(lemmas[answer.text], answer.text)
     parts = _ZeroShotParts(codebook, space, base, base_lemmas, base_vectors, lemmas)
     zero_shot, meaning = parts.build(confirmed, Y, confirmed_vectors)
-    classifier, selection, calibration, words = None, Selection(), Calibration(), None
+    classifier, selection, calibration, words, rows, matrix = None, Selection(), Calibration(), None, {}, None
     if len(confirmed) >= MIN_CONFIRMED and (Y.sum(axis=0) > 0).sum() >= 2:
         words, rows, matrix = word_space([a.text for a in answers])
         features = matrix[[rows[normalise(a.text)] for a in confirmed]]
@@ -241,7 +250,8 @@ def fit_text_model(codebook, answers: list[Answer], lemmas: dict[str, str], *, s
             selection = calibration.rule
     elif calibrate_rule and len(confirmed) >= MIN_CONFIRMED:
         selection = _calibrate_zero_shot(parts, confirmed, Y, confirmed_vectors)
-    return TextModel(codebook, space, zero_shot, classifier, selection, meaning, embedder, texts, calibration, words)
+    return TextModel(codebook, space, zero_shot, classifier, selection, meaning, embedder, texts, calibration, words,
+                     rows, matrix)
 
 
 def _calibrate(parts: _ZeroShotParts, confirmed: list[Answer], Y: np.ndarray, words, vectors: np.ndarray | None,
