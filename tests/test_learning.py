@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from coder.suggest.engine import Answer, fit_text_model, text_suggestions
-from coder.suggest.learn import OWN_THRESHOLD, Thresholds, ThemeLearner, sample_f1, zero_shot_say
+from coder.suggest.learn import OWN_THRESHOLD, THRESHOLD_PRIOR, Thresholds, ThemeLearner, sample_f1, zero_shot_say
 from coder.suggest.text import lemmatise
 
 from .conftest import q14_gold_items
@@ -86,7 +86,7 @@ def test_few_shot_themes_benefit(blind):
 
 
 def test_thresholds_come_from_the_scores_per_theme():
-    """A theme with enough examples gets its own threshold; the others share the best global one."""
+    """A theme with many examples gets (nearly) its own threshold; one with few stays near the global one."""
     rng = np.random.default_rng(0)
     n = 200
     Y = np.zeros((n, 3), dtype=np.int8)
@@ -94,11 +94,12 @@ def test_thresholds_come_from_the_scores_per_theme():
     scores = np.where(Y > 0, 0.9, 0.1).astype(np.float32)
     # Theme 1 is scored low even where it is right: only its own threshold (under 0.4) finds it.
     scores[:, 1] = np.where(Y[:, 1] > 0, 0.35, 0.05)
-    Y[:3, 2] = 1  # too few for a threshold of its own
-    scores[:3, 2] = 0.5
+    Y[:3, 2] = 1  # too few to move far from the global threshold, whatever they say
+    scores[:3, 2] = 0.9
+    scores[3:, 2] = 0.6
     rule = Thresholds.fit(scores, Y)
-    assert rule.values[1] <= 0.35 < rule.values[0] + 0.5 and OWN_THRESHOLD > 3
-    assert rule.values[2] == rule.values[0] or Y[:, 0].sum() >= OWN_THRESHOLD
+    assert rule.values[1] <= 0.35 < rule.values[0] + 0.5 and OWN_THRESHOLD <= 3
+    assert abs(rule.values[2] - rule.values[0]) <= 0.9 * 3 / (3 + THRESHOLD_PRIOR)
     assert rule.calibrated_on == n
     assert set(rule.choose(scores[0])) == set(np.flatnonzero(Y[0]))
 
@@ -122,3 +123,32 @@ def test_repeated_answers_are_merged_without_changing_the_fit():
     assert merged.counts.tolist() == Y.sum(axis=0).tolist()
     margins = merged.margins(X, vectors)
     assert (margins.argmax(axis=1) == pick % 3).mean() > 0.9
+
+
+def test_rules_on_whole_matrices_match_row_by_row():
+    """`picked` (what calibration scores) decides exactly as `choose` (what suggestions store)."""
+    from coder.suggest.learn import Selection, picked_f1
+
+    rng = np.random.default_rng(2)
+    scores = (rng.random((200, 9)) ** 3).astype(np.float32)
+    scores[:4] = 0  # nothing positive: no theme
+    Y = rng.random((200, 9)) < 0.15
+    gold = [set(np.flatnonzero(row).tolist()) for row in Y]
+    for rule in (Selection(0.7, 0.2), Thresholds(rng.random(9).astype(np.float32))):
+        rows = [set(rule.choose(row)) for row in scores]
+        assert [set(np.flatnonzero(row).tolist()) for row in rule.picked(scores)] == rows
+        assert picked_f1(rule.picked(scores), Y) == pytest.approx(sample_f1(rows, gold))
+
+
+def test_probability_scale_keeps_each_answers_ranking():
+    """The scale reads a score's distance below its answer's top: the ranking within an answer survives."""
+    from coder.suggest.learn import Platt
+
+    rng = np.random.default_rng(3)
+    scores = rng.random((300, 6)).astype(np.float32) * rng.random((300, 1)).astype(np.float32)
+    Y = np.zeros(scores.shape, dtype=np.int8)
+    Y[np.arange(300), scores.argmax(axis=1)] = 1  # the top theme is right, whatever its raw level
+    scale = Platt.fit(scores, Y)
+    p = scale(scores)
+    assert scale.c > 0 and (p.argmax(axis=1) == scores.argmax(axis=1)).all()
+    assert p[np.arange(300), scores.argmax(axis=1)].mean() > 0.5 > p[Y == 0].mean()
