@@ -10,7 +10,7 @@ import pytest
 from coder.session import ORDER_NAMES, CodingSession
 from coder.store import open_db
 from coder.suggest.engine import suggest
-from coder.suggest.queue import MIN_CONFIRMED, teaching_order, teaching_queue, uncertainty
+from coder.suggest.queue import MIN_CONFIRMED, explores, teaching_order, teaching_queue, uncertainty
 from coder.team import assign, assigned_answers
 from coder.tui import make_app
 
@@ -104,6 +104,18 @@ def test_a_batch_is_not_near_duplicates():
     batch = order[:10]
     assert sum(1 for i in batch if i < 10) == 1  # one of the copies, then every different answer
     assert sorted(order) == list(range(n))
+
+
+def test_a_large_question_starts_with_typical_answers_whatever_the_uncertainty():
+    assert explores(20, 10_000) and not explores(100, 10_000) and not explores(MIN_CONFIRMED, 148)
+    texts = ["the economy", "economy", "The economy.", "the economy stupid", "economy and jobs", "jobs",
+             "the war", "war in iraq", "zxq wibble plonk"]  # the last: an outlier the learner knows nothing about
+    n = len(texts)
+    sure = dict(top1=[0.9] * (n - 1) + [NAN], top2=[NAN] * n, lowest_selected=[0.9] * (n - 1) + [NAN],
+                best_rejected=[NAN] * n, top_rarity=[1.0] * n)
+    assert teaching_order(list(range(n)), of(dict(enumerate(texts))), **sure)[0] == n - 1
+    explored = teaching_order(list(range(n)), of(dict(enumerate(texts))), **sure, explore=20)
+    assert explored[0] in (0, 1, 2, 3) and explored.index(n - 1) > 0 and sorted(explored) == list(range(n))
 
 
 def test_the_real_queue_batch_is_diverse(taught):

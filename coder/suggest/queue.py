@@ -7,8 +7,15 @@ suggestion rows only: scores and `selected` flags, whatever learner made
 them), whose likely themes have few confirmed examples, that are like many
 other answers (an outlier teaches about itself), and spreads each batch over
 different wordings (greedy max-min in a character n-gram TF-IDF space of the
-candidates), so a batch of ten is ten different lessons. Measured in
-benchmarks/bench_learning.py.
+candidates), so a batch of ten is ten different lessons.
+
+Until the confirmed answers are a fair share of a large question (EXPLORE,
+EXPLORE_SHARE), uncertainty is not asked: the order is typical and diverse
+answers from a random pool. A learner trained (and its thresholds calibrated)
+on a few dozen boundary cases of a question with thousands of answers misjudges
+the common ones (ANES dataset 6: 0.70 against random's 0.76 at 50); on a
+question of a hundred answers the uncertain ones are soon a large part of it.
+Measured in benchmarks/bench_learning.py.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ MIN_CONFIRMED = 20  # confirmed answers of a question before the queue teaches (
 POOL = 400  # most uncertain candidates spread for diversity; the rest follow by priority
 REFERENCE = 1000  # answers sampled to measure how typical a candidate is
 NEIGHBOURS = 10
+EXPLORE = 100  # confirmed answers before which a large question's order is typical and diverse only ...
+EXPLORE_SHARE = 0.02  # ... while they are under this share of its answers
 
 
 def uncertainty(top1: np.ndarray, top2: np.ndarray, lowest_selected: np.ndarray,
@@ -85,18 +94,30 @@ def spread(texts: list[str], priority: np.ndarray, reference: list[str]) -> list
     return order
 
 
+def explores(confirmed: int, answers: int) -> bool:
+    """Whether the order should still be typical and diverse only (see the module docstring)."""
+    return confirmed < min(EXPLORE, EXPLORE_SHARE * answers)
+
+
 def teaching_order(ids: list[int], texts: Callable[[list[int]], list[str]], *, top1, top2, lowest_selected,
-                   best_rejected, top_rarity, pool: int = POOL) -> list[int]:
+                   best_rejected, top_rarity, pool: int = POOL, explore: int | None = None) -> list[int]:
     """`ids` ordered so the first ones teach most: uncertain, of rarely confirmed themes, typical, and diverse.
 
-    `texts` gives the texts of some of the ids: only the pool's and the
-    reference sample's are read, so a 100k-answer question costs 1,400 texts.
+    With `explore` (a seed: the number of confirmed answers, so each rebuild
+    draws afresh), the pool is a random sample and only typicality and
+    diversity rank it. `texts` gives the texts of some of the ids: only the
+    pool's and the reference sample's are read, so a 100k-answer question
+    costs 1,400 texts.
     """
     if not ids:
         return []
-    priority = uncertainty(*(np.asarray(a, dtype=np.float64) for a in (top1, top2, lowest_selected, best_rejected)))
-    priority = priority * (0.5 + 0.5 * np.asarray(top_rarity, dtype=np.float64))
-    ranked = np.argsort(-priority, kind="stable")
+    if explore is not None:
+        priority = np.ones(len(ids))
+        ranked = np.random.default_rng(explore).permutation(len(ids))
+    else:
+        priority = uncertainty(*(np.asarray(a, dtype=np.float64) for a in (top1, top2, lowest_selected, best_rejected)))
+        priority = priority * (0.5 + 0.5 * np.asarray(top_rarity, dtype=np.float64))
+        ranked = np.argsort(-priority, kind="stable")
     head, tail = ranked[:pool], ranked[pool:]
     sample = np.random.default_rng(0).choice(len(ids), min(REFERENCE, len(ids)), replace=False)
     both = texts([ids[i] for i in head] + [ids[i] for i in sample])
@@ -131,6 +152,7 @@ def teaching_queue(db: Database, question: str, among: Iterable[int] | None = No
         """SELECT DISTINCT c.answer_id FROM codings c JOIN answers a ON a.id = c.answer_id
            WHERE a.question_id = ? AND c.status = 'confirmed'""", [question])], dtype=np.int64)
     keep = ~np.isin(ids, confirmed)
+    explore = len(confirmed) if explores(len(confirmed), len(ids)) else None
     if among is not None:
         keep &= np.isin(ids, np.fromiter(among, dtype=np.int64))
     table, ids = table[keep], ids[keep]
@@ -156,4 +178,4 @@ def teaching_queue(db: Database, question: str, among: Iterable[int] | None = No
         return [found[a] for a in chosen]
 
     return teaching_order(ids.tolist(), texts, top1=table[:, 1], top2=table[:, 2], lowest_selected=table[:, 3],
-                          best_rejected=table[:, 4], top_rarity=seen, pool=pool)
+                          best_rejected=table[:, 4], top_rarity=seen, pool=pool, explore=explore)
