@@ -11,10 +11,10 @@ candidates), so a batch of ten is ten different lessons.
 
 Until the confirmed answers are a fair share of a large question (EXPLORE,
 EXPLORE_SHARE), uncertainty is not asked: the order is typical and diverse
-answers from a random pool. A learner trained (and its thresholds calibrated)
-on a few dozen boundary cases of a question with thousands of answers misjudges
-the common ones (ANES dataset 6: 0.70 against random's 0.76 at 50); on a
-question of a hundred answers the uncertain ones are soon a large part of it.
+answers from a random pool. A learner taught a few dozen boundary cases of a
+question with thousands of answers misjudges the common ones (ANES dataset 6:
+0.70 against random's 0.76 at 50); on a question of a hundred answers the
+uncertain ones are soon a large part of it.
 Measured in benchmarks/bench_learning.py.
 """
 
@@ -31,7 +31,7 @@ POOL = 400  # most uncertain candidates spread for diversity; the rest follow by
 REFERENCE = 1000  # answers sampled to measure how typical a candidate is
 NEIGHBOURS = 10
 EXPLORE = 100  # confirmed answers before which a large question's order is typical and diverse only ...
-EXPLORE_SHARE = 0.02  # ... while they are under this share of its answers
+EXPLORE_SHARE = 0.01  # ... while they are under this share of its answers
 
 
 def uncertainty(top1: np.ndarray, top2: np.ndarray, lowest_selected: np.ndarray,
