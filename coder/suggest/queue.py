@@ -11,10 +11,10 @@ candidates), so a batch of ten is ten different lessons.
 
 Until the confirmed answers are a fair share of a large question (EXPLORE,
 EXPLORE_SHARE), uncertainty is not asked: the order is typical and diverse
-answers from a random pool. A learner taught a few dozen boundary cases of a
-question with thousands of answers misjudges the common ones (ANES dataset 6:
-0.70 against random's 0.76 at 50); on a question of a hundred answers the
-uncertain ones are soon a large part of it.
+answers from a random pool. A learner taught a few dozen doubtful answers of a
+question with thousands misjudges the common ones (ANES dataset 6: 0.70 against
+random's 0.76 at 50); on a question of a hundred answers the doubtful ones are
+soon a large part of it.
 Measured in benchmarks/bench_learning.py.
 """
 
