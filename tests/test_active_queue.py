@@ -10,7 +10,7 @@ import pytest
 from coder.session import ORDER_NAMES, CodingSession
 from coder.store import open_db
 from coder.suggest.engine import suggest
-from coder.suggest.queue import MIN_CONFIRMED, teaching_order, teaching_queue, uncertainty
+from coder.suggest.queue import MIN_CONFIRMED, expected_errors, explores, teaching_order, teaching_queue
 from coder.team import assign, assigned_answers
 from coder.tui import make_app
 
@@ -77,18 +77,15 @@ def test_the_default_turns_to_teaching_when_the_queue_is_rebuilt(suggested):
 
 def test_uncertain_answers_rank_before_confident_ones():
     texts = {1: "crm system", 2: "budget cuts", 3: "staff training"}
-    # Sure (second theme far below the first, nothing near the boundary), undecided, in between.
-    order = teaching_order([1, 2, 3], of(texts), top1=[0.9, 0.5, 0.6], top2=[0.1, 0.49, 0.3],
-                           lowest_selected=[0.9, 0.5, 0.6], best_rejected=[0.1, 0.49, 0.3], top_rarity=[1, 1, 1])
+    # Sure (selected 0.9, rejected 0.1: 0.2 expected errors), undecided (0.5 and 0.49: 1.01), in between (0.7).
+    order = teaching_order([1, 2, 3], of(texts), errors=[0.2, 1.01, 0.7], top_rarity=[1, 1, 1])
     assert order == [2, 3, 1]
-    u = uncertainty(np.array([0.9, NAN, 0.4]), np.array([NAN, NAN, 0.3]), np.array([0.9, NAN, NAN]),
-                    np.array([NAN, NAN, 0.3]))
-    assert u[0] == 0.0 and u[1] == 1.0 and u[2] == 1.0  # one sure theme; no suggestion; nothing selected
+    assert expected_errors(np.array([0.1, NAN])).tolist() == [0.1, 1.0]  # no suggestion counts as one error
 
 
 def test_rarely_confirmed_themes_come_first_among_equally_uncertain():
-    order = teaching_order([1, 2], of({1: "better websites", 2: "shared services"}), top1=[0.5, 0.5], top2=[0.4, 0.4],
-                           lowest_selected=[0.5, 0.5], best_rejected=[0.4, 0.4], top_rarity=[0.1, 1.0])
+    order = teaching_order([1, 2], of({1: "better websites", 2: "shared services"}), errors=[0.9, 0.9],
+                           top_rarity=[0.1, 1.0])
     assert order == [2, 1]
 
 
@@ -99,11 +96,22 @@ def test_a_batch_is_not_near_duplicates():
               "Reduce costs through automation", "Social media engagement"]
     texts = copies + others
     n = len(texts)
-    order = teaching_order(list(range(n)), of(dict(enumerate(texts))), top1=[0.5] * n, top2=[0.49] * 10 + [0.4] * 9,
-                           lowest_selected=[0.5] * n, best_rejected=[0.49] * 10 + [0.4] * 9, top_rarity=[1.0] * n)
+    order = teaching_order(list(range(n)), of(dict(enumerate(texts))), errors=[1.0] * 10 + [0.9] * 9,
+                           top_rarity=[1.0] * n)
     batch = order[:10]
     assert sum(1 for i in batch if i < 10) == 1  # one of the copies, then every different answer
     assert sorted(order) == list(range(n))
+
+
+def test_a_large_question_starts_with_typical_answers_whatever_the_uncertainty():
+    assert explores(20, 10_000) and not explores(100, 10_000) and not explores(MIN_CONFIRMED, 148)
+    texts = ["the economy", "economy", "The economy.", "the economy stupid", "economy and jobs", "jobs",
+             "the war", "war in iraq", "zxq wibble plonk"]  # the last: an outlier the learner knows nothing about
+    n = len(texts)
+    sure = dict(errors=[0.1] * (n - 1) + [NAN], top_rarity=[1.0] * n)
+    assert teaching_order(list(range(n)), of(dict(enumerate(texts))), **sure)[0] == n - 1
+    explored = teaching_order(list(range(n)), of(dict(enumerate(texts))), **sure, explore=20)
+    assert explored[0] in (0, 1, 2, 3) and explored.index(n - 1) > 0 and sorted(explored) == list(range(n))
 
 
 def test_the_real_queue_batch_is_diverse(taught):
