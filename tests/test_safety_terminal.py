@@ -217,18 +217,23 @@ def test_a_real_terminal_gets_printable_text_and_a_pipe_the_stored_text(hostile_
 
 # -- the coding app -------------------------------------------------------------------------
 
-@pytest.fixture
-def hostile_app_db(mini, tmp_path):
-    """A names question whose answers, respondent ids, roles and labels carry escape codes."""
-    rows = [[f"r{i}{ATTACK}", f"Officer{ATTACK}", f"apple {ATTACK}", "", "", f"why {ATTACK}"] for i in range(3)]
-    export = write_csv(tmp_path / "hostile.csv", [MINI_HEADER, *rows])
+def app_db_carrying(mini, tmp_path, payload: str, label_separator: str):
+    """The mini names question with `payload` in every answer, respondent id, role, label and description."""
+    rows = [[f"r{i}{payload}", f"Officer{payload}", f"apple {payload}", "", "", f"why {payload}"] for i in range(3)]
+    export = write_csv(tmp_path / "carrying.csv", [MINI_HEADER, *rows])
     db = open_db(mini["db"])
     import_responses(db, load_spec(mini["spec"]), export)
     with db.conn:
-        db.execute("UPDATE themes SET label = label || ?, description = ?", ["\n" + ATTACK, "about " + ATTACK])
+        db.execute("UPDATE themes SET label = label || ?, description = ?", [label_separator + payload, "about " + payload])
     suggest(db, "fav")
     db.close()
     return mini["db"]
+
+
+@pytest.fixture
+def hostile_app_db(mini, tmp_path):
+    """Escape codes everywhere, and a newline inside each label."""
+    return app_db_carrying(mini, tmp_path, ATTACK, "\n")
 
 
 def screen_text(app) -> str:
@@ -355,16 +360,8 @@ MARKUP = "[@click=app.quit]q[/] [link=http://x.invalid]l[/link] [bold]b"
 
 @pytest.fixture
 def markup_app_db(mini, tmp_path):
-    """A names question whose answers, respondent ids, roles and labels carry Rich markup, action links too."""
-    rows = [[f"r{i}{MARKUP}", f"Officer {MARKUP}", f"apple {MARKUP}", "", "", f"why {MARKUP}"] for i in range(3)]
-    export = write_csv(tmp_path / "markup.csv", [MINI_HEADER, *rows])
-    db = open_db(mini["db"])
-    import_responses(db, load_spec(mini["spec"]), export)
-    with db.conn:
-        db.execute("UPDATE themes SET label = label || ?, description = ?", [" " + MARKUP, "about " + MARKUP])
-    suggest(db, "fav")
-    db.close()
-    return mini["db"]
+    """Rich markup, action links too, everywhere."""
+    return app_db_carrying(mini, tmp_path, MARKUP, " ")
 
 
 async def test_the_app_shows_markup_in_data_literally(markup_app_db):
