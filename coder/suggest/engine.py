@@ -39,6 +39,7 @@ KEEP_FLOOR = 0.02  # with a classifier blend, the first three are kept unless va
 MIN_CONFIRMED = 10  # confirmed answers before a classifier is trained
 MAX_EXAMPLES = 40  # confirmed examples per theme used as prototypes
 CALIBRATION_SAMPLE = 1500  # confirmed answers scored out of fold to calibrate (3,000 measured no better on ANES --dev, at twice the cost)
+LEARNER_FEATURES = 200_000  # word and character n-grams each, most frequent first
 FOLDS = 3
 
 Progress = Callable[[int, int], None]
@@ -180,9 +181,12 @@ def word_space(texts: list[str]) -> tuple[FeatureUnion, dict[str, int], sp.csr_m
     text-classification space) and character 2-5 grams within words (misspellings, word forms;
     ANES --dev sample F1 0.820 -> 0.850). Also each distinct text's row, from the same pass."""
     docs = list(dict.fromkeys(normalise(t) for t in texts)) or ["empty"]
+    # The learner keeps a weight per feature and theme: a cap bounds its memory on a question of
+    # 100k distinct answers (about 160 MB at 100 themes); ANES' largest sets use a sixth of it.
     space = FeatureUnion([
-        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_features=LEARNER_FEATURES)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                                  max_features=LEARNER_FEATURES)),
     ])
     matrix = sp.csr_matrix(space.fit_transform(docs))
     return space, {d: i for i, d in enumerate(docs)}, matrix
