@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from coder.suggest.engine import Answer, fit_text_model, text_suggestions
-from coder.suggest.learn import OWN_THRESHOLD, THRESHOLD_PRIOR, Thresholds, ThemeLearner, sample_f1, zero_shot_say
+from coder.suggest.learn import (OWN_THRESHOLD, THRESHOLD_PRIOR, Thresholds, ThemeLearner, picked_f1, sample_f1,
+                                 zero_shot_say)
 from coder.suggest.text import lemmatise
 
 from .conftest import q14_gold_items
@@ -102,6 +103,20 @@ def test_thresholds_come_from_the_scores_per_theme():
     assert abs(rule.values[2] - rule.values[0]) <= 0.9 * 3 / (3 + THRESHOLD_PRIOR)
     assert rule.calibrated_on == n
     assert set(rule.choose(scores[0])) == set(np.flatnonzero(Y[0]))
+
+
+def test_thresholds_weigh_a_theme_by_whole_answers():
+    """Adding a third theme at 0.4 to 20 answers (F1 0.8 -> 1 each) would also add it, wrongly, to 15
+    one-theme answers (1 -> 0.67 each): the theme's own F1 says add it, the answers' F1 says not."""
+    groups = [({0}, 0.05, 0.05, 15), ({0}, 0.05, 0.4, 15), ({0, 2}, 0.05, 0.7, 30), ({0, 1, 2}, 0.9, 0.4, 20)]
+    Y, scores = [], []
+    for gold, theme1, theme2, count in groups:
+        Y += [[int(j in gold) for j in range(3)]] * count
+        scores += [[0.95, theme1, theme2]] * count
+    Y, scores = np.array(Y, dtype=np.int8), np.array(scores, dtype=np.float32)
+    rule = Thresholds.fit(scores, Y)
+    assert rule.values[2] > 0.4
+    assert picked_f1(rule.picked(scores), Y > 0) == pytest.approx(1 - 20 * 0.2 / len(Y))
 
 
 def test_zero_shot_say_falls_to_nothing():

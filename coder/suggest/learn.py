@@ -187,30 +187,38 @@ class Thresholds:
 
     @classmethod
     def fit(cls, scores: np.ndarray, Y: np.ndarray) -> "Thresholds":
-        """The best global threshold (best sample F1); a theme with OWN_THRESHOLD examples in the sample moves
-        towards its own best (its F1) by n / (n + THRESHOLD_PRIOR), so eight examples do not overfit it."""
+        """The best global threshold (best sample F1); then each theme with OWN_THRESHOLD examples in the
+        sample, in turn, moves towards the threshold that gives the best sample F1 with every other theme's
+        as it stands, by n / (n + THRESHOLD_PRIOR), so eight examples do not overfit it. Sample F1 rather
+        than the theme's own F1: it is what is judged, and it weighs a second theme against the answer's
+        other themes (ANES --dev: dataset 6, 72 codes, 0.932 -> 0.941)."""
         grid = np.linspace(0.05, 0.95, 19)
         positive = Y > 0
-        top = scores.argmax(axis=1)
         best_global, best_f1 = 0.5, -1.0
         for t in grid:
             f1 = picked_f1(_with_top(scores, scores >= t), positive)
             if f1 > best_f1 + 1e-9:
                 best_global, best_f1 = float(t), f1
         values = np.full(Y.shape[1], best_global, dtype=np.float32)
+        picked = _with_top(scores, scores >= values)
+        forced = _with_top(scores, np.zeros_like(picked))  # the top theme: chosen whatever its threshold
+        alive = picked.any(axis=1)
+        n_gold = positive.sum(axis=1)
         for j in np.flatnonzero(Y.sum(axis=0) >= OWN_THRESHOLD):
-            positive = Y[:, j] > 0
-            # The top theme is chosen whatever its threshold: only the other answers are decided by it.
-            free = top != j
-            best, best_theme_f1 = best_global, -1.0
+            # Each answer's F1 with theme j decided by threshold t, every other theme as picked now.
+            rest = np.delete(picked, j, axis=1)
+            both = (rest & np.delete(positive, j, axis=1)).sum(axis=1)
+            size = rest.sum(axis=1) + n_gold
+            best, best_theme = values[j], -1.0
             for t in grid:
-                picked = (scores[:, j] >= t) | ~free
-                tp = np.sum(picked & positive)
-                f1 = 2 * tp / max(1, picked.sum() + positive.sum())
-                if f1 > best_theme_f1 + 1e-9:
-                    best, best_theme_f1 = float(t), f1
-            n_j = positive.sum()
+                pick = alive & ((scores[:, j] >= t) | forced[:, j])
+                b, total = both + (pick & positive[:, j]), size + pick
+                f1 = np.where(total > 0, 2 * b / np.maximum(1, total), 1.0).mean()
+                if f1 > best_theme + 1e-9:
+                    best, best_theme = float(t), f1
+            n_j = positive[:, j].sum()
             values[j] = (n_j * best + THRESHOLD_PRIOR * best_global) / (n_j + THRESHOLD_PRIOR)
+            picked[:, j] = alive & ((scores[:, j] >= values[j]) | forced[:, j])
         return cls(values, Y.shape[0])
 
 
