@@ -86,16 +86,27 @@ def codings():
 @db_argument
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--coder", required=True, help="Name recorded as the coder of these codes.")
-@click.option("--replace", is_flag=True, help="Answer cells in FILE lose codes the file does not give them.")
+@click.option("--replace", is_flag=True,
+              help="Answer cells in FILE get exactly its codes as their final coding, whoever coded them before.")
+@click.option("--independent", is_flag=True,
+              help="CODER coded blind: keep the codes as CODER's own too, for agreement and adjudication.")
 @friendly
-def codings_import(db, file, coder, replace):
+def codings_import(db, file, coder, replace, independent):
     """Record the codes in FILE as confirmed by CODER.
 
     FILE is CSV (or XLSX) with at least respondent_id,question,rank,theme;
     theme is a label or id. An unknown question, answer cell or theme stops
-    the import before anything is written.
+    the import before anything is written. On answers another coder already
+    confirmed, CODER's codes are kept as CODER's own (blind) codes: where the
+    coders agree the answer settles, where they differ the first coding stays
+    and the answer waits for `coder code --adjudicate`. --replace overwrites.
     """
-    result = import_codings(existing_db(db), file, coder=coder, replace=replace)
+    result = import_codings(existing_db(db), file, coder=coder, replace=replace, independent=independent)
+    if result["shared"]:
+        click.echo(f"Warning: {result['shared']} answer cells in {file} were already confirmed by another coder; "
+                   f"kept {coder}'s codes as their own, not the final coding: {result['agreed']} agree, "
+                   f"{result['disputed']} differ and wait for `coder code --adjudicate` "
+                   "(--replace overwrites instead)", err=True)
     click.echo(f"Imported {result['codings']} codings on {result['answers']} answer cells as confirmed by {coder}")
 
 

@@ -175,14 +175,24 @@ def read_coding_file(db: Database, path: str | Path) -> list[CodingRow]:
     return out
 
 
-def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool = False) -> dict[str, int]:
+def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool = False,
+                   independent: bool = False) -> dict[str, int]:
     """Record a codings file as confirmed codes by `coder`; all rows or none.
 
-    Every row is checked before anything is written. With `replace`, answer
-    cells named in the file lose codes the file does not give them.
+    Every row is checked before anything is written. On answers another coder
+    has confirmed, the file's codes become `coder`'s own blind codes (see
+    `team.code_independently`): one coder's import never rewrites another's
+    work. With `independent`, the codes are also kept as blind codes on the
+    answers no one else coded, so later comparisons see exactly this file.
+    With `replace`, answer cells named in the file get exactly the file's
+    codes as their final coding, whoever coded them before.
     """
+    from .team import code_independently, others_codes, set_own_codes  # team builds on this module
+
     if not coder or not coder.strip():
         raise CoderError("a coder name is required (--coder)")
+    if replace and independent:
+        raise CoderError("--replace overwrites the final codings and --independent keeps them: choose one")
     path = Path(path)
     rows = read_coding_file(db, path)
     if not rows:
@@ -199,8 +209,16 @@ def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool 
         if pk not in planned.setdefault(row.answer_id, []):
             planned[row.answer_id].append(pk)
     coded = 0
+    settled = {"shared": 0, "agreed": 0, "disputed": 0}
+    ids = {pk: theme_id for (_, theme_id), pk in pks.items()}
     with write(db):
         for answer_id, theme_pks in planned.items():
+            coded += len(theme_pks)
+            if not replace and others_codes(db, answer_id, coder):
+                status = code_independently(db, answer_id, coder, theme_pks, "coding.import.blind")
+                settled["shared"] += 1
+                settled[status] = settled.get(status, 0) + 1
+                continue
             apply_codes(
                 db,
                 answer_id,
@@ -209,8 +227,10 @@ def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool 
                 action="coding.import",
                 replace=replace,
             )
-            coded += len(theme_pks)
-    return {"answers": len(planned), "codings": coded}
+            if independent:
+                set_own_codes(db, answer_id, coder, {ids[pk]: pk for pk in theme_pks},
+                              {ids[pk]: "confirmed" for pk in theme_pks}, "coding.import.blind")
+    return {"answers": len(planned), "codings": coded, **settled}
 
 
 def export_codings(db: Database, question: str | None = None, *, changed_only: bool = False) -> Iterator[dict]:

@@ -114,6 +114,55 @@ def set_own_codes(db: Database, answer_id: int, coder: str, codes: dict[str, int
         settle(db, answer_id)
 
 
+def others_codes(db: Database, answer_id: int, coder: str) -> dict[str, set[int]]:
+    """Other coders' codes on an answer: their blind codes if any, else their confirmed final codes."""
+    blind: dict[str, set[int]] = {}
+    for who, pk in db.execute(
+            "SELECT coder, theme_pk FROM coder_codings WHERE answer_id = ? AND coder != ? AND status = 'confirmed'",
+            [answer_id, coder]):
+        blind.setdefault(who, set()).add(pk)
+    if blind:
+        return blind
+    final: dict[str, set[int]] = {}
+    for who, pk in db.execute(
+            """SELECT coder, theme_pk FROM codings WHERE answer_id = ? AND status = 'confirmed'
+               AND coder IS NOT NULL AND coder != ?""", [answer_id, coder]):
+        final.setdefault(who, set()).add(pk)
+    return final
+
+
+def code_independently(db: Database, answer_id: int, coder: str, theme_pks: list[int], action: str) -> str:
+    """Record `coder`'s codes on an answer others confirmed as blind codes, never touching the final coding.
+
+    Another coder's confirmed final codes become their blind codes too (so
+    agreement can compare the two). Agreed answers settle; on a disagreement
+    the final coding stays as it was, marked DISPUTED, until adjudicated.
+    Returns the answer's settle status.
+    """
+    with write(db):
+        stamp = now()
+        for other, pks in others_codes(db, answer_id, coder).items():
+            if not own_codes(db, answer_id, other):
+                db.conn.executemany(
+                    "INSERT INTO coder_codings (answer_id, theme_pk, coder, status, coded_at) VALUES (?, ?, ?, ?, ?)",
+                    [(answer_id, pk, other, "confirmed", stamp) for pk in sorted(pks)])
+                audit(db, coder=other, action=action + ".copied", target=f"answer:{answer_id}",
+                      before={}, after=own_codes(db, answer_id, other))
+        ids = dict(db.execute(
+            f"SELECT pk, id FROM themes WHERE pk IN ({','.join('?' * len(theme_pks))})", theme_pks).fetchall())
+        codes = {ids[pk]: pk for pk in theme_pks}
+        set_own_codes(db, answer_id, coder, codes, {t: "confirmed" for t in codes}, action)
+        status = settle_status(db, answer_id)
+        if status == "disputed":
+            marked = db.execute(
+                "UPDATE codings SET method = ? WHERE answer_id = ? AND status = 'confirmed' AND method IS NOT ?",
+                [DISPUTED, answer_id, DISPUTED]).rowcount
+            if marked:
+                audit(db, coder=coder, action="coding.disputed", target=f"answer:{answer_id}",
+                      before=None, after={c: sorted(v) for c, v in originals(db, answer_id).items()})
+        return status
+
+
 def settle(db: Database, answer_id: int) -> str:
     """When every assigned coder has confirmed: agreement becomes the final coding; else adjudication waits.
 
@@ -126,8 +175,7 @@ def settle(db: Database, answer_id: int) -> str:
     final = db.execute(
         "SELECT theme_pk, method FROM codings WHERE answer_id = ? AND status = 'confirmed'", [answer_id]).fetchall()
     from_agreement = bool(final) and all(method == "agreed" for _, method in final)
-    coders = sorted(r[0] for r in db.execute(
-        "SELECT coder FROM assignments WHERE answer_id = ? AND overlap = 1", [answer_id]))
+    coders = sorted(blind_coders(db, answer_id))
     together = "+".join(coders)
     if status == "agreed":
         pks = [r[0] for r in db.execute(
@@ -141,20 +189,44 @@ def settle(db: Database, answer_id: int) -> str:
     return status
 
 
+DISPUTED = "disputed"  # codings.method of a final coding kept while independent coders' codes wait for a decision
+
+
 def disputed_answers(db: Database, question: str) -> list[int]:
-    """Overlap answers all coders confirmed, with different codes, and no final decision yet."""
+    """Answers all their coders confirmed, with different codes, and no final decision yet.
+
+    Overlap answers of an assignment have no final coding until decided; answers
+    coded independently (imported files) keep the first coder's final coding,
+    marked DISPUTED, until an adjudicator's decision replaces it.
+    """
     rows = db.execute(
-        """SELECT DISTINCT s.answer_id FROM assignments s JOIN answers a ON a.id = s.answer_id
-           JOIN respondents r ON r.id = a.respondent_id
-           WHERE a.question_id = ? AND s.overlap = 1
-             AND NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = s.answer_id AND c.status = 'confirmed')
-           ORDER BY r.position, a.rank""", [question]).fetchall()
+        """SELECT a.id FROM answers a JOIN respondents r ON r.id = a.respondent_id
+           WHERE a.question_id = ? AND (
+             (EXISTS (SELECT 1 FROM assignments s WHERE s.answer_id = a.id AND s.overlap = 1)
+              AND NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed'))
+             OR (NOT EXISTS (SELECT 1 FROM assignments s WHERE s.answer_id = a.id AND s.overlap = 1)
+              AND (SELECT count(DISTINCT k.coder) FROM coder_codings k WHERE k.answer_id = a.id) >= 2
+              AND (EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.method = ?)
+                   OR NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed'))))
+           ORDER BY r.position, a.rank""", [question, DISPUTED]).fetchall()
     return [r[0] for r in rows if settle_status(db, r[0]) == "disputed"]
 
 
+def blind_coders(db: Database, answer_id: int) -> list[str]:
+    """Who codes an answer blind: its overlap assignment, or else everyone with own codes on it (imports)."""
+    assigned = [r[0] for r in db.execute(
+        "SELECT coder FROM assignments WHERE answer_id = ? AND overlap = 1", [answer_id])]
+    if assigned:
+        return assigned
+    return [r[0] for r in db.execute(
+        "SELECT DISTINCT coder FROM coder_codings WHERE answer_id = ? ORDER BY coder", [answer_id])]
+
+
 def settle_status(db: Database, answer_id: int) -> str:
-    """"open" until every coder assigned to an overlap answer has confirmed it; then "agreed" or "disputed"."""
-    coders = [r[0] for r in db.execute("SELECT coder FROM assignments WHERE answer_id = ? AND overlap = 1", [answer_id])]
+    """"open" until every blind coder of an answer (at least two) has confirmed it; then "agreed" or "disputed"."""
+    coders = blind_coders(db, answer_id)
+    if len(coders) < 2:
+        return "open"
     sets = []
     for coder in coders:
         codes = own_codes(db, answer_id, coder)
@@ -190,5 +262,9 @@ def question_agreement(db: Database, question: str, coders: list[str] | None = N
     if unknown:
         raise CoderError(f"no blind codes by {', '.join(unknown)} on {question!r} (coders with codes: {', '.join(everyone) or 'none'})")
     if len(chosen) < 2:
-        raise CoderError(f"agreement needs two coders with blind codes on {question!r}; assign an overlap sample first")
+        raise CoderError(
+            f"agreement needs two coders' codes on the same answers of {question!r} (coders with codes: "
+            f"{', '.join(everyone) or 'none'}); import each coder's file with "
+            "`coder codings import DB FILE --coder NAME --independent`, or run "
+            f"`coder assign DB --question {question} --coders a,b --overlap 0.2` and code the overlap sample")
     return agreement(units, chosen, theme_order=codebook.ids)
