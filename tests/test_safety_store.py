@@ -223,7 +223,7 @@ def test_read_only_database_can_be_read_by_every_reading_command(gold_path, tmp_
     monkeypatch.setattr(coder.export.report, "write_report", cannot_write)
     assert run("quotes", gold_path, "-q", "q14", "--format", "json").exit_code == 0
     assert run("report", gold_path, "-o", tmp_path / "report").exit_code == 0
-    one_line_error(run("agreement", gold_path, "-q", "q14"), "assign an overlap sample first")  # read, found none
+    one_line_error(run("agreement", gold_path, "-q", "q14"), "agreement needs two coders", "coder assign")  # read, found none
     assert digest(gold_path) == before
 
 
