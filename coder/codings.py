@@ -15,7 +15,8 @@ from sqlite_utils import Database
 
 from .errors import CoderError, location
 from .spreadsheet import unneutralise
-from .ingest import open_export, require_columns, shown
+from .ingest import open_export, require_columns
+from .safe_input import excerpt
 from .store import audit, now, write
 from .themes import read_codebook
 
@@ -43,7 +44,7 @@ def question_codebook(db: Database, question_id: str) -> str:
     row = db.execute("SELECT codebook_id FROM questions WHERE id = ?", [question_id]).fetchone()
     if row is None:
         known = ", ".join(question_ids(db)) or "none (import a survey first)"
-        raise CoderError(f"unknown question {shown(question_id)}; the database has {known}")
+        raise CoderError(f"unknown question {excerpt(question_id)}; the database has {known}")
     return row[0]
 
 
@@ -151,14 +152,14 @@ def read_coding_file(db: Database, path: str | Path) -> list[CodingRow]:
         try:
             rank = int(row["rank"] or "1")
         except ValueError:
-            raise CoderError(f"rank must be a whole number, not {shown(row['rank'])}",
+            raise CoderError(f"rank must be a whole number, not {excerpt(row['rank'])}",
                              where=location(path, number, "rank")) from None
         if not row["respondent_id"]:
             raise CoderError("respondent_id is empty", where=location(path, number, "respondent_id"))
         key = (row["respondent_id"], question, rank)
         if key not in answers:
             raise CoderError(
-                f"no answer cell for respondent {shown(key[0])}, question {shown(question)}, rank {rank} "
+                f"no answer cell for respondent {excerpt(key[0])}, question {excerpt(question)}, rank {rank} "
                 "(unknown respondent, or the cell is blank)",
                 where=location(path, number),
             )
@@ -167,7 +168,7 @@ def read_coding_file(db: Database, path: str | Path) -> list[CodingRow]:
             close = [t.label for t in codebook.themes if row["theme"].casefold() in t.label.casefold()][:3]
             hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
             raise CoderError(
-                f"unknown theme {shown(row['theme'])} in codebook {codebook.id!r}{hint}",
+                f"unknown theme {excerpt(row['theme'])} in codebook {codebook.id!r}{hint}",
                 where=location(path, number, "theme"),
             )
         answer_id, is_answer = answers[key]

@@ -25,6 +25,7 @@ from sqlite_utils import Database
 
 from .errors import CoderError, location
 from .outputs import SQLITE_MAGIC
+from .safe_input import check_encoding, excerpt
 from .spec import SurveySpec
 from .store import audit, get_meta, now, set_meta, write
 from .themes import install_codebook, read_codebook
@@ -41,9 +42,6 @@ DELIMITERS = (",", ";", "\t", "|")
 CSV_FIELD_LIMIT = 4 * MAX_CELL_CHARS
 csv.field_size_limit(CSV_FIELD_LIMIT)
 
-COMMON_ENCODINGS = "utf-8, cp1252 (Excel on Windows), latin-1, utf-16"
-# Text codecs by Python's account that no export is written in.
-_NOT_FILE_ENCODINGS = {"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape"}
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte UTF-8 cannot read
 _NON_ASCII_TEXT = re.compile("[^\x00-\x7f\udc80-\udcff]")
@@ -62,27 +60,6 @@ class Export:
     header: list[str]
     rows: Iterator[tuple[int, list[str]]]
     encoding: str = "utf-8"
-
-
-def shown(text: str, limit: int = 60) -> str:
-    """User text quoted for an error message, cut to a short excerpt."""
-    return repr(text if len(text) <= limit else text[:limit] + "...")
-
-
-def check_encoding(encoding: object, where: str | None = None) -> str:
-    """A text encoding files are written in, or a CoderError that lists common ones."""
-    if not isinstance(encoding, str) or not encoding.strip():
-        raise CoderError(f"the encoding must be a name such as {COMMON_ENCODINGS}", where=where)
-    try:
-        info = codecs.lookup(encoding)
-    except LookupError:
-        raise CoderError(f"unknown encoding {shown(encoding)}; common ones are {COMMON_ENCODINGS}", where=where) from None
-    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FILE_ENCODINGS:
-        raise CoderError(
-            f"{shown(encoding)} is not a text encoding files are written in; use one such as {COMMON_ENCODINGS}",
-            where=where,
-        )
-    return encoding
 
 
 def check_cell(text: str, limit: int, what: str, where: str) -> None:
@@ -191,7 +168,7 @@ def _cell_at(path: Path, encoding: str) -> str:
                 for index, cell in enumerate(row):
                     if "\udfff" in cell:
                         column = header[index] if number > 1 and index < len(header) else f"#{index + 1}"
-                        return f", row {number}, column {shown(column.strip())}"
+                        return f", row {number}, column {excerpt(column.strip())}"
     except (csv.Error, OSError, UnicodeError):
         pass
     return ""
@@ -430,7 +407,7 @@ def _check_archive(path: Path) -> None:
                     )
                 if info.file_size > 32 << 20 and info.file_size > XLSX_MAX_RATIO * max(info.compress_size, 1):
                     raise CoderError(
-                        f"part {shown(info.filename)} unpacks to {info.file_size // max(info.compress_size, 1):,} "
+                        f"part {excerpt(info.filename)} unpacks to {info.file_size // max(info.compress_size, 1):,} "
                         "times its packed size: a zip bomb, not a spreadsheet",
                         where=str(path),
                     )
@@ -438,7 +415,7 @@ def _check_archive(path: Path) -> None:
                 with archive.open(info) as member:
                     if _declares_dtd(member):
                         raise CoderError(
-                            f"part {shown(info.filename)} declares a DTD (<!DOCTYPE>), which Excel never writes "
+                            f"part {excerpt(info.filename)} declares a DTD (<!DOCTYPE>), which Excel never writes "
                             "and whose entities can expand without limit; re-save the workbook from Excel or "
                             "export the sheet as CSV",
                             where=str(path),
@@ -461,14 +438,14 @@ def _sheet_rows(worksheet, path: Path, **bounds) -> Iterator[tuple[int, tuple]]:
                 return
             except Exception as exc:  # openpyxl on a damaged sheet
                 raise CoderError(
-                    f"sheet {shown(worksheet.title)} cannot be read near row {number + 1:,} "
+                    f"sheet {excerpt(worksheet.title)} cannot be read near row {number + 1:,} "
                     f"({type(exc).__name__}: {exc})",
                     where=str(path),
                 ) from None
             number += 1
             if number > XLSX_MAX_ROWS:
                 raise CoderError(
-                    f"sheet {shown(worksheet.title)} numbers a row beyond {XLSX_MAX_ROWS:,}, Excel's last row: "
+                    f"sheet {excerpt(worksheet.title)} numbers a row beyond {XLSX_MAX_ROWS:,}, Excel's last row: "
                     "the file is damaged",
                     where=str(path),
                 )
@@ -493,19 +470,19 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Export:
     try:
         names = workbook.sheetnames
         if sheet is not None and sheet not in names:
-            listed = ", ".join(shown(n) for n in names[:20]) + (" ..." if len(names) > 20 else "")
-            raise CoderError(f"no sheet {shown(str(sheet))}; the workbook has {listed}", where=str(path))
+            listed = ", ".join(excerpt(n) for n in names[:20]) + (" ..." if len(names) > 20 else "")
+            raise CoderError(f"no sheet {excerpt(str(sheet))}; the workbook has {listed}", where=str(path))
         if not workbook.worksheets:
             raise CoderError("the workbook has no worksheet", where=str(path))
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
         if not hasattr(worksheet, "reset_dimensions"):
-            raise CoderError(f"sheet {shown(worksheet.title)} is a chart, not a table", where=str(path))
+            raise CoderError(f"sheet {excerpt(worksheet.title)} is a chart, not a table", where=str(path))
         worksheet.reset_dimensions()  # its `dimension` may claim any size
         header_row, first, cells = 0, [], 0
         for header_row, row in _sheet_rows(worksheet, path):
             cells += len(row)
             if cells > XLSX_MAX_CELLS:
-                raise CoderError(f"sheet {shown(worksheet.title)} has no header in its first {cells:,} cells",
+                raise CoderError(f"sheet {excerpt(worksheet.title)} has no header in its first {cells:,} cells",
                                  where=str(path))
             first = [_cell_text(v) for v in row]
             if any(c.strip() for c in first):
@@ -513,7 +490,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Export:
         while first and not first[-1].strip():
             first.pop()
         if not first:
-            raise CoderError(f"sheet {shown(worksheet.title)} is empty", where=str(path))
+            raise CoderError(f"sheet {excerpt(worksheet.title)} is empty", where=str(path))
         header = _clean_header(first, path)
     except BaseException:
         workbook.close()
@@ -528,7 +505,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Export:
                 cells += width
                 if cells > XLSX_MAX_CELLS:
                     raise CoderError(
-                        f"sheet {shown(worksheet.title)} has more than {XLSX_MAX_CELLS:,} cells (rows x columns) "
+                        f"sheet {excerpt(worksheet.title)} has more than {XLSX_MAX_CELLS:,} cells (rows x columns) "
                         f"by row {number:,}: split it, or save it as CSV",
                         where=str(path),
                     )
@@ -582,7 +559,7 @@ def _flatten(record: dict, where: str, prefix: str = "", out: dict[str, str] | N
             _flatten(value, where, name + ".", out)
             continue
         if name in out:
-            raise CoderError(f"field {shown(name)} is given twice (as a key with a dot and as nested keys)", where=where)
+            raise CoderError(f"field {excerpt(name)} is given twice (as a key with a dot and as nested keys)", where=where)
         if isinstance(value, list):
             out[name] = "; ".join(_cell_text(v) for v in value)
         else:
@@ -617,7 +594,7 @@ def read_jsonl(path: Path) -> Export:
             except RecursionError:
                 raise CoderError(f"nested too deeply (the limit is {MAX_JSON_DEPTH} levels)", where=where) from None
             except _DuplicateKey as exc:
-                raise CoderError(f"key {shown(str(exc.args[0]))} appears twice in one object", where=where) from None
+                raise CoderError(f"key {excerpt(str(exc.args[0]))} appears twice in one object", where=where) from None
             except ValueError as exc:  # a number too long to convert
                 raise CoderError(f"invalid JSON: {exc}", where=where) from None
             if not isinstance(record, dict):
@@ -628,10 +605,10 @@ def read_jsonl(path: Path) -> Export:
             for key, value in flat.items():
                 # JSON may escape half a surrogate pair ("\ud800") or a NUL: no text store should hold them.
                 if _LONE_SURROGATE.search(key) or _LONE_SURROGATE.search(value):
-                    raise CoderError(f"field {shown(key)} holds an invalid character (a lone UTF-16 surrogate escape)",
+                    raise CoderError(f"field {excerpt(key)} holds an invalid character (a lone UTF-16 surrogate escape)",
                                      where=where)
                 if "\x00" in key or "\x00" in value:
-                    raise CoderError(f"field {shown(key)} holds a NUL character (U+0000)", where=where)
+                    raise CoderError(f"field {excerpt(key)} holds a NUL character (U+0000)", where=where)
             header.update(dict.fromkeys(flat))
             records.append((number, flat))
     if not records:
@@ -823,7 +800,7 @@ def import_responses(
             check_cell(rid, MAX_ID_CHARS, "a respondent id", location(export.path, number, spec.respondent_id))
             if rid in seen:
                 raise CoderError(
-                    f"duplicate respondent id {shown(rid)} (first seen in row {seen[rid]})",
+                    f"duplicate respondent id {excerpt(rid)} (first seen in row {seen[rid]})",
                     where=location(export.path, number, spec.respondent_id),
                 )
             seen[rid] = number

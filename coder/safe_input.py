@@ -10,6 +10,7 @@ report table can carry, and an error quotes at most a short excerpt of it.
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 import unicodedata
@@ -28,6 +29,9 @@ SHORT_TEXT = 200  # ids, labels, aliases, keywords, titles, headers: what a tabl
 COLUMN_TEXT = 1_000  # column names: some exports use the whole question as the header
 LONG_TEXT = 20_000  # descriptions and question wording
 EXCERPT = 60
+COMMON_ENCODINGS = "utf-8, cp1252 (Excel on Windows), latin-1, utf-16"
+# Text codecs by Python's account that no export is written in.
+_NOT_FILE_ENCODINGS = {"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape"}
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NESTING = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
@@ -129,3 +133,19 @@ def check_items(value: list, where: str | None, what: str) -> list:
     if len(value) > MAX_ITEMS:
         raise CoderError(f"{what} has {len(value):,} items; the limit is {MAX_ITEMS:,}", where=where)
     return value
+
+
+def check_encoding(encoding: object, where: str | None = None) -> str:
+    """A text encoding files are written in, or a CoderError that lists common ones."""
+    if not isinstance(encoding, str) or not encoding.strip():
+        raise CoderError(f"the encoding must be a name such as {COMMON_ENCODINGS}", where=where)
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise CoderError(f"unknown encoding {excerpt(encoding)}; common ones are {COMMON_ENCODINGS}", where=where) from None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FILE_ENCODINGS:
+        raise CoderError(
+            f"{excerpt(encoding)} is not a text encoding files are written in; use one such as {COMMON_ENCODINGS}",
+            where=where,
+        )
+    return encoding

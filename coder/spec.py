@@ -6,7 +6,6 @@ codebooks travel together and work from any directory.
 
 from __future__ import annotations
 
-import codecs
 import difflib
 import re
 import re._parser as _re_parser
@@ -16,7 +15,7 @@ from typing import Any
 
 from .codebook import ID_PATTERN, Codebook, load_codebook
 from .errors import CoderError
-from .safe_input import COLUMN_TEXT, LONG_TEXT, SHORT_TEXT, check_items, clean_text, excerpt, load_yaml, shorten
+from .safe_input import COLUMN_TEXT, check_encoding, LONG_TEXT, SHORT_TEXT, check_items, clean_text, excerpt, load_yaml, shorten
 
 BASES = ("mentions", "respondents")
 
@@ -237,12 +236,7 @@ def _column_list(value: Any, where: str, what: str) -> tuple[str, ...]:
 def _encoding(value: Any, where: str) -> str | None:
     if value is None:
         return None
-    name = clean_text(value, where, "encoding")
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        raise CoderError(f"unknown encoding {excerpt(name)} (try utf-8 or cp1252)", where=where) from None
-    return name
+    return check_encoding(clean_text(value, where, "encoding"), where)
 
 
 SPEC_KEYS = ("survey", "title", "respondent_id", "attributes", "questions", "non_answers", "sheet", "encoding")
