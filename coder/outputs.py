@@ -20,7 +20,7 @@ from .errors import CoderError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Files SQLite keeps beside a database: overwriting one corrupts the database.
-_SIDECARS = ("-wal", "-shm", "-journal")
+SIDECARS = ("-wal", "-shm", "-journal")
 
 
 def is_sqlite_file(path: str | Path) -> bool:
@@ -64,7 +64,7 @@ def check_output(target: str | Path, *, inputs: tuple[str | Path, ...] = (), bac
             if backup:
                 raise CoderError("the backup must be a different file from the database", where=shown)
             raise CoderError(f"is an input of this command ({source}); write to another file", where=shown)
-        if any(str(real) == str(source_real) + suffix for suffix in _SIDECARS):
+        if any(str(real) == str(source_real) + suffix for suffix in SIDECARS):
             raise CoderError(f"belongs to the database {source}; write to another file", where=shown)
     if real.exists() and not real.is_file():
         # Renaming over a device or pipe (-o /dev/null as root) would replace it with a plain file.

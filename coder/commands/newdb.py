@@ -10,10 +10,9 @@ from typing import Iterator
 
 from sqlite_utils import Database
 
+from ..outputs import SIDECARS
 from ..store import open_db
 
-# SQLite's files beside a database.
-_SIDECARS = ("-wal", "-shm", "-journal")
 
 
 def _holds_rows(database: Database) -> bool:
@@ -35,7 +34,7 @@ def open_or_create(path: str | Path) -> Iterator[Database]:
     path = Path(path)
     # Through a dangling symbolic link SQLite creates the file the link names (its sidecars beside it).
     real = Path(os.path.realpath(path))
-    files = [real, *(Path(f"{real}{suffix}") for suffix in _SIDECARS)]
+    files = [real, *(Path(f"{real}{suffix}") for suffix in SIDECARS)]
     new = [f for f in files if not os.path.lexists(f)]
     if real not in new:
         database = open_db(path)
