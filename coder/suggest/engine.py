@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from ..codebook import dump_codebook
 from ..codings import Code, apply_codes, question_codebook
 from ..errors import CoderError
+from ..safe_input import shorten
 from ..store import now, write
 from ..themes import read_codebook, theme_pks
 from . import Suggestion
@@ -585,7 +586,7 @@ def accept_proposal(db: Database, question: str, proposal, *, label: str | None 
 
     codebook_id = question_codebook(db, question)
     # Examples are answers, which may be long: the description quotes the start of each.
-    examples = "; ".join(f'"{e[:200]}…"' if len(e) > 200 else f'"{e}"' for e in proposal.examples)
+    examples = "; ".join(f'"{shorten(e, 200)}"' for e in proposal.examples)
     return add_theme(
         db,
         codebook_id,
