@@ -12,7 +12,6 @@ codebook twice gives the same file and a re-import can find its themes again.
 
 from __future__ import annotations
 
-import re
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
@@ -23,13 +22,12 @@ from .. import __version__
 from ..codebook import MAX_NESTING, Codebook, Theme, load_codebook, parse_colour, slugify, validate
 from ..errors import CoderError
 from ..safe_input import LONG_TEXT, MAX_ITEMS, SHORT_TEXT, clean_text, excerpt, read_capped, shorten
+from ..spreadsheet import NOT_XML
 
 NAMESPACE = "urn:QDA-XML:codebook:1.0"
 SCHEMA_LOCATION = f"{NAMESPACE} http://schema.qdasoftware.org/versions/Codebook/v1.0/Codebook.xsd"
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/coder/refi-qda")
-# Characters XML 1.0 cannot carry at all; a description pasted from elsewhere may hold one.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # XML is wordier than YAML: this still holds tens of thousands of codes with descriptions.
 MAX_QDC_BYTES = 10_000_000
 
@@ -67,12 +65,12 @@ def dump_qdc(codebook: Codebook) -> str:
     codes = ET.SubElement(root, "Codes")
     elements: dict[str | None, ET.Element] = {None: codes}
     for theme in tree_order(codebook):
-        attrs = {"guid": theme_guid(codebook.id, theme.id), "name": _NOT_XML.sub("", theme.label), "isCodable": "true"}
+        attrs = {"guid": theme_guid(codebook.id, theme.id), "name": NOT_XML.sub("", theme.label), "isCodable": "true"}
         if theme.colour:
             attrs["color"] = theme.colour
         element = ET.SubElement(elements[theme.parent], "Code", attrs)
         if theme.description:
-            ET.SubElement(element, "Description").text = _NOT_XML.sub("", theme.description)
+            ET.SubElement(element, "Description").text = NOT_XML.sub("", theme.description)
         elements[theme.id] = element
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
