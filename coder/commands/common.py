@@ -25,21 +25,25 @@ def friendly(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        # Click prints the message after the command's printable terminal is gone, and it may quote
-        # a file name, a label or a cell: printable here, so an error cannot drive the terminal.
         try:
             return func(*args, **kwargs)
-        except CoderError as exc:
-            raise click.ClickException(printable(str(exc))) from None
-        except sqlite3.Error as exc:
-            raise click.ClickException(printable(str(database_error(exc, kwargs.get("db") or kwargs.get("source"))))) from None
-        except OSError as exc:
-            raise click.ClickException(printable(_os_error(exc))) from None
+        except (CoderError, sqlite3.Error, OSError) as exc:
+            # It may quote a file name, a label or a cell: printable wherever it goes (a log, a pipe),
+            # not only on a terminal, where the console script cleans everything anyway.
+            raise click.ClickException(printable(_message(exc, kwargs.get("db") or kwargs.get("source")))) from None
         except KeyboardInterrupt:
             click.echo("Interrupted; no change was left half-done.", err=True)
             raise click.exceptions.Exit(130) from None
 
     return wrapper
+
+
+def _message(exc: Exception, db: str | None) -> str:
+    if isinstance(exc, sqlite3.Error):
+        return str(database_error(exc, db))
+    if isinstance(exc, OSError):
+        return _os_error(exc)
+    return str(exc)
 
 
 def _os_error(exc: OSError) -> str:
