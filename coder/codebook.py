@@ -127,8 +127,10 @@ def codebook_from_dict(data: Any, source: str = "<codebook>") -> Codebook:
     if kind not in KINDS:
         raise CoderError(f"kind must be one of {', '.join(KINDS)}, not {excerpt(kind)}", where=source)
     raw_themes = data.get("themes")
-    if not isinstance(raw_themes, list) or not raw_themes:
-        raise CoderError("'themes' must be a non-empty list", where=source)
+    if raw_themes is None:
+        raw_themes = []  # a codebook starts empty: themes are found while coding or by discover
+    if not isinstance(raw_themes, list):
+        raise CoderError("'themes' must be a list (it may be empty: themes: [])", where=source)
     themes = []
     for index, raw in enumerate(check_items(raw_themes, source, "themes"), start=1):
         where = f"{source}, theme {index}"

@@ -51,7 +51,7 @@ BAD = {
     "unknown-parent": ({"id": "x", "themes": [{"id": "a", "label": "A", "parent": "zz"}]}, "parent 'zz' is not a theme"),
     "shared-alias": ({"id": "x", "kind": "names", "themes": [{"id": "a", "label": "A", "aliases": ["Q"]}, {"id": "b", "label": "B", "aliases": ["q"]}]}, "also an alias of theme 'a'"),
     "bad-kind": ({"id": "x", "kind": "pictures", "themes": [{"id": "a", "label": "A"}]}, "kind must be one of"),
-    "no-themes": ({"id": "x", "themes": []}, "non-empty list"),
+    "themes-not-list": ({"id": "x", "themes": "a, b"}, "must be a list"),
     "not-mapping": (["a", "b"], "must be a mapping"),
     "unknown-field": ({"id": "x", "themes": [{"id": "a", "label": "A", "shape": "round"}]}, "unknown field"),
     "bad-id": ({"id": "x", "themes": [{"id": "Has Space", "label": "A"}]}, "must be lower-case"),
@@ -86,3 +86,10 @@ def test_any_valid_codebook_round_trips_through_yaml(theme_labels):
     codebook = Codebook("x", "X", "text", "", tuple(Theme(f"t{i}", label) for i, label in enumerate(theme_labels)))
     validate(codebook)
     assert codebook_from_dict(yaml.safe_load(dump_codebook(codebook))) == codebook
+
+
+@pytest.mark.parametrize("data", [{"id": "x", "themes": []}, {"id": "x", "themes": None}, {"id": "x"}])
+def test_an_empty_codebook_is_valid(data):
+    """Inductive coding starts with no themes: the codebook grows while coding or from discover."""
+    codebook = codebook_from_dict(data)
+    assert codebook.themes == ()
