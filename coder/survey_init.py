@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from .codebook import ID_PATTERN
 from .errors import CoderError, location
 from .ingest import MAX_ATTRIBUTE_CHARS, MAX_ID_CHARS, open_export
@@ -28,6 +30,7 @@ CLOSED_MAX_CHOICES = 20  # the most options a closed question in front of "Other
 CODE_MAX_CHARS = 64
 ID_MAX_CHARS = 40
 KEPT_VALUES = 3  # values shown for an attribute
+DISTINCT_CAP = 20_000  # distinct values counted per column (beyond it, variety is measured on what was seen)
 _ID_WORDS = {"id", "uuid", "guid", "respondent", "resp", "respid", "respno", "respondentid", "responseid"}
 _ID_PREFIXES = ("respondent", "response", "resp", "record", "participant", "case", "user", "submission", "entry")
 _OPEN_HINT = re.compile(r"comment|other|specify|why|reason|explain|describe|suggest|feedback|improve|\?", re.I)
@@ -58,32 +61,31 @@ class Column:
     values: Counter = field(default_factory=Counter)  # first values seen, for the reasons printed
     hashes: set = field(default_factory=set)  # every distinct value, to test uniqueness
     answer_hashes: set = field(default_factory=set)
+    unique: bool = True  # no value seen twice so far
+    id_like: bool = False  # named like an id column
 
     def add(self, text: str, non_answer: bool) -> None:
         self.filled += 1
         self.longest = max(self.longest, len(text))
-        self.hashes.add(hash(text))
-        if len(self.values) < 50 or text in self.values:
-            self.values[text] += 1
+        shown = shorten(text, 40)
+        if len(self.values) < 50 or shown in self.values:
+            self.values[shown] += 1
         self.integers = self.integers and bool(_INTEGER.match(text))
         self.numbers = self.numbers and bool(_NUMBER.match(text))
         self.codes = self.codes and len(text) <= CODE_MAX_CHARS and not any(c.isspace() for c in text)
+        # Every value of a column that could still be the id; a sample of the others, to bound memory.
+        if (self.unique and (self.codes or self.id_like)) or len(self.hashes) < DISTINCT_CAP:
+            self.hashes.add(hash(text))
+        self.unique = self.unique and len(self.hashes) == self.filled
         if not non_answer:
             self.answers += 1
             self.words += len(text.split())
-            self.answer_hashes.add(hash(text))
+            if len(self.answer_hashes) < DISTINCT_CAP:
+                self.answer_hashes.add(hash(text))
 
     @property
     def distinct(self) -> int:
         return len(self.hashes)
-
-    @property
-    def mean_words(self) -> float:
-        return self.words / self.answers if self.answers else 0.0
-
-    @property
-    def variety(self) -> float:
-        return len(self.answer_hashes) / self.answers if self.answers else 0.0
 
     def shown_values(self) -> str:
         top = [excerpt(v, 20) for v, _ in self.values.most_common(KEPT_VALUES)]
@@ -135,6 +137,8 @@ class Plan:
     attributes: list[str]
     questions: list[PlannedQuestion]
     decisions: list[Decision]
+    encoding_given: str | None = None
+    sheet: str | None = None
 
     def files(self, spec_name: str = "survey.yaml") -> dict[str, str]:
         """Relative path -> text of every file to write, or a CoderError saying why none can be."""
@@ -160,6 +164,8 @@ class Plan:
             "# Codebook paths resolve relative to this file.",
             f"survey: {_quote(self.survey)}  # a short name; one database holds one survey",
             f"title: {_quote(self.survey)}  # printed above every table",
+            *([f"encoding: {_quote(self.encoding_given)}  # as given to coder init"] if self.encoding_given else []),
+            *([f"sheet: {_quote(self.sheet)}  # the workbook sheet to read"] if self.sheet else []),
             f"# {_comment(self.id_reason)}",
             f"respondent_id: {_quote(self.respondent_id or '')}",
             "# Short, categorical columns kept with each respondent: `coder table --by NAME` breaks a table down by one.",
@@ -184,10 +190,10 @@ class Plan:
         for question in self.questions:
             lines += [
                 f"  # {_comment(question.reason)}",
-                f"  - id: {question.id}",
+                f"  - id: {_scalar(question.id)}",
                 f"    text: {_quote(question.text)}",
                 f"    columns: [{', '.join(_quote(c) for c in question.columns)}]",
-                f"    codebook: codebooks/{question.codebook_id}.yaml",
+                f"    codebook: {_scalar(f'codebooks/{question.codebook_id}.yaml')}",
                 f"    base: {question.base}",
             ]
         if left_out:
@@ -201,7 +207,7 @@ def _codebook_text(question: PlannedQuestion) -> str:
         f"# Codebook for question {question.id}, written by `coder init`: it starts with no themes.",
         "# Add them here (id, label, description, keywords), in `coder code` (press n), or with",
         f"# `coder discover DB --question {question.id}`.",
-        f"id: {question.codebook_id}",
+        f"id: {_scalar(question.codebook_id)}",
         f"title: {_quote(question.codebook_title)}",
         "kind: text",
         "themes: []",
@@ -214,6 +220,12 @@ def _quote(text: str) -> str:
     quoted = json.dumps(text, ensure_ascii=False)
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) <= 0xFFFF
                             else f"\\U{ord(m.group()):08x}", quoted)
+
+
+def _scalar(text: str) -> str:
+    """An id or path plain when YAML reads it back as the same text (not `0`, `no` or `null`), else quoted."""
+    plain = ID_PATTERN.fullmatch(text.replace("/", "-").replace(".", "-")) and yaml.safe_load(f"k: {text}") == {"k": text}
+    return text if plain else _quote(text)
 
 
 def _comment(text: str) -> str:
@@ -263,7 +275,7 @@ def profile(path: str | Path, *, encoding: str | None = None, sheet: str | None 
     """Read the export once: (export, columns, number of data rows)."""
     export = open_export(path, encoding=encoding, sheet=sheet)
     non_answers = NonAnswers.parse(list(DEFAULT_NON_ANSWERS), "the default non_answers")
-    columns = [Column(i, name) for i, name in enumerate(export.header)]
+    columns = [Column(i, name, id_like=_id_like_name(name)) for i, name in enumerate(export.header)]
     width, rows, verdicts = len(columns), 0, {}
     for number, row in export.rows:
         if len(row) > width and any(c.strip() for c in row[width:]):
@@ -272,10 +284,16 @@ def profile(path: str | Path, *, encoding: str | None = None, sheet: str | None 
         rows += 1
         for column, cell in zip(columns, row):
             text = cell.replace("\r\n", "\n").strip()
-            if text:
-                if text not in verdicts and len(verdicts) < 100_000:
-                    verdicts[text] = non_answers.matches(text)
-                column.add(text, verdicts[text] if text in verdicts else non_answers.matches(text))
+            if not text:
+                continue
+            if len(text) > 40:
+                column.add(text, non_answers.matches(text))
+                continue
+            # Short answers repeat ("n/a", "Yes", "England"): check each once.
+            verdict = verdicts.get(text)
+            if verdict is None:
+                verdict = verdicts[text] = non_answers.matches(text)
+            column.add(text, verdict)
     if not rows:
         raise CoderError("the file has a header but no data rows", where=str(export.path))
     return export, columns, rows
@@ -296,33 +314,34 @@ def _group(columns: list[Column]) -> list[list[Column]]:
 
 
 def _is_open(columns: list[Column]) -> tuple[bool, str]:
+    """Whether these columns hold free text to code, and the facts that decided it."""
     answers = sum(c.answers for c in columns)
-    words = sum(c.words for c in columns)
     distinct = sum(len(c.answer_hashes) for c in columns)
-    mean_words = words / answers if answers else 0.0
-    variety = distinct / answers if answers else 0.0
+    mean_words = sum(c.words for c in columns) / answers if answers else 0.0
+    variety = distinct / sum(min(c.answers, DISTINCT_CAP) for c in columns) if answers else 0.0
     facts = f"{answers} answers, {distinct} different, {mean_words:.1f} words on average"
+    values = f"{sum(c.filled for c in columns)} filled, {sum(c.distinct for c in columns)} different: {columns[0].shown_values()}"
     if any(c.longest > MAX_ATTRIBUTE_CHARS for c in columns):
         return True, f"free text ({facts}; some answers are very long)"
     if all(c.numbers for c in columns):
-        return False, f"numbers ({columns[0].shown_values()})"
+        return False, f"numbers ({values})"
     if variety < OPEN_MIN_VARIETY:
-        return False, f"a few values repeated ({facts}: {columns[0].shown_values()})"
+        return False, f"a few values repeated ({values})"
     if len(columns) > 1 and mean_words >= 1:
         return True, f"varied text ({facts})"
     if mean_words >= OPEN_MIN_WORDS:
         return True, f"free text: long, varied answers ({facts})"
     if _OPEN_HINT.search(columns[0].name) and mean_words >= 2:
         return True, f"free text: varied answers, and its header asks for them ({facts})"
-    return False, f"short answers ({facts}: {columns[0].shown_values()})"
+    return False, f"short answers ({values}; {mean_words:.1f} words on average)"
 
 
 def _choose_id(columns: list[Column], rows: int, unusable: dict[int, str]) -> tuple[Column | None, str]:
     def usable(column: Column) -> bool:
-        return (column.index not in unusable and column.filled == rows and column.distinct == rows
+        return (column.index not in unusable and column.filled == rows and column.unique
                 and column.longest <= MAX_ID_CHARS)
 
-    named = [c for c in columns if _id_like_name(c.name)]
+    named = [c for c in columns if c.id_like]
     for column in named:
         if usable(column):
             return column, f"named like an id, filled and unique in all {rows} rows"
@@ -336,8 +355,8 @@ def _choose_id(columns: list[Column], rows: int, unusable: dict[int, str]) -> tu
             problems.append(f"{excerpt(column.name)} {unusable[column.index]}")
         elif column.filled < rows:
             problems.append(f"{excerpt(column.name)} is empty in {rows - column.filled} rows")
-        elif column.distinct < rows:
-            problems.append(f"{excerpt(column.name)} has {rows - column.distinct} repeated values")
+        elif not column.unique:
+            problems.append(f"{excerpt(column.name)} repeats values")
     found = ("; ".join(problems) + ". ") if problems else ""
     return None, (f"no column is filled and unique in every row with an id-like name, whole numbers or short codes. "
                   f"{found}Add a column with one unique id per row (e.g. the row number) to the export, then run "
@@ -389,9 +408,8 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
         if column.index in unusable:
             decisions.append(Decision(column.index, (column.name or f"column #{column.index + 1}",), "left out", unusable[column.index]))
             remaining.remove(column)
-        elif column.answers == 0:
-            why = "empty in every row" if column.filled == 0 else f"only non-answers ({column.shown_values()})"
-            decisions.append(Decision(column.index, (column.name,), "left out", why))
+        elif column.filled == 0:
+            decisions.append(Decision(column.index, (column.name,), "left out", "empty in every row"))
             remaining.remove(column)
         elif column.filled == rows and column.distinct == 1:
             decisions.append(Decision(column.index, (column.name,), "left out", f"the same value {excerpt(column.values.most_common(1)[0][0], 30)} in every row"))
@@ -426,7 +444,7 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
                 decisions.append(Decision(member.index, (member.name,), "attribute", why))
     decisions.sort(key=lambda d: d.index)
     return Plan(export.path, export.encoding, rows, _survey_name(export.path), id_column.name if id_column else None,
-                id_reason, attributes, questions, decisions)
+                id_reason, attributes, questions, decisions, encoding, sheet)
 
 
 def write_plan(plan: Plan, directory: str | Path) -> list[Path]:
