@@ -168,7 +168,8 @@ class Plan:
             *([f"sheet: {_quote(self.sheet)}  # the workbook sheet to read"] if self.sheet else []),
             f"# {_comment(self.id_reason)}",
             f"respondent_id: {_quote(self.respondent_id or '')}",
-            "# Short, categorical columns kept with each respondent: `coder table --by NAME` breaks a table down by one.",
+            "# Short, categorical columns kept with each respondent: `coder table --by NAME` breaks a table",
+            "# down by one.",
             "# Remove the ones you do not need (names and emails are personal data).",
         ]
         lines.append("attributes:" + ("" if self.attributes else " []"))
@@ -224,7 +225,7 @@ def _quote(text: str) -> str:
 
 def _scalar(text: str) -> str:
     """An id or path plain when YAML reads it back as the same text (not `0`, `no` or `null`), else quoted."""
-    plain = ID_PATTERN.fullmatch(text.replace("/", "-").replace(".", "-")) and yaml.safe_load(f"k: {text}") == {"k": text}
+    plain = ID_PATTERN.fullmatch(re.sub(r"[/.]", "-", text)) and yaml.safe_load(f"k: {text}") == {"k": text}
     return text if plain else _quote(text)
 
 
@@ -281,6 +282,9 @@ def profile(path: str | Path, *, encoding: str | None = None, sheet: str | None 
         if len(row) > width and any(c.strip() for c in row[width:]):
             raise CoderError(f"this row has {len(row)} fields but the header has {width}: "
                              "a stray delimiter or an unquoted line break?", where=location(export.path, number))
+        if len(row) < width:
+            raise CoderError(f"this row has {len(row)} fields but the header has {width}: the row is cut short",
+                             where=location(export.path, number))
         rows += 1
         for column, cell in zip(columns, row):
             text = cell.replace("\r\n", "\n").strip()
@@ -320,7 +324,8 @@ def _is_open(columns: list[Column]) -> tuple[bool, str]:
     mean_words = sum(c.words for c in columns) / answers if answers else 0.0
     variety = distinct / sum(min(c.answers, DISTINCT_CAP) for c in columns) if answers else 0.0
     facts = f"{answers} answers, {distinct} different, {mean_words:.1f} words on average"
-    values = f"{sum(c.filled for c in columns)} filled, {sum(c.distinct for c in columns)} different: {columns[0].shown_values()}"
+    filled, different = sum(c.filled for c in columns), sum(c.distinct for c in columns)
+    values = f"{filled} filled, {different} different: {columns[0].shown_values()}"
     if any(c.longest > MAX_ATTRIBUTE_CHARS for c in columns):
         return True, f"free text ({facts}; some answers are very long)"
     if all(c.numbers for c in columns):
@@ -406,13 +411,15 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
     remaining = [c for c in columns if c is not id_column]
     for column in list(remaining):
         if column.index in unusable:
-            decisions.append(Decision(column.index, (column.name or f"column #{column.index + 1}",), "left out", unusable[column.index]))
+            shown = column.name or f"column #{column.index + 1}"
+            decisions.append(Decision(column.index, (shown,), "left out", unusable[column.index]))
             remaining.remove(column)
         elif column.filled == 0:
             decisions.append(Decision(column.index, (column.name,), "left out", "empty in every row"))
             remaining.remove(column)
         elif column.filled == rows and column.distinct == 1:
-            decisions.append(Decision(column.index, (column.name,), "left out", f"the same value {excerpt(column.values.most_common(1)[0][0], 30)} in every row"))
+            value = excerpt(column.values.most_common(1)[0][0], 30)
+            decisions.append(Decision(column.index, (column.name,), "left out", f"the same value {value} in every row"))
             remaining.remove(column)
     groups = _group(remaining)
     done: set[int] = set()
@@ -429,9 +436,9 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
         nxt = groups[position + 1] if position + 1 < len(groups) else None
         if (column is not None and nxt and len(nxt) == 1 and _OTHER_SPECIFY.search(nxt[0].name)
                 and nxt[0].index == column.index + 1 and not _is_open([column])[0]
-                and len(column.answer_hashes) <= CLOSED_MAX_CHOICES):
+                and column.distinct <= CLOSED_MAX_CHOICES):
             add_question([column, nxt[0]], column.name,
-                         f"a closed question ({len(column.answer_hashes)} choices) and the {excerpt(nxt[0].name, 30)} "
+                         f"a closed question ({column.distinct} choices) and the {excerpt(nxt[0].name, 30)} "
                          "written in after it: one question over 2 columns")
             done.add(nxt[0].index)
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 
 import pytest
@@ -72,6 +73,7 @@ def test_corpus_export_groups_ranked_columns_like_the_hand_written_spec(tmp_path
         assert question.non_answers.to_list() == sorted(set(DEFAULT_NON_ANSWERS))
     assert "respondent_id" in result.output and "respondent id: named like an id" in result.output
     assert "question q13: 3 numbered columns of one question" in result.output
+    assert "role" in result.output and "attribute: a few values repeated (143 filled, 7 different" in result.output
 
 
 def test_spec_lists_the_default_non_answers_visibly_and_they_can_be_emptied(tmp_path):
@@ -82,10 +84,9 @@ def test_spec_lists_the_default_non_answers_visibly_and_they_can_be_emptied(tmp_
     text = (out / "survey.yaml").read_text(encoding="utf-8")
     assert yaml.safe_load(text)["non_answers"] == list(DEFAULT_NON_ANSWERS)
     assert "non_answers: []" in text  # the comment says how to code them all
-    (out / "survey.yaml").write_text(text.replace("non_answers:\n", "non_answers: []\nunused:\n", 1)
-                                     .replace("\nunused:\n" + "".join(f"  - {survey_init._quote(v)}\n"
-                                                                        for v in DEFAULT_NON_ANSWERS), "\n"),
-                                     encoding="utf-8")
+    coded_all = re.sub(r"non_answers:\n(  - .*\n)+", "non_answers: []\n", text)
+    assert coded_all != text
+    (out / "survey.yaml").write_text(coded_all, encoding="utf-8")
     assert load_spec(out / "survey.yaml").questions[0].non_answers.to_list() == [""]
 
 
@@ -271,3 +272,18 @@ def test_a_forced_encoding_and_a_chosen_sheet_are_written_into_the_spec(tmp_path
     assert (spec.sheet, spec.respondent_id, spec.questions[0].columns) == ("Answers", "Response ID", ("Why?",))
     assert run("import", tmp_path / "b.db", "--survey", tmp_path / "b" / "survey.yaml",
                "--responses", book).exit_code == 0
+
+
+def test_other_please_specify_joins_a_closed_question_whose_choices_include_a_non_answer(tmp_path):
+    rows = [[i, ["Phone", "None", "Other"][i % 3], "Letter from my MP" if i % 3 == 2 else ""] for i in range(9)]
+    plan = plan_survey(write_csv(tmp_path / "e.csv", ["id", "Channel", "Other - please specify"], rows))
+    assert [q.columns for q in plan.questions] == [("Channel", "Other - please specify")]
+    assert "a closed question (3 choices)" in plan.questions[0].reason
+
+
+def test_a_row_cut_short_is_refused_as_import_would(tmp_path):
+    export = tmp_path / "e.csv"
+    export.write_text("id,comment,region\n1,Some long answer here for sure,North\n2,Another one\n", encoding="utf-8")
+    result = run("init", export, "--output", tmp_path / "out")
+    assert result.exit_code == 1 and "row 3" in result.output and "cut short" in result.output
+    assert not (tmp_path / "out").exists()
