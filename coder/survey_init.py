@@ -30,7 +30,10 @@ CLOSED_MAX_CHOICES = 20  # the most options a closed question in front of "Other
 CODE_MAX_CHARS = 64
 ID_MAX_CHARS = 40
 KEPT_VALUES = 3  # values shown for an attribute
-DISTINCT_CAP = 20_000  # distinct values counted per column (beyond it, variety is measured on what was seen)
+DISTINCT_CAP = 20_000  # distinct values counted per column, to bound memory
+# Variety is measured on each column's first answers: over a whole large export even typed-in answers
+# repeat ("HMRC"), and the same column should be judged alike in a pilot and in the full survey.
+VARIETY_SAMPLE = 200
 _ID_WORDS = {"id", "uuid", "guid", "respondent", "resp", "respid", "respno", "respondentid", "responseid"}
 _ID_PREFIXES = ("respondent", "response", "resp", "record", "participant", "case", "user", "submission", "entry")
 _OPEN_HINT = re.compile(r"comment|other|specify|why|reason|explain|describe|suggest|feedback|improve|\?", re.I)
@@ -61,6 +64,7 @@ class Column:
     values: Counter = field(default_factory=Counter)  # first values seen, for the reasons printed
     hashes: set = field(default_factory=set)  # every distinct value, to test uniqueness
     answer_hashes: set = field(default_factory=set)
+    sample: set = field(default_factory=set)  # distinct values among the first VARIETY_SAMPLE answers
     unique: bool = True  # no value seen twice so far
     id_like: bool = False  # named like an id column
 
@@ -82,6 +86,8 @@ class Column:
             self.words += len(text.split())
             if len(self.answer_hashes) < DISTINCT_CAP:
                 self.answer_hashes.add(hash(text))
+            if self.answers <= VARIETY_SAMPLE:
+                self.sample.add(hash(text))
 
     @property
     def distinct(self) -> int:
@@ -317,15 +323,22 @@ def _group(columns: list[Column]) -> list[list[Column]]:
     return groups
 
 
+def _count(sets) -> str:
+    """How many distinct values, '20,000+' once a column reached the cap."""
+    sizes = [len(s) for s in sets]
+    return f"{sum(sizes):,}" + ("+" if DISTINCT_CAP in sizes else "")
+
+
 def _is_open(columns: list[Column]) -> tuple[bool, str]:
     """Whether these columns hold free text to code, and the facts that decided it."""
     answers = sum(c.answers for c in columns)
-    distinct = sum(len(c.answer_hashes) for c in columns)
     mean_words = sum(c.words for c in columns) / answers if answers else 0.0
-    variety = distinct / sum(min(c.answers, DISTINCT_CAP) for c in columns) if answers else 0.0
-    facts = f"{answers} answers, {distinct} different, {mean_words:.1f} words on average"
-    filled, different = sum(c.filled for c in columns), sum(c.distinct for c in columns)
-    values = f"{filled} filled, {different} different: {columns[0].shown_values()}"
+    sampled = sum(min(c.answers, VARIETY_SAMPLE) for c in columns)
+    variety = sum(len(c.sample) for c in columns) / sampled if sampled else 0.0
+    different = _count(c.answer_hashes for c in columns)
+    facts = f"{answers:,} answers, {different} different, {mean_words:.1f} words on average"
+    filled, different = sum(c.filled for c in columns), _count(c.hashes for c in columns)
+    values = f"{filled:,} filled, {different} different: {columns[0].shown_values()}"
     if any(c.longest > MAX_ATTRIBUTE_CHARS for c in columns):
         return True, f"free text ({facts}; some answers are very long)"
     if all(c.numbers for c in columns):
@@ -349,11 +362,11 @@ def _choose_id(columns: list[Column], rows: int, unusable: dict[int, str]) -> tu
     named = [c for c in columns if c.id_like]
     for column in named:
         if usable(column):
-            return column, f"named like an id, filled and unique in all {rows} rows"
+            return column, f"named like an id, filled and unique in all {rows:,} rows"
     for kind, test in (("whole numbers", lambda c: c.integers), ("short codes", lambda c: c.codes)):
         for column in columns:
             if usable(column) and test(column):
-                return column, f"{kind}, filled and unique in all {rows} rows"
+                return column, f"{kind}, filled and unique in all {rows:,} rows"
     problems = []
     for column in named:
         if column.index in unusable:

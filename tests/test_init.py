@@ -287,3 +287,12 @@ def test_a_row_cut_short_is_refused_as_import_would(tmp_path):
     result = run("init", export, "--output", tmp_path / "out")
     assert result.exit_code == 1 and "row 3" in result.output and "cut short" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_typed_in_ranked_answers_stay_one_question_in_a_large_export(tmp_path):
+    """Over thousands of rows typed-in names repeat; variety is judged on the first answers, so size does not flip it."""
+    names = [f"Department of {w} {n}" for w in ("Health", "Work", "Transport") for n in range(50)]
+    rows = [[i, names[i % 150], names[(i * 7) % 150], ["North", "South"][i % 2]] for i in range(3000)]
+    plan = plan_survey(write_csv(tmp_path / "e.csv", ["rid", "Dept 1", "Dept 2", "Region"], rows))
+    assert [q.columns for q in plan.questions] == [("Dept 1", "Dept 2")]
+    assert plan.attributes == ["Region"]
