@@ -28,7 +28,7 @@ OPEN_MIN_WORDS = 4.0  # mean words per answer: job titles and organisations stay
 OPEN_MIN_VARIETY = 0.5  # distinct answers / answers: a choice list repeats itself
 CLOSED_MAX_CHOICES = 20  # the most options a closed question in front of "Other (please specify)" has
 CODE_MAX_CHARS = 64
-ID_MAX_CHARS = 40
+SLUG_MAX_CHARS = 40
 KEPT_VALUES = 3  # values shown for an attribute
 DISTINCT_CAP = 20_000  # distinct values counted per column, to bound memory
 # Variety is measured on each column's first answers: over a whole large export even typed-in answers
@@ -62,7 +62,7 @@ class Column:
     numbers: bool = True
     codes: bool = True  # no whitespace, short
     values: Counter = field(default_factory=Counter)  # first values seen, for the reasons printed
-    hashes: set = field(default_factory=set)  # every distinct value, to test uniqueness
+    hashes: set = field(default_factory=set)  # distinct values: all while the column could be the id
     answer_hashes: set = field(default_factory=set)
     sample: set = field(default_factory=set)  # distinct values among the first VARIETY_SAMPLE answers
     unique: bool = True  # no value seen twice so far
@@ -132,7 +132,7 @@ class PlannedQuestion:
 
 @dataclass
 class Plan:
-    """Everything init decided about an export; `files` writes it."""
+    """Everything init decided about an export; `files` renders it."""
 
     export: Path
     encoding: str
@@ -146,17 +146,17 @@ class Plan:
     encoding_given: str | None = None
     sheet: str | None = None
 
-    def files(self, spec_name: str = "survey.yaml") -> dict[str, str]:
+    def files(self) -> dict[str, str]:
         """Relative path -> text of every file to write, or a CoderError saying why none can be."""
         if self.respondent_id is None:
             raise CoderError(f"no respondent id column: {self.id_reason}", where=str(self.export))
         if not self.questions:
             raise CoderError(
                 "no open question found (a column of long, varied free-text answers); nothing to code. "
-                "If a column left as an attribute is one, write the spec by hand (see README: Survey spec)",
+                "If a column printed as an attribute is one, list it under questions in a spec by hand (README: Survey spec)",
                 where=str(self.export),
             )
-        out = {spec_name: self._spec_text()}
+        out = {"survey.yaml": self._spec_text()}
         for question in self.questions:
             out[f"codebooks/{question.codebook_id}.yaml"] = _codebook_text(question)
         return out
@@ -243,8 +243,8 @@ def _comment(text: str) -> str:
 def _slug(text: str, separator: str = "-") -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").casefold()
     slug = re.sub(r"[^a-z0-9]+", separator, folded).strip(separator)
-    if len(slug) > ID_MAX_CHARS:
-        slug = slug[:ID_MAX_CHARS].rsplit(separator, 1)[0] if separator in slug[:ID_MAX_CHARS] else slug[:ID_MAX_CHARS]
+    if len(slug) > SLUG_MAX_CHARS:
+        slug = slug[:SLUG_MAX_CHARS].rsplit(separator, 1)[0] if separator in slug[:SLUG_MAX_CHARS] else slug[:SLUG_MAX_CHARS]
     return slug
 
 

@@ -296,3 +296,14 @@ def test_typed_in_ranked_answers_stay_one_question_in_a_large_export(tmp_path):
     plan = plan_survey(write_csv(tmp_path / "e.csv", ["rid", "Dept 1", "Dept 2", "Region"], rows))
     assert [q.columns for q in plan.questions] == [("Dept 1", "Dept 2")]
     assert plan.attributes == ["Region"]
+
+
+def test_an_export_with_no_free_text_says_so_after_printing_each_column(tmp_path):
+    export = tmp_path / "respondents.jsonl"
+    export.write_text("".join(json.dumps({"response_id": i, "demographic_data": {"Do you live in:": r}}) + "\n"
+                              for i, r in enumerate(["England", "Wales", "Scotland"] * 5)), encoding="utf-8")
+    result = run("init", export, "--output", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "demographic_data.Do you live in:" in result.output and "attribute: a few values repeated" in result.output
+    assert "no open question found" in result.output
+    assert not (tmp_path / "out").exists()
