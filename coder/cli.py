@@ -16,7 +16,7 @@ from .errors import CoderError
 from .ingest import import_responses
 from .printable import printable_terminal, terminal_stream
 from .spec import load_spec
-from .commands import exchange, quotes, reports, team
+from .commands import exchange, init, quotes, reports, team
 from .commands.common import _codebook_id, db_argument, existing_db, friendly, readonly_db, with_codebook_options
 from .commands.newdb import open_or_create
 
@@ -422,7 +422,7 @@ def _first_unfinished(database) -> str:
 
 
 # Commands that live in their own modules.
-for _module in (reports, exchange, quotes, team):
+for _module in (init, reports, exchange, quotes, team):
     _module.register(cli)
 
 
