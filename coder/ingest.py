@@ -638,6 +638,9 @@ def require_columns(export: Export, needed: list[str]) -> dict[str, int]:
     """Map each needed column to its index, or say which are missing and what is there."""
     index: dict[str, int] = {}
     for i, name in enumerate(export.header):
+        # A spec folds whitespace in column names, so headers are matched folded too: Excel
+        # headers that hold the question's wording often carry line breaks or double spaces.
+        name = " ".join(name.split())
         if name in index and name in needed:
             raise CoderError(f"column {name!r} appears twice in the header", where=location(export.path, 1))
         index.setdefault(name, i)

@@ -271,8 +271,7 @@ def _unusable_name(name: str, counts: Counter) -> str | None:
     if counts[name] > 1:
         return f"{counts[name]} columns share this header, so a spec cannot tell them apart: rename them"
     try:
-        if clean_text(name, None, "column", COLUMN_TEXT) != name:
-            return "its header holds a line break or doubled spaces, which a spec cannot name: rename it"
+        clean_text(name, None, "column", COLUMN_TEXT)  # a spec names it folded; import matches it so
     except CoderError:
         return "its header holds a control character or is too long for a spec: rename it"
     return None
@@ -400,8 +399,8 @@ def _survey_name(path: Path) -> str:
 def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> Plan:
     """Decide, and say why, what each column of the export is."""
     export, columns, rows = profile(path, encoding=encoding, sheet=sheet)
-    counts = Counter(c.name for c in columns)
-    unusable = {c.index: why for c in columns if (why := _unusable_name(c.name, counts))}
+    counts = Counter(" ".join(c.name.split()) for c in columns)
+    unusable = {c.index: why for c in columns if (why := _unusable_name(" ".join(c.name.split()), counts))}
     id_column, id_reason = _choose_id(columns, rows, unusable)
     decisions: list[Decision] = []
     attributes: list[str] = []
