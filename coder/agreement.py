@@ -200,6 +200,9 @@ def pair_agreement(units: Units, a: str, b: str, themes: Sequence[str]) -> PairA
     for t in themes:
         x, y = [t in units[u][a] for u in both], [t in units[u][b] for u in both]
         theme_kappa[t] = _measure(theme_notes, t, lambda: cohen_kappa(x, y))
+        if t in theme_notes and both:
+            theme_notes[t] = ("no variation: both coders put it on every answer both coded" if x[0] else
+                              "no variation: neither coder used it on the answers both coded")
         theme_percent[t] = sum(1 for p, q in zip(x, y) if p == q) / len(both) if both else None
     pooled = _measure(notes, "cohen_kappa_pooled", lambda: cohen_kappa(
         [t in units[u][a] for t in themes for u in both], [t in units[u][b] for t in themes for u in both]))
@@ -257,10 +260,10 @@ def agreement(units: Units, coders: Sequence[str] | None = None, theme_order: Se
     per_theme = []
     for t in themes:
         theme_notes: dict[str, str] = {}
-        alpha_t = _measure(theme_notes, "krippendorff_alpha",
-                           lambda: krippendorff_alpha_nominal([[value(u, c, t) for u in shared] for c in coders]))
         if two and t in two.theme_notes:
             theme_notes["cohen_kappa"] = two.theme_notes[t]
+        alpha_t = _measure(theme_notes, "krippendorff_alpha",
+                           lambda: krippendorff_alpha_nominal([[value(u, c, t) for u in shared] for c in coders]))
         used = sum(1 for u in shared if any(t in units[u].get(c, ()) for c in coders))
         agree = [p.theme_percent[t] for p in pairs if p.theme_percent[t] is not None]
         per_theme.append(ThemeAgreement(t, sum(agree) / len(agree) if agree else None,

@@ -7,6 +7,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coder.agreement import POOLED_KAPPA_NOTE, agreement, krippendorff_alpha_nominal, roll_up
 from coder.cli import cli
@@ -72,6 +74,32 @@ def test_undefined_kappa_is_na_with_a_reason():
     assert x.theme == "x" and x.kappa is None and "no variation" in x.notes["cohen_kappa"]
     assert x.alpha is None and "no variation" in x.notes["krippendorff_alpha"]
     assert result.kappa_mean == pytest.approx(0.0)  # y alone: ann 1 of 2, bob none -> kappa 0
+    strict_json(json.dumps(result.to_dict()))
+
+
+theme_sets = st.frozensets(st.sampled_from("abcd"), min_size=1)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(theme_sets, theme_sets), min_size=1, max_size=12))
+def test_kappas_equal_sklearn_on_any_two_coders_data(pairs):
+    from sklearn.metrics import cohen_kappa_score
+
+    units = {i: {"ann": a, "bob": b} for i, (a, b) in enumerate(pairs)}
+    result = agreement(units, ["ann", "bob"])
+    for t in result.themes:
+        x, y = [t.theme in a for a, _ in pairs], [t.theme in b for _, b in pairs]
+        if len(set(x) | set(y)) == 1:
+            assert t.kappa is None and "no variation" in t.notes["cohen_kappa"]
+        else:
+            assert t.kappa == pytest.approx(cohen_kappa_score(x, y), abs=1e-9)
+    themes = [t.theme for t in result.themes]
+    x = [t in a for t in themes for a, _ in pairs]
+    y = [t in b for t in themes for _, b in pairs]
+    if len(set(x) | set(y)) > 1:
+        assert result.kappa_pooled == pytest.approx(cohen_kappa_score(x, y), abs=1e-9)
+    else:
+        assert result.kappa_pooled is None
     strict_json(json.dumps(result.to_dict()))
 
 

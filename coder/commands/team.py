@@ -90,6 +90,7 @@ def agreement(db, question, coders, level, as_json):
         click.echo(line)
 
 
+STATISTIC = {"cohen_kappa": "Cohen's kappa", "krippendorff_alpha": "Krippendorff's alpha"}
 THEME_WIDTH = 40  # a longer theme id is cut, so the table stays readable on a terminal
 
 
@@ -158,11 +159,11 @@ def theme_table(stats) -> list[str]:
                  str(t.units_with_theme)]
         lines.append(row(cells))
         for key, why in t.notes.items():
-            undefined.append(f"  n/a: {names[t.theme]} {key.replace('_', ' ')}: {why}")
+            undefined.append(f"  n/a: {names[t.theme]}, {STATISTIC[key]}: {why}")
         if not two:
             for p in stats.pairs:
                 if t.theme in p.theme_notes:
-                    undefined.append(f"  n/a: {names[t.theme]} kappa {one_line(p.name)}: {p.theme_notes[t.theme]}")
+                    undefined.append(f"  n/a: {names[t.theme]}, Cohen's kappa {one_line(p.name)}: {p.theme_notes[t.theme]}")
     return lines + undefined
 
 
