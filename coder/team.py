@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from .agreement import Agreement, agreement, depth, roll_up
 from .codings import Code, apply_codes, question_codebook
 from .errors import CoderError
-from .safe_input import excerpt
+from .safe_input import excerpt, shorten
 from .store import audit, now, write
 from .suggest.queue import ready, teaching_queue
 from .themes import read_codebook
@@ -305,13 +305,14 @@ def question_agreement(db: Database, question: str, coders: list[str] | None = N
         units.setdefault(answer_id, {}).setdefault(coder, set()).add(theme)
     units = {u: {c: frozenset(t) for c, t in codes.items()} for u, codes in units.items()}
     everyone = sorted({c for codes in units.values() for c in codes})
-    chosen = coders or everyone
+    chosen = list(dict.fromkeys(coders or everyone))
     unknown = [c for c in chosen if c not in everyone]
-    known = ", ".join(everyone) or "none"
+    known = shorten(", ".join(everyone) or "none", 200)
     importing = f"`coder codings import {shown_db} FILE --coder NAME --independent`"
-    assigning = f"`coder assign {shown_db} --question {question} --coders a,b --overlap 0.2`"
+    team = shorten(",".join(chosen), 200) if len(chosen) >= 2 else "a,b"
+    assigning = f"`coder assign {shown_db} --question {question} --coders {team} --overlap 0.2`"
     if unknown:
-        raise CoderError(f"no blind codes by {', '.join(unknown)} on {question!r} (coders with codes: {known}); "
+        raise CoderError(f"no blind codes by {shorten(', '.join(unknown))} on {question!r} (coders with codes: {known}); "
                          f"import each one's file with {importing}, or run {assigning} and code the overlap sample")
     if len(chosen) < 2:
         raise CoderError(
@@ -319,7 +320,7 @@ def question_agreement(db: Database, question: str, coders: list[str] | None = N
             f"import each coder's file with {importing}, or run {assigning} and code the overlap sample")
     if not any(sum(1 for c in chosen if c in codes) >= 2 for codes in units.values()):
         raise CoderError(
-            f"{', '.join(chosen)} have coded no answer of {question!r} in common; agreement needs answers coded by "
+            f"{shorten(', '.join(chosen))} have coded no answer of {question!r} in common; agreement needs answers coded by "
             f"at least two of them: import files that share answers with {importing}, or run {assigning} "
             "and code the overlap sample")
     if depth_wanted is not None:

@@ -282,6 +282,32 @@ def test_no_common_answers_names_the_commands(tmp_path, corpus_db):
     result = CliRunner().invoke(cli, ["agreement", path, "-q", Q])
     assert result.exit_code == 1 and "no answer" in result.output and "in common" in result.output
     assert f"coder codings import {path} FILE --coder NAME --independent" in result.output
-    assert f"coder assign {path} --question {Q}" in result.output
+    assert f"coder assign {path} --question {Q} --coders ann,bob --overlap" in result.output
     result = CliRunner().invoke(cli, ["agreement", path, "-q", Q, "--coders", "ann,zed"])
     assert result.exit_code == 1 and "no blind codes by zed" in result.output and "coder codings import" in result.output
+
+
+def test_three_coders_kappa_per_named_pair(two_coders, tmp_path):
+    from sklearn.metrics import cohen_kappa_score
+
+    path, db, first, second = two_coders
+    third = {k: v for i, (k, v) in enumerate(gold_sets().items()) if i % 2 == 0}  # half the answers, as gold
+    write_file(tmp_path / "third.csv", third)
+    result = CliRunner().invoke(cli, ["codings", "import", path, str(tmp_path / "third.csv"), "--coder", "third",
+                                      "--independent"])
+    assert result.exit_code == 0, result.output
+    stats = run_json(path, "-q", Q)
+    assert stats["coders"] == ["first", "second", "third"] and stats["cohen_kappa_pooled"] is None
+    assert "two coders" in stats["n/a"]["cohen_kappa_pooled"]
+    pairs = {tuple(p["coders"]): p for p in stats["pairs"]}
+    assert set(pairs) == {("first", "second"), ("first", "third"), ("second", "third")}
+    half = [k for k in sorted(first) if k in third]
+    assert pairs[("first", "third")]["units"] == len(half) and pairs[("first", "third")]["cohen_kappa_pooled"] == 1.0
+    themes = sorted({t["theme"] for t in stats["themes"]})
+    x = [t in second[k] for t in themes for k in half]
+    y = [t in first[k] for t in themes for k in half]  # third coded as first did
+    assert pairs[("second", "third")]["cohen_kappa_pooled"] == pytest.approx(cohen_kappa_score(x, y))
+    out = CliRunner().invoke(cli, ["agreement", path, "-q", Q]).output
+    assert "kappa first/second" in out and "kappa second/third" in out
+    line = next(line for line in out.splitlines() if line.strip().startswith("second/third:"))
+    assert f"pooled kappa {pairs[('second', 'third')]['cohen_kappa_pooled']:.3f}" in line

@@ -6,8 +6,8 @@ import json
 
 import click
 
-from ..history import backup as make_backup
 from ..agreement import POOLED_KAPPA_NOTE
+from ..history import backup as make_backup
 from ..history import read_log, undo_last
 from ..printable import one_line
 from ..safe_input import shorten
@@ -94,13 +94,15 @@ STATISTIC = {"cohen_kappa": "Cohen's kappa", "krippendorff_alpha": "Krippendorff
 THEME_WIDTH = 40  # a longer theme id is cut, so the table stays readable on a terminal
 
 
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def agreement_lines(result) -> list[str]:
     """The report as terminal lines: every statistic named, n/a with its reason, a per-theme table."""
     stats = result.stats
     two = len(stats.coders) == 2
-
-    def fmt(value):
-        return "n/a" if value is None else f"{value:.3f}"
+    fmt = _fmt
 
     def stat(name, value, key, note=""):
         why = stats.notes.get(key)
@@ -149,9 +151,7 @@ def theme_table(stats) -> list[str]:
     def row(cells):
         return "  " + "  ".join([cells[0].ljust(first), *(c.rjust(w) for c, w in zip(cells[1:], widths))])
 
-    def fmt(value):
-        return "n/a" if value is None else f"{value:.3f}"
-
+    fmt = _fmt
     lines = [row(["theme", *headers])]
     undefined = []
     for t in stats.themes:
