@@ -9,14 +9,16 @@ originals stay.
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from .agreement import Agreement, agreement
+from .agreement import Agreement, agreement, depth, roll_up
 from .codings import Code, apply_codes, question_codebook
 from .errors import CoderError
+from .safe_input import excerpt, shorten
 from .store import audit, now, write
 from .suggest.queue import ready, teaching_queue
 from .themes import read_codebook
@@ -246,9 +248,55 @@ def originals(db: Database, answer_id: int) -> dict[str, frozenset[str]]:
     return {c: frozenset(v) for c, v in out.items()}
 
 
-def question_agreement(db: Database, question: str, coders: list[str] | None = None) -> Agreement:
-    """Agreement on the overlap sample, from each coder's confirmed blind codes."""
+@dataclass(frozen=True)
+class AnswerRef:
+    """Where an answer came from, as a researcher finds it in the export."""
+
+    respondent_id: str
+    column: str
+    text: str
+
+
+@dataclass
+class QuestionAgreement:
+    question: str
+    level: int | None  # themes rolled up to their nets this deep (1 = top); None: as coded
+    stats: Agreement
+    answers: dict[int, AnswerRef]  # the disagreements' answers
+
+    def to_dict(self) -> dict:
+        out = {"question": self.question, "level": self.level, **self.stats.to_dict()}
+        out["disagreements"] = [
+            {"answer_id": unit, **self.answers[unit].__dict__, "codes": {c: sorted(v) for c, v in codes.items()}}
+            for unit, codes in self.stats.disagreements]
+        return out
+
+
+def parse_level(value: str | None, parents: dict[str, str | None], codebook_id: str) -> int | None:
+    """`--level top` or `--level N` (1 = top) as a depth the codebook has; None for the themes as coded."""
+    if value is None:
+        return None
+    text = value.strip().casefold()
+    deepest = depth(parents)
+    if text == "top":
+        return 1
+    if not text.isdigit() or int(text) < 1:
+        raise CoderError(f"--level must be 'top' or a depth 1, 2, ... (1 = top), not {excerpt(value)}")
+    if int(text) > deepest:
+        raise CoderError(f"--level {int(text)}: codebook {codebook_id!r} has {deepest} level{'s' * (deepest > 1)} "
+                         f"(1 = top); its nets are set by each theme's parent")
+    return int(text)
+
+
+def question_agreement(db: Database, question: str, coders: list[str] | None = None, level: str | None = None,
+                       shown_db: str = "DB") -> QuestionAgreement:
+    """Agreement on the answers two or more coders coded blind, from each one's confirmed codes.
+
+    `shown_db` is the database as the user named it, so an error can give the exact command to run.
+    """
     codebook = read_codebook(db, question_codebook(db, question))
+    parents = {t.id: t.parent for t in codebook.themes}
+    depth_wanted = parse_level(level, parents, codebook.id)
     units: dict[int, dict[str, frozenset[str]]] = {}
     for answer_id, coder, theme in db.execute(
         """SELECT c.answer_id, c.coder, t.id FROM coder_codings c JOIN themes t ON t.pk = c.theme_pk
@@ -257,14 +305,36 @@ def question_agreement(db: Database, question: str, coders: list[str] | None = N
         units.setdefault(answer_id, {}).setdefault(coder, set()).add(theme)
     units = {u: {c: frozenset(t) for c, t in codes.items()} for u, codes in units.items()}
     everyone = sorted({c for codes in units.values() for c in codes})
-    chosen = coders or everyone
+    chosen = list(dict.fromkeys(coders or everyone))
     unknown = [c for c in chosen if c not in everyone]
+    known = shorten(", ".join(everyone) or "none", 200)
+    importing = f"`coder codings import {shown_db} FILE --coder NAME --independent`"
+    team = shorten(",".join(chosen), 200) if len(chosen) >= 2 else "a,b"
+    assigning = f"`coder assign {shown_db} --question {question} --coders {team} --overlap 0.2`"
     if unknown:
-        raise CoderError(f"no blind codes by {', '.join(unknown)} on {question!r} (coders with codes: {', '.join(everyone) or 'none'})")
+        raise CoderError(f"no blind codes by {shorten(', '.join(unknown))} on {question!r} (coders with codes: {known}); "
+                         f"import each one's file with {importing}, or run {assigning} and code the overlap sample")
     if len(chosen) < 2:
         raise CoderError(
-            f"agreement needs two coders' codes on the same answers of {question!r} (coders with codes: "
-            f"{', '.join(everyone) or 'none'}); import each coder's file with "
-            "`coder codings import DB FILE --coder NAME --independent`, or run "
-            f"`coder assign DB --question {question} --coders a,b --overlap 0.2` and code the overlap sample")
-    return agreement(units, chosen, theme_order=codebook.ids)
+            f"agreement needs two coders' codes on the same answers of {question!r} (coders with codes: {known}); "
+            f"import each coder's file with {importing}, or run {assigning} and code the overlap sample")
+    if not any(sum(1 for c in chosen if c in codes) >= 2 for codes in units.values()):
+        raise CoderError(
+            f"{shorten(', '.join(chosen))} have coded no answer of {question!r} in common; agreement needs answers coded by "
+            f"at least two of them: import files that share answers with {importing}, or run {assigning} "
+            "and code the overlap sample")
+    if depth_wanted is not None:
+        units = roll_up(units, parents, depth_wanted)
+    stats = agreement(units, chosen, theme_order=codebook.ids)
+    return QuestionAgreement(question, depth_wanted, stats, answer_refs(db, question, [u for u, _ in stats.disagreements]))
+
+
+def answer_refs(db: Database, question: str, answer_ids: list[int]) -> dict[int, AnswerRef]:
+    """Respondent id, export column and text of answers (rank n is the question's n-th column)."""
+    wanted = set(answer_ids)
+    columns = json.loads(db.execute("SELECT columns FROM questions WHERE id = ?", [question]).fetchone()[0])
+    return {
+        answer_id: AnswerRef(respondent, columns[rank - 1] if 0 < rank <= len(columns) else f"#{rank}", text)
+        for answer_id, respondent, rank, text in db.execute(
+            "SELECT id, respondent_id, rank, text FROM answers WHERE question_id = ?", [question])
+        if answer_id in wanted}

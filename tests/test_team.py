@@ -135,11 +135,11 @@ def test_agreement_matches_the_statistics_and_the_package(team_db):
             top = session.view().suggestions[0].theme_id if session.view().suggestions else "crm"
             session.toggle("hr-payroll" if session is bob and i % 3 == 0 and top != "hr-payroll" else top)
             session.confirm()
-    result = question_agreement(team_db, "q14")
+    result = question_agreement(team_db, "q14").stats
     assert result.units == 30 and result.percent == pytest.approx(20 / 30)
     out = CliRunner().invoke(cli, ["agreement", team_db.execute("PRAGMA database_list").fetchone()[2], "-q", "q14", "--json"])
     reported = json.loads(out.output)
-    assert reported["cohen_kappa"] == pytest.approx(result.kappa) and reported["krippendorff_alpha"] == pytest.approx(result.alpha)
+    assert reported["cohen_kappa_sets"] == pytest.approx(result.kappa) and reported["krippendorff_alpha_pooled"] == pytest.approx(result.alpha)
     # The same pooled decisions through the krippendorff package.
     units = {u: codes for u, codes in _units(team_db).items()}
     themes = sorted({t for codes in units.values() for v in codes.values() for t in v})
@@ -199,7 +199,7 @@ def test_two_coders_code_with_overlap_in_two_processes_at_once(team_db):
            AND NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed')""").fetchone()[0]
     # ...except the disputed overlap answers, which wait for adjudication.
     assert undecided == len(disputed_answers(db, "q14"))
-    assert question_agreement(db, "q14").units == 30
+    assert question_agreement(db, "q14").stats.units == 30
 
 
 async def test_adjudicate_in_the_app(team_db):

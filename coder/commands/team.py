@@ -6,8 +6,11 @@ import json
 
 import click
 
+from ..agreement import POOLED_KAPPA_NOTE
 from ..history import backup as make_backup
 from ..history import read_log, undo_last
+from ..printable import one_line
+from ..safe_input import shorten
 from .common import db_argument, existing_db, friendly, readonly_db
 
 
@@ -55,36 +58,133 @@ def assign(db, question, coders, overlap, seed):
 @db_argument
 @click.option("--question", "-q", required=True, help="Question id.")
 @click.option("--coders", default=None, help="Comma-separated coders (default: all with blind codes).")
-@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@click.option("--level", default=None, metavar="top|N",
+              help="Map every theme to its net at this depth first (1 = top; the codebook's parent links).")
+@click.option("--json", "as_json", is_flag=True, help="Print every statistic and disagreement as JSON.")
 @friendly
-def agreement(db, question, coders, as_json):
-    """Inter-coder agreement on the overlap sample.
+def agreement(db, question, coders, level, as_json):
+    """Inter-coder agreement on the answers two or more coders coded blind.
 
-    Percent agreement and Cohen's kappa (two coders) on each answer's whole set
-    of themes; Krippendorff's alpha (nominal, any number of coders) pooled over
-    per-theme present/absent decisions, so multi-theme answers count per theme;
-    per-theme agreement; and the list of disagreements.
+    \b
+    On whole theme sets (one label per answer = its set of themes):
+      percent agreement, Cohen's kappa, Krippendorff's alpha.
+    Per theme (present/absent on each answer), themes no coder used left out:
+      Cohen's kappa per theme, their mean, and the pooled kappa (De Vries et
+      al. 2008: the 2x2 tables of all themes summed, then one kappa; the form
+      most papers report); Krippendorff's alpha (nominal) per theme and pooled.
+    Kappa is for two coders: with more, it is given per pair; alpha takes any
+    number. Undefined statistics (no variation) print as n/a with the reason.
+    --level top (or N) rolls every theme up to its net at that depth first.
+
+    \b
+    Example:
+        coder agreement survey.db --question q14 --coders ann,bob --level top
     """
     from ..team import question_agreement
 
-    result = question_agreement(readonly_db(db), question, _coder_list(coders))
+    result = question_agreement(readonly_db(db), question, _coder_list(coders), level, shown_db=db)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
+    for line in agreement_lines(result):
+        click.echo(line)
 
-    def fmt(value):
-        return "n/a" if value is None or value != value else f"{value:.3f}"
 
-    click.echo(f"{question}: {len(result.coders)} coders ({', '.join(result.coders)}), {result.units} shared answers")
-    click.echo(f"percent agreement {fmt(result.percent)}   Cohen's kappa {fmt(result.kappa)}   "
-               f"Krippendorff's alpha {fmt(result.alpha)} (per theme, pooled; on whole sets {fmt(result.alpha_sets)})")
-    click.echo(f"{'theme':<28} {'agree':>6} {'kappa':>6} {'alpha':>6} {'used':>5}")
-    for t in result.themes:
-        click.echo(f"{t.theme:<28} {fmt(t.percent):>6} {fmt(t.kappa):>6} {fmt(t.alpha):>6} {t.units_with_theme:>5}")
-    if result.disagreements:
-        click.echo(f"{len(result.disagreements)} disagreements (answer id: codes by coder):")
-        for unit, codes in result.disagreements[:50]:
-            click.echo(f"  {unit}: " + "; ".join(f"{c}: {', '.join(sorted(v)) or '-'}" for c, v in codes.items()))
+STATISTIC = {"cohen_kappa": "Cohen's kappa", "krippendorff_alpha": "Krippendorff's alpha"}
+THEME_WIDTH = 40  # a longer theme id is cut, so the table stays readable on a terminal
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def agreement_lines(result) -> list[str]:
+    """The report as terminal lines: every statistic named, n/a with its reason, a per-theme table."""
+    stats = result.stats
+    two = len(stats.coders) == 2
+    fmt = _fmt
+
+    def stat(name, value, key, note=""):
+        why = stats.notes.get(key)
+        extra = f"  ({why})" if value is None and why else (f"  ({note})" if note else "")
+        return f"  {name:<38} {fmt(value):>6}{extra}"
+
+    level = "as coded" if result.level is None else f"rolled up to level {result.level}" + (
+        " (top)" if result.level == 1 else "")
+    coders = ", ".join(one_line(c) for c in stats.coders)
+    lines = [f"{one_line(result.question)}: {len(stats.coders)} coders ({coders}), "
+             f"{stats.units} answers coded by at least two; themes {level}",
+             "Whole theme sets (one label per answer = its set of themes):",
+             stat("percent agreement" + ("" if two else " (mean over pairs)"), stats.percent, "percent_agreement")]
+    if two:
+        lines.append(stat("Cohen's kappa", stats.kappa, "cohen_kappa_sets"))
+    lines += [stat("Krippendorff's alpha (nominal)", stats.alpha_sets, "krippendorff_alpha_sets"),
+              f"Per theme (present/absent on each answer; {len(stats.themes)} themes used):"]
+    if two:
+        defined = sum(1 for t in stats.themes if t.kappa is not None)
+        lines += [stat("pooled Cohen's kappa", stats.kappa_pooled, "cohen_kappa_pooled", POOLED_KAPPA_NOTE),
+                  stat("mean of per-theme Cohen's kappas", stats.kappa_mean, "cohen_kappa_mean_per_theme",
+                       f"over the {defined} of {len(stats.themes)} themes where kappa is defined")]
+    lines.append(stat("pooled Krippendorff's alpha (nominal)", stats.alpha, "krippendorff_alpha_pooled"))
+    if not two:
+        lines.append("Cohen's kappa is for two coders; per pair (answers both coded):")
+        for p in stats.pairs:
+            lines.append(f"  {one_line(p.name)}: {p.units} answers, percent agreement {fmt(p.percent)}, "
+                         f"kappa on sets {fmt(p.kappa_sets)}, pooled kappa {fmt(p.kappa_pooled)}, "
+                         f"mean per-theme kappa {fmt(p.kappa_mean)}")
+    lines += theme_table(stats)
+    if stats.disagreements:
+        lines += disagreement_lines(result)
+    return lines
+
+
+def theme_table(stats) -> list[str]:
+    """Per-theme rows aligned to the longest theme id (cut at THEME_WIDTH) and the widest header."""
+    two = len(stats.coders) == 2
+    names = {t.theme: shorten(one_line(t.theme), THEME_WIDTH - 1) for t in stats.themes}
+    kappas = [("kappa", {t.theme: t.kappa for t in stats.themes})] if two else [
+        (f"kappa {one_line(p.name)}", p.theme_kappa) for p in stats.pairs]
+    headers = ["agree", *(h for h, _ in kappas), "alpha", "used"]
+    widths = [max(6, len(h)) for h in headers]
+    first = max([len("theme"), *(len(n) for n in names.values())])
+
+    def row(cells):
+        return "  " + "  ".join([cells[0].ljust(first), *(c.rjust(w) for c, w in zip(cells[1:], widths))])
+
+    fmt = _fmt
+    lines = [row(["theme", *headers])]
+    undefined = []
+    for t in stats.themes:
+        cells = [names[t.theme], fmt(t.percent), *(fmt(k[t.theme]) for _, k in kappas), fmt(t.alpha),
+                 str(t.units_with_theme)]
+        lines.append(row(cells))
+        for key, why in t.notes.items():
+            undefined.append(f"  n/a: {names[t.theme]}, {STATISTIC[key]}: {why}")
+        if not two:
+            for p in stats.pairs:
+                if t.theme in p.theme_notes:
+                    undefined.append(f"  n/a: {names[t.theme]}, Cohen's kappa {one_line(p.name)}: {p.theme_notes[t.theme]}")
+    return lines + undefined
+
+
+def disagreement_lines(result, limit: int = 50) -> list[str]:
+    """One line per disagreement: respondent id, column, the answer shortened, each coder's themes."""
+    shown = result.stats.disagreements[:limit]
+    refs = {unit: result.answers[unit] for unit, _ in shown}
+    respondents = {u: shorten(one_line(r.respondent_id), 24) for u, r in refs.items()}
+    columns = {u: shorten(one_line(r.column), 24) for u, r in refs.items()}
+    rw = max(len("respondent"), *(len(v) for v in respondents.values()))
+    cw = max(len("column"), *(len(v) for v in columns.values()))
+    more = f"; the first {limit}, --json lists all" if len(result.stats.disagreements) > limit else ""
+    count = len(result.stats.disagreements)
+    lines = [f"{count} disagreement{'s' * (count != 1)}{more}:",
+             f"  {'respondent'.ljust(rw)}  {'column'.ljust(cw)}  answer / themes by coder"]
+    for unit, codes in shown:
+        text = shorten(one_line(refs[unit].text), 50)
+        themes = "; ".join(f"{one_line(c)}: {', '.join(one_line(t) for t in sorted(v)) or '-'}"
+                           for c, v in codes.items())
+        lines.append(f"  {respondents[unit].ljust(rw)}  {columns[unit].ljust(cw)}  \"{text}\"  {themes}")
+    return lines
 
 
 def _short(value) -> str:
