@@ -186,23 +186,31 @@ def resolve_theme(codebook: Codebook, value: str) -> Theme:
             return theme
     found = {t.id: t for t in codebook.themes if _fold(t.label) == _fold(value)}
     named: dict[str, Theme] = {}
+    broken = False
     for parts in _path_readings(codebook, value):
         if not all(parts):
-            raise CoderError(f"theme path {excerpt(value)} has an empty part (write it as 'Net > Theme')")
+            broken = True
+            continue
         leaves = [t for t in codebook.themes if _names(t, parts[-1])]
         named.update((t.id, t) for t in leaves)
         found.update((t.id, t) for t in leaves if _under(codebook, t, parts[:-1]))
     if len(found) == 1:
         return next(iter(found.values()))
     if found:
-        paths = ", ".join(f"{theme_path(codebook, t)!r} (id {t.id})" for t in found.values())
+        paths = ", ".join(f"{_shown_path(codebook, t)} (id {t.id})" for t in found.values())
         raise CoderError(f"{excerpt(value)} names {len(found)} themes in codebook {codebook.id!r}: {paths}; "
                          "give the theme as one of these paths, or by id")
     if named:
-        real = "; ".join(f"{t.label!r} is at {theme_path(codebook, t)!r}"
-                         + (" (a top-level theme)" if t.parent is None else "") for t in named.values())
+        real = "; ".join(f"{excerpt(t.label)} is a top-level theme" if t.parent is None
+                         else f"{excerpt(t.label)} is at {_shown_path(codebook, t)}" for t in named.values())
         raise CoderError(f"theme path {excerpt(value)} does not match codebook {codebook.id!r}: {real}")
+    if broken:
+        raise CoderError(f"theme path {excerpt(value)} has an empty part (write it as 'Net > Theme')")
     raise CoderError(f"unknown theme {excerpt(value)} in codebook {codebook.id!r}{_closest(codebook, value)}")
+
+
+def _shown_path(codebook: Codebook, theme: Theme) -> str:
+    return excerpt(theme_path(codebook, theme), SHORT_TEXT)
 
 
 def _closest(codebook: Codebook, value: str) -> str:
@@ -218,7 +226,7 @@ def _closest(codebook: Codebook, value: str) -> str:
     if best is None:
         return ""
     theme = choices[best[2]][0]
-    return f" (did you mean {theme.id!r}: {theme_path(codebook, theme)!r}?)"
+    return f" (did you mean {theme.id!r}: {_shown_path(codebook, theme)}?)"
 
 
 def code_columns(header: list[str]) -> list[str]:
@@ -234,7 +242,7 @@ class _Line:
     number: int
     respondent: str
     question: str
-    rank: str
+    rank: str | None  # None: the file has no rank column
     codes: list[tuple[str, str]]  # (column, cell) pairs, in column order
 
 
@@ -267,7 +275,7 @@ def _lines(export, path: Path, wide: bool, question: str | None) -> Iterator[_Li
     for number, cells in export.rows:
         # A cell written formula-safe by our exports ("'=..." for "=...") reads back as it was.
         row = {name: unneutralise(cells[i].strip()).strip() if i < len(cells) else "" for name, i in index.items()}
-        yield _Line(number, row["respondent_id"], question or row["question"], row.get("rank", ""),
+        yield _Line(number, row["respondent_id"], question or row["question"], row.get("rank"),
                     [(name, row[name]) for name in (codes if wide else ["theme"])])
 
 
@@ -305,7 +313,7 @@ def read_coding_file(db: Database, path: str | Path, *, wide: bool = False,
             except CoderError as exc:
                 raise CoderError(exc.message, where=location(path, number, "question")) from None
         codebook = codebooks[line.question]
-        if not line.rank and wide and ranked[line.question]:
+        if line.rank is None and ranked[line.question]:
             raise CoderError(f"question {line.question!r} has several answer columns: "
                              "add a rank column saying which one each row codes", where=location(path, number))
         try:

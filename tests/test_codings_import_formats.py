@@ -252,3 +252,10 @@ def test_the_long_layout_stays_the_default_and_takes_a_question_option(corpus_db
     result = invoke(tmp_path / "corpus.db", path, "--question", "q14")
     assert result.exit_code == 0, result.output
     assert [row[2] for row in codings(corpus_db, "q14")] == ["crm"]
+
+
+def test_a_label_holding_the_separator_is_still_a_label():
+    cb = Codebook("ages", "Ages", themes=(Theme("old", "Age > 65"), Theme("age", "Age"), Theme("young", "Young")))
+    assert resolve_theme(cb, "age > 65").id == "old"
+    with pytest.raises(CoderError, match="empty part"):
+        resolve_theme(cb, "Age > > Young")
