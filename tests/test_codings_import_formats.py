@@ -135,7 +135,7 @@ def trees(draw):
     return codebook
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(trees(), st.data())
 def test_any_spelling_of_a_path_resolves_to_its_theme(codebook, data):
     theme = data.draw(st.sampled_from(codebook.themes))
@@ -153,7 +153,7 @@ def test_any_spelling_of_a_path_resolves_to_its_theme(codebook, data):
     assert theme_path(codebook, theme).split(" > ")[-1] == theme.label
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(trees(), st.data())
 def test_a_wrong_parent_is_refused_with_the_real_path(codebook, data):
     theme = data.draw(st.sampled_from(codebook.themes))
