@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -259,3 +261,24 @@ def test_a_label_holding_the_separator_is_still_a_label():
     assert resolve_theme(cb, "age > 65").id == "old"
     with pytest.raises(CoderError, match="empty part"):
         resolve_theme(cb, "Age > > Young")
+
+
+def test_two_coders_wide_files_feed_agreement(corpus_db, tmp_path):
+    gold = gold_q14()
+    keys = list(gold)[:40]
+    header = ["respondent_id", "question", "rank", "code_1", "code_2", "code_3"]
+    mine = [[r, "q14", str(k), *(gold[r, k] + ["", "", ""])[:3]] for r, k in keys]
+    theirs = [row[:] for row in mine]
+    for row in theirs[::4]:
+        row[3] = "crm" if row[3] != "crm" else "cost-savings"
+    db_path = tmp_path / "corpus.db"
+    for coder, rows in (("ann", mine), ("bob", theirs)):
+        result = CliRunner().invoke(cli, ["codings", "import", str(db_path), str(write_csv(tmp_path / f"{coder}.csv",
+                                    [header, *rows])), "--coder", coder, "--wide", "--independent"])
+        assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["agreement", str(db_path), "--question", "q14", "--coders", "ann,bob", "--json"])
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.output)
+    agree = sum(1 for a, b in zip(mine, theirs) if set(filter(None, a[3:])) == set(filter(None, b[3:])))
+    assert stats["units"] == len(keys) and abs(stats["percent_agreement"] - agree / len(keys)) < 1e-9
+    assert agree < len(keys)
