@@ -90,18 +90,26 @@ def codings():
               help="Answer cells in FILE get exactly its codes as their final coding, whoever coded them before.")
 @click.option("--independent", is_flag=True,
               help="CODER coded blind: keep the codes as CODER's own too, for agreement and adjudication.")
+@click.option("--wide", is_flag=True,
+              help="One row per answer cell, its codes over columns code_1 ... code_N (blank cells skipped).")
+@click.option("--question", default=None,
+              help="The question every row codes, for a FILE with no question column.")
 @friendly
-def codings_import(db, file, coder, replace, independent):
+def codings_import(db, file, coder, replace, independent, wide, question):
     """Record the codes in FILE as confirmed by CODER.
 
-    FILE is CSV (or XLSX) with at least respondent_id,question,rank,theme;
-    theme is a label or id. An unknown question, answer cell or theme stops
+    FILE is CSV or XLSX. The long layout has a row per code, with at least
+    respondent_id,question,rank,theme; --wide reads a row per answer cell
+    (respondent_id, question, optional rank, code_1 ... code_N). A theme is
+    its id, its label, or its path: 'Net > Theme' (labels or ids; any depth)
+    or 'net-id/theme-id'. An unknown question, answer cell or theme stops
     the import before anything is written. On answers another coder already
     confirmed, CODER's codes are kept as CODER's own (blind) codes: where the
     coders agree the answer settles, where they differ the first coding stays
     and the answer waits for `coder code --adjudicate`. --replace overwrites.
     """
-    result = import_codings(existing_db(db), file, coder=coder, replace=replace, independent=independent)
+    result = import_codings(existing_db(db), file, coder=coder, replace=replace, independent=independent,
+                            wide=wide, question=question)
     if result["shared"]:
         click.echo(f"Warning: {result['shared']} answer cells in {file} were already confirmed by another coder; "
                    f"kept {coder}'s codes as their own, not the final coding: {result['agreed']} agree, "

@@ -7,16 +7,19 @@ transaction, so every change has a who, when, before and after.
 from __future__ import annotations
 
 import csv
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
+from .codebook import Codebook, Theme
 from .errors import CoderError, location
 from .spreadsheet import unneutralise
 from .ingest import open_export, require_columns
-from .safe_input import excerpt
+from .safe_input import SHORT_TEXT, excerpt
 from .store import audit, now, write
 from .themes import read_codebook
 
@@ -125,60 +128,232 @@ class CodingRow:
     theme_id: str
 
 
-def read_coding_file(db: Database, path: str | Path) -> list[CodingRow]:
-    """Resolve every row of a codings file (at least respondent_id,question,rank,theme), or say which is wrong.
+# "Code 1", "code_1", "code1", "codes-2", "Theme 3": the wide layout's code columns.
+_CODE_COLUMN = re.compile(r"(?:code|theme)s?[\s_-]*(\d+)", re.IGNORECASE)
+_FUZZY_CUTOFF = 75
 
-    Theme is a label or an id. Shared by `import_codings` and the gold file of `evaluate`.
+
+def _fold(text: str) -> str:
+    """How a typed label is compared with a theme's label (the same as Codebook.find)."""
+    return text.strip().casefold()
+
+
+def theme_path(codebook: Codebook, theme: Theme) -> str:
+    """`Net > Sub > Theme`, by label, from the top of the codebook."""
+    labels = [theme.label]
+    while theme.parent is not None:
+        theme = codebook.theme(theme.parent)
+        labels.append(theme.label)
+    return " > ".join(reversed(labels))
+
+
+def _names(theme: Theme, part: str) -> bool:
+    return part == theme.id or _fold(part) == _fold(theme.label)
+
+
+def _under(codebook: Codebook, theme: Theme, ancestors: list[str]) -> bool:
+    """Whether `ancestors` (outermost first) name the nets right above `theme`, its parent last."""
+    for part in reversed(ancestors):
+        if theme.parent is None:
+            return False
+        theme = codebook.theme(theme.parent)
+        if not _names(theme, part):
+            return False
+    return True
+
+
+def _path_readings(codebook: Codebook, value: str) -> list[list[str]]:
+    """The ways `value` reads as a path: `A > B` (ids or labels), and `a/b` when every part is an id."""
+    readings = []
+    if ">" in value:
+        readings.append([part.strip() for part in value.split(">")])
+    if "/" in value:
+        parts = [part.strip() for part in value.split("/")]
+        if all(part in codebook.ids for part in parts):
+            readings.append(parts)
+    return readings
+
+
+def resolve_theme(codebook: Codebook, value: str) -> Theme:
+    """The one theme a codings file's cell names: an id, a label, or a path to it (`Net > Theme`).
+
+    A label is compared as `Codebook.find` compares it; a path lists the nets
+    above the theme, its parent last, each by id or label. A cell that could
+    name two themes is refused rather than guessed.
+    """
+    for theme in codebook.themes:
+        if theme.id == value:
+            return theme
+    found = {t.id: t for t in codebook.themes if _fold(t.label) == _fold(value)}
+    named: dict[str, Theme] = {}
+    broken = False
+    for parts in _path_readings(codebook, value):
+        if not all(parts):
+            broken = True
+            continue
+        leaves = [t for t in codebook.themes if _names(t, parts[-1])]
+        named.update((t.id, t) for t in leaves)
+        found.update((t.id, t) for t in leaves if _under(codebook, t, parts[:-1]))
+    if len(found) == 1:
+        return next(iter(found.values()))
+    if found:
+        paths = ", ".join(f"{_shown_path(codebook, t)} (id {t.id})" for t in found.values())
+        raise CoderError(f"{excerpt(value)} names {len(found)} themes in codebook {codebook.id!r}: {paths}; "
+                         "give the theme as one of these paths, or by id")
+    if named:
+        real = "; ".join(f"{excerpt(t.label)} is a top-level theme" if t.parent is None
+                         else f"{excerpt(t.label)} is at {_shown_path(codebook, t)}" for t in named.values())
+        raise CoderError(f"theme path {excerpt(value)} does not match codebook {codebook.id!r}: {real}")
+    if broken:
+        raise CoderError(f"theme path {excerpt(value)} has an empty part (write it as 'Net > Theme')")
+    raise CoderError(f"unknown theme {excerpt(value)} in codebook {codebook.id!r}{_closest(codebook, value)}")
+
+
+def _shown_path(codebook: Codebook, theme: Theme) -> str:
+    return excerpt(theme_path(codebook, theme), SHORT_TEXT)
+
+
+def _closest(codebook: Codebook, value: str) -> str:
+    """' (did you mean id: path?)' for the theme whose label or id is nearest, or ''."""
+    from rapidfuzz import fuzz, process  # only when a file has a typo
+
+    last = value.split(">")[-1].strip().casefold()
+    if not last or len(last) > SHORT_TEXT:
+        return ""
+    choices = [(t, text) for t in codebook.themes for text in (t.id, t.label.casefold())]
+    best = process.extractOne(last, [text for _, text in choices], scorer=fuzz.WRatio, processor=None,
+                              score_cutoff=_FUZZY_CUTOFF)
+    if best is None:
+        return ""
+    theme = choices[best[2]][0]
+    return f" (did you mean {theme.id!r}: {_shown_path(codebook, theme)}?)"
+
+
+def code_columns(header: list[str]) -> list[str]:
+    """The wide layout's code columns, in number order."""
+    numbered = [(int(m.group(1)), i, name) for i, name in enumerate(header) if (m := _CODE_COLUMN.fullmatch(name))]
+    return [name for _, _, name in sorted(numbered)]
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One row of a codings file as read, before it is checked against the database."""
+
+    number: int
+    respondent: str
+    question: str
+    rank: str | None  # None: the file has no rank column
+    codes: list[tuple[str, str]]  # (column, cell) pairs, in column order
+
+
+def _lines(export, path: Path, wide: bool, question: str | None) -> Iterator[_Line]:
+    """The rows of either layout, cells cleaned, with where each code came from."""
+    header = export.header
+    codes = code_columns(header)
+    if not wide and "theme" not in header and codes:
+        raise CoderError(
+            f"the file has code columns ({', '.join(map(repr, codes[:3]))}{' ...' if len(codes) > 3 else ''}) "
+            "and no theme column: that is the wide layout, one row per answer; read it with --wide",
+            where=location(path, 1),
+        )
+    if wide and not codes:
+        hint = " (it has a theme column: without --wide it reads as the long layout)" if "theme" in header else ""
+        raise CoderError("--wide needs code columns named code_1, code_2, ... (or 'Code 1', 'theme_1')" + hint,
+                         where=location(path, 1))
+    if question is not None and "question" in header:
+        raise CoderError("the file has a question column; --question is for a file without one",
+                         where=location(path, 1))
+    if question is None and "question" not in header:
+        raise CoderError("the file has no question column (`coder codings import --question Q` reads "
+                         "a file of one question)", where=location(path, 1))
+    needed = ["respondent_id"] + ([] if question else ["question"]) + ([] if wide else ["rank", "theme"])
+    index = require_columns(export, needed)
+    if wide:
+        index.update({name: header.index(name) for name in codes})
+        if "rank" in header:
+            index["rank"] = header.index("rank")
+    for number, cells in export.rows:
+        # A cell written formula-safe by our exports ("'=..." for "=...") reads back as it was.
+        row = {name: unneutralise(cells[i].strip()).strip() if i < len(cells) else "" for name, i in index.items()}
+        yield _Line(number, row["respondent_id"], question or row["question"], row.get("rank"),
+                    [(name, row[name]) for name in (codes if wide else ["theme"])])
+
+
+def read_coding_file(db: Database, path: str | Path, *, wide: bool = False,
+                     question: str | None = None) -> list[CodingRow]:
+    """Resolve every code in a codings file, or say which row and column is wrong.
+
+    The long layout has a row per code (respondent_id, question, rank, theme);
+    the wide layout (`wide`) a row per answer cell with its codes spread over
+    code_1 ... code_N, blank cells skipped. `question` names the question of a
+    file with no question column. Shared by `import_codings` and the gold file
+    of `evaluate`.
     """
     path = Path(path)
+    if question is not None:
+        question_codebook(db, question)  # raises for an unknown question
     export = open_export(path)
-    index = require_columns(export, ["respondent_id", "question", "rank", "theme"])
     answers = {
         (r[1], r[2], r[3]): (r[0], bool(r[4]))
         for r in db.execute("SELECT id, respondent_id, question_id, rank, is_answer FROM answers")
     }
+    respondents = {r[0] for r in db.execute("SELECT id FROM respondents")}
+    ranked = {r[0]: len(json.loads(r[1])) > 1 for r in db.execute("SELECT id, columns FROM questions")}
     codebooks: dict = {}
+    resolved: dict[tuple[str, str], Theme | CoderError] = {}
     out = []
-    for number, cells in export.rows:
-        # A cell written formula-safe by our exports ("'=..." for "=...") reads back as it was.
-        row = {name: unneutralise(cells[i].strip()).strip() if i < len(cells) else "" for name, i in index.items()}
-        question = row["question"]
-        if question not in codebooks:
+    for line in _lines(export, path, wide, question):
+        number = line.number
+        codes = [(column, cell) for column, cell in line.codes if cell or not wide]
+        if not codes:
+            continue
+        if line.question not in codebooks:
             try:
-                codebooks[question] = read_codebook(db, question_codebook(db, question))
+                codebooks[line.question] = read_codebook(db, question_codebook(db, line.question))
             except CoderError as exc:
                 raise CoderError(exc.message, where=location(path, number, "question")) from None
-        codebook = codebooks[question]
+        codebook = codebooks[line.question]
+        if line.rank is None and ranked[line.question]:
+            raise CoderError(f"question {line.question!r} has several answer columns: "
+                             "add a rank column saying which one each row codes", where=location(path, number))
         try:
-            rank = int(row["rank"] or "1")
+            rank = int(line.rank or "1")
         except ValueError:
-            raise CoderError(f"rank must be a whole number, not {excerpt(row['rank'])}",
+            raise CoderError(f"rank must be a whole number, not {excerpt(line.rank)}",
                              where=location(path, number, "rank")) from None
-        if not row["respondent_id"]:
+        if not line.respondent:
             raise CoderError("respondent_id is empty", where=location(path, number, "respondent_id"))
-        key = (row["respondent_id"], question, rank)
+        key = (line.respondent, line.question, rank)
         if key not in answers:
+            known = line.respondent in respondents
             raise CoderError(
-                f"no answer cell for respondent {excerpt(key[0])}, question {excerpt(question)}, rank {rank} "
-                "(unknown respondent, or the cell is blank)",
-                where=location(path, number),
-            )
-        theme = codebook.find(row["theme"]) if row["theme"] else None
-        if theme is None:
-            close = [t.label for t in codebook.themes if row["theme"].casefold() in t.label.casefold()][:3]
-            hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
-            raise CoderError(
-                f"unknown theme {excerpt(row['theme'])} in codebook {codebook.id!r}{hint}",
-                where=location(path, number, "theme"),
+                f"no answer cell for respondent {excerpt(line.respondent)}, question {excerpt(line.question)}, "
+                f"rank {rank}: " + ("the respondent left it blank" if known else "no such respondent in the database"),
+                where=location(path, number, None if known else "respondent_id"),
             )
         answer_id, is_answer = answers[key]
-        out.append(CodingRow(number, question, answer_id, is_answer, codebook.id, theme.id))
+        seen = set()
+        for column, cell in codes:
+            if not cell:
+                raise CoderError("theme is empty", where=location(path, number, column))
+            cache = (codebook.id, cell)
+            if cache not in resolved:
+                try:
+                    resolved[cache] = resolve_theme(codebook, cell)
+                except CoderError as exc:
+                    resolved[cache] = exc
+            theme = resolved[cache]
+            if isinstance(theme, CoderError):
+                raise CoderError(theme.message, where=location(path, number, column))
+            if theme.id not in seen:  # the same code twice in one row counts once
+                seen.add(theme.id)
+                out.append(CodingRow(number, line.question, answer_id, is_answer, codebook.id, theme.id))
     return out
 
 
 def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool = False,
-                   independent: bool = False) -> dict[str, int]:
-    """Record a codings file as confirmed codes by `coder`; all rows or none.
+                   independent: bool = False, wide: bool = False, question: str | None = None) -> dict[str, int]:
+    """Record a codings file (either layout, see `read_coding_file`) as confirmed codes by `coder`; all or none.
 
     Every row is checked before anything is written. On answers another coder
     has confirmed, the file's codes become `coder`'s own blind codes (see
@@ -195,9 +370,9 @@ def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool 
     if replace and independent:
         raise CoderError("--replace overwrites the final codings and --independent keeps them: choose one")
     path = Path(path)
-    rows = read_coding_file(db, path)
+    rows = read_coding_file(db, path, wide=wide, question=question)
     if not rows:
-        raise CoderError("the codings file has no rows", where=str(path))
+        raise CoderError("the codings file has no codes", where=str(path))
     pks = {(cb_id, theme_id): pk for cb_id, theme_id, pk in db.execute("SELECT codebook_id, id, pk FROM themes")}
     planned: dict[int, list[int]] = {}
     for row in rows:
