@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import errno
 import functools
+import io
+import os
 import sqlite3
+import sys
 
 import click
 
@@ -27,6 +30,9 @@ def friendly(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            _quiet_stdout()  # `coder ... | head`: the reader has all it wanted; no error, no traceback at exit
+            raise click.exceptions.Exit(1) from None
         except (CoderError, sqlite3.Error, OSError) as exc:
             # It may quote a file name, a label or a cell: printable wherever it goes (a log, a pipe),
             # not only on a terminal, where the console script cleans everything anyway.
@@ -36,6 +42,15 @@ def friendly(func):
             raise click.exceptions.Exit(130) from None
 
     return wrapper
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so Python's flush at exit cannot fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (a test runner's buffer): nothing will be flushed to a pipe
 
 
 def _message(exc: Exception, db: str | None) -> str:
