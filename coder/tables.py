@@ -59,10 +59,7 @@ class Table:
     mentions: int
     uncoded: int
     rows: tuple[Row, ...]
-
-    @property
-    def has_nets(self) -> bool:
-        return any(r.net or r.level for r in self.rows)
+    has_nets: bool = False  # the codebook has nets and they are shown: rows in tree order, with levels
 
     @property
     def base_text(self) -> str:
@@ -262,6 +259,7 @@ def _tabulate(source: _Source, layout: _Layout, include_empty: bool) -> Table:
         mentions=mentions,
         uncoded=source.uncoded,
         rows=tuple(rows),
+        has_nets=bool(layout.nets),
     )
 
 

@@ -9,8 +9,11 @@ import json
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coder.cli import cli
+from coder.codebook import Codebook, Theme
 from coder.codings import import_codings
 from coder.export.table_formats import FORMATS, render
 from coder.ingest import import_responses
@@ -160,6 +163,8 @@ def test_a_codebook_without_parents_prints_as_before(gold_db, question):
     for fmt in FORMATS:
         assert render(netted, fmt) == render(flat, fmt) or fmt == "xlsx"
     assert to_csv(netted).splitlines()[0] == "theme,count,percent"
+    page = render(netted, "html")
+    assert "tr.net" not in page and "class=\"net\"" not in page and " style=" not in page  # not even in the stylesheet
     assert "level" not in json.loads(render(netted, "json"))["rows"][0]
 
 
@@ -192,8 +197,8 @@ def test_every_format_has_the_net_rows(nets_db):
     assert child[0].alignment.indent == 2 and not child[0].font.bold and child[3].value == 2
 
     page = render(table, "html")
-    assert '<tr class="net"><th scope="row">Customer experience</th>' in page
-    assert '<tr class="net"><th scope="row" style="padding-left:1.8rem">Online channels</th>' in page
+    assert '<tr class="net"><th scope="row" style="font-weight:bold">Customer experience</th>' in page
+    assert '<tr class="net"><th scope="row" style="padding-left:1.8rem;font-weight:bold">Online channels</th>' in page
     assert '<th scope="row" style="padding-left:3.0rem">Mobile platform/site and apps</th>' in page
 
     tex = render(table, "latex")
@@ -294,6 +299,53 @@ def test_report_folder_shows_nets(nets_db_path, tmp_path, monkeypatch):
     out = tmp_path / "report"
     run("report", nets_db_path, "--output", out)
     assert "| **Customer experience** | 63.2% |" in (out / "index.md").read_text(encoding="utf-8")
-    assert '<tr class="net"><th scope="row">Customer experience</th>' in (out / "index.html").read_text(encoding="utf-8")
+    assert '<tr class="net"><th scope="row" style="font-weight:bold">Customer experience</th>' in (out / "index.html").read_text(encoding="utf-8")
     assert (out / "q14.csv").read_text(encoding="utf-8").startswith("theme,count,percent,level,net\n")
     assert (out / "q13.csv").read_text(encoding="utf-8").startswith("theme,count,percent\n")  # no parents: flat
+
+
+# --- any tree ------------------------------------------------------------------------------------------
+
+
+@st.composite
+def coded_trees(draw):
+    """A codebook of up to 8 themes nested at random (parents anywhere in the file) and codings on them."""
+    size = draw(st.integers(1, 8))
+    parents = [None] + [draw(st.one_of(st.none(), st.integers(0, i - 1))) for i in range(1, size)]
+    order = draw(st.permutations(range(size)))
+    themes = tuple(Theme(f"t{i}", f"Theme {i}", parent=None if parents[i] is None else f"t{parents[i]}") for i in order)
+    cells = draw(st.sets(st.tuples(st.integers(0, size - 1), st.integers(0, 9)), max_size=30))
+    pairs = [(f"t{theme}", f"r{answer // 2}", answer) for theme, answer in cells]  # two answers per respondent
+    return Codebook("tree", "Tree", themes=themes), parents, pairs
+
+
+@settings(max_examples=60, deadline=None)
+@given(coded_trees(), st.sampled_from(["respondents", "mentions"]))
+def test_any_tree_counts_every_net_once_and_nests_its_rows(tree, base):
+    from coder.tables import _layout, _Source, _tabulate
+
+    codebook, parents, pairs = tree
+    source = _Source("q", "Q", "Theme", base, codebook, None, len({p[1] for p in pairs}), 0, pairs)
+    table = _tabulate(source, _layout(source), include_empty=True)
+
+    def beneath(i):  # theme i and its descendants, from the drawn parents alone
+        return {j for j in range(len(parents)) if any(k == i for k in chain(j))}
+
+    def chain(j):
+        while j is not None:
+            yield j
+            j = parents[j]
+
+    unit = 1 if base == "respondents" else 2
+    assert table.has_nets == any(p is not None for p in parents)  # the codebook decides, not which rows have counts
+    assert sorted(r.theme_id for r in table.rows) == sorted(t.id for t in codebook.themes)
+    for row in table.rows:
+        i = int(row.theme_id[1:])
+        members = {f"t{j}" for j in beneath(i)}
+        assert row.net == (len(members) > 1)
+        assert row.count == len({p[unit] for p in pairs if p[0] in members})  # a leaf: {itself}
+        assert row.level == len(list(chain(i))) - 1
+    for index, row in enumerate(table.rows):  # each child's nearest row one level up is its parent
+        if row.level:
+            above = next(r for r in reversed(table.rows[:index]) if r.level == row.level - 1)
+            assert above.theme_id == f"t{parents[int(row.theme_id[1:])]}"

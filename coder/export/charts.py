@@ -2,9 +2,9 @@
 
 Bars run in table order, largest on top and the fold row last, each with its percentage;
 the title is the table's and the base is the caption. A net's bar is darker and its label
-bold; its children follow it, their labels marked with a dash per level. Drawn headless: the Agg backend is
-chosen before anything can import pyplot, and the figure is made without pyplot, so no
-window opens and nothing is left in pyplot's global figure list.
+bold; its children follow it, their labels marked with a dash per level. Drawn headless:
+the Agg backend is chosen before anything can import pyplot, and the figure is made without
+pyplot, so no window opens and nothing is left in pyplot's global figure list.
 """
 
 from __future__ import annotations

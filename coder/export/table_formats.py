@@ -250,7 +250,6 @@ table.coder-table{border-collapse:collapse;margin:1rem 0}
 .coder-table th,.coder-table td{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 .coder-table .num{text-align:right;white-space:nowrap}
 .coder-table tr.fold th{font-style:italic}
-.coder-table tr.net th{font-weight:bold}
 .coder-table tfoot td,.coder-table tfoot th{border:0;font-size:.9em;color:#555}
 img.chart{max-width:100%}"""
 
@@ -268,9 +267,11 @@ def html_table(g: Grid) -> str:
     for index, row in enumerate(g.rows):
         classes = [name for name, on in (("fold", g.folded and g.folded[index]), ("net", g.net(index))) if on]
         fold = f' class="{" ".join(classes)}"' if classes else ""
-        level = g.level(index)
-        indent = f' style="padding-left:{0.6 + 1.2 * level:.1f}rem"' if level else ""
-        cells = [f'<th scope="row"{indent}>{e(str(row[0]))}</th>']
+        # Inline, not in the stylesheet: a table without nets stays byte for byte as it was.
+        style = ([f"padding-left:{0.6 + 1.2 * g.level(index):.1f}rem"] if g.level(index) else []) + (
+            ["font-weight:bold"] if g.net(index) else [])
+        style_attr = f' style="{";".join(style)}"' if style else ""
+        cells = [f'<th scope="row"{style_attr}>{e(str(row[0]))}</th>']
         cells += [f'<td class="num">{e(_cell(v, k))}</td>' for v, (_, k) in zip(row[1:], g.columns[1:])]
         parts.append(f"<tr{fold}>{''.join(cells)}</tr>")
     parts.append("</tbody>\n<tfoot>")
