@@ -6,6 +6,12 @@ least one real answer and counts each respondent once per theme (table 2.11
 sums past 100%). Non-answers are in neither base. Rows run by count, ties in
 codebook order, the fold row last.
 
+Nets: a theme with children (`parent:` in the codebook) is a net row that counts each
+respondent (respondents base) or answer (mentions base) once however many of its themes it
+carries, on the same base as its children. A table with nets runs in codebook order with
+children indented beneath their net (`level`); nets are never folded, their children may be,
+and a net still counts a child folded into the fold row. `nets=False` gives the flat table.
+
 Also the shapes built on a table: a crosstab by a respondent attribute (column
 percentages, each group its own base) and a comparison with an earlier wave's CSV.
 """
@@ -38,6 +44,8 @@ class Row:
     count: int
     percent: Decimal
     folded: bool = False
+    level: int = 0  # depth under nets: 0 at the top
+    net: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class Table:
     mentions: int
     uncoded: int
     rows: tuple[Row, ...]
+    has_nets: bool = False  # the codebook has nets and they are shown: rows in tree order, with levels
 
     @property
     def base_text(self) -> str:
@@ -68,11 +77,12 @@ def percent(count: int, base: int) -> Decimal:
 
 
 def build_table(
-    db: Database, question: str, base: str | None = None, *, include_empty: bool = False, min_count: int = 0
+    db: Database, question: str, base: str | None = None, *, include_empty: bool = False, min_count: int = 0,
+    nets: bool = True,
 ) -> Table:
     """The question's table; `min_count` folds themes counted fewer times into the fold row."""
     source = _load(db, question, base)
-    layout = _layout(source, min_count)
+    layout = _layout(source, min_count, nets)
     return _tabulate(source, layout, include_empty)
 
 
@@ -88,7 +98,7 @@ class _Source:
     fold: Fold | None
     respondents: int
     uncoded: int
-    pairs: list  # (theme id, respondent id) for every coding on a real answer
+    pairs: list  # (theme id, respondent id, answer id) for every coding on a real answer
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,7 @@ class _Layout:
     row_of: dict
     fold_row: str | None
     other: Row | None  # the made-up "Other" row when --min-count folds and the spec has no fold
+    nets: dict  # net id -> the theme ids it counts (itself and every descendant); empty for a flat table
 
 
 def _load(db: Database, question: str, base: str | None) -> _Source:
@@ -117,7 +128,7 @@ def _load(db: Database, question: str, base: str | None) -> _Source:
         [question],
     ).fetchone()[0]
     pairs = db.execute(
-        """SELECT t.id, a.respondent_id FROM codings c
+        """SELECT t.id, a.respondent_id, a.id FROM codings c
            JOIN answers a ON a.id = c.answer_id JOIN themes t ON t.pk = c.theme_pk
            WHERE a.question_id = ? AND a.is_answer = 1""",
         [question],
@@ -135,30 +146,50 @@ def _load(db: Database, question: str, base: str | None) -> _Source:
     )
 
 
-def _count(pairs, row_of: dict, base: str) -> dict[str, int]:
+def _count(pairs, row_of: dict, base: str, nets: dict | None = None) -> dict[str, int]:
     counted: dict[str, set | int] = {}
-    for theme_id, respondent in pairs:
+    for theme_id, respondent, _answer in pairs:
         key = row_of.get(theme_id, theme_id)
         if base == "mentions":
             counted[key] = counted.get(key, 0) + 1
         else:
             counted.setdefault(key, set()).add(respondent)
-    return {k: (v if isinstance(v, int) else len(v)) for k, v in counted.items()}
+    counts = {k: (v if isinstance(v, int) else len(v)) for k, v in counted.items()}
+    for net, members in (nets or {}).items():
+        # Once per answer (mentions) or respondent, however many of the net's themes it carries.
+        unit = 2 if base == "mentions" else 1
+        counts[net] = len({pair[unit] for pair in pairs if pair[0] in members})
+    return counts
 
 
-def _layout(source: _Source, min_count: int = 0) -> _Layout:
+def _net_members(codebook: Codebook) -> dict[str, frozenset]:
+    """Each net (a theme some theme names as parent) with itself and all its descendants."""
+    parent_of = {t.id: t.parent for t in codebook.themes}
+    members: dict[str, set] = {}
+    for theme in codebook.themes:
+        ancestor = theme.parent
+        while ancestor is not None:  # the codebook refuses cycles, so this ends
+            members.setdefault(ancestor, {ancestor}).add(theme.id)
+            ancestor = parent_of.get(ancestor)
+    return {net: frozenset(ids) for net, ids in members.items()}
+
+
+def _layout(source: _Source, min_count: int = 0, nets: bool = True) -> _Layout:
     codebook, fold = source.codebook, source.fold
-    members = fold.members(codebook.ids) if fold else set()
-    row_of = {t.id: (fold.into if t.id in members else t.id) for t in codebook.themes}
     fold_row = fold.into if fold else None
+    net_members = _net_members(codebook) if nets else {}
+    net_members.pop(fold_row, None)  # the fold row counts what is folded into it, as in a flat table
+    members = (fold.members(codebook.ids) - net_members.keys()) if fold else set()
+    row_of = {t.id: (fold.into if t.id in members else t.id) for t in codebook.themes}
     if min_count < 0:
         raise CoderError(f"--min-count must be 0 or more, not {min_count}")
     if not min_count:
-        return _Layout(row_of, fold_row, None)
+        return _Layout(row_of, fold_row, None, net_members)
     counts = _count(source.pairs, row_of, source.base)
-    small = [t.id for t in codebook.themes if row_of[t.id] == t.id and t.id != fold_row and counts.get(t.id, 0) < min_count]
+    small = [t.id for t in codebook.themes if row_of[t.id] == t.id and t.id != fold_row
+             and t.id not in net_members and counts.get(t.id, 0) < min_count]
     if not small:
-        return _Layout(row_of, fold_row, None)
+        return _Layout(row_of, fold_row, None, net_members)
     other = None
     if fold_row is None:
         # No fold in the spec: fold into a theme that already is "Other", else into a new "Other" row.
@@ -172,30 +203,52 @@ def _layout(source: _Source, min_count: int = 0) -> _Layout:
     for theme_id, target in row_of.items():
         if target in small:
             row_of[theme_id] = fold_row
-    return _Layout(row_of, fold_row, other)
+    return _Layout(row_of, fold_row, other, net_members)
+
+
+def _tree_order(codebook: Codebook) -> list[tuple]:
+    """(theme, level) in codebook order, each net's children right beneath it."""
+    children: dict[str | None, list] = {}
+    known = set(codebook.ids)
+    for theme in codebook.themes:
+        children.setdefault(theme.parent if theme.parent in known else None, []).append(theme)
+    ordered = []
+
+    def walk(parent: str | None, level: int) -> None:
+        for theme in children.get(parent, []):
+            ordered.append((theme, level))
+            walk(theme.id, level + 1)
+
+    walk(None, 0)
+    return ordered
 
 
 def _tabulate(source: _Source, layout: _Layout, include_empty: bool) -> Table:
     codebook, row_of = source.codebook, layout.row_of
-    counts = _count(source.pairs, row_of, source.base)
+    counts = _count(source.pairs, row_of, source.base, layout.nets)
     mentions = len(source.pairs)
     base_n = mentions if source.base == "mentions" else source.respondents
 
     order = {t.id: i for i, t in enumerate(codebook.themes)}
+    placed = _tree_order(codebook) if layout.nets else [(t, 0) for t in codebook.themes]
     rows = []
-    for theme in codebook.themes:
+    for theme, level in placed:
         if row_of[theme.id] != theme.id:
             continue
         count = counts.get(theme.id, 0)
         if count == 0 and not include_empty:
             continue
         folded = theme.id == layout.fold_row
-        rows.append(Row(theme.id, theme.label, count, percent(count, base_n), folded))
+        net = theme.id in layout.nets and not folded
+        rows.append(Row(theme.id, theme.label, count, percent(count, base_n), folded, 0 if folded else level, net))
     if layout.other is not None:
         count = counts.get(layout.other.theme_id, 0)
         if count or include_empty:
             rows.append(Row(layout.other.theme_id, layout.other.label, count, percent(count, base_n), True))
-    rows.sort(key=lambda r: (r.folded, -r.count, order.get(r.theme_id, len(order))))
+    if layout.nets:
+        rows.sort(key=lambda r: r.folded)  # stable: the tree order stays, the fold row goes last
+    else:
+        rows.sort(key=lambda r: (r.folded, -r.count, order.get(r.theme_id, len(order))))
     return Table(
         question=source.question,
         title=source.title,
@@ -206,15 +259,24 @@ def _tabulate(source: _Source, layout: _Layout, include_empty: bool) -> Table:
         mentions=mentions,
         uncoded=source.uncoded,
         rows=tuple(rows),
+        has_nets=bool(layout.nets),
     )
+
+
+NET_COLUMNS = ["level", "net"]  # added to a csv or sheet only when the table has nets
+INDENT = "  "
 
 
 def to_csv(table: Table) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["theme", "count", "percent"])
+    nets = table.has_nets
+    writer.writerow(["theme", "count", "percent", *(NET_COLUMNS if nets else [])])
     for row in table.rows:
-        writer.writerow([neutralise(row.label), row.count, f"{row.percent}"])
+        if nets:
+            writer.writerow([neutralise(INDENT * row.level + row.label), row.count, f"{row.percent}", row.level, int(row.net)])
+        else:
+            writer.writerow([neutralise(row.label), row.count, f"{row.percent}"])
     return out.getvalue()
 
 
@@ -236,10 +298,16 @@ def md_text(text: str) -> str:
     return _ENTITY.sub(r"\\&", _MD_SPECIAL.sub(r"\\\1", one_line(text)))
 
 
+def md_label(label: str, level: int = 0, net: bool = False) -> str:
+    """A row's label in a Markdown cell: nets bold, children indented with no-break spaces (kept in a cell)."""
+    text = md_text(label)
+    return "\u00a0" * (2 * level) + (f"**{text}**" if net else text)
+
+
 def to_markdown(table: Table) -> str:
     lines = [f"**{md_text(table.title)}**", "", f"| {md_text(table.header)} | Response |", "|---|---:|"]
     for row in table.rows:
-        lines.append(f"| {md_text(row.label)} | {row.percent}% |")
+        lines.append(f"| {md_label(row.label, row.level, row.net)} | {row.percent}% |")
     lines += ["", md_text(table.base_text) + "."]
     if table.uncoded:
         lines.append(f"{table.uncoded} real answer(s) not yet coded are not counted.")
@@ -292,13 +360,14 @@ def attribute_names(db: Database) -> list[str]:
 
 
 def build_crosstab(
-    db: Database, question: str, attribute: str, base: str | None = None, *, include_empty: bool = False, min_count: int = 0
+    db: Database, question: str, attribute: str, base: str | None = None, *, include_empty: bool = False, min_count: int = 0,
+    nets: bool = True,
 ) -> Crosstab:
     names = attribute_names(db)
     if attribute not in names:
         raise CoderError(f"unknown attribute {attribute!r}; the attributes are {', '.join(names) or 'none'}")
     source = _load(db, question, base)
-    layout = _layout(source, min_count)
+    layout = _layout(source, min_count, nets)
     table = _tabulate(source, layout, include_empty)
     group_of = dict(db.execute("SELECT respondent_id, value FROM respondent_attributes WHERE name = ?", [attribute]).fetchall())
     answering = [r for (r,) in db.execute(
@@ -312,7 +381,7 @@ def build_crosstab(
     for name in groups:
         pairs = [p for p in source.pairs if group(p[1]) == name]
         base_n = len(pairs) if source.base == "mentions" else sum(1 for r in answering if group(r) == name)
-        counts = _count(pairs, layout.row_of, source.base)
+        counts = _count(pairs, layout.row_of, source.base, layout.nets)
         cells = tuple(counts.get(row.theme_id, 0) for row in table.rows)
         columns.append(Column(name, base_n, cells, tuple(percent(c, base_n) for c in cells)))
     return Crosstab(table, attribute, tuple(columns))
@@ -336,6 +405,8 @@ class ComparedRow:
     previous: Decimal | None
     current: Decimal | None
     folded: bool = False
+    level: int = 0
+    net: bool = False
 
     @property
     def change(self) -> Decimal | None:
@@ -366,7 +437,10 @@ def format_change(change: Decimal) -> str:
 
 
 def read_previous_csv(path) -> list[PreviousRow]:
-    """Read an earlier wave's `coder table --format csv` output (theme,count,percent)."""
+    """Read an earlier wave's `coder table --format csv` output (theme,count,percent[,level,net]).
+
+    A table with nets adds level and net; rows are matched by label, so those are only checked for their place.
+    """
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             lines = list(csv.reader(handle))
@@ -374,16 +448,18 @@ def read_previous_csv(path) -> list[PreviousRow]:
         raise CoderError(f"cannot read the previous wave: {exc.strerror}", where=str(path)) from None
     except UnicodeDecodeError:
         raise CoderError("not UTF-8 text: give the CSV `coder table --format csv` wrote", where=str(path)) from None
-    if not lines or [c.strip().casefold() for c in lines[0]] != ["theme", "count", "percent"]:
-        raise CoderError("the header must be exactly theme,count,percent (as `coder table --format csv` writes)",
-                         where=location(path, 1))
+    header = [c.strip().casefold() for c in lines[0]] if lines else []
+    if header not in (["theme", "count", "percent"], ["theme", "count", "percent", *NET_COLUMNS]):
+        raise CoderError("the header must be exactly theme,count,percent or theme,count,percent,level,net "
+                         "(as `coder table --format csv` writes)", where=location(path, 1))
     rows, seen = [], set()
     for number, cells in enumerate(lines[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
-        if len(cells) != 3:
-            raise CoderError(f"expected 3 cells (theme,count,percent), found {len(cells)}", where=location(path, number))
-        label = unneutralise(cells[0].strip())
+        if len(cells) != len(header):
+            raise CoderError(f"expected {len(header)} cells ({','.join(header)}), found {len(cells)}",
+                             where=location(path, number))
+        label = unneutralise(cells[0].strip()).strip()  # a net's children are indented
         if not label:
             raise CoderError("the theme is empty", where=location(path, number, "theme"))
         if label.casefold() in seen:
@@ -414,6 +490,7 @@ def compare_table(table: Table, previous: list[PreviousRow], *, previous_label: 
     rows = []
     for row in table.rows:
         earlier = unmatched.pop(row.label.casefold(), None)
-        rows.append(ComparedRow(row.label, earlier.percent if earlier else None, row.percent, row.folded))
+        rows.append(ComparedRow(row.label, earlier.percent if earlier else None, row.percent, row.folded,
+                                row.level, row.net))
     rows += [ComparedRow(row.label, row.percent, None) for row in previous if row.label.casefold() in unmatched]
     return Comparison(table, previous_label, current_label, source, tuple(rows))

@@ -29,6 +29,8 @@ def table_options(func):
         click.option("--all-themes", is_flag=True, help="Also list themes nobody mentioned (0%)."),
         click.option("--min-count", type=click.IntRange(min=0), default=0,
                      help="Fold themes counted fewer than N times into the fold row (or an \"Other\" row)."),
+        click.option("--no-nets", "no_nets", is_flag=True,
+                     help="Print the flat table: no net rows for a codebook's parent themes."),
     ]):
         func = option(func)
     return func
@@ -46,12 +48,14 @@ def table_options(func):
 @click.option("--previous-label", default="2013", show_default=True, help="Column heading for the earlier wave.")
 @click.option("--current-label", default="2014", show_default=True, help="Column heading for this wave.")
 @friendly
-def table(db, question, base, all_themes, min_count, fmt, output, by, compare, previous_label, current_label):
+def table(db, question, base, all_themes, min_count, no_nets, fmt, output, by, compare, previous_label, current_label):
     """Print a question's percentage table.
 
     Rows run by count, ties in codebook order, the fold ("Other") row last.
-    `--format csv` prints exactly `theme,count,percent`; every other format
-    prints the base under the table.
+    A codebook with nets (themes with a parent) runs in codebook order with
+    each net's row above its indented children; --no-nets prints it flat.
+    `--format csv` prints exactly `theme,count,percent` (with nets, then
+    `level,net`); every other format prints the base under the table.
 
     \b
     Examples:
@@ -66,7 +70,7 @@ def table(db, question, base, all_themes, min_count, fmt, output, by, compare, p
     if fmt == "xlsx" and not output:
         raise CoderError("xlsx is a binary file: give --output FILE.xlsx")
     database = readonly_db(db)
-    options = dict(include_empty=all_themes, min_count=min_count)
+    options = dict(include_empty=all_themes, min_count=min_count, nets=not no_nets)
     if by:
         shape = build_crosstab(database, question, by, base, **options)
     elif compare:
@@ -87,11 +91,12 @@ def table(db, question, base, all_themes, min_count, fmt, output, by, compare, p
 @table_options
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="FILE.png or FILE.svg.")
 @friendly
-def chart(db, question, base, all_themes, min_count, output):
+def chart(db, question, base, all_themes, min_count, no_nets, output):
     """Draw a question's table as a horizontal bar chart (PNG or SVG).
 
     Bars in table order (largest on top, the fold row last), each with its
-    percentage; the title is the table's and the base is the caption.
+    percentage; the title is the table's and the base is the caption. Net
+    bars are darker with bold labels, their children beneath (--no-nets: flat).
 
     \b
     Example:
@@ -99,7 +104,8 @@ def chart(db, question, base, all_themes, min_count, output):
     """
     from ..export.charts import render_chart
 
-    built = build_table(readonly_db(db), question, base, include_empty=all_themes, min_count=min_count)
+    built = build_table(readonly_db(db), question, base, include_empty=all_themes, min_count=min_count,
+                        nets=not no_nets)
     bars = render_chart(built, output, inputs=(db,))
     click.echo(f"Wrote {output} ({bars} bars)")
 

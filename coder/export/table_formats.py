@@ -4,7 +4,9 @@ Every shape is first laid out as a `Grid` (title, typed columns, rows, base note
 format is one small renderer and all formats agree on what a table holds. The plain table's
 Markdown and CSV stay those of `coder.tables` (the report's layout, and exactly
 `theme,count,percent`). Every format but CSV prints the base under the table; CSV is
-machine-read and carries only the rows.
+machine-read and carries only the rows. A table with nets marks them in every format: bold
+(or a `net` column) and children indented beneath, with `level` and `net` columns added last
+in CSV and XLSX; a table without nets renders exactly as a flat one.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from decimal import Decimal
 from ..errors import CoderError
 from ..spreadsheet import NOT_XML
 from ..spreadsheet import neutralise as spreadsheet_safe
-from ..tables import Comparison, Crosstab, Table, format_change, md_text, one_line, to_csv, to_markdown
+from ..tables import (INDENT, NET_COLUMNS, Comparison, Crosstab, Table, format_change, md_label, md_text, one_line,
+                      to_csv, to_markdown)
 
 FORMATS = ("md", "csv", "xlsx", "html", "latex", "json")
 SUFFIXES = {"md": ".md", "csv": ".csv", "xlsx": ".xlsx", "html": ".html", "latex": ".tex", "json": ".json"}
@@ -41,6 +44,20 @@ class Grid:
     notes: tuple[str, ...]
     folded: tuple[bool, ...] = ()
     footer: tuple | None = None
+    levels: tuple[int, ...] = ()  # with `nets`, only for a table that has nets
+    nets: tuple[bool, ...] = ()
+
+    def level(self, index: int) -> int:
+        return self.levels[index] if self.levels else 0
+
+    def net(self, index: int) -> bool:
+        return bool(self.nets) and self.nets[index]
+
+
+def _tree(table: Table, rows) -> dict:
+    if not table.has_nets:
+        return {}
+    return {"levels": tuple(r.level for r in rows), "nets": tuple(r.net for r in rows)}
 
 
 def grid(shape: Table | Crosstab | Comparison) -> Grid:
@@ -49,7 +66,7 @@ def grid(shape: Table | Crosstab | Comparison) -> Grid:
             shape.question, shape.title,
             ((shape.header, TEXT), ("Count", COUNT), ("Response", PERCENT)),
             tuple((r.label, r.count, r.percent) for r in shape.rows),
-            _notes(shape, shape.base_text), tuple(r.folded for r in shape.rows),
+            _notes(shape, shape.base_text), tuple(r.folded for r in shape.rows), **_tree(shape, shape.rows),
         )
     if isinstance(shape, Crosstab):
         table, columns = shape.table, (*shape.columns, shape.total)
@@ -58,7 +75,7 @@ def grid(shape: Table | Crosstab | Comparison) -> Grid:
             ((table.header, TEXT), *((c.name, COUNT_PERCENT) for c in columns)),
             tuple((row.label, *((c.counts[i], c.percents[i]) for c in columns)) for i, row in enumerate(table.rows)),
             _notes(table, shape.base_text), tuple(r.folded for r in table.rows),
-            footer=("Base", *(c.base_n for c in columns)),
+            footer=("Base", *(c.base_n for c in columns)), **_tree(table, table.rows),
         )
     if isinstance(shape, Comparison):
         table = shape.table
@@ -66,7 +83,7 @@ def grid(shape: Table | Crosstab | Comparison) -> Grid:
             f"{table.question}-compared", table.title,
             ((table.header, TEXT), (shape.previous_label, PERCENT), (shape.current_label, PERCENT), ("% Change", CHANGE)),
             tuple((r.label, r.previous, r.current, r.change) for r in shape.rows),
-            _notes(table, shape.base_text), tuple(r.folded for r in shape.rows),
+            _notes(table, shape.base_text), tuple(r.folded for r in shape.rows), **_tree(table, shape.rows),
         )
     raise TypeError(f"cannot lay out {type(shape).__name__}")
 
@@ -117,8 +134,10 @@ def _footer_cells(g: Grid) -> list[str]:
 def grid_markdown(g: Grid) -> str:
     lines = [f"**{md_text(g.title)}**", "", "| " + " | ".join(md_text(h) for h, _ in g.columns) + " |",
              "|" + "|".join("---" if kind == TEXT else "---:" for _, kind in g.columns) + "|"]
-    for row in g.rows:
-        lines.append("| " + " | ".join(md_text(_cell(v, k)) for v, (_, k) in zip(row, g.columns)) + " |")
+    for index, row in enumerate(g.rows):
+        cells = [md_label(str(row[0]), g.level(index), g.net(index))]
+        cells += [md_text(_cell(v, k)) for v, (_, k) in zip(row[1:], g.columns[1:])]
+        lines.append("| " + " | ".join(cells) + " |")
     if g.footer:
         lines.append("| " + " | ".join(f"**{md_text(c)}**" for c in _footer_cells(g)) + " |")
     lines += ["", *(md_text(note) for note in g.notes)]
@@ -129,20 +148,25 @@ def grid_markdown(g: Grid) -> str:
 
 
 def _flat_headings(g: Grid) -> list[tuple[str, str]]:
-    """Columns as a spreadsheet has them: a count+percent column becomes two."""
+    """Columns as a spreadsheet has them: a count+percent column becomes two; nets add level and net last."""
     flat = [("theme", TEXT)]
     for heading, kind in g.columns[1:]:
         if kind == COUNT_PERCENT:
             flat += [(f"{heading} count", COUNT), (f"{heading} percent", PERCENT)]
         else:
             flat.append((heading, kind))
+    if g.levels:
+        flat += [(name, COUNT) for name in NET_COLUMNS]
     return flat
 
 
-def _flat_values(row: tuple, g: Grid) -> list:
+def _flat_values(index: int, g: Grid) -> list:
+    row = g.rows[index]
     values = [row[0]]
     for value, (_, kind) in zip(row[1:], g.columns[1:]):
         values += list(value) if kind == COUNT_PERCENT else [value]
+    if g.levels:
+        values += [g.level(index), int(g.net(index))]
     return values
 
 
@@ -152,11 +176,11 @@ def grid_csv(g: Grid) -> str:
     writer = csv.writer(out, lineterminator="\n")
     headings = _flat_headings(g)
     writer.writerow([spreadsheet_safe(h) for h, _ in headings])
-    for row in g.rows:
+    for index in range(len(g.rows)):
         cells = []
-        for value, (_, kind) in zip(_flat_values(row, g), headings):
+        for value, (_, kind) in zip(_flat_values(index, g), headings):
             if kind == TEXT:
-                cells.append(spreadsheet_safe(str(value)))
+                cells.append(spreadsheet_safe(INDENT * g.level(index) + str(value)))
             elif value is None:
                 cells.append("")
             elif kind == CHANGE:
@@ -177,7 +201,7 @@ def _sheet_text(text: str) -> str:
 def to_xlsx(g: Grid) -> bytes:
     """One sheet: title, headings, rows, (Base row), then the base notes. Numbers stay numbers."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     book = Workbook()
     sheet = book.active
@@ -191,12 +215,17 @@ def to_xlsx(g: Grid) -> bytes:
     sheet.append([_sheet_text(h) for h, _ in headings])
     for cell in sheet[sheet.max_row]:
         cell.font = bold
-    for row in g.rows:
+    for index in range(len(g.rows)):
         sheet.append([_sheet_text(str(v)) if k == TEXT else ("N/A" if v is None else (float(v) if isinstance(v, Decimal) else v))
-                      for v, (_, k) in zip(_flat_values(row, g), headings)])
+                      for v, (_, k) in zip(_flat_values(index, g), headings)])
         for cell, (_, kind) in zip(sheet[sheet.max_row], headings):
             if kind in _NUMBER_FORMATS and cell.value != "N/A":
                 cell.number_format = _NUMBER_FORMATS[kind]
+        label = sheet.cell(sheet.max_row, 1)
+        if g.level(index):
+            label.alignment = Alignment(indent=g.level(index))
+        if g.net(index):
+            label.font = bold
     if g.footer:
         base = [g.footer[0]]
         for value, (_, kind) in zip(g.footer[1:], g.columns[1:]):
@@ -236,8 +265,13 @@ def html_table(g: Grid) -> str:
     parts += [f'<th scope="col"{"" if kind == TEXT else NUM}>{e(h)}</th>' for h, kind in g.columns]
     parts.append("</tr></thead>\n<tbody>")
     for index, row in enumerate(g.rows):
-        fold = ' class="fold"' if g.folded and g.folded[index] else ""
-        cells = [f'<th scope="row">{e(str(row[0]))}</th>']
+        classes = [name for name, on in (("fold", g.folded and g.folded[index]), ("net", g.net(index))) if on]
+        fold = f' class="{" ".join(classes)}"' if classes else ""
+        # Inline, not in the stylesheet: a table without nets stays byte for byte as it was.
+        style = ([f"padding-left:{0.6 + 1.2 * g.level(index):.1f}rem"] if g.level(index) else []) + (
+            ["font-weight:bold"] if g.net(index) else [])
+        style_attr = f' style="{";".join(style)}"' if style else ""
+        cells = [f'<th scope="row"{style_attr}>{e(str(row[0]))}</th>']
         cells += [f'<td class="num">{e(_cell(v, k))}</td>' for v, (_, k) in zip(row[1:], g.columns[1:])]
         parts.append(f"<tr{fold}>{''.join(cells)}</tr>")
     parts.append("</tbody>\n<tfoot>")
@@ -278,8 +312,12 @@ def to_latex(g: Grid) -> str:
              f"\\caption{{{latex_escape(g.title)}}}", f"\\label{{tab:{label}}}",
              f"\\begin{{tabular}}{{{spec}}}", r"\toprule",
              " & ".join(latex_escape(h) for h, _ in g.columns) + r" \\", r"\midrule"]
-    for row in g.rows:
-        lines.append(" & ".join(latex_escape(_cell(v, k)) for v, (_, k) in zip(row, g.columns)) + r" \\")
+    for index, row in enumerate(g.rows):
+        label = latex_escape(str(row[0]))
+        label = f"\\textbf{{{label}}}" if g.net(index) else label
+        if g.level(index):
+            label = f"\\hspace{{{g.level(index)}em}}{label}"
+        lines.append(" & ".join([label, *(latex_escape(_cell(v, k)) for v, (_, k) in zip(row[1:], g.columns[1:]))]) + r" \\")
     if g.footer:
         lines += [r"\midrule", " & ".join(latex_escape(c) for c in _footer_cells(g)) + r" \\"]
     lines += [r"\bottomrule", r"\end{tabular}"]
@@ -304,20 +342,24 @@ def to_json(shape: Table | Crosstab | Comparison) -> str:
     """Numbers as JSON numbers (percent to one decimal), N/A as null, the base spelt out."""
     table = shape if isinstance(shape, Table) else shape.table
     data = {"question": table.question, "title": table.title, "header": table.header, "base": _base(table)}
+
+    def tree(row) -> dict:
+        return {"level": row.level, "net": row.net} if table.has_nets else {}
+
     if isinstance(shape, Table):
         data["rows"] = [{"theme_id": r.theme_id, "label": r.label, "count": r.count, "percent": _number(r.percent),
-                         "folded": r.folded} for r in table.rows]
+                         "folded": r.folded, **tree(r)} for r in table.rows]
     elif isinstance(shape, Crosstab):
         columns = (*shape.columns, shape.total)
         data["attribute"] = shape.attribute
         data["base"]["text"] = shape.base_text
         data["columns"] = [{"name": c.name, "base_n": c.base_n} for c in columns]
-        data["rows"] = [{"theme_id": r.theme_id, "label": r.label, "folded": r.folded,
+        data["rows"] = [{"theme_id": r.theme_id, "label": r.label, "folded": r.folded, **tree(r),
                          "cells": [{"count": c.counts[i], "percent": _number(c.percents[i])} for c in columns]}
                         for i, r in enumerate(table.rows)]
     else:
         data.update(previous_label=shape.previous_label, current_label=shape.current_label, source=shape.source)
         data["base"]["text"] = shape.base_text
         data["rows"] = [{"label": r.label, "previous": _number(r.previous), "current": _number(r.current),
-                         "change": _number(r.change), "folded": r.folded} for r in shape.rows]
+                         "change": _number(r.change), "folded": r.folded, **tree(r)} for r in shape.rows]
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
