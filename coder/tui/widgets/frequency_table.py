@@ -19,5 +19,7 @@ class FrequencyTable(DataTable, can_focus=False):
     def show(self, table: Table) -> None:
         self.clear()
         for row in table.rows:
-            self.add_row(Text(f"{row.percent}%", justify="right"), Text(str(row.count), justify="right"), Text(one_line(row.label)))
+            # A net's children sit indented beneath it, as in `coder table`; the net is bold.
+            label = Text("  " * row.level + one_line(row.label), style="bold" if row.net else "")
+            self.add_row(Text(f"{row.percent}%", justify="right"), Text(str(row.count), justify="right"), label)
         self.border_subtitle = one_line(f"base {table.base_n} {table.base}")
