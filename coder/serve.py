@@ -13,6 +13,7 @@ machine's, which is how DNS rebinding reaches a server on 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import ipaddress
 import shlex
@@ -74,6 +75,7 @@ class CoderServer(Server):
     def __init__(self, db_path: str | Path, question: str | None, host: str, port: int) -> None:
         super().__init__(session_command(db_path, question), host=host, port=port, title="coder")
         self.loopback = is_loopback(host)
+        self.sessions: set[asyncio.Task] = set()
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -85,13 +87,26 @@ class CoderServer(Server):
             origin = request.headers.get("Origin")
             if request.path == "/ws" and origin is not None and urlsplit(origin).netloc != request.host:
                 raise web.HTTPForbidden(text="a coding session opens only from coder serve's own page")
-            return await handler(request)
+            if request.path != "/ws":
+                return await handler(request)
+            session = asyncio.current_task()
+            self.sessions.add(session)
+            try:
+                return await handler(request)
+            finally:
+                self.sessions.discard(session)
 
         app.middlewares.append(same_origin)
         return app
 
     async def on_startup(self, app: web.Application) -> None:
         """The command prints its own banner."""
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """End every session now (its process is told to quit), rather than after aiohttp's grace period."""
+        for session in list(self.sessions):
+            session.cancel()
+        await asyncio.gather(*self.sessions, return_exceptions=True)
 
     @aiohttp_jinja2.template("app_index.html")
     async def handle_index(self, request: web.Request) -> dict[str, Any]:

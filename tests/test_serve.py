@@ -86,7 +86,7 @@ def running_server(db_path: Path, tmp_path: Path, *extra: str):
             except OSError:
                 assert time.monotonic() < deadline, "coder serve did not start listening"
                 time.sleep(0.05)
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", process
     finally:
         # The server and every session process it started are in the group this test made.
         process.send_signal(signal.SIGTERM)
@@ -128,6 +128,11 @@ class Browser:
         self.output = b""
         return screen
 
+    async def closed(self) -> None:
+        """Read on (answering the server's close, as a browser does) until the session ends."""
+        async for _ in self.websocket:
+            pass
+
 
 def confirmed(path: Path) -> list[tuple]:
     connection = sqlite3.connect(path)
@@ -148,7 +153,7 @@ async def until(check, what: str):
 
 
 async def test_two_browsers_code_one_database_at_once(db_path, tmp_path):
-    with running_server(db_path, tmp_path, "--question", "q14") as address:
+    with running_server(db_path, tmp_path, "--question", "q14") as (address, server):
         async with aiohttp.ClientSession() as client:
             async with client.get(f"http://{address}/") as page:
                 assert page.status == 200
@@ -165,8 +170,15 @@ async def test_two_browsers_code_one_database_at_once(db_path, tmp_path):
             await ann.keys(" ")  # accept the top suggestion on the second answer
             rows = await until(lambda: len({r[0] for r in confirmed(db_path) if r[1] == "ann"}) == 2 and confirmed(db_path),
                                "ann's second coding")
-            for browser in (ann, bob):
-                await browser.websocket.close()
+            # Ctrl+C with both sessions open: the server ends them (as a browser would see) and exits.
+            readers = [asyncio.create_task(browser.closed()) for browser in (ann, bob)]
+            stopping = time.monotonic()
+            server.send_signal(signal.SIGINT)
+            await until(lambda: server.poll() is not None, "the server to stop")
+            assert time.monotonic() - stopping < 8, "the server waited for its sessions instead of ending them"
+            await asyncio.gather(*readers)
+            with pytest.raises(ProcessLookupError):  # no session process outlived the server
+                os.killpg(server.pid, 0)
     by_coder = {}
     for answer, coder, _ in rows:
         by_coder.setdefault(coder, set()).add(answer)
@@ -178,7 +190,7 @@ async def test_two_browsers_code_one_database_at_once(db_path, tmp_path):
 
 
 async def test_pages_and_sessions_of_other_sites_are_refused(db_path, tmp_path):
-    with running_server(db_path, tmp_path) as address:
+    with running_server(db_path, tmp_path) as (address, _):
         async with aiohttp.ClientSession() as client:
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                 await client.ws_connect(f"ws://{address}/ws", origin="http://evil.example")
