@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coder.cli import cli
 from coder.ingest import import_responses
@@ -201,10 +203,14 @@ async def test_pages_and_sessions_of_other_sites_are_refused(db_path, tmp_path):
     assert confirmed(db_path) == []
 
 
-def test_session_command_quotes_the_database_path(tmp_path):
-    path = tmp_path / "a b; rm -rf ~ $(x) 'q'.db"
-    words = shlex.split(session_command(path, "q14"))
-    assert words == [sys.executable, "-m", "coder", "code", str(path.resolve()), "--ask-coder", "--question", "q14"]
+@settings(max_examples=200, deadline=None)
+@given(name=st.text(st.characters(blacklist_characters="\x00/", blacklist_categories=("Cs",)), min_size=1),
+       question=st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), min_size=1))
+def test_session_command_quotes_any_path_and_question(name, question):
+    """textual-serve runs the command through a shell: every word must come back exactly as given."""
+    path = Path("/tmp/coder-serve-names") / name
+    words = shlex.split(session_command(path, question))
+    assert words == [sys.executable, "-m", "coder", "code", str(path.resolve()), "--ask-coder", "--question", question]
 
 
 def test_port_in_use_is_a_clear_error(db_path):
