@@ -81,7 +81,8 @@ class CoderServer(Server):
         app = await super()._make_app()
 
         @web.middleware
-        async def same_origin(request: web.Request, handler):
+        async def guard(request: web.Request, handler):
+            """Refuse other sites (module docstring); keep each session, so shutdown can end it."""
             if self.loopback and not is_loopback(urlsplit(f"//{request.host}").hostname or ""):
                 raise web.HTTPForbidden(text="coder serve answers only to localhost on this address")
             origin = request.headers.get("Origin")
@@ -96,7 +97,7 @@ class CoderServer(Server):
             finally:
                 self.sessions.discard(session)
 
-        app.middlewares.append(same_origin)
+        app.middlewares.append(guard)
         return app
 
     async def on_startup(self, app: web.Application) -> None:
