@@ -16,7 +16,7 @@ from .errors import CoderError
 from .ingest import import_responses
 from .printable import printable_terminal, terminal_stream
 from .spec import load_spec
-from .commands import exchange, init, quotes, reports, team
+from .commands import exchange, init, quotes, reports, serve, team
 from .commands.common import _codebook_id, db_argument, existing_db, friendly, readonly_db, with_codebook_options
 from .commands.newdb import open_or_create
 
@@ -388,8 +388,9 @@ def discover(db, question, max_score, min_size, accept, label, alias_of, coder):
 @click.option("--question", "-q", default=None, help="Question to code (default: the first with unconfirmed answers).")
 @click.option("--coder", default=None, help="Your name, recorded on every code (default: $USER).")
 @click.option("--adjudicate", is_flag=True, help="Decide the overlap answers where coders disagreed.")
+@click.option("--ask-coder", is_flag=True, hidden=True, help="Ask for the coder's name first (coder serve's sessions).")
 @friendly
-def code(db, question, coder, adjudicate):
+def code(db, question, coder, adjudicate, ask_coder):
     """Open the keyboard-first coding app on DB.
 
     \b
@@ -411,7 +412,10 @@ def code(db, question, coder, adjudicate):
     else:
         question_codebook(database, question)
     database.close()
-    coder = coder or getpass.getuser() or "coder"
+    if not ask_coder:
+        coder = coder or getpass.getuser() or "coder"
+    elif coder:
+        raise CoderError("--ask-coder asks for the name that --coder gives: choose one")
     make_app(db, question, coder, adjudicate=adjudicate).run()
 
 
@@ -430,7 +434,7 @@ def _first_unfinished(database) -> str:
 
 
 # Commands that live in their own modules.
-for _module in (init, reports, exchange, quotes, team):
+for _module in (init, reports, exchange, quotes, team, serve):
     _module.register(cli)
 
 

@@ -9,27 +9,46 @@ from textual.app import App
 from ..history import backup
 from ..session import CodingSession
 from ..store import open_db
-from .screens import CodingScreen
+from .screens import CodingScreen, NameScreen
 
 
 class CoderApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "coder"
 
-    def __init__(self, db_path: str | Path, question: str, coder: str, *, retrain: bool = True,
+    def __init__(self, db_path: str | Path, question: str, coder: str | None, *, retrain: bool = True,
                  adjudicate: bool = False) -> None:
+        """Without a coder the app asks for one first (a browser session of `coder serve`)."""
         super().__init__()
         self.db_path = Path(db_path)
+        self.question = question
+        self.adjudicate = adjudicate
+        self.retrain = retrain
         # A copy of weeks of coding before anything is changed in this session.
         self.backup_path = backup(self.db_path, self.db_path.with_name(self.db_path.name + ".autobackup"))
-        self.session = CodingSession(open_db(self.db_path, create=False), question, coder, adjudicate=adjudicate)
-        self.retrain = retrain
+        self.session: CodingSession | None = None if coder is None else self._open_session(coder)
+
+    def _open_session(self, coder: str) -> CodingSession:
+        db = open_db(self.db_path, create=False)
+        try:
+            return CodingSession(db, self.question, coder, adjudicate=self.adjudicate)
+        except BaseException:
+            db.close()
+            raise
 
     def on_mount(self) -> None:
-        self.push_screen(CodingScreen(self.session, self.db_path, retrain=self.retrain))
+        if self.session is None:
+            self.push_screen(NameScreen(self.start, self.db_path.name))
+        else:
+            self.push_screen(CodingScreen(self.session, self.db_path, retrain=self.retrain))
+
+    def start(self, coder: str) -> None:
+        """Open the session under the name the coder typed; a CoderError says why not."""
+        self.session = self._open_session(coder)
+        self.switch_screen(CodingScreen(self.session, self.db_path, retrain=self.retrain))
 
 
-def make_app(db_path: str | Path, question: str, coder: str, *, retrain: bool = True,
+def make_app(db_path: str | Path, question: str, coder: str | None, *, retrain: bool = True,
              adjudicate: bool = False) -> CoderApp:
     """The one factory the CLI and the tests use."""
     return CoderApp(db_path, question, coder, retrain=retrain, adjudicate=adjudicate)
