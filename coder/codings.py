@@ -167,6 +167,9 @@ def read_coding_file(db: Database, path: str | Path) -> list[CodingRow]:
         if theme is None:
             close = [t.label for t in codebook.themes if row["theme"].casefold() in t.label.casefold()][:3]
             hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+            if not codebook.themes:
+                hint = (f": it has no themes yet (import the codebook this file was coded with: "
+                        f"`coder codebook import DB CODEBOOK.yaml --question {question}`)")
             raise CoderError(
                 f"unknown theme {excerpt(row['theme'])} in codebook {codebook.id!r}{hint}",
                 where=location(path, number, "theme"),
@@ -202,8 +205,12 @@ def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool 
     planned: dict[int, list[int]] = {}
     for row in rows:
         if not row.is_answer:
+            text = db.execute("SELECT text FROM answers WHERE id = ?", [row.answer_id]).fetchone()[0]
             raise CoderError(
-                f"the answer to {row.question!r} in this row is a non-answer and cannot be coded",
+                f"the answer to {row.question!r} in this row, {excerpt(text)}, is a non-answer (it is on the survey "
+                "spec's non_answers list) and cannot be coded; to code such answers, set `non_answers: []` (or a "
+                f"list without it) in the survey spec, for the whole survey or under question {row.question}, "
+                "and import the export again",
                 where=location(path, row.number),
             )
         pk = pks[(row.codebook_id, row.theme_id)]

@@ -764,12 +764,12 @@ def import_responses(
         for rid, name, value in db.execute("SELECT respondent_id, name, value FROM respondent_attributes"):
             attributes[(rid, name)] = value
         existing = {}
-        for answer_id, rid, qid, rank, text, coded in db.execute(
-            """SELECT a.id, a.respondent_id, a.question_id, a.rank, a.text,
+        for answer_id, rid, qid, rank, text, was_answer, coded in db.execute(
+            """SELECT a.id, a.respondent_id, a.question_id, a.rank, a.text, a.is_answer,
                       EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id)
                FROM answers a"""
         ):
-            existing[(rid, qid, rank)] = (answer_id, text, coded)
+            existing[(rid, qid, rank)] = (answer_id, text, was_answer, coded)
         seen: dict[str, int] = {}
         non_answer_cache: dict[tuple[str, str], bool] = {}  # survey answers repeat a lot
         new_respondents, new_attributes, new_answers = [], [], []
@@ -842,9 +842,15 @@ def import_responses(
                             report.answers_new += 1
                             changed = changed or not is_new
                         continue
-                    answer_id, old_text, coded = existing[key]
+                    answer_id, old_text, was_answer, coded = existing[key]
                     if old_text == text:
-                        report.answers_unchanged += 1
+                        if was_answer == is_answer:
+                            report.answers_unchanged += 1
+                        else:
+                            # The spec's non_answers changed: the same text now is (or is no longer) one.
+                            db.execute("UPDATE answers SET is_answer = ? WHERE id = ?", [is_answer, answer_id])
+                            report.answers_updated += 1
+                            changed = True
                         continue
                     changed = True
                     if not text and not coded:

@@ -51,6 +51,18 @@ class Table:
     mentions: int
     uncoded: int
     rows: tuple[Row, ...]
+    no_themes: bool = False  # an empty codebook: every answer is uncoded until themes are added
+
+    @property
+    def uncoded_note(self) -> str | None:
+        """Why answers are missing from the table, and with no themes yet, how to get some."""
+        if not self.uncoded:
+            return None
+        note = f"{self.uncoded} real answer(s) not yet coded are not counted"
+        if self.no_themes:
+            note += (": the codebook has no themes yet (add one with coder codebook add or n in coder code, "
+                     "or let coder discover propose some)")
+        return note + "."
 
     @property
     def base_text(self) -> str:
@@ -206,6 +218,7 @@ def _tabulate(source: _Source, layout: _Layout, include_empty: bool) -> Table:
         mentions=mentions,
         uncoded=source.uncoded,
         rows=tuple(rows),
+        no_themes=not source.codebook.themes,
     )
 
 
@@ -241,8 +254,8 @@ def to_markdown(table: Table) -> str:
     for row in table.rows:
         lines.append(f"| {md_text(row.label)} | {row.percent}% |")
     lines += ["", md_text(table.base_text) + "."]
-    if table.uncoded:
-        lines.append(f"{table.uncoded} real answer(s) not yet coded are not counted.")
+    if table.uncoded_note:
+        lines.append(table.uncoded_note)
     return "\n".join(lines) + "\n"
 
 
