@@ -668,6 +668,10 @@ class ImportReport:
     answers_flagged: int = 0
     answers_removed: int = 0
     non_answers: int = 0
+    # Unchanged cells that the spec's (edited) non_answers now reads the other way.
+    now_answers: int = 0
+    now_non_answers: int = 0
+    coded_now_non_answers: int = 0
     codebooks_added: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -684,6 +688,10 @@ class ImportReport:
                 if self.answers_flagged
                 else []
             ),
+            *([f"non_answers changed: {self.now_answers} cell(s) now count as answers, {self.now_non_answers} are "
+               "now non-answers" + (f" ({self.coded_now_non_answers} of them coded: the codings are kept, in no base)"
+                                    if self.coded_now_non_answers else "")]
+              if self.now_answers or self.now_non_answers else []),
             *([f"codebooks added: {', '.join(self.codebooks_added)}"] if self.codebooks_added else []),
         ]
 
@@ -850,6 +858,11 @@ def import_responses(
                             # The spec's non_answers changed: the same text now is (or is no longer) one.
                             db.execute("UPDATE answers SET is_answer = ? WHERE id = ?", [is_answer, answer_id])
                             report.answers_updated += 1
+                            if is_answer:
+                                report.now_answers += 1
+                            else:
+                                report.now_non_answers += 1
+                                report.coded_now_non_answers += coded
                             changed = True
                         continue
                     changed = True

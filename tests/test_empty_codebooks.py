@@ -277,7 +277,7 @@ def test_non_answers_setting_then_reimport_makes_them_codable(tmp_path):
     assert spec["questions"][4]["id"] == "q14"
     (tmp_path / "survey.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
     out = run("import", path, "--survey", tmp_path / "survey.yaml", "--responses", CORPUS / "responses.csv").output
-    assert "9 updated" in out
+    assert "9 updated" in out and "non_answers changed: 9 cell(s) now count as answers, 0 are now non-answers" in out
     assert not_sure_cell(path)[2] == 1
     assert rows(path, "SELECT count(*) FROM answers WHERE question_id = 'q14' AND is_answer = 0 AND text != ''") == [(0,)]
     codings = tmp_path / "c.csv"
@@ -300,3 +300,18 @@ def test_theme_ids_with_underscores_load_and_the_docs_say_so():
     docs = (CODEBOOKS / "README.md").read_text(encoding="utf-8")
     assert "[a-z0-9-]" not in docs and "[a-z0-9][a-z0-9_-]*" in docs
     assert "[a-z0-9-]" not in (ROOT / "README.md").read_text(encoding="utf-8").split("## Codebooks")[1].split("##")[0]
+
+
+def test_a_coded_answer_that_becomes_a_non_answer_is_reported(mini):
+    run("import", mini["db"], "--survey", mini["spec"], "--responses", mini["export"])
+    codings = mini["dir"] / "c.csv"
+    codings.write_text("respondent_id,question,rank,theme\nr1,why,1,Apple\n", encoding="utf-8")
+    run("codings", "import", mini["db"], codings, "--coder", "ann")
+    spec = mini["spec"].read_text(encoding="utf-8")
+    mini["spec"].write_text(spec.replace("respondent_id: id\n", "respondent_id: id\nnon_answers: [tasty, n/a]\n"),
+                            encoding="utf-8")
+    out = run("import", mini["db"], "--survey", mini["spec"], "--responses", mini["export"]).output
+    # "none" and "-" were non-answers only by the default list, which the spec now replaces.
+    assert "2 cell(s) now count as answers, 1 are now non-answers (1 of them coded: the codings are kept" in out
+    assert rows(mini["db"], "SELECT is_answer FROM answers WHERE text = 'tasty'") == [(0,)]
+    assert rows(mini["db"], "SELECT count(*) FROM codings") == [(1,)]
