@@ -157,6 +157,8 @@ def test_report_quotes_and_exports(db_path, tmp_path):
     assert json.loads((tmp_path / "report" / "q14.json").read_text(encoding="utf-8"))["rows"] == []
     assert "nothing to quote" in run("quotes", db_path, "--question", "q14").output
     assert json.loads(run("quotes", db_path, "--question", "q14", "--format", "json").output) == []
+    assert run("quotes", db_path, "--question", "q14", "--theme", "x", ok=False).output.endswith(
+        "in the codebook of q14; it has no themes yet\n")
     out = run("codings", "export", db_path).output
     assert list(csv.reader(io.StringIO(out)))[1:] == []
     run("codings", "export", db_path, "--format", "xlsx", "-o", tmp_path / "codings.xlsx")
@@ -220,6 +222,8 @@ async def test_coding_app_says_no_themes_and_n_adds_the_first(db_path):
         assert NO_THEMES_APP in str(screen.query_one("#suggestions").render())
         assert NO_THEMES_APP in [n.message for n in app._notifications]
         first = app.session.current_id
+        await pilot.press("space", "enter", "1", "slash", "escape")  # nothing to accept, confirm, toggle or find
+        assert app.session.current_id == first and isinstance(app.screen, CodingScreen)
         await pilot.press("n", *"National platform", "enter")
         await pilot.press("enter")
         await pilot.pause()

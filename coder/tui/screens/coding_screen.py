@@ -232,7 +232,8 @@ class CodingScreen(Screen[None]):
         if self.attempt(self.session.confirm):
             self.changed(confirmed=True)
         elif self.session.view() is not None and not self.session.view().codes:
-            self.app.notify("No codes yet: toggle a suggestion (1-9), search (/) or accept the top one (space)", timeout=3)
+            self.app.notify(NO_THEMES if not self.session.labels else
+                            "No codes yet: toggle a suggestion (1-9), search (/) or accept the top one (space)", timeout=3)
 
     def action_accept(self) -> None:
         if self.attempt(self.session.accept_top):
