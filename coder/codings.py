@@ -207,10 +207,10 @@ def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool 
         if not row.is_answer:
             text = db.execute("SELECT text FROM answers WHERE id = ?", [row.answer_id]).fetchone()[0]
             raise CoderError(
-                f"the answer to {row.question!r} in this row, {excerpt(text)}, is a non-answer (it is on the survey "
-                "spec's non_answers list) and cannot be coded; to code such answers, set `non_answers: []` (or a "
-                f"list without it) in the survey spec, for the whole survey or under question {row.question}, "
-                "and import the export again",
+                f"the answer to {row.question!r} in this row, {excerpt(text)}, is a non-answer (on the survey "
+                "spec's `non_answers` list, or the default list when the spec sets none) and cannot be coded; to code "
+                f"it, set `non_answers: []` (or a list without it) in the spec, for the survey or under question "
+                f"{row.question}, then import the export again",
                 where=location(path, row.number),
             )
         pk = pks[(row.codebook_id, row.theme_id)]
