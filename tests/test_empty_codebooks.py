@@ -15,6 +15,8 @@ import sqlite3
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from coder.cli import cli
@@ -184,14 +186,24 @@ def test_discover_on_an_empty_names_codebook_lists_every_spelling(db_path):
     assert [t.id for t in read_codebook(open_db(db_path, readonly=True), "departments-open").themes] == ["dwp"]
 
 
-def test_discover_on_an_empty_text_codebook_clusters_its_answers(db_path):
-    assert "46 answers no theme fits" in run("discover", db_path, "--question", "q16").output
+def test_discover_on_an_empty_text_codebook_runs_and_changes_nothing(db_path):
+    run("discover", db_path, "--question", "q16")
+    assert rows(db_path, "SELECT count(*) FROM themes") == [(0,)]
+
+
+EMPTY_NAMES = NameMatcher(codebook_from_dict({"id": "x", "kind": "names", "themes": []}))
 
 
 def test_name_matcher_with_no_themes_matches_nothing():
-    matcher = NameMatcher(codebook_from_dict({"id": "x", "kind": "names", "themes": []}))
-    assert matcher.match("Department for Work and Pensions") == []
-    assert [c.nearest_theme for c in matcher.unmatched(["DWP", "dwp"])] == [None]
+    assert EMPTY_NAMES.match("Department for Work and Pensions") == []
+    assert [c.nearest_theme for c in EMPTY_NAMES.unmatched(["DWP", "dwp"])] == [None]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=60), max_size=5))
+def test_name_matcher_with_no_themes_takes_any_text(texts):
+    assert EMPTY_NAMES.match_many(texts) == [[] for _ in texts]
+    assert all(c.nearest_theme is None for c in EMPTY_NAMES.unmatched(texts))
 
 
 def test_codings_and_evaluate_on_gold_say_the_codebook_is_empty(db_path, tmp_path):
