@@ -63,18 +63,23 @@ def import_(db, survey, responses, encoding):
 @db_argument
 @friendly
 def questions(db):
-    """List the open questions in DB with their codebook, base and coding progress."""
+    """List the open questions in DB with their codebook, base and coding progress.
+
+    non-answers counts the cells the spec's non_answers list kept out of
+    every base ("n/a", "not sure", ...): set `non_answers` to code them.
+    """
     database = readonly_db(db)
     rows = database.execute(
         """SELECT q.id, q.codebook_id, q.base,
                   (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 1),
                   (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 1
-                     AND EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id))
+                     AND EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id)),
+                  (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 0 AND a.text != '')
            FROM questions q ORDER BY q.position"""
     ).fetchall()
-    click.echo(f"{'question':<10} {'codebook':<24} {'base':<12} {'answers':>8} {'coded':>8}")
-    for qid, cb, base, answers, coded in rows:
-        click.echo(f"{qid:<10} {cb:<24} {base:<12} {answers:>8} {coded:>8}")
+    click.echo(f"{'question':<10} {'codebook':<24} {'base':<12} {'answers':>8} {'coded':>8} {'non-answers':>11}")
+    for qid, cb, base, answers, coded, non_answers in rows:
+        click.echo(f"{qid:<10} {cb:<24} {base:<12} {answers:>8} {coded:>8} {non_answers:>11}")
 
 
 @cli.group()
@@ -281,9 +286,14 @@ def autocode(db, question, min_score, coder):
     Answers with a confirmed code are never touched. How many themes an
     answer gets comes from the question's calibrated selection rule.
     """
-    from .suggest.engine import autocode as run_autocode
+    from .suggest.engine import autocode as run_autocode, no_themes_note
 
-    result = run_autocode(existing_db(db), question, min_score=min_score, coder=coder)
+    database = existing_db(db)
+    codebook_id = question_codebook(database, question)
+    if not theme_ops.read_codebook(database, codebook_id).themes:
+        click.echo(no_themes_note(question, codebook_id))
+        return
+    result = run_autocode(database, question, min_score=min_score, coder=coder)
     click.echo(f"{question}: {result['codings']} auto codes on {result['answers']} answers")
 
 

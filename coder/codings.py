@@ -217,6 +217,9 @@ def _closest(codebook: Codebook, value: str) -> str:
     """' (did you mean id: path?)' for the theme whose label or id is nearest, or ''."""
     from rapidfuzz import fuzz, process  # only when a file has a typo
 
+    if not codebook.themes:
+        return (": it has no themes yet (import the codebook this file was coded with: "
+                "`coder codebook import DB CODEBOOK.yaml --question Q`)")
     last = value.split(">")[-1].strip().casefold()
     if not last or len(last) > SHORT_TEXT:
         return ""
@@ -377,8 +380,12 @@ def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool 
     planned: dict[int, list[int]] = {}
     for row in rows:
         if not row.is_answer:
+            text = db.execute("SELECT text FROM answers WHERE id = ?", [row.answer_id]).fetchone()[0]
             raise CoderError(
-                f"the answer to {row.question!r} in this row is a non-answer and cannot be coded",
+                f"the answer to {row.question!r} in this row, {excerpt(text)}, is a non-answer (on the survey "
+                "spec's `non_answers` list, or the default list when the spec sets none) and cannot be coded; to code "
+                f"it, set `non_answers: []` (or a list without it) in the spec, for the survey or under question "
+                f"{row.question}, then import the export again",
                 where=location(path, row.number),
             )
         pk = pks[(row.codebook_id, row.theme_id)]

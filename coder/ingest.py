@@ -671,6 +671,10 @@ class ImportReport:
     answers_flagged: int = 0
     answers_removed: int = 0
     non_answers: int = 0
+    # Unchanged cells that the spec's (edited) non_answers now reads the other way.
+    now_answers: int = 0
+    now_non_answers: int = 0
+    coded_now_non_answers: int = 0
     codebooks_added: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -687,6 +691,10 @@ class ImportReport:
                 if self.answers_flagged
                 else []
             ),
+            *([f"non_answers changed: {self.now_answers} cell(s) now count as answers, {self.now_non_answers} are "
+               "now non-answers" + (f" ({self.coded_now_non_answers} of them coded: the codings are kept, in no base)"
+                                    if self.coded_now_non_answers else "")]
+              if self.now_answers or self.now_non_answers else []),
             *([f"codebooks added: {', '.join(self.codebooks_added)}"] if self.codebooks_added else []),
         ]
 
@@ -767,12 +775,12 @@ def import_responses(
         for rid, name, value in db.execute("SELECT respondent_id, name, value FROM respondent_attributes"):
             attributes[(rid, name)] = value
         existing = {}
-        for answer_id, rid, qid, rank, text, coded in db.execute(
-            """SELECT a.id, a.respondent_id, a.question_id, a.rank, a.text,
+        for answer_id, rid, qid, rank, text, was_answer, coded in db.execute(
+            """SELECT a.id, a.respondent_id, a.question_id, a.rank, a.text, a.is_answer,
                       EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id)
                FROM answers a"""
         ):
-            existing[(rid, qid, rank)] = (answer_id, text, coded)
+            existing[(rid, qid, rank)] = (answer_id, text, was_answer, coded)
         seen: dict[str, int] = {}
         non_answer_cache: dict[tuple[str, str], bool] = {}  # survey answers repeat a lot
         new_respondents, new_attributes, new_answers = [], [], []
@@ -845,9 +853,20 @@ def import_responses(
                             report.answers_new += 1
                             changed = changed or not is_new
                         continue
-                    answer_id, old_text, coded = existing[key]
+                    answer_id, old_text, was_answer, coded = existing[key]
                     if old_text == text:
-                        report.answers_unchanged += 1
+                        if was_answer == is_answer:
+                            report.answers_unchanged += 1
+                        else:
+                            # The spec's non_answers changed: the same text now is (or is no longer) one.
+                            db.execute("UPDATE answers SET is_answer = ? WHERE id = ?", [is_answer, answer_id])
+                            report.answers_updated += 1
+                            if is_answer:
+                                report.now_answers += 1
+                            else:
+                                report.now_non_answers += 1
+                                report.coded_now_non_answers += coded
+                            changed = True
                         continue
                     changed = True
                     if not text and not coded:

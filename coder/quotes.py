@@ -171,7 +171,8 @@ def representative_quotes(db: Database, question: str, theme: str | None = None,
         found = codebook.find(theme)
         if found is None:
             known = "; ".join(f"{t.id} ({t.label})" for t in codebook.themes)
-            raise CoderError(f"no theme {theme!r} in the codebook of {question}; it has: {known}")
+            raise CoderError(f"no theme {theme!r} in the codebook of {question}; "
+                             + (f"it has: {known}" if known else "it has no themes yet"))
         ordered = [t for t in ordered if t[0] == found.id]
     if not ordered:
         return []

@@ -60,6 +60,18 @@ class Table:
     uncoded: int
     rows: tuple[Row, ...]
     has_nets: bool = False  # the codebook has nets and they are shown: rows in tree order, with levels
+    no_themes: bool = False  # an empty codebook: every answer is uncoded until themes are added
+
+    @property
+    def uncoded_note(self) -> str | None:
+        """Why answers are missing from the table, and with no themes yet, how to get some."""
+        if not self.uncoded:
+            return None
+        note = f"{self.uncoded} real answer(s) not yet coded are not counted"
+        if self.no_themes:
+            note += (": the codebook has no themes yet (add one with coder codebook add or n in coder code, "
+                     "or let coder discover propose some)")
+        return note + "."
 
     @property
     def base_text(self) -> str:
@@ -260,6 +272,7 @@ def _tabulate(source: _Source, layout: _Layout, include_empty: bool) -> Table:
         uncoded=source.uncoded,
         rows=tuple(rows),
         has_nets=bool(layout.nets),
+        no_themes=not source.codebook.themes,
     )
 
 
@@ -309,8 +322,8 @@ def to_markdown(table: Table) -> str:
     for row in table.rows:
         lines.append(f"| {md_label(row.label, row.level, row.net)} | {row.percent}% |")
     lines += ["", md_text(table.base_text) + "."]
-    if table.uncoded:
-        lines.append(f"{table.uncoded} real answer(s) not yet coded are not counted.")
+    if table.uncoded_note:
+        lines.append(table.uncoded_note)
     return "\n".join(lines) + "\n"
 
 

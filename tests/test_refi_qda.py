@@ -241,7 +241,6 @@ BROKEN = {
     "no-namespace": ("<CodeBook><Codes><Code guid='a' name='A' isCodable='true'/></Codes></CodeBook>", "not 'CodeBook' in namespace"),
     "project": ("<Project xmlns='urn:QDA-XML:project:1.0' name='p'/>", "a REFI-QDA project is not a codebook"),
     "no-codes": ("<CodeBook xmlns='urn:QDA-XML:codebook:1.0'/>", "no <Codes> element"),
-    "empty-codes": ("<CodeBook xmlns='urn:QDA-XML:codebook:1.0'><Codes/></CodeBook>", "has no codes"),
     "no-name": ("<CodeBook xmlns='urn:QDA-XML:codebook:1.0'><Codes><Code guid='a' isCodable='true'/></Codes></CodeBook>", "code 1: a <Code> has no name"),
     "bad-color": ("<CodeBook xmlns='urn:QDA-XML:codebook:1.0'><Codes><Code guid='a' name='A' isCodable='true' color='blue'/></Codes></CodeBook>", "code 'A': colour 'blue'"),
 }

@@ -69,13 +69,14 @@ def render_chart(table: Table, path: str | Path, *, inputs: tuple[str | Path, ..
             ax.set_xlim(0, top * 1.15)
             ax.margins(y=0.02)
         else:
-            ax.text(0.5, 0.5, "No coded answers yet", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, "No themes yet" if table.no_themes else "No coded answers yet",
+                    ha="center", va="center", transform=ax.transAxes)
             ax.set_yticks([])
         ax.set_xticks([])
         for side in ("top", "right", "bottom"):
             ax.spines[side].set_visible(False)
         ax.tick_params(axis="y", length=0)
-        base = table.base_text + (f". {table.uncoded} real answer(s) not yet coded are not counted" if table.uncoded else "")
+        base = table.base_text + (f". {table.uncoded_note}" if table.uncoded_note else "")
         fig.supxlabel(_wrap(base, 120), x=0.01, ha="left", fontsize=8.5, color="#444")
         try:
             with atomic_output(path, inputs=inputs) as temporary:

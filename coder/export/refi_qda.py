@@ -151,9 +151,7 @@ def read_qdc_codes(data: bytes | str, source: str) -> list[QdcCode]:
             walk(child, len(codes) - 1, f"{path}{number}.", depth + 1)
 
     walk(codes_element, None, "", 1)
-    if not codes:
-        raise CoderError("the codebook has no codes", where=source)
-    return codes
+    return codes  # none is an empty codebook, as coder itself exports one
 
 
 def _unique_id(base: str, taken: set[str]) -> str:

@@ -90,8 +90,8 @@ def grid(shape: Table | Crosstab | Comparison) -> Grid:
 
 def _notes(table: Table, base_text: str) -> tuple[str, ...]:
     notes = [base_text.rstrip(".") + "."]
-    if table.uncoded:
-        notes.append(f"{table.uncoded} real answer(s) not yet coded are not counted.")
+    if table.uncoded_note:
+        notes.append(table.uncoded_note)
     return tuple(notes)
 
 
@@ -335,7 +335,7 @@ def _number(value: Decimal | None) -> float | None:
 
 def _base(table: Table) -> dict:
     return {"kind": table.base, "n": table.base_n, "respondents": table.respondents, "mentions": table.mentions,
-            "uncoded": table.uncoded, "text": table.base_text}
+            "uncoded": table.uncoded, "text": table.base_text, "note": table.uncoded_note}
 
 
 def to_json(shape: Table | Crosstab | Comparison) -> str:

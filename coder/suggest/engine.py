@@ -64,8 +64,11 @@ class SuggestReport:
     selection: dict = field(default_factory=dict)
     embeddings: str | None = None  # the sentence-embedding model used, if any
     over_limit: tuple[int, int] | None = None  # (distinct answers, limit) when meaning was left out for size
+    no_themes: str | None = None  # the codebook's id when it has no themes: nothing to suggest
 
     def lines(self) -> list[str]:
+        if self.no_themes:
+            return [no_themes_note(self.question, self.no_themes)]
         methods = ", ".join(f"{m} {n}" for m, n in sorted(self.methods.items())) or "none"
         meaning = f"; meaning from {self.embeddings.split(':')[0]}" if self.embeddings else ""
         lines = [
@@ -77,6 +80,13 @@ class SuggestReport:
             lines.append(f"{self.question}: meaning left out, TF-IDF alone: {distinct:,} distinct answers, over the "
                          f"limit of {limit:,} (encoding takes a few ms per answer, once; CODER_EMBEDDING_MAX raises it)")
         return lines
+
+
+def no_themes_note(question: str, codebook_id: str) -> str:
+    """What to do when a question's codebook is empty (inductive coding starts there)."""
+    return (f"{question}: nothing to suggest: codebook {codebook_id!r} has no themes yet; add one with "
+            f"`coder codebook add DB LABEL --question {question}` (or n in `coder code`), "
+            f"or let `coder discover DB --question {question}` propose some")
 
 
 def load_answers(db: Database, question: str) -> list[Answer]:
@@ -420,6 +430,9 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
     codebook = read_codebook(db, question_codebook(db, question))
     answers = load_answers(db, question)
     report = SuggestReport(question, codebook.kind, confirmed=sum(1 for a in answers if a.confirmed))
+    if not codebook.themes:
+        report.no_themes = codebook.id
+        return report
     embedder = embedder_for([a.text for a in answers], db) if codebook.kind == "text" and embeddings else None
     report.embeddings = embedder.name if embedder is not None else None
     if codebook.kind == "text" and embeddings and embedder is None:
@@ -508,9 +521,11 @@ def autocode(db: Database, question: str, *, min_score: float = 0.0, coder: str 
     """Accept the selected suggestions of each answer with no confirmed code, as status `auto`.
 
     Confirmed codes are never touched; earlier auto codes on the same answer are
-    replaced, so re-running after new suggestions converges.
+    replaced, so re-running after new suggestions converges. With no themes
+    there is nothing to accept (and `coder suggest` stores nothing to wait for).
     """
-    question_codebook(db, question)  # raises for an unknown question
+    if not read_codebook(db, question_codebook(db, question)).themes:
+        return {"answers": 0, "codings": 0}
     rows = db.execute(
         """SELECT s.answer_id, s.theme_pk, s.score, s.method, s.evidence FROM suggestions s
            JOIN answers a ON a.id = s.answer_id

@@ -155,7 +155,7 @@ class NameMatcher:
                 # first theme in codebook order keeps the key, deterministically.
                 if key and key not in self.index:
                     self.index[key] = _Entry(theme.id, name, theme.id == self.fallback)
-        self.max_words = max(len(k.split()) for k in self.index)
+        self.max_words = max((len(k.split()) for k in self.index), default=0)
         self.choices = list(self.index)
         self._lengths = np.array([len(c) for c in self.choices])
         # "the government" names no body: it may match a whole answer, never a word inside a name.
@@ -294,7 +294,7 @@ class NameMatcher:
                         norm, self._short, scorer=fuzz.ratio, processor=None, score_cutoff=SHORT_CUTOFF
                     )
                     result = (hit[0], hit[1]) if hit else None
-            else:
+            elif self.choices:  # an empty codebook has no alias to be close to
                 scores = self._scores(norm, partial=not strict, cutoff=min(RUN_CUTOFF, FUZZY_CUTOFF))
                 best = int(np.argmax(scores))
                 if scores[best] >= (RUN_CUTOFF if strict else FUZZY_CUTOFF):
@@ -347,7 +347,7 @@ class NameMatcher:
         out = []
         for members in groups.values():
             best_theme, best_score = None, 0.0
-            for i in members:
+            for i in members if self.choices else ():
                 scores = self._scores(norms[i])
                 j = int(np.argmax(scores))
                 if scores[j] / 100 > best_score:

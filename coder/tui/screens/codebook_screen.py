@@ -75,6 +75,7 @@ class CodebookScreen(Screen[None]):
     def show_detail(self) -> None:
         theme_id = self.selected_theme()
         if theme_id is None:
+            self.query_one("#codebook-detail", Static).update("No themes yet: press a to add one, or run coder discover")
             return
         theme = self.session.codebook.theme(theme_id)
         detail = Text()

@@ -38,6 +38,7 @@ from .message_screen import MessageScreen
 from .text_prompt import TextPrompt
 from .theme_search import ThemeSearch
 from ..widgets import AnswerHeader, AnswerPanel, CodingProgress, FrequencyTable, SuggestionList
+from ..widgets.suggestion_list import NO_THEMES
 
 RETRAIN_EVERY = 10  # confirmations between background retrains
 STATS_DELAY = 0.25  # seconds of quiet before the table and progress are recounted
@@ -102,6 +103,10 @@ class CodingScreen(Screen[None]):
         self.query_one("#suggestions").border_title = "suggestions"
         self.redraw()
         self.refresh_stats()
+        if not self.session.labels:
+            # Nothing to suggest from until the first theme exists.
+            self.app.notify(NO_THEMES, timeout=8)
+            return
         never_suggested = not self.session.db.execute(
             "SELECT 1 FROM suggestion_runs WHERE question_id = ?", [self.session.question]).fetchone()
         if never_suggested and self.retrain_enabled:
@@ -227,7 +232,8 @@ class CodingScreen(Screen[None]):
         if self.attempt(self.session.confirm):
             self.changed(confirmed=True)
         elif self.session.view() is not None and not self.session.view().codes:
-            self.app.notify("No codes yet: toggle a suggestion (1-9), search (/) or accept the top one (space)", timeout=3)
+            self.app.notify(NO_THEMES if not self.session.labels else
+                            "No codes yet: toggle a suggestion (1-9), search (/) or accept the top one (space)", timeout=3)
 
     def action_accept(self) -> None:
         if self.attempt(self.session.accept_top):

@@ -13,6 +13,7 @@ from ...printable import one_line
 from ...session import AnswerView
 
 BAR = 6
+NO_THEMES = "No themes yet: press n to add one, or run coder discover"
 
 
 def bar(score: float) -> str:
@@ -36,7 +37,9 @@ def render(view: AnswerView, labels: dict[str, str]) -> tuple[Text, dict[int, in
         out.append("\n")
     if view.blind:
         out.append("blind: your own codes; other coders' are hidden\n", style="dim italic")
-    if not view.suggestions:
+    if not labels:
+        out.append(f"{NO_THEMES}.\n", style="bold yellow")
+    elif not view.suggestions:
         out.append("No suggestions: press / to search the codebook or n for a new theme.\n", style="dim")
     for number, s in enumerate(view.suggestions, start=1):
         lines[out.plain.count("\n")] = number
