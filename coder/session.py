@@ -107,6 +107,9 @@ class CodingSession:
     confirmations: int = field(init=False, default=0)
     finished: bool = field(init=False, default=False)  # every answer confirmed
     _undo: list[_Undo] = field(init=False, default_factory=list)
+    # The open answer's codes as this session last read them: another coder's confirmation made
+    # since (two sessions on one database, `coder serve`) is never overwritten unseen.
+    _shown: tuple[int, dict[str, str]] | None = field(init=False, default=None)
 
     def __post_init__(self):
         if not self.coder or not self.coder.strip():
@@ -205,14 +208,19 @@ class CodingSession:
         if blind:
             codes = own_codes(self.db, answer_id, self.coder)
         else:
-            codes = dict(self.db.execute(
-                """SELECT t.id, c.status FROM codings c JOIN themes t ON t.pk = c.theme_pk
-                   WHERE c.answer_id = ? ORDER BY t.position""", [answer_id]).fetchall())
+            codes = self._final_codes(answer_id)
+        if answer_id == self.current_id and (self._shown is None or self._shown[0] != answer_id):
+            self._shown = (answer_id, dict(codes))
         flagged = frozenset(r[0] for r in self.db.execute(
             "SELECT t.id FROM quote_flags f JOIN themes t ON t.pk = f.theme_pk WHERE f.answer_id = ?", [answer_id]))
         others = originals(self.db, answer_id) if self.adjudicate else {}
         return AnswerView(answer_id, row[0], row[1], row[2], attributes, suggestions, codes, flagged, bool(row[3]),
                           blind, others)
+
+    def _final_codes(self, answer_id: int) -> dict[str, str]:
+        return dict(self.db.execute(
+            """SELECT t.id, c.status FROM codings c JOIN themes t ON t.pk = c.theme_pk
+               WHERE c.answer_id = ? ORDER BY t.position""", [answer_id]).fetchall())
 
     def other_answers(self, answer_id: int | None = None) -> list[tuple[str, str]]:
         """The same respondent's other answers, for context on demand."""
@@ -300,6 +308,7 @@ class CodingSession:
         if view.blind:
             set_own_codes(self.db, view.id, self.coder, {t: self.pks[t] for t in codes}, codes, action + ".blind")
             return
+        self._check_unchanged(view)
         suggestion = {s.theme_id: s for s in view.suggestions}
         add = []
         for theme_id, status in codes.items():
@@ -307,6 +316,21 @@ class CodingSession:
             add.append(Code(self.pks[theme_id], status, self.coder,
                             s.score if s else None, s.method if s else "manual", s.evidence if s else None))
         apply_codes(self.db, view.id, add, coder=self.coder, action=action, replace=True)
+        self._shown = (view.id, self._final_codes(view.id))  # as stored: a confirmed code never goes back to auto
+
+    def _check_unchanged(self, view: AnswerView) -> None:
+        """Refuse once to replace codes another coder confirmed here after this session showed the answer."""
+        shown = self._shown
+        if shown is None or shown[0] != view.id or shown[1] == view.codes:
+            return
+        others = sorted({r[0] for r in self.db.execute(
+            "SELECT DISTINCT coder FROM codings WHERE answer_id = ? AND status = 'confirmed' AND coder IS NOT ?",
+            [view.id, self.coder])})
+        self._shown = (view.id, dict(view.codes))  # now seen: the same key again goes ahead
+        if others:
+            labels = ", ".join(self.labels.get(t, t) for t in view.codes) or "no themes"
+            raise CoderError(f"{', '.join(others)} coded this answer while it was open here (now: {labels}); "
+                             "nothing was changed. Look again, then repeat the key to replace their codes")
 
     def toggle(self, theme_id: str) -> None:
         """Put a theme on the answer, or take it off; working codes stay `auto` until confirmed."""

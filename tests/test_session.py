@@ -116,3 +116,24 @@ def test_search_themes(session):
 def test_other_answers_of_respondent(session):
     others = session.other_answers()
     assert all(q != "q14" or "(" in q for q, _ in others)
+
+
+def test_a_second_session_never_overwrites_a_confirmation_it_has_not_seen(corpus_db, tmp_path):
+    """Two coders on one database (`coder serve`): bob confirms the answer ann has open."""
+    suggest(corpus_db, "q14")
+    ann = CodingSession(corpus_db, "q14", "ann")
+    other = open_db(tmp_path / "corpus.db")
+    bob = CodingSession(other, "q14", "bob")
+    answer = ann.current_id
+    assert ann.view().codes == {} and bob.current_id == answer
+    assert bob.accept_top()
+    bobs = statuses(corpus_db, answer)
+    assert bobs and set(bobs.values()) == {"confirmed"}
+    with pytest.raises(CoderError, match="bob coded this answer while it was open here"):
+        ann.toggle_suggestion(2)
+    assert statuses(corpus_db, answer) == bobs  # nothing changed
+    ann.toggle_suggestion(2)  # seen now: the same key again goes ahead
+    assert statuses(corpus_db, answer) != bobs
+    assert ann.confirm()
+    assert {r[0] for r in corpus_db.execute("SELECT coder FROM codings WHERE answer_id = ?", [answer])} == {"ann"}
+    other.close()

@@ -213,6 +213,7 @@ class CodingScreen(Screen[None]):
         try:
             return action()
         except CoderError as exc:
+            self.redraw()  # what the refusal is about (another coder's codes, say) shows behind it
             self.app.push_screen(MessageScreen("Not done", str(exc)))
         except sqlite3.Error as exc:
             # One transaction per key, rolled back: say so rather than close the app with a traceback.
