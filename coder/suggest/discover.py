@@ -1,21 +1,24 @@
-"""Discovery: group answers that no existing theme fits into proposed new themes.
+"""Discovery: group answers into proposed themes (the unfit ones, or all of them to start a codebook).
 
 Answers are lemmatised (text.py), deduplicated by their lemmas and weighted by
-how often each occurs, embedded as TF-IDF word 1-2 grams plus character 3-5
-grams (so "chatbot", "chat bot" and "webchat" meet), reduced with truncated SVD
-when the vocabulary is large, and clustered by average-linkage agglomerative
-clustering on cosine distance with a fixed distance threshold: the threshold,
-not a target count, decides how many themes there are, and weighted sizes let
-one answer given by many respondents still form a theme. Above `SAMPLE` distinct
-answers a weighted sample is clustered and the rest join the nearest cluster
-when they would pass the same threshold.
+how often each occurs, and placed in a space: sentence vectors when the caller
+has them (meaning, for short answers that share few words), else TF-IDF word
+1-2 grams plus character 3-5 grams (so "chatbot", "chat bot" and "webchat"
+meet), reduced with truncated SVD when the vocabulary is large. They are
+clustered by average-linkage agglomerative clustering on cosine distance (sentence
+vectors less their mean, the question's shared topic) with a fixed distance threshold per space: the threshold, not a target count, decides
+how many themes there are, answers near no other stay alone and are left out,
+and weighted sizes let one answer given by many respondents still form a theme.
+Above `SAMPLE` distinct answers a weighted sample is clustered and the rest join
+the nearest cluster when they would pass the same threshold. Proposals whose
+centroids nearly coincide, or that would carry the same label, are merged.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 import numpy as np
@@ -32,10 +35,14 @@ CLUSTER_STOP = frozenset(
     """.split()
 )
 
-DISTANCE = 0.9  # average cosine distance at which two groups stop merging
+DISTANCE = 0.9  # average cosine distance at which two groups stop merging (TF-IDF space)
+MEANING_DISTANCE = 0.9  # the same for sentence vectors, once centred
+CENTRE_MIN = 20  # distinct answers needed for their mean to stand for what they all share
+MERGE = 0.9  # proposals whose centroids are this similar are one theme worded two ways
 SAMPLE = 3000  # distinct answers clustered directly; O(n^2) memory beyond this
 SVD_DIMS = 150  # used only when the vocabulary is larger than this
 CHAR_WEIGHT = 0.6  # share of the vector given to character n-grams
+MAX_PHRASE = 4  # words in a label phrase
 
 
 @dataclass(frozen=True)
@@ -48,22 +55,28 @@ class Proposal:
     examples: tuple[str, ...]  # up to three distinct answers nearest the centroid
     member_ids: tuple[int, ...]
     cohesion: float  # mean cosine similarity of members to the centroid, 0..1
+    description: str = ""
 
 
 def discover(
     texts: list[str],
     ids: list[int] | None = None,
     *,
+    vectors: np.ndarray | None = None,
     min_size: int = 3,
     max_themes: int = 12,
     random_state: int = 0,
     exclude_terms: Iterable[str] = (),
 ) -> list[Proposal]:
-    """Proposed themes among `texts`, largest first; clusters under `min_size` are noise."""
+    """Proposed themes among `texts`, largest first; clusters under `min_size` are noise.
+
+    `vectors` (one unit row per text, e.g. sentence embeddings) replace TF-IDF as the
+    space answers are clustered in; terms and labels always come from the answers' words.
+    """
     texts = list(texts)
     ids = list(range(len(texts))) if ids is None else list(ids)
-    if len(ids) != len(texts):
-        raise ValueError("texts and ids differ in length")
+    if len(ids) != len(texts) or (vectors is not None and len(vectors) != len(texts)):
+        raise ValueError("texts, ids and vectors differ in length")
     if len(texts) < max(min_size, 1):
         return []
     groups = _group(texts, ids)
@@ -72,10 +85,20 @@ def discover(
     keys = [g.key for g in groups]
     weights = np.array([len(g.ids) for g in groups], dtype=float)
     words, vocab, X = _embed(keys, random_state)
-    labels = _cluster(X, weights, random_state)
+    distance = DISTANCE
+    if vectors is not None:
+        from sklearn.preprocessing import normalize
+
+        vectors = np.asarray(vectors, dtype=np.float64)
+        X = normalize(np.stack([vectors[g.rows].mean(axis=0) for g in groups]))
+        if len(X) >= CENTRE_MIN:
+            # Every answer to one question is about its topic: without that shared direction
+            # the cosines measure what answers say about it (chosen on the bundled corpus).
+            X = normalize(X - weights @ X / weights.sum())
+        distance = MEANING_DISTANCE
+    labels = _merge(X, weights, _cluster(X, weights, random_state, distance))
 
     excluded = _excluded(exclude_terms)
-    chunks = None
     found = []
     for cluster in np.unique(labels[labels >= 0]):
         rows = np.flatnonzero(labels == cluster)
@@ -83,13 +106,9 @@ def discover(
             found.append(rows)
     found.sort(key=lambda rows: -weights[rows].sum())
     found = found[: max_themes * 2]  # generous: ties are broken on cohesion below
-    if found:
-        members = sorted({i for rows in found for i in rows})
-        phrases = noun_chunks([groups[i].text for i in members])
-        if phrases is not None:
-            chunks = dict(zip(members, phrases))
+    phrases = _Phrases([g.text for g in groups], weights, excluded) if found else None
 
-    proposals = []
+    by_label: dict[str, Proposal] = {}
     for rows in found:
         centroid = (weights[rows, None] * X[rows]).sum(axis=0)
         centroid /= np.linalg.norm(centroid) or 1.0
@@ -97,19 +116,37 @@ def discover(
         cohesion = float(np.clip((weights[rows] * sims).sum() / weights[rows].sum(), 0.0, 1.0))
         order = rows[np.argsort(-sims, kind="stable")]
         terms = _terms(words, vocab, weights, rows, excluded)
-        label = _label(terms, chunks, weights, rows, excluded)
-        proposals.append(
-            Proposal(
-                label=label,
-                terms=terms,
-                size=int(weights[rows].sum()),
-                examples=tuple(groups[i].text for i in order[:3]),
-                member_ids=tuple(sorted(m for i in rows for m in groups[i].ids)),
-                cohesion=round(cohesion, 4),
-            )
+        label = phrases.label(order) or _label(terms)
+        size = int(weights[rows].sum())
+        proposal = Proposal(
+            label=label,
+            terms=terms,
+            size=size,
+            examples=tuple(groups[i].text for i in order[:3]),
+            member_ids=tuple(sorted(m for i in rows for m in groups[i].ids)),
+            cohesion=round(cohesion, 4),
+            description=_describe(size, terms),
         )
-    proposals.sort(key=lambda p: (-p.size, -p.cohesion, p.label))
+        twin = by_label.get(label.casefold())
+        if twin is not None:  # the larger one (seen first) keeps its examples and terms
+            proposal = replace(
+                twin,
+                size=twin.size + size,
+                member_ids=tuple(sorted(twin.member_ids + proposal.member_ids)),
+                description=_describe(twin.size + size, twin.terms),
+            )
+        by_label[label.casefold()] = proposal
+    proposals = sorted(by_label.values(), key=lambda p: (-p.size, -p.cohesion, p.label))
     return proposals[:max_themes]
+
+
+def _describe(size: int, terms: tuple[str, ...]) -> str:
+    """One sentence a researcher can edit: what the answers share, in their own words."""
+    if not terms:
+        return f"{size} answers worded alike."
+    shown = [f'"{t}"' for t in terms[:3]]
+    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return f"{size} answers that mention {listed}."
 
 
 @dataclass
@@ -117,18 +154,21 @@ class _Group:
     key: str  # the lemmas shared by every answer in the group
     text: str  # the commonest original wording
     ids: list[int]
+    rows: list[int]  # positions of its answers in the input
 
 
 def _group(texts: list[str], ids: list[int]) -> list[_Group]:
     # "Chat bot!" and "chat bots" are one answer for clustering; "n/a" and "???" have no lemmas.
-    by_key: dict[str, tuple[Counter, list[int]]] = {}
+    by_key: dict[str, tuple[Counter, list[int], list[int]]] = {}
     keys = [" ".join(w for w in k.split() if w not in CLUSTER_STOP) for k in lemmatise(t or "" for t in texts)]
-    for text, key, id_ in zip(texts, keys, ids):
+    for row, (text, key, id_) in enumerate(zip(texts, keys, ids)):
         if key:
-            wordings, members = by_key.setdefault(key, (Counter(), []))
+            wordings, members, rows = by_key.setdefault(key, (Counter(), [], []))
             wordings[text.strip()] += 1
             members.append(id_)
-    return [_Group(key, wordings.most_common(1)[0][0], members) for key, (wordings, members) in by_key.items()]
+            rows.append(row)
+    return [_Group(key, wordings.most_common(1)[0][0], members, rows)
+            for key, (wordings, members, rows) in by_key.items()]
 
 
 def _embed(keys: list[str], random_state: int):
@@ -157,7 +197,7 @@ def _embed(keys: list[str], random_state: int):
     return words.tocsr(), word_vec.get_feature_names_out(), normalize(X).astype(np.float64)
 
 
-def _cluster(X: np.ndarray, weights: np.ndarray, random_state: int) -> np.ndarray:
+def _cluster(X: np.ndarray, weights: np.ndarray, random_state: int, distance: float) -> np.ndarray:
     """Cluster label per row, -1 for rows left unclustered."""
     from sklearn.cluster import AgglomerativeClustering
 
@@ -172,7 +212,7 @@ def _cluster(X: np.ndarray, weights: np.ndarray, random_state: int) -> np.ndarra
     else:
         sample = np.arange(n)
     model = AgglomerativeClustering(
-        n_clusters=None, distance_threshold=DISTANCE, metric="cosine", linkage="average"
+        n_clusters=None, distance_threshold=distance, metric="cosine", linkage="average"
     )
     labels[sample] = model.fit_predict(X[sample])
     if n > SAMPLE:
@@ -187,7 +227,7 @@ def _cluster(X: np.ndarray, weights: np.ndarray, random_state: int) -> np.ndarra
             part = rest[start : start + 4096]
             sims = X[part] @ means.T
             best = sims.argmax(axis=1)
-            ok = sims[np.arange(len(part)), best] >= 1 - DISTANCE
+            ok = sims[np.arange(len(part)), best] >= 1 - distance
             labels[part[ok]] = best[ok]
     return labels
 
@@ -232,27 +272,147 @@ def _terms(words, vocab, weights, rows, excluded, n: int = 8) -> tuple[str, ...]
     return tuple(out)
 
 
-def _label(terms, chunks, weights, rows, excluded) -> str:
-    """Two or three distinctive terms, noun phrases first when a parser is available."""
+def _label(terms: tuple[str, ...]) -> str:
+    """The best term, when no phrase of the answers' own is shared enough to name the cluster."""
+    return terms[0][0].upper() + terms[0][1:] if terms else "Unlabelled"
+
+
+class _Phrases:
+    """Label candidates: runs of up to MAX_PHRASE words of the answers as written, that begin and end
+    with a content word ("ban gambling adverts", "advertising on kids' channels"), matched on lemmas.
+    With a trained parser installed only its noun chunks are candidates."""
+
+    def __init__(self, texts: list[str], weights: np.ndarray, excluded: frozenset[str]):
+        from scipy.sparse import csr_matrix
+
+        self.weights = weights
+        self.surfaces: dict[tuple[str, ...], Counter] = {}
+        self.central: list[set[int]] = []
+        index: dict[tuple[str, ...], int] = {}
+        rows, cols = [], []
+        chunks = noun_chunks(texts)
+        allowed = None if chunks is None else [set(_lemma_keys(c)) for c in chunks]
+        for row, doc in enumerate(_docs(texts)):
+            seen = set()
+            for key, surface in _ngrams(doc, excluded):
+                if allowed is not None and key not in allowed[row]:
+                    continue
+                self.surfaces.setdefault(key, Counter())[surface] += weights[row]
+                col = index.setdefault(key, len(index))
+                if col not in seen:
+                    seen.add(col)
+                    rows.append(row)
+                    cols.append(col)
+            self.central.append(seen)
+        self.keys = list(index)
+        self.presence = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), len(index)))
+        self.content = np.array([sum(1 for w in k if w not in _stop()) for k in self.keys], dtype=float)
+
+    def label(self, rows: np.ndarray) -> str | None:
+        """A phrase several members share, else the nearest members' phrase around the best shared word.
+
+        `rows` come nearest the centroid first.
+        """
+        if not self.keys:
+            return None
+        score, p_in = _distinctive(self.presence, self.weights, rows)
+        useful = score > 0
+        shared = useful & (p_in * self.weights[rows].sum() >= 2 - 1e-9)
+        phrase = self.content >= 2
+        best = self._best(score, shared & phrase)
+        if best is None:
+            word = self._best(score, shared)
+            near = np.zeros(len(self.keys), dtype=bool)
+            near[[c for i in rows[:3] for c in self.central[i]]] = True
+            around = np.zeros(len(self.keys), dtype=bool)
+            if word is not None:
+                around[[j for j, k in enumerate(self.keys) if set(self.keys[word]) <= set(k)]] = True
+            best = self._best(score, near & phrase & useful & around)
+            if best is None:
+                best = word if word is not None else self._best(score, near & useful)
+        if best is None:
+            return None
+        surface = self.surfaces[self.keys[best]].most_common(1)[0][0]
+        return surface[0].upper() + surface[1:]
+
+    def _best(self, score: np.ndarray, allowed: np.ndarray) -> int | None:
+        # Longer phrases say more: each extra content word is worth a little, not a lot.
+        candidates = np.flatnonzero(allowed)
+        if not len(candidates):
+            return None
+        boosted = score[candidates] * (1 + 0.5 * (self.content[candidates] - 1))
+        return int(candidates[np.argmax(boosted)])
+
+
+def _stop() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    picked: list[str] = []
-    if chunks is not None:
-        counts: Counter = Counter()
-        for i in rows:
-            for phrase in set(chunks.get(i, ())):
-                kept = [w for w in phrase.split() if w not in STOP_WORDS and w.isalpha()]
-                if kept and not excluded.intersection(kept):
-                    counts[" ".join(kept)] += weights[i]
-        total = weights[rows].sum()
-        picked = [p for p, c in counts.most_common() if c >= max(2, 0.25 * total)][:2]
-    used = {w for lemmas in lemmatise(picked) for w in lemmas.split()}  # "recycling" covers "recycle"
-    for term in terms:
-        if len(picked) >= (2 if any(" " in p for p in picked) else 3):
-            break
-        if not used.intersection(term.split()):
-            picked.append(term)
-            used.update(term.split())
-    if not picked:
-        return "Unlabelled"
-    return " / ".join(p[0].upper() + p[1:] for p in picked)
+    from .text import SURVEY_STOP
+
+    return STOP_WORDS | SURVEY_STOP | CLUSTER_STOP
+
+
+def _docs(texts: list[str]):
+    from .text import get_nlp
+
+    # The lookup lemmatizer is keyed by lower-case forms; offsets map back to the answer as written.
+    return [(text, doc) for text, doc in zip(texts, get_nlp().pipe(t.lower() for t in texts))]
+
+
+def _ngrams(item, excluded: frozenset[str]):
+    """(lemma key, surface form) of each candidate phrase in one answer."""
+    text, doc = item
+    stop = _stop()
+    same_length = len(text) == len(doc.text)
+    tokens = list(doc)
+    for i, first in enumerate(tokens):
+        for j in range(i, min(i + MAX_PHRASE, len(tokens))):
+            token = tokens[j]
+            # No phrase runs across punctuation, but "self-serve" and "kids'" are words.
+            joined = token.text == "-" and j > i and not tokens[j - 1].whitespace_ and not token.whitespace_
+            if not (token.is_alpha or token.text.startswith("'") or joined):
+                break
+            ends = (first, token)
+            if any(t.is_stop or t.lower_ in stop or (t.lemma_ or t.lower_) in stop or not t.is_alpha for t in ends):
+                continue
+            key = tuple((t.lemma_ or t.lower_) for t in tokens[i : j + 1])
+            if excluded.intersection(key):
+                continue
+            start, end = first.idx, token.idx + len(token)
+            yield key, (text[start:end] if same_length else doc.text[start:end])
+
+
+def _lemma_keys(chunks: list[str]):
+    """Lemma keys of noun chunks, with leading and trailing stop words dropped ("the recycling centre")."""
+    stop = _stop()
+    for doc in _docs(chunks):
+        words = [(t.lemma_ or t.lower_) for t in doc[1] if t.is_alpha]
+        while words and words[0] in stop:
+            words.pop(0)
+        while words and words[-1] in stop:
+            words.pop()
+        if words:
+            yield tuple(words)
+
+
+def _merge(X: np.ndarray, weights: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """One cluster for clusters whose weighted centroids are more similar than MERGE."""
+    clusters = list(np.unique(labels[labels >= 0]))
+    if len(clusters) < 2:
+        return labels
+    centroids = np.stack([(weights[labels == c, None] * X[labels == c]).sum(axis=0) for c in clusters])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    sims = centroids @ centroids.T
+    parent = list(range(len(clusters)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for a, b in zip(*np.nonzero(np.triu(sims, 1) > MERGE)):
+        parent[root(b)] = root(a)
+    out = labels.copy()
+    for i, c in enumerate(clusters):
+        out[labels == c] = clusters[root(i)]
+    return out
