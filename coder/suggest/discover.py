@@ -10,8 +10,10 @@ vectors less their mean, the question's shared topic) with a fixed distance thre
 how many themes there are, answers near no other stay alone and are left out,
 and weighted sizes let one answer given by many respondents still form a theme.
 Above `SAMPLE` distinct answers a weighted sample is clustered and the rest join
-the nearest cluster when they would pass the same threshold. Proposals whose
-centroids nearly coincide, or that would carry the same label, are merged.
+the nearest cluster when they would pass the same threshold. A cluster whose
+answers are no closer to each other than the question's answers in general is a
+heap of leftovers and is dropped; proposals whose centroids nearly coincide, or
+that would carry the same label, are merged.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ SAMPLE = 3000  # distinct answers clustered directly; O(n^2) memory beyond this
 SVD_DIMS = 150  # used only when the vocabulary is larger than this
 CHAR_WEIGHT = 0.6  # share of the vector given to character n-grams
 MAX_PHRASE = 4  # words in a label phrase
+PHRASE_SHARE = 0.25  # of a cluster's answers that must use a phrase for it to be the label
 
 
 @dataclass(frozen=True)
@@ -85,12 +88,13 @@ def discover(
     keys = [g.key for g in groups]
     weights = np.array([len(g.ids) for g in groups], dtype=float)
     words, vocab, X = _embed(keys, random_state)
-    distance = DISTANCE
+    raw, distance = X, DISTANCE
     if vectors is not None:
         from sklearn.preprocessing import normalize
 
         vectors = np.asarray(vectors, dtype=np.float64)
         X = normalize(np.stack([vectors[g.rows].mean(axis=0) for g in groups]))
+        raw = X
         if len(X) >= CENTRE_MIN:
             # Every answer to one question is about its topic: without that shared direction
             # the cosines measure what answers say about it (chosen on the bundled corpus).
@@ -100,15 +104,19 @@ def discover(
 
     excluded = _excluded(exclude_terms)
     found = []
+    overall = _mean_cosine(raw, np.arange(len(raw)))
     for cluster in np.unique(labels[labels >= 0]):
         rows = np.flatnonzero(labels == cluster)
-        if weights[rows].sum() >= min_size:
+        # Answers no closer to each other than answers in general are leftovers, not a theme
+        # (unless they are all the answers there are).
+        if weights[rows].sum() >= min_size and (len(rows) in (1, len(raw)) or _mean_cosine(raw, rows) > overall):
             found.append(rows)
     found.sort(key=lambda rows: -weights[rows].sum())
     found = found[: max_themes * 2]  # generous: ties are broken on cohesion below
     phrases = _Phrases([g.text for g in groups], weights, excluded) if found else None
 
-    by_label: dict[str, Proposal] = {}
+    merged: list[Proposal] = []
+    by_name: dict[str, int] = {}  # labels and first terms, to the proposal that has them
     for rows in found:
         centroid = (weights[rows, None] * X[rows]).sum(axis=0)
         centroid /= np.linalg.norm(centroid) or 1.0
@@ -127,17 +135,33 @@ def discover(
             cohesion=round(cohesion, 4),
             description=_describe(size, terms),
         )
-        twin = by_label.get(label.casefold())
-        if twin is not None:  # the larger one (seen first) keeps its examples and terms
-            proposal = replace(
+        # Two proposals named alike are one theme the clustering split; in TF-IDF space, where
+        # clusters are made of words, so are two led by the same word (in meaning space they need not be).
+        names = [label.casefold(), *(terms[:1] if vectors is None else ())]
+        at = next((by_name[n] for n in names if n in by_name), None)
+        if at is None:
+            at = len(merged)
+            merged.append(proposal)
+        else:  # the larger one (seen first) keeps its label, examples and terms
+            twin = merged[at]
+            merged[at] = replace(
                 twin,
                 size=twin.size + size,
                 member_ids=tuple(sorted(twin.member_ids + proposal.member_ids)),
                 description=_describe(twin.size + size, twin.terms),
             )
-        by_label[label.casefold()] = proposal
-    proposals = sorted(by_label.values(), key=lambda p: (-p.size, -p.cohesion, p.label))
+        by_name.update((n, at) for n in names)
+    proposals = sorted(merged, key=lambda p: (-p.size, -p.cohesion, p.label))
     return proposals[:max_themes]
+
+
+def _mean_cosine(X: np.ndarray, rows: np.ndarray) -> float:
+    """Mean cosine over pairs of distinct rows (unit vectors), from their sum: no n x n matrix."""
+    n = len(rows)
+    if n < 2:
+        return 1.0
+    total = X[rows].sum(axis=0)
+    return float((total @ total - (X[rows] ** 2).sum()) / (n * (n - 1)))
 
 
 def _describe(size: int, terms: tuple[str, ...]) -> str:
@@ -319,7 +343,9 @@ class _Phrases:
         useful = score > 0
         shared = useful & (p_in * self.weights[rows].sum() >= 2 - 1e-9)
         phrase = self.content >= 2
-        best = self._best(score, shared & phrase)
+        # A phrase names the cluster when a fair share of it uses it; else the best word does.
+        common = p_in >= PHRASE_SHARE
+        best = self._best(score, shared & phrase & common)
         if best is None:
             word = self._best(score, shared)
             near = np.zeros(len(self.keys), dtype=bool)
@@ -372,6 +398,9 @@ def _ngrams(item, excluded: frozenset[str]):
             joined = token.text == "-" and j > i and not tokens[j - 1].whitespace_ and not token.whitespace_
             if not (token.is_alpha or token.text.startswith("'") or joined):
                 break
+            glued = j + 1 < len(tokens) and not token.whitespace_ and not tokens[j + 1].is_punct
+            if glued:  # "wo" of "won't" is no word to end on
+                continue
             ends = (first, token)
             if any(t.is_stop or t.lower_ in stop or (t.lemma_ or t.lower_) in stop or not t.is_alpha for t in ends):
                 continue
