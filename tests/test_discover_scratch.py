@@ -217,3 +217,28 @@ def test_with_themes_only_unfit_answers_unless_all(gold_db):
     assert len(everything.answers) > len(fitted.answers)
     total = gold_db.execute("SELECT count(*) FROM answers WHERE question_id = 'q16' AND is_answer = 1").fetchone()[0]
     assert len(everything.answers) == total
+
+
+def test_bench_discover_runs(tmp_path, capsys):
+    """On a tiny copy of the ThemeFinder layout: the benchmark is run by hand, so nothing else would notice a break."""
+    import sys
+
+    from .conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_discover
+
+    texts, themes, _ = planted()
+    part = tmp_path / "question_part_1"
+    part.mkdir()
+    (part / "question.json").write_text(json.dumps({"question_text": "What should the council fix?"}))
+    (part / "themes.json").write_text(json.dumps([{"topic_id": t.upper(), "topic_label": t.title()} for t in themes]))
+    (part / "responses.jsonl").write_text("".join(json.dumps({"response_id": 1000 + i, "response": t}) + "\n"
+                                                  for i, t in enumerate(texts)))
+    (part / "mapping.jsonl").write_text("".join(
+        json.dumps({"response_id": 1000 + i, "labels": [t.upper() for t, ids in themes.items() if i in ids]}) + "\n"
+        for i in range(len(texts))))
+    assert bench_discover.main(["--data", str(tmp_path)]) == 0
+    output = capsys.readouterr().out
+    assert "coder discover " in output and "TF-IDF + KMeans (k=5, the true number)" in output
+    assert " 5/5" in output and "proposed labels:" in output
