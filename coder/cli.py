@@ -367,7 +367,7 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
     if theme_ops.read_codebook(database, question_codebook(database, question)).kind == "names":
         candidates = [c for c in name_candidates(database, question) if c.count >= 1]
         if accept is not None:
-            (number,) = _accepted(accept, len(candidates), single=True)
+            (number,) = _accepted(accept, len(candidates), single="a names question takes one group at a time")
             theme = accept_names(database, question, candidates[number - 1], alias_of=alias_of, label=label, coder=coder)
             click.echo(f"{'Aliases added to' if alias_of else 'Added theme'} {theme.id}: {theme.label}")
             return
@@ -382,7 +382,7 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
                             all_answers=all_answers, embeddings=embeddings, cache=accept is not None)
     proposals = found.proposals
     if accept is not None:
-        numbers = _accepted(accept, len(proposals), single=label is not None)
+        numbers = _accepted(accept, len(proposals), single="--label goes with one proposal" if label is not None else None)
         if label is not None:
             themes = [accept_proposal(database, question, proposals[numbers[0] - 1], label=label, coder=coder)]
         else:
@@ -418,18 +418,21 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
         click.echo(f"\n{left} answers fit no proposal and are left out.")
 
 
-def _accepted(value: str, count: int, *, single: bool = False) -> list[int]:
-    """Proposal numbers from `--accept`: "all", "N" or "1,3,5", each checked against the count."""
+def _accepted(value: str, count: int, *, single: str | None = None) -> list[int]:
+    """Proposal numbers from `--accept`: "all", "N" or "1,3,5", each checked against the count.
+
+    `single` says why only one number will do here."""
     text = value.strip().lower()
-    if text == "all" and not single:
+    if text == "all" and single is None:
         numbers = list(range(1, count + 1))
     else:
         try:
             numbers = list(dict.fromkeys(int(part) for part in text.split(",")))
         except ValueError:
-            raise CoderError(f"--accept takes a proposal number, a list such as 1,3,5, or all; not {shorten(value, 40)!r}") from None
+            wanted = "a proposal number" if single else "a proposal number, a list such as 1,3,5, or all"
+            raise CoderError(f"--accept takes {wanted}; not {shorten(value, 40)!r}") from None
     if single and len(numbers) != 1:
-        raise CoderError("--label and --alias-of go with one proposal: --accept N")
+        raise CoderError(f"{single}: --accept N")
     if not numbers:
         raise CoderError("there are no proposals to accept")
     for number in numbers:

@@ -190,7 +190,7 @@ def test_a_bad_accept_names_the_problem_and_adds_nothing(survey, value, message)
 def test_label_goes_with_one_proposal(survey):
     db, _, _ = survey
     result = run("discover", db, "-q", "q1", "--accept", "1,2", "--label", "Mine")
-    assert result.exit_code == 1 and "one proposal" in result.output
+    assert result.exit_code == 1 and "--label goes with one proposal: --accept N" in result.output
     assert run("discover", db, "-q", "q1", "--accept", "2", "--label", "Mine").exit_code == 0
     assert [t.label for t in themes_of(db)] == ["Mine"]
 
@@ -201,8 +201,9 @@ def test_planted_themes_in_sentence_vector_space(survey, monkeypatch):
     if not embeddings.available():
         pytest.skip("no sentence-embedding model installed")
     db, themes, noise = survey
+    before = fingerprint(db)
     report = json.loads(run("discover", db, "-q", "q1", "--json", "--max-themes", "20").output)
-    assert report["embeddings"]
+    assert report["embeddings"] and fingerprint(db) == before  # read-only: vectors are not stored
     for name, ids in themes.items():
         assert max(f1({m["respondent_id"] for m in p["members"]}, ids) for p in report["proposals"]) >= 0.6, name
     # After centring, the unrelated answers look alike to each other; they are still no theme.

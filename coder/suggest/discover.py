@@ -6,20 +6,23 @@ has them (meaning, for short answers that share few words), else TF-IDF word
 1-2 grams plus character 3-5 grams (so "chatbot", "chat bot" and "webchat"
 meet), reduced with truncated SVD when the vocabulary is large. They are
 clustered by average-linkage agglomerative clustering on cosine distance (sentence
-vectors less their mean, the question's shared topic) with a fixed distance threshold per space: the threshold, not a target count, decides
-how many themes there are, answers near no other stay alone and are left out,
-and weighted sizes let one answer given by many respondents still form a theme.
+vectors less their mean, the question's shared topic) with a fixed distance
+threshold per space: the threshold, not a target count, decides how many themes
+there are, answers near no other stay alone and are left out, and weighted sizes
+let one answer given by many respondents still form a theme.
 Above `SAMPLE` distinct answers a weighted sample is clustered and the rest join
 the nearest cluster when they would pass the same threshold. A cluster whose
 answers are no closer to each other than the question's answers in general is a
 heap of leftovers and is dropped; proposals whose centroids nearly coincide, or
-that would carry the same label, are merged.
+that would carry the same label (in TF-IDF space: the same leading word), are merged.
+Labels are phrases of the answers as written (see `_Phrases`).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass, replace
 from typing import Iterable
 
@@ -45,6 +48,7 @@ SAMPLE = 3000  # distinct answers clustered directly; O(n^2) memory beyond this
 SVD_DIMS = 150  # used only when the vocabulary is larger than this
 CHAR_WEIGHT = 0.6  # share of the vector given to character n-grams
 MAX_PHRASE = 4  # words in a label phrase
+PHRASE_CHARS = 1000  # of an answer searched for label phrases: long answers say it early or not at all
 PHRASE_SHARE = 0.25  # of a cluster's answers that must use a phrase for it to be the label
 
 
@@ -330,7 +334,8 @@ class _Phrases:
             self.central.append(seen)
         self.keys = list(index)
         self.presence = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), len(index)))
-        self.content = np.array([sum(1 for w in k if w not in _stop()) for k in self.keys], dtype=float)
+        stop = _stop()
+        self.content = np.array([sum(1 for w in k if w not in stop) for k in self.keys], dtype=float)
 
     def label(self, rows: np.ndarray) -> str | None:
         """A phrase several members share, else the nearest members' phrase around the best shared word.
@@ -370,6 +375,7 @@ class _Phrases:
         return int(candidates[np.argmax(boosted)])
 
 
+@lru_cache(maxsize=1)
 def _stop() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -382,7 +388,8 @@ def _docs(texts: list[str]):
     from .text import get_nlp
 
     # The lookup lemmatizer is keyed by lower-case forms; offsets map back to the answer as written.
-    return [(text, doc) for text, doc in zip(texts, get_nlp().pipe(t.lower() for t in texts))]
+    texts = [t[:PHRASE_CHARS] for t in texts]
+    return list(zip(texts, get_nlp().pipe(t.lower() for t in texts)))
 
 
 def _ngrams(item, excluded: frozenset[str]):
@@ -405,7 +412,7 @@ def _ngrams(item, excluded: frozenset[str]):
             if any(t.is_stop or t.lower_ in stop or (t.lemma_ or t.lower_) in stop or not t.is_alpha for t in ends):
                 continue
             key = tuple((t.lemma_ or t.lower_) for t in tokens[i : j + 1])
-            if excluded.intersection(key):
+            if excluded.intersection(key) or len(set(key)) < len(key):  # "savings savings"
                 continue
             start, end = first.idx, token.idx + len(token)
             yield key, (text[start:end] if same_length else doc.text[start:end])

@@ -584,8 +584,9 @@ def discover_themes(db: Database, question: str, *, max_score: float = 0.3, min_
     """Cluster answers into proposed new themes (see discover.py).
 
     With no themes yet, or `all_answers`, every answer is clustered (discovery from scratch);
-    otherwise only those no theme fits. Sentence vectors are used when a model is installed
-    (`cache` stores them in the database, which must then be writable).
+    otherwise only those no theme fits. Sentence vectors are used when a model is installed:
+    those `coder suggest` stored are read, and new ones stored only with `cache` (the database
+    must then be writable).
     """
     from .discover import discover
 
@@ -596,7 +597,7 @@ def discover_themes(db: Database, question: str, *, max_score: float = 0.3, min_
     else:
         answers = unfit_answers(db, question, max_score)
     texts = [a.text for a in answers]
-    embedder = embedder_for(texts, db if cache else None) if embeddings and codebook.kind == "text" else None
+    embedder = embedder_for(texts, db, store=cache) if embeddings and codebook.kind == "text" else None
     vectors = embedder.vectors(texts) if embedder is not None and texts else None
     # Proposals for what no theme fits should not be named after a theme; a fresh start may be.
     label_words = [] if scratch else [w for t in codebook.themes for w in t.label.split()]
