@@ -7,6 +7,8 @@ import json
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 import coder.themes as theme_ops
@@ -243,3 +245,12 @@ def test_bench_discover_runs(tmp_path, capsys):
     output = capsys.readouterr().out
     assert "coder discover " in output and "TF-IDF + KMeans (k=5, the true number)" in output
     assert " 5/5" in output and "proposed labels:" in output
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(["bus", "Bus", "x" * 90, "Ünï", "won't", "self-serve", " ", "\n", "\t", ".", "the"]),
+                         max_size=30).map("".join), min_size=3, max_size=25))
+def test_labels_are_one_short_line_from_the_answers(texts):
+    for p in discover(texts * 2, min_size=2):
+        assert p.label and "\n" not in p.label and "\t" not in p.label and len(p.label) <= 80
+        assert p.label == p.label.strip() and len(p.description) < 400

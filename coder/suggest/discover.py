@@ -48,6 +48,7 @@ SAMPLE = 3000  # distinct answers clustered directly; O(n^2) memory beyond this
 SVD_DIMS = 150  # used only when the vocabulary is larger than this
 CHAR_WEIGHT = 0.6  # share of the vector given to character n-grams
 MAX_PHRASE = 4  # words in a label phrase
+LABEL_CHARS = 80  # a label longer than this is no label (a run of long "words", a pasted URL)
 PHRASE_CHARS = 1000  # of an answer searched for label phrases: long answers say it early or not at all
 PHRASE_SHARE = 0.25  # of a cluster's answers that must use a phrase for it to be the label
 
@@ -301,8 +302,9 @@ def _terms(words, vocab, weights, rows, excluded, n: int = 8) -> tuple[str, ...]
 
 
 def _label(terms: tuple[str, ...]) -> str:
-    """The best term, when no phrase of the answers' own is shared enough to name the cluster."""
-    return terms[0][0].upper() + terms[0][1:] if terms else "Unlabelled"
+    """The best term short enough, when no phrase of the answers' own can name the cluster."""
+    term = next((t for t in terms if len(t) <= LABEL_CHARS), None)
+    return term[0].upper() + term[1:] if term else "Unlabelled"
 
 
 class _Phrases:
@@ -415,7 +417,9 @@ def _ngrams(item, excluded: frozenset[str]):
             if excluded.intersection(key) or len(set(key)) < len(key):  # "savings savings"
                 continue
             start, end = first.idx, token.idx + len(token)
-            yield key, (text[start:end] if same_length else doc.text[start:end])
+            surface = " ".join((text if same_length else doc.text)[start:end].split())  # one line
+            if len(surface) <= LABEL_CHARS:
+                yield key, surface
 
 
 def _lemma_keys(chunks: list[str]):
