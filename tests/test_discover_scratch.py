@@ -254,3 +254,13 @@ def test_labels_are_one_short_line_from_the_answers(texts):
     for p in discover(texts * 2, min_size=2):
         assert p.label and "\n" not in p.label and "\t" not in p.label and len(p.label) <= 80
         assert p.label == p.label.strip() and len(p.description) < 400
+
+
+def test_too_few_answers_for_vectors_are_clustered_by_their_words():
+    # Vectors less their mean need enough answers for the mean to be the question's topic.
+    import numpy as np
+
+    texts = ["potholes", "fix potholes", "potholes again", "bins late", "bins missed", "late bins", "x"]
+    vectors = np.random.default_rng(0).normal(size=(len(texts), 8))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert discover(texts, vectors=vectors) == discover(texts)

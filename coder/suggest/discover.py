@@ -42,7 +42,7 @@ CLUSTER_STOP = frozenset(
 
 DISTANCE = 0.9  # average cosine distance at which two groups stop merging (TF-IDF space)
 MEANING_DISTANCE = 0.9  # the same for sentence vectors, once centred
-CENTRE_MIN = 20  # distinct answers needed for their mean to stand for what they all share
+CENTRE_MIN = 20  # distinct answers needed for their mean to stand for what they share; fewer: TF-IDF
 MERGE = 0.9  # proposals whose centroids are this similar are one theme worded two ways
 SAMPLE = 3000  # distinct answers clustered directly; O(n^2) memory beyond this
 SVD_DIMS = 150  # used only when the vocabulary is larger than this
@@ -79,7 +79,8 @@ def discover(
     """Proposed themes among `texts`, largest first; clusters under `min_size` are noise.
 
     `vectors` (one unit row per text, e.g. sentence embeddings) replace TF-IDF as the
-    space answers are clustered in; terms and labels always come from the answers' words.
+    space answers are clustered in, given `CENTRE_MIN` distinct answers; terms and labels
+    always come from the answers' words.
     """
     texts = list(texts)
     ids = list(range(len(texts))) if ids is None else list(ids)
@@ -94,16 +95,15 @@ def discover(
     weights = np.array([len(g.ids) for g in groups], dtype=float)
     words, vocab, X = _embed(keys, random_state)
     raw, distance = X, DISTANCE
-    if vectors is not None:
+    # Every answer to one question is about its topic: sentence vectors less their mean measure
+    # what answers say about it (chosen on the bundled corpus). Too few answers give no stable mean.
+    meaning = vectors is not None and enough_for_vectors(texts)
+    if meaning:
         from sklearn.preprocessing import normalize
 
         vectors = np.asarray(vectors, dtype=np.float64)
-        X = normalize(np.stack([vectors[g.rows].mean(axis=0) for g in groups]))
-        raw = X
-        if len(X) >= CENTRE_MIN:
-            # Every answer to one question is about its topic: without that shared direction
-            # the cosines measure what answers say about it (chosen on the bundled corpus).
-            X = normalize(X - weights @ X / weights.sum())
+        raw = normalize(np.stack([vectors[g.rows].mean(axis=0) for g in groups]))
+        X = normalize(raw - weights @ raw / weights.sum())
         distance = MEANING_DISTANCE
     labels = _merge(X, weights, _cluster(X, weights, random_state, distance))
 
@@ -142,7 +142,7 @@ def discover(
         )
         # Two proposals named alike are one theme the clustering split; in TF-IDF space, where
         # clusters are made of words, so are two led by the same word (in meaning space they need not be).
-        names = [label.casefold(), *(terms[:1] if vectors is None else ())]
+        names = [label.casefold(), *(() if meaning else terms[:1])]
         at = next((by_name[n] for n in names if n in by_name), None)
         if at is None:
             at = len(merged)
@@ -158,6 +158,11 @@ def discover(
         by_name.update((n, at) for n in names)
     proposals = sorted(merged, key=lambda p: (-p.size, -p.cohesion, p.label))
     return proposals[:max_themes]
+
+
+def enough_for_vectors(texts: list[str]) -> bool:
+    """Whether `discover` clusters these answers by their vectors (if given) rather than TF-IDF."""
+    return len({t.strip().casefold() for t in texts if t and t.strip()}) >= CENTRE_MIN
 
 
 def _mean_cosine(X: np.ndarray, rows: np.ndarray) -> float:

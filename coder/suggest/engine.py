@@ -588,7 +588,7 @@ def discover_themes(db: Database, question: str, *, max_score: float = 0.3, min_
     those `coder suggest` stored are read, and new ones stored only with `cache` (the database
     must then be writable).
     """
-    from .discover import discover
+    from .discover import discover, enough_for_vectors
 
     codebook = read_codebook(db, question_codebook(db, question))
     scratch = all_answers or not codebook.themes
@@ -597,7 +597,8 @@ def discover_themes(db: Database, question: str, *, max_score: float = 0.3, min_
     else:
         answers = unfit_answers(db, question, max_score)
     texts = [a.text for a in answers]
-    embedder = embedder_for(texts, db, store=cache) if embeddings and codebook.kind == "text" else None
+    wanted = embeddings and codebook.kind == "text" and enough_for_vectors(texts)
+    embedder = embedder_for(texts, db, store=cache) if wanted else None
     vectors = embedder.vectors(texts) if embedder is not None and texts else None
     # Proposals for what no theme fits should not be named after a theme; a fresh start may be.
     label_words = [] if scratch else [w for t in codebook.themes for w in t.label.split()]
