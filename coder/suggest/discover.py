@@ -28,6 +28,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ..safe_input import shorten
 from .text import lemmatise, noun_chunks
 
 # Words every kind of answer in a local-government survey uses: they would pull
@@ -178,7 +179,7 @@ def _describe(size: int, terms: tuple[str, ...]) -> str:
     """One sentence a researcher can edit: what the answers share, in their own words."""
     if not terms:
         return f"{size} answers worded alike."
-    shown = [f'"{t}"' for t in terms[:3]]
+    shown = [f'"{shorten(t, 40)}"' for t in terms[:3]]  # a term is one "word" at most, which may be long
     listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
     return f"{size} answers that mention {listed}."
 
