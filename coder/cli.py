@@ -15,6 +15,7 @@ from .codings import import_codings, question_codebook
 from .errors import CoderError
 from .ingest import import_responses
 from .printable import printable_terminal, terminal_stream
+from .safe_input import shorten
 from .spec import load_spec
 from .commands import exchange, init, quotes, reports, serve, team
 from .commands.common import _codebook_id, db_argument, existing_db, friendly, readonly_db, with_codebook_options
@@ -339,38 +340,53 @@ def evaluate(db, gold, question, as_json, simulate_confirmed, seeds):
 @cli.command()
 @db_argument
 @click.option("--question", "-q", required=True, help="Question id.")
+@click.option("--all", "all_answers", is_flag=True,
+              help="Cluster every answer, not only those no theme fits (automatic when the codebook has no themes).")
 @click.option("--max-score", type=float, default=0.3, show_default=True,
               help="An answer is unfit when no suggestion scores above this.")
 @click.option("--min-size", type=int, default=3, show_default=True, help="Smallest proposal worth showing.")
-@click.option("--accept", "accept", type=int, default=None, help="Add proposal N (1-based) to the codebook.")
+@click.option("--max-themes", type=click.IntRange(1, 100), default=12, show_default=True, help="Most proposals shown.")
+@click.option("--accept", "accept", default=None,
+              help="Add proposals to the codebook: N, a list such as 1,3,5, or all (one transaction).")
 @click.option("--label", default=None, help="Label for the accepted proposal (default: its proposed label).")
 @click.option("--alias-of", default=None, help="Names questions: add proposal N's spellings as aliases of this theme.")
+@click.option("--embeddings/--no-embeddings", default=True, show_default=True,
+              help="Cluster sentence vectors when a model is installed (else TF-IDF).")
+@click.option("--json", "as_json", is_flag=True, help="Print every proposal with its member answers as JSON.")
 @click.option("--coder", default=None, help="Name recorded in the audit log.")
 @friendly
-def discover(db, question, max_score, min_size, accept, label, alias_of, coder):
-    """Propose new themes from answers that no theme fits.
+def discover(db, question, all_answers, max_score, min_size, max_themes, accept, label, alias_of, embeddings,
+             as_json, coder):
+    """Propose themes by clustering answers: a starter codebook, or themes for what no theme fits.
 
-    Clusters the unfit answers (TF-IDF; the number of clusters is found, not
-    given) and prints each proposal with a label, its size and three example
-    answers. `--accept N` adds proposal N to the codebook; run `coder suggest`
-    again to have it suggested. On a names question (e.g. departments) it lists
-    groups of unrecognised spellings with the nearest theme instead; accept one
-    as a new theme, or with `--alias-of THEME` as aliases.
+    On a question with no themes yet (or with `--all`) every answer is
+    clustered; otherwise only the answers no theme fits. The number of themes
+    is found, not given; answers that fit no cluster are left out. Each
+    proposal has a label in the answers' own words, a one-line description,
+    its size and three example answers. Sentence vectors are used when a model
+    is installed, TF-IDF otherwise. `--accept 1,3,5` (or `all`) adds proposals
+    to the codebook in one audited step; run `coder suggest` again to have
+    them suggested. On a names question (e.g. departments) it lists groups of
+    unrecognised spellings with the nearest theme instead; accept one as a new
+    theme, or with `--alias-of THEME` as aliases.
 
     \b
     Example:
         coder discover demo.db --question q16
         coder discover demo.db --question q16 --accept 1 --label "Chatbots and webchat"
+        coder discover demo.db --question q16 --all --accept all
     """
-    from .suggest.engine import accept_names, accept_proposal, discover_themes, name_candidates
+    import json as json_module
+
+    from .suggest.engine import (accept_names, accept_proposal, accept_proposals, discover_themes, name_candidates,
+                                 proposal_members)
 
     database = existing_db(db) if accept is not None else readonly_db(db)
     if theme_ops.read_codebook(database, question_codebook(database, question)).kind == "names":
         candidates = [c for c in name_candidates(database, question) if c.count >= 1]
         if accept is not None:
-            if not 1 <= accept <= len(candidates):
-                raise CoderError(f"there is no proposal {accept}; there are {len(candidates)}")
-            theme = accept_names(database, question, candidates[accept - 1], alias_of=alias_of, label=label, coder=coder)
+            (number,) = _accepted(accept, len(candidates), single="a names question takes one group at a time")
+            theme = accept_names(database, question, candidates[number - 1], alias_of=alias_of, label=label, coder=coder)
             click.echo(f"{'Aliases added to' if alias_of else 'Added theme'} {theme.id}: {theme.label}")
             return
         click.echo(f"{question}: {len(candidates)} groups of spellings no alias or fuzzy match claims")
@@ -378,19 +394,69 @@ def discover(db, question, max_score, min_size, accept, label, alias_of, coder):
             near = f"nearest {c.nearest_theme} ({c.nearest_score:.2f})" if c.nearest_theme else "no near theme"
             click.echo(f"{number}. {' | '.join(c.spellings)}  ({c.count} answers; {near})")
         return
-    unfit, proposals = discover_themes(database, question, max_score=max_score, min_size=min_size)
+    if alias_of:
+        raise CoderError("--alias-of is for names questions; this one is a text question")
+    found = discover_themes(database, question, max_score=max_score, min_size=min_size, max_themes=max_themes,
+                            all_answers=all_answers, embeddings=embeddings, cache=accept is not None)
+    proposals = found.proposals
     if accept is not None:
-        if not 1 <= accept <= len(proposals):
-            raise CoderError(f"there is no proposal {accept}; there are {len(proposals)}")
-        theme = accept_proposal(database, question, proposals[accept - 1], label=label, coder=coder)
-        click.echo(f"Added theme {theme.id}: {theme.label}")
+        numbers = _accepted(accept, len(proposals), single="--label goes with one proposal" if label is not None else None)
+        if label is not None:
+            themes = [accept_proposal(database, question, proposals[numbers[0] - 1], label=label, coder=coder)]
+        else:
+            themes = accept_proposals(database, question, [proposals[n - 1] for n in numbers], coder=coder)
+        for theme in themes:
+            click.echo(f"Added theme {theme.id}: {theme.label}")
         return
-    click.echo(f"{question}: {len(unfit)} answers no theme fits; {len(proposals)} proposals")
+    if as_json:
+        click.echo(json_module.dumps({
+            "question": question,
+            "answers": len(found.answers),
+            "scope": "all answers" if found.scratch else "answers no theme fits",
+            "embeddings": found.embeddings,
+            "proposals": [
+                {"number": number, "label": p.label, "description": p.description, "terms": list(p.terms),
+                 "size": p.size, "cohesion": p.cohesion, "examples": list(p.examples),
+                 "members": proposal_members(database, p)}
+                for number, p in enumerate(proposals, start=1)
+            ],
+        }, indent=2, ensure_ascii=False))
+        return
+    scope = "answers" if found.scratch else "answers no theme fits"
+    space = f"sentence vectors ({found.embeddings})" if found.embeddings else "TF-IDF"
+    click.echo(f"{question}: {len(found.answers)} {scope}; {len(proposals)} proposals ({space})")
     for number, proposal in enumerate(proposals, start=1):
         click.echo(f"\n{number}. {proposal.label}  ({proposal.size} answers, cohesion {proposal.cohesion:.2f})")
+        click.echo(f"   {proposal.description}")
         click.echo(f"   terms: {', '.join(proposal.terms)}")
         for example in proposal.examples:
-            click.echo(f"   - {example}")
+            click.echo(f"   - {shorten(example, 200)}")
+    left = len(found.answers) - len({m for p in proposals for m in p.member_ids})
+    if proposals and left:
+        click.echo(f"\n{left} answers fit no proposal and are left out.")
+
+
+def _accepted(value: str, count: int, *, single: str | None = None) -> list[int]:
+    """Proposal numbers from `--accept`: "all", "N" or "1,3,5", each checked against the count.
+
+    `single` says why only one number will do here."""
+    text = value.strip().lower()
+    if text == "all" and single is None:
+        numbers = list(range(1, count + 1))
+    else:
+        try:
+            numbers = list(dict.fromkeys(int(part) for part in text.split(",")))
+        except ValueError:
+            wanted = "a proposal number" if single else "a proposal number, a list such as 1,3,5, or all"
+            raise CoderError(f"--accept takes {wanted}; not {shorten(value, 40)!r}") from None
+    if single and len(numbers) != 1:
+        raise CoderError(f"{single}: --accept N")
+    if not numbers:
+        raise CoderError("there are no proposals to accept")
+    for number in numbers:
+        if not 1 <= number <= count:
+            raise CoderError(f"there is no proposal {number}; there are {count}")
+    return numbers
 
 
 @cli.command()

@@ -1,25 +1,34 @@
-"""Discovery: group answers that no existing theme fits into proposed new themes.
+"""Discovery: group answers into proposed themes (the unfit ones, or all of them to start a codebook).
 
 Answers are lemmatised (text.py), deduplicated by their lemmas and weighted by
-how often each occurs, embedded as TF-IDF word 1-2 grams plus character 3-5
-grams (so "chatbot", "chat bot" and "webchat" meet), reduced with truncated SVD
-when the vocabulary is large, and clustered by average-linkage agglomerative
-clustering on cosine distance with a fixed distance threshold: the threshold,
-not a target count, decides how many themes there are, and weighted sizes let
-one answer given by many respondents still form a theme. Above `SAMPLE` distinct
-answers a weighted sample is clustered and the rest join the nearest cluster
-when they would pass the same threshold.
+how often each occurs, and placed in a space: sentence vectors when the caller
+has them (meaning, for short answers that share few words), else TF-IDF word
+1-2 grams plus character 3-5 grams (so "chatbot", "chat bot" and "webchat"
+meet), reduced with truncated SVD when the vocabulary is large. They are
+clustered by average-linkage agglomerative clustering on cosine distance (sentence
+vectors less their mean, the question's shared topic) with a fixed distance
+threshold per space: the threshold, not a target count, decides how many themes
+there are, answers near no other stay alone and are left out, and weighted sizes
+let one answer given by many respondents still form a theme.
+Above `SAMPLE` distinct answers a weighted sample is clustered and the rest join
+the nearest cluster when they would pass the same threshold. A cluster whose
+answers are no closer to each other than the question's answers in general is a
+heap of leftovers and is dropped; proposals whose centroids nearly coincide, or
+that would carry the same label (in TF-IDF space: the same leading word), are merged.
+Labels are phrases of the answers as written (see `_Phrases`).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from functools import lru_cache
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 import numpy as np
 
+from ..safe_input import shorten
 from .text import lemmatise, noun_chunks
 
 # Words every kind of answer in a local-government survey uses: they would pull
@@ -32,10 +41,17 @@ CLUSTER_STOP = frozenset(
     """.split()
 )
 
-DISTANCE = 0.9  # average cosine distance at which two groups stop merging
+DISTANCE = 0.9  # average cosine distance at which two groups stop merging (TF-IDF space)
+MEANING_DISTANCE = 0.9  # the same for sentence vectors, once centred
+CENTRE_MIN = 20  # distinct answers needed for their mean to stand for what they share; fewer: TF-IDF
+MERGE = 0.9  # proposals whose centroids are this similar are one theme worded two ways
 SAMPLE = 3000  # distinct answers clustered directly; O(n^2) memory beyond this
 SVD_DIMS = 150  # used only when the vocabulary is larger than this
 CHAR_WEIGHT = 0.6  # share of the vector given to character n-grams
+MAX_PHRASE = 4  # words in a label phrase
+LABEL_CHARS = 80  # a label longer than this is no label (a run of long "words", a pasted URL)
+PHRASE_CHARS = 1000  # of an answer searched for label phrases: long answers say it early or not at all
+PHRASE_SHARE = 0.25  # of a cluster's answers that must use a phrase for it to be the label
 
 
 @dataclass(frozen=True)
@@ -48,22 +64,29 @@ class Proposal:
     examples: tuple[str, ...]  # up to three distinct answers nearest the centroid
     member_ids: tuple[int, ...]
     cohesion: float  # mean cosine similarity of members to the centroid, 0..1
+    description: str = ""
 
 
 def discover(
     texts: list[str],
     ids: list[int] | None = None,
     *,
+    vectors: np.ndarray | None = None,
     min_size: int = 3,
     max_themes: int = 12,
     random_state: int = 0,
     exclude_terms: Iterable[str] = (),
 ) -> list[Proposal]:
-    """Proposed themes among `texts`, largest first; clusters under `min_size` are noise."""
+    """Proposed themes among `texts`, largest first; clusters under `min_size` are noise.
+
+    `vectors` (one unit row per text, e.g. sentence embeddings) replace TF-IDF as the
+    space answers are clustered in, given `CENTRE_MIN` distinct answers; terms and labels
+    always come from the answers' words.
+    """
     texts = list(texts)
     ids = list(range(len(texts))) if ids is None else list(ids)
-    if len(ids) != len(texts):
-        raise ValueError("texts and ids differ in length")
+    if len(ids) != len(texts) or (vectors is not None and len(vectors) != len(texts)):
+        raise ValueError("texts, ids and vectors differ in length")
     if len(texts) < max(min_size, 1):
         return []
     groups = _group(texts, ids)
@@ -72,24 +95,34 @@ def discover(
     keys = [g.key for g in groups]
     weights = np.array([len(g.ids) for g in groups], dtype=float)
     words, vocab, X = _embed(keys, random_state)
-    labels = _cluster(X, weights, random_state)
+    raw, distance = X, DISTANCE
+    # Every answer to one question is about its topic: sentence vectors less their mean measure
+    # what answers say about it (chosen on the bundled corpus). Too few answers give no stable mean.
+    meaning = vectors is not None and enough_for_vectors(texts)
+    if meaning:
+        from sklearn.preprocessing import normalize
+
+        vectors = np.asarray(vectors, dtype=np.float64)
+        raw = normalize(np.stack([vectors[g.rows].mean(axis=0) for g in groups]))
+        X = normalize(raw - weights @ raw / weights.sum())
+        distance = MEANING_DISTANCE
+    labels = _merge(X, weights, _cluster(X, weights, random_state, distance))
 
     excluded = _excluded(exclude_terms)
-    chunks = None
     found = []
+    overall = _mean_cosine(raw, np.arange(len(raw)))
     for cluster in np.unique(labels[labels >= 0]):
         rows = np.flatnonzero(labels == cluster)
-        if weights[rows].sum() >= min_size:
+        # Answers no closer to each other than answers in general are leftovers, not a theme
+        # (unless they are all the answers there are).
+        if weights[rows].sum() >= min_size and (len(rows) in (1, len(raw)) or _mean_cosine(raw, rows) > overall):
             found.append(rows)
     found.sort(key=lambda rows: -weights[rows].sum())
     found = found[: max_themes * 2]  # generous: ties are broken on cohesion below
-    if found:
-        members = sorted({i for rows in found for i in rows})
-        phrases = noun_chunks([groups[i].text for i in members])
-        if phrases is not None:
-            chunks = dict(zip(members, phrases))
+    phrases = _Phrases([g.text for g in groups], weights, excluded) if found else None
 
-    proposals = []
+    merged: list[Proposal] = []
+    by_name: dict[str, int] = {}  # labels and first terms, to the proposal that has them
     for rows in found:
         centroid = (weights[rows, None] * X[rows]).sum(axis=0)
         centroid /= np.linalg.norm(centroid) or 1.0
@@ -97,19 +130,58 @@ def discover(
         cohesion = float(np.clip((weights[rows] * sims).sum() / weights[rows].sum(), 0.0, 1.0))
         order = rows[np.argsort(-sims, kind="stable")]
         terms = _terms(words, vocab, weights, rows, excluded)
-        label = _label(terms, chunks, weights, rows, excluded)
-        proposals.append(
-            Proposal(
-                label=label,
-                terms=terms,
-                size=int(weights[rows].sum()),
-                examples=tuple(groups[i].text for i in order[:3]),
-                member_ids=tuple(sorted(m for i in rows for m in groups[i].ids)),
-                cohesion=round(cohesion, 4),
-            )
+        label = phrases.label(order) or _label(terms)
+        size = int(weights[rows].sum())
+        proposal = Proposal(
+            label=label,
+            terms=terms,
+            size=size,
+            examples=tuple(groups[i].text for i in order[:3]),
+            member_ids=tuple(sorted(m for i in rows for m in groups[i].ids)),
+            cohesion=round(cohesion, 4),
+            description=_describe(size, terms),
         )
-    proposals.sort(key=lambda p: (-p.size, -p.cohesion, p.label))
+        # Two proposals named alike are one theme the clustering split; in TF-IDF space, where
+        # clusters are made of words, so are two led by the same word (in meaning space they need not be).
+        names = [label.casefold(), *(() if meaning else terms[:1])]
+        at = next((by_name[n] for n in names if n in by_name), None)
+        if at is None:
+            at = len(merged)
+            merged.append(proposal)
+        else:  # the larger one (seen first) keeps its label, examples and terms
+            twin = merged[at]
+            merged[at] = replace(
+                twin,
+                size=twin.size + size,
+                member_ids=tuple(sorted(twin.member_ids + proposal.member_ids)),
+                description=_describe(twin.size + size, twin.terms),
+            )
+        by_name.update((n, at) for n in names)
+    proposals = sorted(merged, key=lambda p: (-p.size, -p.cohesion, p.label))
     return proposals[:max_themes]
+
+
+def enough_for_vectors(texts: list[str]) -> bool:
+    """Whether `discover` clusters these answers by their vectors (if given) rather than TF-IDF."""
+    return len({t.strip().casefold() for t in texts if t and t.strip()}) >= CENTRE_MIN
+
+
+def _mean_cosine(X: np.ndarray, rows: np.ndarray) -> float:
+    """Mean cosine over pairs of distinct rows (unit vectors), from their sum: no n x n matrix."""
+    n = len(rows)
+    if n < 2:
+        return 1.0
+    total = X[rows].sum(axis=0)
+    return float((total @ total - (X[rows] ** 2).sum()) / (n * (n - 1)))
+
+
+def _describe(size: int, terms: tuple[str, ...]) -> str:
+    """One sentence a researcher can edit: what the answers share, in their own words."""
+    if not terms:
+        return f"{size} answers worded alike."
+    shown = [f'"{shorten(t, 40)}"' for t in terms[:3]]  # a term is one "word" at most, which may be long
+    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return f"{size} answers that mention {listed}."
 
 
 @dataclass
@@ -117,18 +189,21 @@ class _Group:
     key: str  # the lemmas shared by every answer in the group
     text: str  # the commonest original wording
     ids: list[int]
+    rows: list[int]  # positions of its answers in the input
 
 
 def _group(texts: list[str], ids: list[int]) -> list[_Group]:
     # "Chat bot!" and "chat bots" are one answer for clustering; "n/a" and "???" have no lemmas.
-    by_key: dict[str, tuple[Counter, list[int]]] = {}
+    by_key: dict[str, tuple[Counter, list[int], list[int]]] = {}
     keys = [" ".join(w for w in k.split() if w not in CLUSTER_STOP) for k in lemmatise(t or "" for t in texts)]
-    for text, key, id_ in zip(texts, keys, ids):
+    for row, (text, key, id_) in enumerate(zip(texts, keys, ids)):
         if key:
-            wordings, members = by_key.setdefault(key, (Counter(), []))
+            wordings, members, rows = by_key.setdefault(key, (Counter(), [], []))
             wordings[text.strip()] += 1
             members.append(id_)
-    return [_Group(key, wordings.most_common(1)[0][0], members) for key, (wordings, members) in by_key.items()]
+            rows.append(row)
+    return [_Group(key, wordings.most_common(1)[0][0], members, rows)
+            for key, (wordings, members, rows) in by_key.items()]
 
 
 def _embed(keys: list[str], random_state: int):
@@ -157,7 +232,7 @@ def _embed(keys: list[str], random_state: int):
     return words.tocsr(), word_vec.get_feature_names_out(), normalize(X).astype(np.float64)
 
 
-def _cluster(X: np.ndarray, weights: np.ndarray, random_state: int) -> np.ndarray:
+def _cluster(X: np.ndarray, weights: np.ndarray, random_state: int, distance: float) -> np.ndarray:
     """Cluster label per row, -1 for rows left unclustered."""
     from sklearn.cluster import AgglomerativeClustering
 
@@ -172,7 +247,7 @@ def _cluster(X: np.ndarray, weights: np.ndarray, random_state: int) -> np.ndarra
     else:
         sample = np.arange(n)
     model = AgglomerativeClustering(
-        n_clusters=None, distance_threshold=DISTANCE, metric="cosine", linkage="average"
+        n_clusters=None, distance_threshold=distance, metric="cosine", linkage="average"
     )
     labels[sample] = model.fit_predict(X[sample])
     if n > SAMPLE:
@@ -187,7 +262,7 @@ def _cluster(X: np.ndarray, weights: np.ndarray, random_state: int) -> np.ndarra
             part = rest[start : start + 4096]
             sims = X[part] @ means.T
             best = sims.argmax(axis=1)
-            ok = sims[np.arange(len(part)), best] >= 1 - DISTANCE
+            ok = sims[np.arange(len(part)), best] >= 1 - distance
             labels[part[ok]] = best[ok]
     return labels
 
@@ -232,27 +307,158 @@ def _terms(words, vocab, weights, rows, excluded, n: int = 8) -> tuple[str, ...]
     return tuple(out)
 
 
-def _label(terms, chunks, weights, rows, excluded) -> str:
-    """Two or three distinctive terms, noun phrases first when a parser is available."""
+def _label(terms: tuple[str, ...]) -> str:
+    """The best term short enough, when no phrase of the answers' own can name the cluster."""
+    term = next((t for t in terms if len(t) <= LABEL_CHARS), None)
+    return term[0].upper() + term[1:] if term else "Unlabelled"
+
+
+class _Phrases:
+    """Label candidates: runs of up to MAX_PHRASE words of the answers as written, that begin and end
+    with a content word ("ban gambling adverts", "advertising on kids' channels"), matched on lemmas.
+    With a trained parser installed only its noun chunks are candidates."""
+
+    def __init__(self, texts: list[str], weights: np.ndarray, excluded: frozenset[str]):
+        from scipy.sparse import csr_matrix
+
+        self.weights = weights
+        self.surfaces: dict[tuple[str, ...], Counter] = {}
+        self.central: list[set[int]] = []
+        index: dict[tuple[str, ...], int] = {}
+        rows, cols = [], []
+        chunks = noun_chunks(texts)
+        allowed = None if chunks is None else [set(_lemma_keys(c)) for c in chunks]
+        for row, doc in enumerate(_docs(texts)):
+            seen = set()
+            for key, surface in _ngrams(doc, excluded):
+                if allowed is not None and key not in allowed[row]:
+                    continue
+                self.surfaces.setdefault(key, Counter())[surface] += weights[row]
+                col = index.setdefault(key, len(index))
+                if col not in seen:
+                    seen.add(col)
+                    rows.append(row)
+                    cols.append(col)
+            self.central.append(seen)
+        self.keys = list(index)
+        self.presence = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), len(index)))
+        stop = _stop()
+        self.content = np.array([sum(1 for w in k if w not in stop) for k in self.keys], dtype=float)
+
+    def label(self, rows: np.ndarray) -> str | None:
+        """A phrase several members share, else the nearest members' phrase around the best shared word.
+
+        `rows` come nearest the centroid first.
+        """
+        if not self.keys:
+            return None
+        score, p_in = _distinctive(self.presence, self.weights, rows)
+        useful = score > 0
+        shared = useful & (p_in * self.weights[rows].sum() >= 2 - 1e-9)
+        phrase = self.content >= 2
+        # A phrase names the cluster when a fair share of it uses it; else the best word does.
+        common = p_in >= PHRASE_SHARE
+        best = self._best(score, shared & phrase & common)
+        if best is None:
+            word = self._best(score, shared)
+            near = np.zeros(len(self.keys), dtype=bool)
+            near[[c for i in rows[:3] for c in self.central[i]]] = True
+            around = np.zeros(len(self.keys), dtype=bool)
+            if word is not None:
+                around[[j for j, k in enumerate(self.keys) if set(self.keys[word]) <= set(k)]] = True
+            best = self._best(score, near & phrase & useful & around)
+            if best is None:
+                best = word if word is not None else self._best(score, near & useful)
+        if best is None:
+            return None
+        surface = self.surfaces[self.keys[best]].most_common(1)[0][0]
+        return surface[0].upper() + surface[1:]
+
+    def _best(self, score: np.ndarray, allowed: np.ndarray) -> int | None:
+        # Longer phrases say more: each extra content word is worth a little, not a lot.
+        candidates = np.flatnonzero(allowed)
+        if not len(candidates):
+            return None
+        boosted = score[candidates] * (1 + 0.5 * (self.content[candidates] - 1))
+        return int(candidates[np.argmax(boosted)])
+
+
+@lru_cache(maxsize=1)
+def _stop() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    picked: list[str] = []
-    if chunks is not None:
-        counts: Counter = Counter()
-        for i in rows:
-            for phrase in set(chunks.get(i, ())):
-                kept = [w for w in phrase.split() if w not in STOP_WORDS and w.isalpha()]
-                if kept and not excluded.intersection(kept):
-                    counts[" ".join(kept)] += weights[i]
-        total = weights[rows].sum()
-        picked = [p for p, c in counts.most_common() if c >= max(2, 0.25 * total)][:2]
-    used = {w for lemmas in lemmatise(picked) for w in lemmas.split()}  # "recycling" covers "recycle"
-    for term in terms:
-        if len(picked) >= (2 if any(" " in p for p in picked) else 3):
-            break
-        if not used.intersection(term.split()):
-            picked.append(term)
-            used.update(term.split())
-    if not picked:
-        return "Unlabelled"
-    return " / ".join(p[0].upper() + p[1:] for p in picked)
+    from .text import SURVEY_STOP
+
+    return STOP_WORDS | SURVEY_STOP | CLUSTER_STOP
+
+
+def _docs(texts: list[str]):
+    from .text import get_nlp
+
+    # The lookup lemmatizer is keyed by lower-case forms; offsets map back to the answer as written.
+    texts = [t[:PHRASE_CHARS] for t in texts]
+    return list(zip(texts, get_nlp().pipe(t.lower() for t in texts)))
+
+
+def _ngrams(item, excluded: frozenset[str]):
+    """(lemma key, surface form) of each candidate phrase in one answer."""
+    text, doc = item
+    stop = _stop()
+    same_length = len(text) == len(doc.text)
+    tokens = list(doc)
+    for i, first in enumerate(tokens):
+        for j in range(i, min(i + MAX_PHRASE, len(tokens))):
+            token = tokens[j]
+            # No phrase runs across punctuation, but "self-serve" and "kids'" are words.
+            joined = token.text == "-" and j > i and not tokens[j - 1].whitespace_ and not token.whitespace_
+            if not (token.is_alpha or token.text.startswith("'") or joined):
+                break
+            glued = j + 1 < len(tokens) and not token.whitespace_ and not tokens[j + 1].is_punct
+            if glued:  # "wo" of "won't" is no word to end on
+                continue
+            ends = (first, token)
+            if any(t.is_stop or t.lower_ in stop or (t.lemma_ or t.lower_) in stop or not t.is_alpha for t in ends):
+                continue
+            key = tuple((t.lemma_ or t.lower_) for t in tokens[i : j + 1])
+            if excluded.intersection(key) or len(set(key)) < len(key):  # "savings savings"
+                continue
+            start, end = first.idx, token.idx + len(token)
+            surface = " ".join((text if same_length else doc.text)[start:end].split())  # one line
+            if len(surface) <= LABEL_CHARS:
+                yield key, surface
+
+
+def _lemma_keys(chunks: list[str]):
+    """Lemma keys of noun chunks, with leading and trailing stop words dropped ("the recycling centre")."""
+    stop = _stop()
+    for doc in _docs(chunks):
+        words = [(t.lemma_ or t.lower_) for t in doc[1] if t.is_alpha]
+        while words and words[0] in stop:
+            words.pop(0)
+        while words and words[-1] in stop:
+            words.pop()
+        if words:
+            yield tuple(words)
+
+
+def _merge(X: np.ndarray, weights: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """One cluster for clusters whose weighted centroids are more similar than MERGE."""
+    clusters = list(np.unique(labels[labels >= 0]))
+    if len(clusters) < 2:
+        return labels
+    centroids = np.stack([(weights[labels == c, None] * X[labels == c]).sum(axis=0) for c in clusters])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    sims = centroids @ centroids.T
+    parent = list(range(len(clusters)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for a, b in zip(*np.nonzero(np.triu(sims, 1) > MERGE)):
+        parent[root(b)] = root(a)
+    out = labels.copy()
+    for i, c in enumerate(clusters):
+        out[labels == c] = clusters[root(i)]
+    return out

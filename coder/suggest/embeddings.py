@@ -300,11 +300,12 @@ class Embedder:
     run with nothing new to encode never loads them.
     """
 
-    def __init__(self, path: Path, db=None):
+    def __init__(self, path: Path, db=None, *, store: bool = True):
         self.path = Path(path)
         self.name = fingerprint(self.path)
         self.dim = int(json.loads((self.path / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         self.db = db
+        self.store = store  # False: read the database's vectors but write none (a read-only connection)
         self.memory: dict[str, np.ndarray] = {}
         self.progress = None  # called with (encoded, to encode) while texts are encoded
 
@@ -323,7 +324,7 @@ class Embedder:
                 chunk = missing[start : start + ENCODE_CHUNK]
                 encoded = self.encoder.encode(chunk)
                 self.memory.update(zip(chunk, encoded))
-                if self.db is not None:
+                if self.db is not None and self.store:
                     self._save(chunk, encoded)
                 if self.progress:
                     self.progress(start + len(chunk), len(missing))
@@ -360,12 +361,12 @@ def over_limit(texts: list[str]) -> tuple[int, int] | None:
     return (distinct, limit) if distinct > limit and _usable_path() is not None else None
 
 
-def embedder_for(texts: list[str], db=None) -> Embedder | None:
+def embedder_for(texts: list[str], db=None, *, store: bool = True) -> Embedder | None:
     """An embedder for a question's answers, or None: no model installed, or too many distinct answers."""
     path = _usable_path()
     if path is None or over_limit(texts) is not None:
         return None
     try:
-        return Embedder(path, db)
+        return Embedder(path, db, store=store)
     except (ValueError, KeyError, OSError) as error:
         raise CoderError(f"the embedding model in {path} cannot be used: {error}") from None

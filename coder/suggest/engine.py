@@ -582,17 +582,58 @@ def unfit_answers(db: Database, question: str, max_score: float = 0.3) -> list[A
     return [Answer(r[0], r[1], []) for r in rows]
 
 
+@dataclass
+class Discovery:
+    """What `coder discover` proposes, and from which answers and in which space."""
+
+    question: str
+    answers: list[Answer]  # the answers clustered
+    proposals: list
+    scratch: bool  # all answers clustered (a starter codebook), not only those no theme fits
+    embeddings: str | None  # the sentence model used, or None for TF-IDF
+
+
 def discover_themes(db: Database, question: str, *, max_score: float = 0.3, min_size: int = 3,
-                    max_themes: int = 12, seed: int = 0):
-    """Cluster the answers no theme fits into proposed new themes (see discover.py)."""
-    from .discover import discover
+                    max_themes: int = 12, seed: int = 0, all_answers: bool = False,
+                    embeddings: bool = True, cache: bool = False) -> Discovery:
+    """Cluster answers into proposed new themes (see discover.py).
+
+    With no themes yet, or `all_answers`, every answer is clustered (discovery from scratch);
+    otherwise only those no theme fits. Sentence vectors are used when a model is installed:
+    those `coder suggest` stored are read, and new ones stored only with `cache` (the database
+    must then be writable).
+    """
+    from .discover import discover, enough_for_vectors
 
     codebook = read_codebook(db, question_codebook(db, question))
-    unfit = unfit_answers(db, question, max_score)
-    label_words = [w for t in codebook.themes for w in t.label.split()]
-    proposals = discover([a.text for a in unfit], [a.id for a in unfit], min_size=min_size,
+    scratch = all_answers or not codebook.themes
+    if scratch:
+        answers = [Answer(a.id, a.text, []) for a in load_answers(db, question)]
+    else:
+        answers = unfit_answers(db, question, max_score)
+    texts = [a.text for a in answers]
+    wanted = embeddings and codebook.kind == "text" and enough_for_vectors(texts)
+    embedder = embedder_for(texts, db, store=cache) if wanted else None
+    vectors = embedder.vectors(texts) if embedder is not None and texts else None
+    # Proposals for what no theme fits should not be named after a theme; a fresh start may be.
+    label_words = [] if scratch else [w for t in codebook.themes for w in t.label.split()]
+    proposals = discover(texts, [a.id for a in answers], vectors=vectors, min_size=min_size,
                          max_themes=max_themes, random_state=seed, exclude_terms=label_words)
-    return unfit, proposals
+    return Discovery(question, answers, proposals, scratch, embedder.name if embedder is not None else None)
+
+
+def proposal_members(db: Database, proposal) -> list[dict]:
+    """A proposal's answers as the survey names them: respondent id and rank, in survey order."""
+    ids = list(proposal.member_ids)
+    rows = []
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        rows += db.execute(
+            f"""SELECT a.respondent_id, a.rank, r.position FROM answers a JOIN respondents r ON r.id = a.respondent_id
+                WHERE a.id IN ({','.join('?' * len(part))})""",
+            part,
+        ).fetchall()
+    return [{"respondent_id": r[0], "rank": r[1]} for r in sorted(rows, key=lambda r: (r[2], r[1]))]
 
 
 def accept_proposal(db: Database, question: str, proposal, *, label: str | None = None, coder: str | None = None):
@@ -602,14 +643,21 @@ def accept_proposal(db: Database, question: str, proposal, *, label: str | None 
     codebook_id = question_codebook(db, question)
     # Examples are answers, which may be long: the description quotes the start of each.
     examples = "; ".join(f'"{shorten(e, 200)}"' for e in proposal.examples)
+    said = getattr(proposal, "description", "") or f"Proposed by discovery from {proposal.size} answers."
     return add_theme(
         db,
         codebook_id,
         label or proposal.label,
-        description=f"Proposed by discovery from {proposal.size} answers, e.g. {examples}",
+        description=f"{said} Proposed by discovery, e.g. {examples}",
         keywords=tuple(proposal.terms),
         coder=coder,
     )
+
+
+def accept_proposals(db: Database, question: str, proposals, *, coder: str | None = None):
+    """Add several proposals in one transaction: all of them, or (on any error) none."""
+    with write(db):
+        return [accept_proposal(db, question, p, coder=coder) for p in proposals]
 
 
 def name_candidates(db: Database, question: str):
