@@ -16,11 +16,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import ipaddress
+import re
 import shlex
 import socket
 import sys
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
@@ -109,18 +109,24 @@ class CoderServer(Server):
             session.cancel()
         await asyncio.gather(*self.sessions, return_exceptions=True)
 
-    @aiohttp_jinja2.template("app_index.html")
-    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+    async def handle_index(self, request: web.Request) -> web.Response:
         """The page, its URLs on the host the browser asked for: with --host 0.0.0.0 or through `ssh -L`
         the server's own address is not one the browser can reach."""
         origin = f"{request.scheme}://{request.host}"
         websocket = ("wss:" if request.scheme == "https" else "ws:") + origin.split(":", 1)[1]
-        return {
+        page = aiohttp_jinja2.render_string("app_index.html", request, {
             "font_size": to_int(request.query.get("fontsize", "16"), 16),
             "app_websocket_url": f"{websocket}{request.app.router['websocket'].url_for()}",
             "config": {"static": {"url": f"{origin}{request.app.router['static'].url_for(filename='/')}".rstrip("/") + "/"}},
             "application": {"name": self.title},
-        }
+        })
+        # Survey answers are often confidential: the page asks nothing of any other site (textual-serve's
+        # own page loads a web font from Google; the terminal falls back to a local monospace font).
+        page = _LINK.sub(lambda link: link[0] if link["href"].startswith(origin + "/") else "", page)
+        return web.Response(text=page, content_type="text/html")
+
+
+_LINK = re.compile(r"<link\b[^>]*?\bhref=\"(?P<href>[^\"]*)\"[^>]*>")
 
 
 def serve(db_path: str | Path, question: str | None, host: str, port: int) -> None:

@@ -159,7 +159,9 @@ async def test_two_browsers_code_one_database_at_once(db_path, tmp_path):
         async with aiohttp.ClientSession() as client:
             async with client.get(f"http://{address}/") as page:
                 assert page.status == 200
-                assert f'data-session-websocket-url="ws://{address}/ws"' in await page.text()
+                html = await page.text()
+                assert f'data-session-websocket-url="ws://{address}/ws"' in html
+                assert "googleapis" not in html and "xterm.css" in html  # nothing from other sites
             ann, bob = await asyncio.gather(Browser.open(client, address), Browser.open(client, address))
             await asyncio.gather(ann.shows("Your name"), bob.shows("Your name"))
             await ann.keys(*"ann", "\r")
