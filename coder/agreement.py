@@ -15,12 +15,13 @@ in coder.team.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Callable, Hashable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
-Units = Mapping[Hashable, Mapping[str, frozenset[str]]]  # unit -> coder -> themes
+# unit -> coder -> themes; a unit is any hashable key the caller has (Any, as Mapping keys are invariant)
+Units = Mapping[Any, Mapping[str, frozenset[str]]]
 
 POOLED_KAPPA_NOTE = ("De Vries et al. 2008: the 2x2 tables of all themes summed, then one kappa; "
                      "the form most papers report")
@@ -51,7 +52,7 @@ def krippendorff_alpha_nominal(data: Sequence[Sequence[Hashable | None]]) -> flo
     `data` is coders x units, like the reliability data matrix of the literature.
     Units with fewer than two values are not pairable and are left out.
     """
-    coincidence: Counter = Counter()
+    coincidence: defaultdict[tuple, float] = defaultdict(float)
     n_units = len(data[0]) if data else 0
     for unit in range(n_units):
         values = [row[unit] for row in data if row[unit] is not None]
@@ -60,7 +61,7 @@ def krippendorff_alpha_nominal(data: Sequence[Sequence[Hashable | None]]) -> flo
             continue
         for i, j in ((i, j) for i in range(m) for j in range(m) if i != j):
             coincidence[(values[i], values[j])] += 1 / (m - 1)
-    totals: Counter = Counter()
+    totals: defaultdict[object, float] = defaultdict(float)
     for (c, _), weight in coincidence.items():
         totals[c] += weight
     n = sum(totals.values())
@@ -77,8 +78,8 @@ def roll_up(units: Units, parents: Mapping[str, str | None], level: int) -> dict
     """Each theme replaced by its ancestor net `level` deep (1 = top); a theme no deeper stays itself."""
     def at_level(theme: str) -> str:
         path = [theme]
-        while parents.get(path[-1]):
-            path.append(parents[path[-1]])
+        while parent := parents.get(path[-1]):
+            path.append(parent)
         path.reverse()  # top first
         return path[level - 1] if len(path) >= level else theme
 
@@ -90,8 +91,8 @@ def depth(parents: Mapping[str, str | None]) -> int:
     """How many levels the codebook's nets have (1 when no theme has a parent)."""
     def levels(theme: str) -> int:
         n = 1
-        while parents.get(theme):
-            theme, n = parents[theme], n + 1
+        while parent := parents.get(theme):
+            theme, n = parent, n + 1
         return n
 
     return max((levels(t) for t in parents), default=1)
@@ -161,7 +162,7 @@ class Agreement:
     alpha_sets: float | None  # nominal, the whole set as one label
     themes: list[ThemeAgreement] = field(default_factory=list)
     pairs: list[PairAgreement] = field(default_factory=list)
-    disagreements: list[tuple[Hashable, dict[str, frozenset[str]]]] = field(default_factory=list)
+    disagreements: list[tuple[Any, dict[str, frozenset[str]]]] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # statistic -> why it is n/a
 
     def to_dict(self) -> dict:
@@ -265,7 +266,7 @@ def agreement(units: Units, coders: Sequence[str] | None = None, theme_order: Se
         alpha_t = _measure(theme_notes, "krippendorff_alpha",
                            lambda: krippendorff_alpha_nominal([[value(u, c, t) for u in shared] for c in coders]))
         used = sum(1 for u in shared if any(t in units[u].get(c, ()) for c in coders))
-        agree = [p.theme_percent[t] for p in pairs if p.theme_percent[t] is not None]
+        agree = [pct for p in pairs if (pct := p.theme_percent[t]) is not None]
         per_theme.append(ThemeAgreement(t, sum(agree) / len(agree) if agree else None,
                                         two.theme_kappa[t] if two else None, alpha_t, used, theme_notes))
 

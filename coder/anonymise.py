@@ -358,7 +358,7 @@ class Anonymiser:
 
     def __init__(self, names: Iterable[str] = (), organisations: Iterable[str] = ()):
         names = [n for n in (_normal(s).strip() for s in names) if n]
-        names += [bare for n in names if (bare := _unaccented(n)) != n]  # "Sian" for "Siân"
+        names += [plain for n in names if (plain := _unaccented(n)) != n]  # "Sian" for "Siân"
         organisations = [o for o in (_normal(s).strip() for s in organisations) if o]
         full = {" ".join(name_parts(n)) for n in names} | set(names)
         full = {f for f in full if len(f.split()) > 1}

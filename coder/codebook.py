@@ -205,7 +205,7 @@ def validate(codebook: Codebook, source: str = "<codebook>") -> None:
             raise CoderError(f"parent {theme.parent!r} is not a theme in this codebook", where=where)
         # Walk up the chain; a cycle would make nets count forever.
         chain = [theme.id]
-        current = theme.parent
+        current: str | None = theme.parent
         while current is not None:
             if current in chain:
                 raise CoderError(f"nesting cycle: {excerpt(' -> '.join(chain + [current]), 200)}", where=where)

@@ -85,7 +85,7 @@ def score_cells(cells: list[Cell], theme_order: list[str]) -> dict:
         p = tp / (tp + fp) if tp + fp else 0.0
         r = tp / (tp + fn) if tp + fn else 0.0
         per_theme[theme] = {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0, "support": tp + fn}
-    confusions = Counter()
+    confusions: Counter[tuple[str, str]] = Counter()
     for c in cells:
         if c.ranked and c.ranked[0] not in c.gold:
             for g in c.gold:
@@ -184,7 +184,7 @@ def simulate_confirmed(db_path: str | Path, gold_path: str | Path, question: str
             runs.append(score_cells(_cells(db, question, gold), order))
         db.close()
     keys = ["top1", "top3", "precision", "recall", "f1", "sample_f1", "kappa"]
-    summary = {k: float(np.mean([r[k] for r in runs])) for k in keys}
+    summary: dict[str, object] = {k: float(np.mean([r[k] for r in runs])) for k in keys}
     summary["cells"] = runs[0]["cells"]
     summary["seeds"] = seeds
     summary["fraction"] = fraction

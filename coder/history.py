@@ -11,6 +11,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -27,8 +28,8 @@ class LogEntry:
     coder: str | None
     action: str
     target: str
-    before: object
-    after: object
+    before: Any  # the audit row's JSON, decoded: its shape depends on the action
+    after: Any
 
 
 def read_log(db: Database, *, coder: str | None = None, action: str | None = None, limit: int = 50) -> list[LogEntry]:

@@ -46,7 +46,16 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte UTF-8 cannot read
 _NON_ASCII_TEXT = re.compile("[^\x00-\x7f\udc80-\udcff]")
 _UNDECODABLE = "coder-undecodable"
-codecs.register_error(_UNDECODABLE, lambda exc: ("\udfff", exc.end))  # marks the bytes, to find their cell
+
+
+def _mark_undecodable(exc: UnicodeError) -> tuple[str, int]:
+    """Marks the bytes a file's encoding cannot read, to find their cell later."""
+    if not isinstance(exc, UnicodeDecodeError):  # only ever registered for reading
+        raise exc
+    return "\udfff", exc.end
+
+
+codecs.register_error(_UNDECODABLE, _mark_undecodable)
 
 
 @dataclass

@@ -213,6 +213,8 @@ def _pick(candidates: list[_Candidate], space: _QuestionSpace, n: int, anonymise
     Answers already quoted for an earlier theme come last, so one answer coded
     with two themes does not fill both sidebars.
     """
+    if space.vectors is None:  # the question has no answers: nothing to quote
+        return []
     vectors = space.vectors[[c.row for c in candidates]]
     weights = np.array([1.0 if c.confirmed else AUTO_WEIGHT for c in candidates])
     centroid = np.asarray(vectors.T @ weights).ravel()

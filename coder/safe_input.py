@@ -78,6 +78,12 @@ def _yaml_error(exc: yaml.YAMLError) -> str:
     return f"not valid YAML: {shorten(problem, 120)}{place}"
 
 
+def _at_event(source: str, event: yaml.Event) -> str:
+    """The file and line an event starts on (the parser marks every event; the stubs allow None)."""
+    mark = event.start_mark
+    return source if mark is None else f"{source}, line {mark.line + 1}"
+
+
 def load_yaml(path: str | Path, what: str) -> tuple[Any, str]:
     """Parse a hand-edited YAML file safely; returns the data and the text it came from."""
     source = str(path)
@@ -92,14 +98,12 @@ def load_yaml(path: str | Path, what: str) -> tuple[Any, str]:
         depth = 0
         for event in yaml.parse(text, Loader=_YAML_LOADER):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-                line = event.start_mark.line + 1
                 raise CoderError("YAML anchors and aliases (&name, *name) are not allowed; write the values out",
-                                 where=f"{source}, line {line}")
+                                 where=_at_event(source, event))
             if isinstance(event, _NESTING):
                 depth += 1
                 if depth > MAX_YAML_DEPTH:
-                    raise CoderError(f"nested more than {MAX_YAML_DEPTH} levels deep",
-                                     where=f"{source}, line {event.start_mark.line + 1}")
+                    raise CoderError(f"nested more than {MAX_YAML_DEPTH} levels deep", where=_at_event(source, event))
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
         return yaml.load(text, Loader=_YAML_LOADER), text

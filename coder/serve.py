@@ -91,6 +91,8 @@ class CoderServer(Server):
             if request.path != "/ws":
                 return await handler(request)
             session = asyncio.current_task()
+            if session is None:  # aiohttp runs every request in a task; without one there is none to end
+                return await handler(request)
             self.sessions.add(session)
             try:
                 return await handler(request)

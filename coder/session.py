@@ -121,7 +121,7 @@ class CodingSession:
         # With assignments a coder sees only their queue, and codes the overlap sample blind.
         self.blind = set() if self.adjudicate else blind_answers(self.db, self.question, self.coder)
         self.automatic = self.order is None
-        self.set_order(self._default_order() if self.automatic else self.order)
+        self.set_order(self._default_order() if self.order is None else self.order)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -176,12 +176,13 @@ class CodingSession:
 
     def cycle_order(self) -> str:
         self.automatic = False  # the coder chose: keep it
-        self.set_order(ORDERS[(ORDERS.index(self.order) + 1) % len(ORDERS)])
-        return self.order
+        order = ORDERS[(ORDERS.index(self.order) + 1) % len(ORDERS)]
+        self.set_order(order)
+        return order
 
     def requeue(self) -> None:
         """Rebuild the queue after new suggestions; the default order turns to what teaches most once it can."""
-        order = self._default_order() if self.automatic else self.order
+        order = self.order if not self.automatic and self.order is not None else self._default_order()
         if order != "imported" or order != self.order:
             self.set_order(order)
 
@@ -298,13 +299,20 @@ class CodingSession:
 
     # -- changing --------------------------------------------------------------------------
 
-    def _remember(self) -> None:
+    def _open_view(self) -> AnswerView:
+        """The open answer, for a change to it; an empty queue has none to change."""
         view = self.view()
+        if view is None:
+            raise CoderError("no answer is open: the queue is empty")
+        return view
+
+    def _remember(self) -> None:
+        view = self._open_view()
         self._undo.append(_Undo(view.id, dict(view.codes), view.flagged, self.position))
 
     def _write(self, codes: dict[str, str], action: str) -> None:
         """Make the current answer's codes exactly `codes` (theme id -> status)."""
-        view = self.view()
+        view = self._open_view()
         if view.blind:
             set_own_codes(self.db, view.id, self.coder, {t: self.pks[t] for t in codes}, codes, action + ".blind")
             return
@@ -337,7 +345,7 @@ class CodingSession:
         if theme_id not in self.pks:
             raise CoderError(f"unknown theme {theme_id!r}")
         self._remember()
-        codes = {t: "auto" for t in self.view().codes}
+        codes = {t: "auto" for t in self._open_view().codes}
         if theme_id in codes:
             del codes[theme_id]
         else:
@@ -381,7 +389,7 @@ class CodingSession:
         chosen = [view.suggestions[0].theme_id] + [s.theme_id for s in view.suggestions[1:] if s.selected]
         self._remember()
         self._write({t: "confirmed" for t in chosen}, "coding.accept")
-        self._learn_alias(self.view())
+        self._learn_alias(self._open_view())
         self.confirmations += 1
         self.skipped.discard(view.id)
         self.finished = not self._next_after_confirm()

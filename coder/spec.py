@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-import re._parser as _re_parser
+import re._parser as _re_parser  # type: ignore[import-not-found]  # typeshed has no stub for it (only sre_parse)
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -286,13 +286,16 @@ def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_n
             raise CoderError("fold 'themes' and 'all_except' must be lists of theme ids", where=where)
         if themes and keep is not None:
             raise CoderError("fold takes 'themes' or 'all_except', not both", where=where)
+        found: dict[str, str] = {}  # each name as written -> the id of the theme it names
         for theme_id in [into, *check_items(themes, where, "fold themes"), *check_items(keep or [], where, "all_except")]:
-            if codebook.find(clean_text(theme_id, where + ", fold", "each theme")) is None:
+            theme = codebook.find(clean_text(theme_id, where + ", fold", "each theme"))
+            if theme is None:
                 raise CoderError(f"fold names theme {excerpt(theme_id)}, which codebook {codebook.id!r} lacks", where=where)
+            found[theme_id] = theme.id
         fold = Fold(
-            codebook.find(into).id,
-            tuple(codebook.find(str(t)).id for t in themes),
-            None if keep is None else tuple(codebook.find(str(t)).id for t in keep),
+            found[into],
+            tuple(found[t] for t in themes),
+            None if keep is None else tuple(found[t] for t in keep),
         )
     non_answers = raw.get("non_answers", default_na)
     if not isinstance(non_answers, list):

@@ -282,7 +282,8 @@ def profile(path: str | Path, *, encoding: str | None = None, sheet: str | None 
     export = open_export(path, encoding=encoding, sheet=sheet)
     non_answers = NonAnswers.parse(list(DEFAULT_NON_ANSWERS), "the default non_answers")
     columns = [Column(i, name, id_like=_id_like_name(name)) for i, name in enumerate(export.header)]
-    width, rows, verdicts = len(columns), 0, {}
+    width, rows = len(columns), 0
+    verdicts: dict[str, bool] = {}
     for number, row in export.rows:
         if len(row) > width and any(c.strip() for c in row[width:]):
             raise CoderError(f"this row has {len(row)} fields but the header has {width}: "
@@ -440,9 +441,9 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
             continue
         if len(group) > 1:
             is_open, why = _is_open(group)
-            stem = _NUMBERED.match(group[0].name)["stem"]
-            if is_open:
-                add_question(group, stem, f"{len(group)} numbered columns of one question, {why}")
+            numbered = _NUMBERED.match(group[0].name)  # always: _group only joins numbered columns
+            if is_open and numbered:
+                add_question(group, numbered["stem"], f"{len(group)} numbered columns of one question, {why}")
                 continue
         column = group[0] if len(group) == 1 else None
         nxt = groups[position + 1] if position + 1 < len(groups) else None

@@ -159,14 +159,16 @@ def _load(db: Database, question: str, base: str | None) -> _Source:
 
 
 def _count(pairs, row_of: dict, base: str, nets: dict | None = None) -> dict[str, int]:
-    counted: dict[str, set | int] = {}
-    for theme_id, respondent, _answer in pairs:
-        key = row_of.get(theme_id, theme_id)
-        if base == "mentions":
-            counted[key] = counted.get(key, 0) + 1
-        else:
-            counted.setdefault(key, set()).add(respondent)
-    counts = {k: (v if isinstance(v, int) else len(v)) for k, v in counted.items()}
+    counts: dict[str, int] = {}
+    if base == "mentions":
+        for theme_id, _respondent, _answer in pairs:
+            key = row_of.get(theme_id, theme_id)
+            counts[key] = counts.get(key, 0) + 1
+    else:
+        respondents: dict[str, set] = {}
+        for theme_id, respondent, _answer in pairs:
+            respondents.setdefault(row_of.get(theme_id, theme_id), set()).add(respondent)
+        counts = {k: len(v) for k, v in respondents.items()}
     for net, members in (nets or {}).items():
         # Once per answer (mentions) or respondent, however many of the net's themes it carries.
         unit = 2 if base == "mentions" else 1
@@ -190,9 +192,11 @@ def _layout(source: _Source, min_count: int = 0, nets: bool = True) -> _Layout:
     codebook, fold = source.codebook, source.fold
     fold_row = fold.into if fold else None
     net_members = _net_members(codebook) if nets else {}
-    net_members.pop(fold_row, None)  # the fold row counts what is folded into it, as in a flat table
-    members = (fold.members(codebook.ids) - net_members.keys()) if fold else set()
-    row_of = {t.id: (fold.into if t.id in members else t.id) for t in codebook.themes}
+    members: set[str] = set()
+    if fold is not None:
+        net_members.pop(fold.into, None)  # the fold row counts what is folded into it, as in a flat table
+        members = fold.members(codebook.ids) - net_members.keys()
+    row_of = {t.id: (fold.into if fold is not None and t.id in members else t.id) for t in codebook.themes}
     if min_count < 0:
         raise CoderError(f"--min-count must be 0 or more, not {min_count}")
     if not min_count:

@@ -297,13 +297,14 @@ def question_agreement(db: Database, question: str, coders: list[str] | None = N
     codebook = read_codebook(db, question_codebook(db, question))
     parents = {t.id: t.parent for t in codebook.themes}
     depth_wanted = parse_level(level, parents, codebook.id)
-    units: dict[int, dict[str, frozenset[str]]] = {}
+    coded: dict[int, dict[str, set[str]]] = {}
     for answer_id, coder, theme in db.execute(
         """SELECT c.answer_id, c.coder, t.id FROM coder_codings c JOIN themes t ON t.pk = c.theme_pk
            JOIN answers a ON a.id = c.answer_id
            WHERE a.question_id = ? AND c.status = 'confirmed'""", [question]):
-        units.setdefault(answer_id, {}).setdefault(coder, set()).add(theme)
-    units = {u: {c: frozenset(t) for c, t in codes.items()} for u, codes in units.items()}
+        coded.setdefault(answer_id, {}).setdefault(coder, set()).add(theme)
+    units: dict[int, dict[str, frozenset[str]]] = {
+        u: {c: frozenset(t) for c, t in codes.items()} for u, codes in coded.items()}
     everyone = sorted({c for codes in units.values() for c in codes})
     chosen = list(dict.fromkeys(coders or everyone))
     unknown = [c for c in chosen if c not in everyone]

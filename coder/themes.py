@@ -209,20 +209,20 @@ def add_theme(
         theme_id = clean_text(theme_id, None, "theme id")
 
     def change(cb: Codebook) -> Codebook:
-        nonlocal theme_id
-        if cb.find(label) is not None and cb.find(label).label.casefold() == label.casefold():
+        same = cb.find(label)
+        if same is not None and same.label.casefold() == label.casefold():
             raise CoderError(f"codebook {cb.id!r} already has a theme labelled {label!r}")
-        if theme_id is None:
-            base, n, theme_id = slugify(label), 2, slugify(label)
-            while theme_id in cb.ids:
-                theme_id, n = f"{base}-{n}", n + 1
-        elif theme_id in cb.ids:
-            raise CoderError(f"codebook {cb.id!r} already has a theme {theme_id!r}")
-        theme = Theme(theme_id, label, description, tuple(keywords), tuple(aliases), parent)
+        new_id = theme_id
+        if new_id is None:
+            base, n, new_id = slugify(label), 2, slugify(label)
+            while new_id in cb.ids:
+                new_id, n = f"{base}-{n}", n + 1
+        elif new_id in cb.ids:
+            raise CoderError(f"codebook {cb.id!r} already has a theme {new_id!r}")
+        theme = Theme(new_id, label, description, tuple(keywords), tuple(aliases), parent)
         return replace(cb, themes=cb.themes + (theme,))
 
-    new = _edit(db, codebook_id, coder, "theme.add", change)
-    return new.theme(theme_id)
+    return _edit(db, codebook_id, coder, "theme.add", change).themes[-1]  # change adds it last
 
 
 def _update_theme(db: Database, codebook_id: str, theme_id: str, coder: str | None, action: str, **fields) -> Theme:
@@ -246,7 +246,7 @@ def describe_theme(
     keywords: tuple[str, ...] | None = None,
     coder: str | None = None,
 ) -> Theme:
-    fields = {}
+    fields: dict[str, object] = {}
     if description is not None:
         fields["description"] = clean_text(description, None, "description", LONG_TEXT, multiline=True)
     if keywords is not None:

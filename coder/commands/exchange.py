@@ -19,9 +19,11 @@ from .newdb import open_or_create
 
 
 def register(cli: click.Group) -> None:
-    cli.commands["codings"].add_command(codings_export)
-    cli.commands["codebook"].add_command(codebook_export)
-    cli.commands["codebook"].add_command(codebook_import)
+    for group, command in (("codings", codings_export), ("codebook", codebook_export), ("codebook", codebook_import)):
+        parent = cli.commands[group]
+        if not isinstance(parent, click.Group):
+            raise TypeError(f"coder {group} must be a command group")
+        parent.add_command(command)
 
 
 @click.command(name="export")

@@ -37,13 +37,13 @@ def open_or_create(path: str | Path) -> Iterator[Database]:
     files = [real, *(Path(f"{real}{suffix}") for suffix in SIDECARS)]
     new = [f for f in files if not os.path.lexists(f)]
     if real not in new:
-        database = open_db(path)
+        existing = open_db(path)
         try:
-            yield database
+            yield existing
         finally:
-            database.close()
+            existing.close()
         return
-    database = None
+    database: Database | None = None
     try:
         database = open_db(path)
         yield database

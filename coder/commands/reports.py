@@ -8,7 +8,7 @@ import click
 
 from ..errors import CoderError
 from ..outputs import write_output
-from ..tables import build_crosstab, build_table, compare_table, read_previous_csv
+from ..tables import Comparison, Crosstab, Table, build_crosstab, build_table, compare_table, read_previous_csv
 from .common import db_argument, friendly, readonly_db
 
 FORMATS = ["md", "csv", "xlsx", "html", "latex", "json"]
@@ -71,6 +71,7 @@ def table(db, question, base, all_themes, min_count, no_nets, fmt, output, by, c
         raise CoderError("xlsx is a binary file: give --output FILE.xlsx")
     database = readonly_db(db)
     options = dict(include_empty=all_themes, min_count=min_count, nets=not no_nets)
+    shape: Table | Crosstab | Comparison
     if by:
         shape = build_crosstab(database, question, by, base, **options)
     elif compare:

@@ -49,7 +49,7 @@ def assign(db, question, coders, overlap, seed):
     """
     from ..team import assign as run_assign
 
-    result = run_assign(existing_db(db), question, _coder_list(coders), overlap, seed=seed)
+    result = run_assign(existing_db(db), question, _coder_list(coders) or [], overlap, seed=seed)
     shares = ", ".join(f"{c} {n}" for c, n in result.per_coder.items())
     click.echo(f"{question}: {result.answers} answers assigned ({shares}); {result.overlap} in the blind overlap sample")
 

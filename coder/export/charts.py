@@ -47,8 +47,9 @@ def render_chart(table: Table, path: str | Path, *, inputs: tuple[str | Path, ..
     lines = sum(label.count("\n") + 1 for label in labels)
     height = 1.9 + 0.3 * max(lines, 2) + 0.12 * len(rows)
     # Labels are plain text: with mathtext on, "$5m and $10m" is parsed as maths (and fails or draws wrong).
-    settings = {"svg.fonttype": "none", "svg.hashsalt": "coder", "font.size": 10, "text.parse_math": False}
-    with matplotlib.rc_context(settings):
+    with matplotlib.rc_context(
+        {"svg.fonttype": "none", "svg.hashsalt": "coder", "font.size": 10, "text.parse_math": False}
+    ):
         fig = Figure(figsize=(8, height), dpi=150, layout="constrained")
         ax = fig.add_subplot()
         fig.suptitle(_wrap(table.title, 80), x=0.01, ha="left", fontsize=11, fontweight="bold")

@@ -106,7 +106,8 @@ def export_xlsx(db: Database, path: str | Path, question: str | None = None, *, 
         raise CoderError("the database has no questions; import a survey first")
     workbook = Workbook()
     workbook.remove(workbook.active)
-    sheets, counts, taken = {}, {}, set()
+    sheets, counts = {}, {}
+    taken: set[str] = set()
     for qid in questions:
         sheet = workbook.create_sheet(sheet_name(qid, taken))
         sheet.append(XLSX_COLUMNS)

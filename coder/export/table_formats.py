@@ -18,6 +18,7 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, Callable
 
 from ..errors import CoderError
 from ..spreadsheet import NOT_XML
@@ -105,7 +106,9 @@ def render(shape: Table | Crosstab | Comparison, fmt: str) -> str | bytes:
         return to_markdown(shape)
     if isinstance(shape, Table) and fmt == "csv":
         return to_csv(shape)
-    return {"md": grid_markdown, "csv": grid_csv, "xlsx": to_xlsx, "html": to_html, "latex": to_latex}[fmt](grid(shape))
+    renderers: dict[str, Callable[[Grid], str | bytes]] = {
+        "md": grid_markdown, "csv": grid_csv, "xlsx": to_xlsx, "html": to_html, "latex": to_latex}
+    return renderers[fmt](grid(shape))
 
 
 # --- text cells ----------------------------------------------------------------------------------
@@ -341,7 +344,8 @@ def _base(table: Table) -> dict:
 def to_json(shape: Table | Crosstab | Comparison) -> str:
     """Numbers as JSON numbers (percent to one decimal), N/A as null, the base spelt out."""
     table = shape if isinstance(shape, Table) else shape.table
-    data = {"question": table.question, "title": table.title, "header": table.header, "base": _base(table)}
+    data: dict[str, Any] = {
+        "question": table.question, "title": table.title, "header": table.header, "base": _base(table)}
 
     def tree(row) -> dict:
         return {"level": row.level, "net": row.net} if table.has_nets else {}

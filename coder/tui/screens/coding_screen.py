@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from rich.text import Text
 from textual import work
@@ -40,6 +41,8 @@ from .theme_search import ThemeSearch
 from ..widgets import AnswerHeader, AnswerPanel, CodingProgress, FrequencyTable, SuggestionList
 from ..widgets.suggestion_list import NO_THEMES
 
+T = TypeVar("T")
+
 RETRAIN_EVERY = 10  # confirmations between background retrains
 STATS_DELAY = 0.25  # seconds of quiet before the table and progress are recounted
 WORK_FAILED = {"stats": "Table and progress not updated", "retrain": "Suggestions not updated"}
@@ -52,7 +55,7 @@ class AnswerScroll(VerticalScroll, can_focus=False):
 
 class CodingScreen(Screen[None]):
     BINDINGS = [
-        *[Binding(str(n), f"toggle({n})", f"Toggle {n}", show=False, id=f"code.toggle{n}") for n in range(1, 10)],
+        *[Binding(str(n), f"toggle_suggestion({n})", f"Toggle {n}", show=False, id=f"code.toggle{n}") for n in range(1, 10)],
         Binding("enter", "confirm", "Confirm", id="code.confirm"),
         Binding("space", "accept", "Accept top", id="code.accept"),
         Binding("backspace", "clear", "Clear", id="code.clear"),
@@ -120,7 +123,8 @@ class CodingScreen(Screen[None]):
         session = self.session
         view = session.view()
         left = self.last_progress.total - self.last_progress.confirmed if self.last_progress else len(session.queue)
-        self.query_one(AnswerHeader).show(view, session.position, len(session.queue), left, ORDER_NAMES[session.order])
+        order = ORDER_NAMES[session.order] if session.order is not None else ""  # set once the session opened
+        self.query_one(AnswerHeader).show(view, session.position, len(session.queue), left, order)
         self.query_one(AnswerPanel).show(view)
         self.query_one(SuggestionList).show(view, session.labels)
         self.query_one(AnswerScroll).scroll_home(animate=False)
@@ -209,7 +213,7 @@ class CodingScreen(Screen[None]):
         if confirmed and self.retrain_enabled and self.session.confirmations % RETRAIN_EVERY == 0:
             self.retrain()
 
-    def attempt(self, action) -> object:
+    def attempt(self, action: Callable[[], T]) -> T | None:
         try:
             return action()
         except CoderError as exc:
@@ -223,16 +227,16 @@ class CodingScreen(Screen[None]):
     # -- actions -----------------------------------------------------------------------------
 
     def on_suggestion_list_clicked(self, message: SuggestionList.Clicked) -> None:
-        self.action_toggle(message.number)
+        self.action_toggle_suggestion(message.number)
 
-    def action_toggle(self, number: int) -> None:
+    def action_toggle_suggestion(self, number: int) -> None:
         if self.attempt(lambda: self.session.toggle_suggestion(number)):
             self.changed()
 
     def action_confirm(self) -> None:
         if self.attempt(self.session.confirm):
             self.changed(confirmed=True)
-        elif self.session.view() is not None and not self.session.view().codes:
+        elif (view := self.session.view()) is not None and not view.codes:
             self.app.notify(NO_THEMES if not self.session.labels else
                             "No codes yet: toggle a suggestion (1-9), search (/) or accept the top one (space)", timeout=3)
 

@@ -21,6 +21,3 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Markdown(HELP.read_text(encoding="utf-8"))
-
-    def action_dismiss(self, result: None = None) -> None:
-        self.dismiss(result)
