@@ -45,3 +45,16 @@ def test_bench_anes_confirms_only_the_asked_number(bench_anes, tmp_path, capsys)
     [result] = json.loads(output[output.index("\n[") + 1:])
     assert result["train"] == 30 and result["test"] == 20 and 0.0 <= result["over"] <= 1.0
     assert bench_anes.run_dataset(tmp_path, 3, confirmed=30)["coder"] == result["coder"]  # the same 30 each time
+
+
+def test_bench_learning_says_what_kind_of_answers_each_order_offered(capsys):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_learning
+
+    assert bench_learning.main(["--data", "q14", "--steps", "20", "--every", "10", "--json"]) == 0
+    output = capsys.readouterr().out
+    assert "answers confirmed by the last step: queue " in output and "; random " in output
+    [result] = json.loads(output[output.index("\n[") + 1:])
+    for strategy in ("queue", "random"):
+        codes, words = result["picks"][strategy]
+        assert 1.0 <= codes <= 3.0 and words >= 1.0  # q14 cells carry one to three themes
