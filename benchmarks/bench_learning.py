@@ -179,6 +179,13 @@ class Simulation:
             apply_codes(self.db, answer_id, codes, coder="sim", action="coding.confirm", replace=True)
             self.confirmed.add(answer_id)
 
+    def picks(self) -> tuple[float, float]:
+        """Mean gold codes and words of the answers confirmed so far: what kind of answers an order offers."""
+        texts = dict(self.db.execute("SELECT id, text FROM answers WHERE question_id = 'q'").fetchall())
+        codes = [len(self.gold[a]) for a in self.confirmed]
+        words = [len(texts[a].split()) for a in self.confirmed]
+        return statistics.mean(codes), statistics.mean(words)
+
     def f1(self) -> float:
         """Sample F1 of the selected suggestions on the answers not yet confirmed."""
         selected: dict[int, set[str]] = {}
@@ -221,8 +228,9 @@ def run(data: Dataset, strategy: str, seed: int, steps: list[int], points: list[
         curve[point] = sim.f1()
         print(f"  {data.name} {strategy} seed {seed}: {point} confirmed, F1 {curve[point]:.3f}, "
               f"retrain {sim.retrain_seconds[-1]:.1f} s", file=sys.stderr, flush=True)
+    picks = sim.picks()
     sim.db.close()
-    return {"curve": curve, "retrain_seconds": sim.retrain_seconds}
+    return {"curve": curve, "retrain_seconds": sim.retrain_seconds, "picks": picks}
 
 
 def queue_speed(n: int, seed: int) -> None:
@@ -283,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         steps = [s for s in (int(x) for x in args.steps.split(",")) if s < len(data.rows)]
         points = schedule(steps, args.every, args.every_after or args.every, args.switch)
         curves = {s: [] for s in args.strategies.split(",")}
+        picks = {s: [] for s in curves}
         seconds = []
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
@@ -292,14 +301,15 @@ def main(argv: list[str] | None = None) -> int:
                 for strategy in curves:
                     out = run(data, strategy, seed, steps, points, args.embeddings, template, work)
                     curves[strategy].append(out["curve"])
+                    picks[strategy].append(out["picks"])
                     seconds += out["retrain_seconds"]
-        results.append(report(data, steps, points, curves, seeds, seconds, time.perf_counter() - started, args))
+        results.append(report(data, steps, points, curves, seeds, seconds, time.perf_counter() - started, args, picks))
     if args.json:
         print(json.dumps(results, indent=2))
     return 0
 
 
-def report(data: Dataset, steps, points, curves, seeds, seconds, wall, args) -> dict:
+def report(data: Dataset, steps, points, curves, seeds, seconds, wall, args, picks) -> dict:
     mean = {s: {p: statistics.mean(c[p] for c in curves[s]) if curves.get(s) else float("nan") for p in points}
             for s in ("queue", "random")}
     curves = {s: curves.get(s) or [] for s in ("queue", "random")}
@@ -325,11 +335,16 @@ def report(data: Dataset, steps, points, curves, seeds, seconds, wall, args) -> 
         print(f"queue reaches random's F1 at {reference} ({goal:.3f}) after "
               f"{reached if reached is not None else f'more than {points[-1]}'} confirmations "
               f"(target <= {limit}: {verdict})")
+    kinds = {s: (statistics.mean(c for c, _ in p), statistics.mean(w for _, w in p)) for s, p in picks.items() if p}
+    print("answers confirmed by the last step: " + "; ".join(
+        f"{s} {codes:.2f} codes, {words:.1f} words an answer" for s, (codes, words) in kinds.items())
+          + f" (all answers: {statistics.mean(len(data.gold[r]) for r, _ in data.rows):.2f} codes, "
+          f"{statistics.mean(len(t.split()) for _, t in data.rows):.1f} words)")
     print(f"retrain: {len(seconds)} runs, median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s; "
           f"wall {wall:.0f} s")
     return {"data": data.name, "answers": len(data.rows), "seeds": seeds, "plan": plan,
             "queue": mean["queue"], "random": mean["random"], "reached": reached,
-            "retrain_median_s": statistics.median(seconds)}
+            "retrain_median_s": statistics.median(seconds), "picks": kinds}
 
 
 if __name__ == "__main__":
