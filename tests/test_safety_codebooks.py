@@ -37,7 +37,7 @@ def refused(load, path, match):
     start = time.perf_counter()
     with pytest.raises(CoderError, match=match) as info:
         load(path)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 10  # a bomb would take minutes; a loaded CI machine takes seconds
     assert str(path) in str(info.value) and len(str(info.value)) < len(str(path)) + 300
     return info.value
 
