@@ -10,9 +10,7 @@ drifts from what the coders confirmed.
 
 from __future__ import annotations
 
-import os
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +24,6 @@ RIDGE_ALPHA = 1.0  # penalty of the ridge per theme on sentence vectors (unit ve
 ZERO_SHOT_GONE = 30  # confirmed examples of a theme at which zero-shot has no say left
 OWN_THRESHOLD = 3  # confirmed examples of a theme (in the calibration sample) for a threshold of its own
 THRESHOLD_PRIOR = 20.0  # examples a theme's own threshold is weighed against the global one (few examples overfit it)
-FIT_THREADS = min(2, os.cpu_count() or 1)
 PLATT_SAMPLE = 50_000  # (answer, theme) scores a probability scale is fitted on
 
 
@@ -66,11 +63,13 @@ class ThemeLearner:
                 warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed iteration budget: no chatter
                 return LinearSVC(C=SVM_C, tol=SVM_TOL, random_state=0).fit(X, Yd[:, j] > 0, sample_weight=weights)
 
-        # liblinear trains without the GIL: themes on two threads take about half the time.
-        with ThreadPoolExecutor(max_workers=FIT_THREADS) as pool:
-            for j, model in zip(trained, pool.map(svm, trained)):
-                coef[:, j] = model.coef_[0]
-                intercept[j] = model.intercept_[0]
+        # One theme after another: liblinear draws its coordinate order from one random generator
+        # shared by the whole process, so fits on two threads interleave their draws and the same
+        # confirmations gave different suggestions from run to run. Reproducible codes come first.
+        for j in trained:
+            model = svm(j)
+            coef[:, j] = model.coef_[0]
+            intercept[j] = model.intercept_[0]
         dense_coef = None
         if dense is not None:
             # Ridge on +-1 targets, all themes in one solve: a few hundred features make it cheap.
