@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from .codebook import Codebook, Theme
 from .errors import CoderError, location
 from .spreadsheet import unneutralise
-from .ingest import open_export, require_columns
+from .readers import open_export, require_columns
 from .safe_input import SHORT_TEXT, excerpt
 from .store import audit, now, write
 from .themes import read_codebook

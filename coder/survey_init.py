@@ -19,7 +19,7 @@ import yaml
 
 from .codebook import ID_PATTERN
 from .errors import CoderError, location
-from .ingest import MAX_ATTRIBUTE_CHARS, MAX_ID_CHARS, open_export
+from .readers import MAX_ATTRIBUTE_CHARS, MAX_ID_CHARS, open_export
 from .outputs import write_output
 from .safe_input import COLUMN_TEXT, SHORT_TEXT, clean_text, excerpt, shorten
 from .spec import DEFAULT_NON_ANSWERS, NonAnswers

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-DOMAIN = ["coder.store", "coder.spec", "coder.codebook", "coder.ingest", "coder.themes", "coder.codings", "coder.tables",
+DOMAIN = ["coder.store", "coder.spec", "coder.codebook", "coder.readers", "coder.ingest", "coder.themes", "coder.codings", "coder.tables",
           "coder.session", "coder.agreement", "coder.history", "coder.evaluate", "coder.suggest.engine",
           "coder.export.refi_qda", "coder.export.coded_data"]
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from coder.cli import cli
 from coder.commands.newdb import open_or_create
 from coder.errors import CoderError
-from coder.ingest import open_export
+from coder.readers import open_export
 
 from .conftest import CORPUS, fingerprint
 
