@@ -69,18 +69,11 @@ def questions(db):
     non-answers counts the cells the spec's non_answers list kept out of
     every base ("n/a", "not sure", ...): set `non_answers` to code them.
     """
-    database = readonly_db(db)
-    rows = database.execute(
-        """SELECT q.id, q.codebook_id, q.base,
-                  (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 1),
-                  (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 1
-                     AND EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id)),
-                  (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 0 AND a.text != '')
-           FROM questions q ORDER BY q.position"""
-    ).fetchall()
+    from .codings import question_summaries
+
     click.echo(f"{'question':<10} {'codebook':<24} {'base':<12} {'answers':>8} {'coded':>8} {'non-answers':>11}")
-    for qid, cb, base, answers, coded, non_answers in rows:
-        click.echo(f"{qid:<10} {cb:<24} {base:<12} {answers:>8} {coded:>8} {non_answers:>11}")
+    for q in question_summaries(readonly_db(db)):
+        click.echo(f"{q.id:<10} {q.codebook_id:<24} {q.base:<12} {q.answers:>8} {q.coded:>8} {q.non_answers:>11}")
 
 
 @cli.group()

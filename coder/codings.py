@@ -43,6 +43,33 @@ def question_ids(db: Database) -> list[str]:
     return [r[0] for r in db.execute("SELECT id FROM questions ORDER BY position")]
 
 
+@dataclass(frozen=True)
+class QuestionSummary:
+    """One line of `coder questions`: what a question is coded against, and how far it has got."""
+
+    id: str
+    codebook_id: str
+    base: str
+    answers: int  # real answers, the base of every table
+    coded: int  # real answers with at least one code (auto or confirmed)
+    non_answers: int  # cells the spec's non_answers list kept out of every base
+
+
+def question_summaries(db: Database) -> list[QuestionSummary]:
+    return [QuestionSummary(*row) for row in db.execute(
+        """SELECT q.id, q.codebook_id, q.base,
+                  (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 1),
+                  (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 1
+                     AND EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id)),
+                  (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 0 AND a.text != '')
+           FROM questions q ORDER BY q.position""")]
+
+
+def question_text(db: Database, question_id: str) -> str:
+    row = db.execute("SELECT text FROM questions WHERE id = ?", [question_id]).fetchone()
+    return row[0] if row else ""
+
+
 def question_codebook(db: Database, question_id: str) -> str:
     row = db.execute("SELECT codebook_id FROM questions WHERE id = ?", [question_id]).fetchone()
     if row is None:

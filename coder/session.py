@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from .codebook import Codebook
-from .codings import Code, apply_codes, question_codebook
+from .codings import Code, apply_codes, question_codebook, question_text
 from .errors import CoderError
 from .store import audit, now, write
 from .suggest.engine import review_queue
@@ -236,6 +236,13 @@ class CodingSession:
 
     def progress(self) -> Progress:
         return question_progress(self.db, self.question)
+
+    def question_text(self) -> str:
+        return question_text(self.db, self.question)
+
+    def has_suggestions(self) -> bool:
+        """Whether `coder suggest` has ever run on the question (the app computes them if not)."""
+        return self.db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [self.question]).fetchone() is not None
 
     # -- moving ----------------------------------------------------------------------------
 

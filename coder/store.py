@@ -416,3 +416,13 @@ def get_meta(db: Database, key: str) -> str | None:
 
 def set_meta(db: Database, key: str, value: str) -> None:
     db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+
+
+def holds_rows(database: Database) -> bool:
+    """Whether anything was written to the database beyond its empty schema."""
+    tables = [t for (t,) in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return any(
+        database.execute(f"SELECT 1 FROM [{table}] LIMIT 1").fetchone()
+        for table in tables
+        if table != "_sqlite_migrations"  # the schema's own record, written on creation
+    )

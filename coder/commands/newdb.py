@@ -11,17 +11,8 @@ from typing import Iterator
 from sqlite_utils import Database
 
 from ..outputs import SIDECARS
-from ..store import open_db
+from ..store import holds_rows, open_db
 
-
-
-def _holds_rows(database: Database) -> bool:
-    tables = [t for (t,) in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    return any(
-        database.execute(f"SELECT 1 FROM [{table}] LIMIT 1").fetchone()
-        for table in tables
-        if table != "_sqlite_migrations"  # the schema's own record, written on creation
-    )
 
 
 @contextlib.contextmanager
@@ -51,7 +42,7 @@ def open_or_create(path: str | Path) -> Iterator[Database]:
         keep = False
         if database is not None:
             try:
-                keep = _holds_rows(database)
+                keep = holds_rows(database)
             except sqlite3.Error:
                 keep = True  # cannot tell whose rows it holds: leave it
             with contextlib.suppress(sqlite3.Error):

@@ -99,7 +99,7 @@ class CodingScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        question = self.session.db.execute("SELECT text FROM questions WHERE id = ?", [self.session.question]).fetchone()[0]
+        question = self.session.question_text()
         self.app.title = f"coder · {self.session.question}"
         self.app.sub_title = one_line(question)[:100]
         self.query_one("#frequencies").border_title = "table"
@@ -110,9 +110,7 @@ class CodingScreen(Screen[None]):
             # Nothing to suggest from until the first theme exists.
             self.app.notify(NO_THEMES, timeout=8)
             return
-        never_suggested = not self.session.db.execute(
-            "SELECT 1 FROM suggestion_runs WHERE question_id = ?", [self.session.question]).fetchone()
-        if never_suggested and self.retrain_enabled:
+        if not self.session.has_suggestions() and self.retrain_enabled:
             self.app.notify("Computing suggestions in the background…", timeout=3)
             self.retrain()
 
