@@ -19,9 +19,7 @@ percentages, each group its own base) and a comparison with an earlier wave's CS
 from __future__ import annotations
 
 import csv
-import io
 import json
-import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -32,7 +30,7 @@ from .codebook import Codebook
 from .codings import question_codebook
 from .errors import CoderError, location
 from .spec import BASES, Fold
-from .spreadsheet import neutralise, unneutralise
+from .spreadsheet import unneutralise
 from .store import get_meta
 from .themes import read_codebook
 
@@ -281,56 +279,6 @@ def _tabulate(source: _Source, layout: _Layout, include_empty: bool) -> Table:
 
 
 NET_COLUMNS = ["level", "net"]  # added to a csv or sheet only when the table has nets
-INDENT = "  "
-
-
-def to_csv(table: Table) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    nets = table.has_nets
-    writer.writerow(["theme", "count", "percent", *(NET_COLUMNS if nets else [])])
-    for row in table.rows:
-        if nets:
-            writer.writerow([neutralise(INDENT * row.level + row.label), row.count, f"{row.percent}", row.level, int(row.net)])
-        else:
-            writer.writerow([neutralise(row.label), row.count, f"{row.percent}"])
-    return out.getvalue()
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_<>\[\]|~])")
-_ENTITY = re.compile(r"&(?=#?\w+;)")
-# Control characters left once line breaks are spaces: a terminal runs ESC sequences, XML and LaTeX refuse them
-# (XML also U+FFFE, U+FFFF and lone surrogates: an SVG chart holding one is no XML).
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
-
-
-def one_line(text: str) -> str:
-    """Text for a label's place in an output: line breaks become spaces, control characters go."""
-    return _CONTROL.sub("", " ".join(str(text).splitlines()))
-
-
-def md_text(text: str) -> str:
-    """Labels and answers as literal Markdown text: no raw HTML, links, emphasis or table breaks."""
-    # "&amp;" or "&#60;" would show as the character it names, not as typed.
-    return _ENTITY.sub(r"\\&", _MD_SPECIAL.sub(r"\\\1", one_line(text)))
-
-
-def md_label(label: str, level: int = 0, net: bool = False) -> str:
-    """A row's label in a Markdown cell: nets bold, children indented with no-break spaces (kept in a cell)."""
-    text = md_text(label)
-    return "\u00a0" * (2 * level) + (f"**{text}**" if net else text)
-
-
-def to_markdown(table: Table) -> str:
-    lines = [f"**{md_text(table.title)}**", "", f"| {md_text(table.header)} | Response |", "|---|---:|"]
-    for row in table.rows:
-        lines.append(f"| {md_label(row.label, row.level, row.net)} | {row.percent}% |")
-    lines += ["", md_text(table.base_text) + "."]
-    if table.uncoded_note:
-        lines.append(table.uncoded_note)
-    return "\n".join(lines) + "\n"
-
-
 # --- crosstabs ----------------------------------------------------------------------------------
 
 NOT_GIVEN = "(not given)"

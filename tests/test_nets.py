@@ -19,7 +19,8 @@ from coder.export.table_formats import FORMATS, render
 from coder.ingest import import_responses
 from coder.spec import load_spec
 from coder.store import open_db
-from coder.tables import build_crosstab, build_table, compare_table, percent, read_previous_csv, to_csv
+from coder.export.table_formats import to_csv
+from coder.tables import build_crosstab, build_table, compare_table, percent, read_previous_csv
 
 from .conftest import CODEBOOKS, CORPUS, read_csv_rows
 from .test_tables import TABLE_2_11

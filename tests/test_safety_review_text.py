@@ -11,7 +11,8 @@ import pytest
 
 from coder.export import table_formats
 from coder.spreadsheet import neutralise, unneutralise
-from coder.tables import Row, Table, md_text
+from coder.export.table_formats import md_text
+from coder.tables import Row, Table
 
 NOT_XML = "bidi \ufffe end \uffff"
 
@@ -78,7 +79,8 @@ def test_markdown_entities_show_as_typed():
 
 
 def test_quotes_markdown_escapes_links_images_and_tables():
-    from coder.quotes import Quote, to_markdown
+    from coder.export.quote_formats import to_markdown
+    from coder.quotes import Quote
 
     hostile = "[a](javascript:alert(1)) ![i](http://x/i.png) | x | <http://x> &amp;"
     out = to_markdown([Quote(1, "t", "[l](http://x)", hostile, "Role ![r](http://y)", 1.0, False)])

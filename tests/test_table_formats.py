@@ -10,12 +10,11 @@ from openpyxl import load_workbook
 
 from coder.cli import cli
 from coder.errors import CoderError
-from coder.export.table_formats import FORMATS, grid, grid_csv, latex_escape, render, to_xlsx
+from coder.export.table_formats import FORMATS, grid, grid_csv, latex_escape, render, to_csv, to_markdown, to_xlsx
 from coder.spreadsheet import neutralise as spreadsheet_safe
 from coder.spreadsheet import unneutralise
 from coder.tables import (
     Row, Table, build_crosstab, build_table, compare_table, format_change, read_previous_csv,
-    to_csv, to_markdown,
 )
 
 from .conftest import write_csv

@@ -11,7 +11,8 @@ from coder.errors import CoderError
 from coder.ingest import import_responses
 from coder.spec import load_spec
 from coder.store import open_db
-from coder.tables import build_table, percent, to_csv, to_markdown
+from coder.export.table_formats import to_csv, to_markdown
+from coder.tables import build_table, percent
 
 # Tables 2.10 and 2.11 of Local Digital Today 2014, row by row.
 TABLE_2_10 = [

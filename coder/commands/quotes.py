@@ -36,7 +36,8 @@ def quotes(db, question, theme, n, fmt):
         coder quotes demo.db --question q14 --theme customer-access --format html
     """
     # Imported here: scikit-learn and spaCy would slow down every other command's start.
-    from ..quotes import representative_quotes, to_html, to_json, to_markdown
+    from ..export.quote_formats import to_html, to_json, to_markdown
+    from ..quotes import representative_quotes
 
     found = representative_quotes(readonly_db(db), question, theme, n)
     if not found and fmt != "json":

@@ -20,7 +20,8 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from ..errors import CoderError  # noqa: E402
 from ..outputs import atomic_output  # noqa: E402
-from ..tables import Table, one_line  # noqa: E402
+from ..tables import Table  # noqa: E402
+from .table_formats import output_line  # noqa: E402
 
 CHART_FORMATS = ("png", "svg")
 BAR_GID = "bar-{index}"  # each bar's id in the SVG, so a reader (or a test) can find them
@@ -28,7 +29,7 @@ _COLOUR, _FOLD_COLOUR, _NET_COLOUR = "#2b6a99", "#9aa5ad", "#173b57"
 
 
 def _wrap(text: str, width: int) -> str:
-    text = one_line(text)  # an SVG holding a control character is not XML
+    text = output_line(text)  # an SVG holding a control character is not XML
     return "\n".join(textwrap.wrap(text, width)) or text
 
 

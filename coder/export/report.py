@@ -188,7 +188,7 @@ def _write_all(db, folder: Path, questions: list[str], quotes_per_theme: int) ->
 
 
 def _quotes_markdown(db, table, representative_quotes, n: int) -> str:
-    from ..tables import md_text
+    from .table_formats import md_text
 
     lines = [f"**Quotes: {md_text(table.title)}**", ""]
     for row in table.rows:
@@ -218,7 +218,7 @@ def _links(question: str, report: Report) -> list[tuple[str, str]]:
 
 
 def _index_markdown(title: str, tables: dict, report: Report) -> str:
-    from ..tables import md_text, to_markdown
+    from .table_formats import md_text, to_markdown
 
     lines = [f"# {md_text(title)}", "", "Each question's table, chart and files. Tables: " +
              ", ".join(FORMAT_NAMES.values()) + "; charts: PNG and SVG.", ""]

@@ -23,8 +23,57 @@ from typing import Any, Callable
 from ..errors import CoderError
 from ..spreadsheet import NOT_XML
 from ..spreadsheet import neutralise as spreadsheet_safe
-from ..tables import (INDENT, NET_COLUMNS, Comparison, Crosstab, Table, format_change, md_label, md_text, one_line,
-                      to_csv, to_markdown)
+from ..tables import NET_COLUMNS, Comparison, Crosstab, Table, format_change
+
+INDENT = "  "
+
+
+def to_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    nets = table.has_nets
+    writer.writerow(["theme", "count", "percent", *(NET_COLUMNS if nets else [])])
+    for row in table.rows:
+        if nets:
+            writer.writerow([spreadsheet_safe(INDENT * row.level + row.label), row.count, f"{row.percent}", row.level, int(row.net)])
+        else:
+            writer.writerow([spreadsheet_safe(row.label), row.count, f"{row.percent}"])
+    return out.getvalue()
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_<>\[\]|~])")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+# Control characters left once line breaks are spaces: a terminal runs ESC sequences, XML and LaTeX refuse them
+# (XML also U+FFFE, U+FFFF and lone surrogates: an SVG chart holding one is no XML).
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
+def output_line(text: str) -> str:
+    """Text for a label's place in an output: line breaks become spaces, control characters go."""
+    return _CONTROL.sub("", " ".join(str(text).splitlines()))
+
+
+def md_text(text: str) -> str:
+    """Labels and answers as literal Markdown text: no raw HTML, links, emphasis or table breaks."""
+    # "&amp;" or "&#60;" would show as the character it names, not as typed.
+    return _ENTITY.sub(r"\\&", _MD_SPECIAL.sub(r"\\\1", output_line(text)))
+
+
+def md_label(label: str, level: int = 0, net: bool = False) -> str:
+    """A row's label in a Markdown cell: nets bold, children indented with no-break spaces (kept in a cell)."""
+    text = md_text(label)
+    return "\u00a0" * (2 * level) + (f"**{text}**" if net else text)
+
+
+def to_markdown(table: Table) -> str:
+    lines = [f"**{md_text(table.title)}**", "", f"| {md_text(table.header)} | Response |", "|---|---:|"]
+    for row in table.rows:
+        lines.append(f"| {md_label(row.label, row.level, row.net)} | {row.percent}% |")
+    lines += ["", md_text(table.base_text) + "."]
+    if table.uncoded_note:
+        lines.append(table.uncoded_note)
+    return "\n".join(lines) + "\n"
+
 
 FORMATS = ("md", "csv", "xlsx", "html", "latex", "json")
 SUFFIXES = {"md": ".md", "csv": ".csv", "xlsx": ".xlsx", "html": ".html", "latex": ".tex", "json": ".json"}
@@ -304,7 +353,7 @@ _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"
 
 
 def latex_escape(text: str) -> str:
-    return "".join(_LATEX.get(ch, ch) for ch in one_line(text))
+    return "".join(_LATEX.get(ch, ch) for ch in output_line(text))
 
 
 def to_latex(g: Grid) -> str:
