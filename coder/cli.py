@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from pathlib import Path
 
 import click
 
 from . import __version__
 from . import themes as theme_ops
-from .export.refi_qda import load_any_codebook
-from .codings import import_codings, question_codebook
+from .codings import question_codebook
 from .errors import CoderError
 from .ingest import import_responses
 from .printable import printable_terminal, terminal_stream
 from .safe_input import shorten
 from .spec import load_spec
-from .commands import exchange, init, quotes, reports, serve, team
-from .commands.common import _codebook_id, db_argument, existing_db, friendly, readonly_db, with_codebook_options
+from .commands import codebook, codings, init, quotes, reports, serve, team
+from .commands.common import db_argument, existing_db, friendly, readonly_db
 from .commands.newdb import open_or_create
 
 
@@ -74,136 +72,6 @@ def questions(db):
     click.echo(f"{'question':<10} {'codebook':<24} {'base':<12} {'answers':>8} {'coded':>8} {'non-answers':>11}")
     for q in question_summaries(readonly_db(db)):
         click.echo(f"{q.id:<10} {q.codebook_id:<24} {q.base:<12} {q.answers:>8} {q.coded:>8} {q.non_answers:>11}")
-
-
-@cli.group()
-def codings():
-    """Export and import codings (CSV)."""
-
-
-@codings.command(name="import")
-@db_argument
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--coder", required=True, help="Name recorded as the coder of these codes.")
-@click.option("--replace", is_flag=True,
-              help="Answer cells in FILE get exactly its codes as their final coding, whoever coded them before.")
-@click.option("--independent", is_flag=True,
-              help="CODER coded blind: keep the codes as CODER's own too, for agreement and adjudication.")
-@click.option("--wide", is_flag=True,
-              help="One row per answer cell, its codes over columns code_1 ... code_N (blank cells skipped).")
-@click.option("--question", default=None,
-              help="The question every row codes, for a FILE with no question column.")
-@friendly
-def codings_import(db, file, coder, replace, independent, wide, question):
-    """Record the codes in FILE as confirmed by CODER.
-
-    FILE is CSV or XLSX. The long layout has a row per code, with at least
-    respondent_id,question,rank,theme; --wide reads a row per answer cell
-    (respondent_id, question, optional rank, code_1 ... code_N). A theme is
-    its id, its label, or its path: 'Net > Theme' (labels or ids; any depth)
-    or 'net-id/theme-id'. An unknown question, answer cell or theme stops
-    the import before anything is written. On answers another coder already
-    confirmed, CODER's codes are kept as CODER's own (blind) codes: where the
-    coders agree the answer settles, where they differ the first coding stays
-    and the answer waits for `coder code --adjudicate`. --replace overwrites.
-    """
-    result = import_codings(existing_db(db), file, coder=coder, replace=replace, independent=independent,
-                            wide=wide, question=question)
-    if result["shared"]:
-        click.echo(f"Warning: {result['shared']} answer cells in {file} were already confirmed by another coder; "
-                   f"kept {coder}'s codes as their own, not the final coding: {result['agreed']} agree, "
-                   f"{result['disputed']} differ and wait for `coder code --adjudicate` "
-                   "(--replace overwrites instead)", err=True)
-    click.echo(f"Imported {result['codings']} codings on {result['answers']} answer cells as confirmed by {coder}")
-
-
-@cli.group()
-def codebook():
-    """Show, import, export and edit codebooks."""
-
-
-@codebook.command(name="show")
-@click.argument("source", type=click.Path(dir_okay=False))
-@with_codebook_options
-@friendly
-def codebook_show(source, codebook_id, question):
-    """Show a codebook as an indented list: from a YAML or REFI-QDA (.qdc) file, or a database."""
-    if Path(source).suffix.casefold() in (".yaml", ".yml", ".qdc"):
-        cb = load_any_codebook(source)
-    else:
-        database = readonly_db(source)
-        cb = theme_ops.read_codebook(database, _codebook_id(database, codebook_id, question))
-    click.echo(f"{cb.id}: {cb.title} ({cb.kind}, {len(cb.themes)} themes)")
-    children: dict[str | None, list] = {}
-    for theme in cb.themes:
-        children.setdefault(theme.parent, []).append(theme)
-
-    def show(parent, depth):
-        for theme in children.get(parent, []):
-            extra = f"  [{len(theme.aliases)} aliases]" if theme.aliases else ""
-            click.echo(f"{'  ' * depth}- {theme.id}: {theme.label}{extra}")
-            show(theme.id, depth + 1)
-
-    show(None, 1)
-
-
-@codebook.command(name="add")
-@db_argument
-@click.argument("label")
-@with_codebook_options
-@click.option("--id", "theme_id", default=None, help="Theme id (default: made from the label).")
-@click.option("--description", default="")
-@click.option("--parent", default=None, help="Id of the net to nest it under.")
-@click.option("--coder", default=None)
-@friendly
-def codebook_add(db, label, codebook_id, question, theme_id, description, parent, coder):
-    """Add a theme labelled LABEL at the end of the codebook."""
-    database = existing_db(db)
-    theme = theme_ops.add_theme(database, _codebook_id(database, codebook_id, question), label,
-                                theme_id=theme_id, description=description, parent=parent, coder=coder)
-    click.echo(f"Added {theme.id}: {theme.label}")
-
-
-@codebook.command(name="rename")
-@db_argument
-@click.argument("theme")
-@click.argument("label")
-@with_codebook_options
-@click.option("--coder", default=None)
-@friendly
-def codebook_rename(db, theme, label, codebook_id, question, coder):
-    """Give theme THEME (id) the new label LABEL; its codings stay."""
-    database = existing_db(db)
-    renamed = theme_ops.rename_theme(database, _codebook_id(database, codebook_id, question), theme, label, coder)
-    click.echo(f"Renamed {renamed.id}: {renamed.label}")
-
-
-@codebook.command(name="merge")
-@db_argument
-@click.argument("source")
-@click.argument("target")
-@with_codebook_options
-@click.option("--coder", default=None)
-@friendly
-def codebook_merge(db, source, target, codebook_id, question, coder):
-    """Merge theme SOURCE into TARGET (ids): codings, aliases and children move."""
-    database = existing_db(db)
-    moved = theme_ops.merge_themes(database, _codebook_id(database, codebook_id, question), source, target, coder)
-    click.echo(f"Merged {source} into {target}: {moved} codings moved")
-
-
-@codebook.command(name="nest")
-@db_argument
-@click.argument("theme")
-@click.argument("parent", required=False)
-@with_codebook_options
-@click.option("--coder", default=None)
-@friendly
-def codebook_nest(db, theme, parent, codebook_id, question, coder):
-    """Nest THEME under the net PARENT (ids); without PARENT, move it to the top level."""
-    database = existing_db(db)
-    theme_ops.nest_theme(database, _codebook_id(database, codebook_id, question), theme, parent, coder)
-    click.echo(f"{theme} is now under {parent}" if parent else f"{theme} is now at the top level")
 
 
 def _questions(database, question):
@@ -503,7 +371,7 @@ def _first_unfinished(database) -> str:
 
 
 # Commands that live in their own modules.
-for _module in (init, reports, exchange, quotes, team, serve):
+for _module in (init, codings, codebook, reports, quotes, team, serve):
     _module.register(cli)
 
 
