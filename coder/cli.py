@@ -11,13 +11,10 @@ from . import __version__
 from . import themes as theme_ops
 from .codings import question_codebook
 from .errors import CoderError
-from .ingest import import_responses
 from .printable import printable_terminal, terminal_stream
 from .safe_input import shorten
-from .spec import load_spec
-from .commands import codebook, codings, init, quotes, reports, serve, team
+from .commands import code, codebook, codings, quotes, reports, serve, survey, team
 from .commands.common import db_argument, existing_db, friendly, readonly_db
-from .commands.newdb import open_or_create
 
 
 @click.group()
@@ -31,47 +28,6 @@ def cli(ctx):
     and print the report's percentage tables.
     """
     ctx.color = True  # else click strips some escape codes from piped output, and only some (see main)
-
-
-@cli.command(name="import")
-@db_argument
-@click.option("--survey", "survey", required=True, type=click.Path(dir_okay=False), help="Survey spec (YAML).")
-@click.option("--responses", required=True, type=click.Path(dir_okay=False), help="Survey export: CSV, XLSX or JSONL.")
-@click.option("--encoding", default=None, help="Force a text encoding for CSV (default: UTF-8, then Windows-1252).")
-@friendly
-def import_(db, survey, responses, encoding):
-    """Load a survey export into DB (created if missing, and removed again if the import fails).
-
-    Re-importing the same or an updated export is safe: respondents are
-    matched by id, codings are never dropped, and a coded answer whose text
-    changed is flagged for review. Any error leaves DB as it was.
-
-    \b
-    Example:
-        coder import demo.db --survey corpus/local-digital-2014/survey.yaml \\
-            --responses corpus/local-digital-2014/responses.csv
-    """
-    spec = load_spec(survey)
-    with open_or_create(db) as database:
-        report = import_responses(database, spec, responses, encoding=encoding)
-    for line in report.lines():
-        click.echo(line)
-
-
-@cli.command()
-@db_argument
-@friendly
-def questions(db):
-    """List the open questions in DB with their codebook, base and coding progress.
-
-    non-answers counts the cells the spec's non_answers list kept out of
-    every base ("n/a", "not sure", ...): set `non_answers` to code them.
-    """
-    from .codings import question_summaries
-
-    click.echo(f"{'question':<10} {'codebook':<24} {'base':<12} {'answers':>8} {'coded':>8} {'non-answers':>11}")
-    for q in question_summaries(readonly_db(db)):
-        click.echo(f"{q.id:<10} {q.codebook_id:<24} {q.base:<12} {q.answers:>8} {q.coded:>8} {q.non_answers:>11}")
 
 
 def _questions(database, question):
@@ -320,58 +276,8 @@ def _accepted(value: str, count: int, *, single: str | None = None) -> list[int]
     return numbers
 
 
-@cli.command()
-@db_argument
-@click.option("--question", "-q", default=None, help="Question to code (default: the first with unconfirmed answers).")
-@click.option("--coder", default=None, help="Your name, recorded on every code (default: $USER).")
-@click.option("--adjudicate", is_flag=True, help="Decide the overlap answers where coders disagreed.")
-@click.option("--ask-coder", is_flag=True, hidden=True, help="Ask for the coder's name first (coder serve's sessions).")
-@friendly
-def code(db, question, coder, adjudicate, ask_coder):
-    """Open the keyboard-first coding app on DB.
-
-    \b
-    Keys: 1-9 toggle a suggestion, enter confirm, space accept the top one,
-    / search themes, n new theme, s skip, u undo, f flag as quote, tab queue
-    order, c codebook, ? help, q quit. Everything is saved as you go.
-
-    With assignments (`coder assign`) a coder sees only their queue and codes
-    the overlap sample blind; `--adjudicate` shows the disputed overlap answers
-    with every coder's codes side by side, and the decision becomes final.
-    """
-    import getpass
-
-    from .tui import make_app
-
-    database = existing_db(db)
-    if question is None:
-        question = _first_unfinished(database)
-    else:
-        question_codebook(database, question)
-    database.close()
-    if not ask_coder:
-        coder = coder or getpass.getuser() or "coder"
-    elif coder:
-        raise CoderError("--ask-coder asks for the name that --coder gives: choose one")
-    make_app(db, question, coder, adjudicate=adjudicate).run()
-
-
-def _first_unfinished(database) -> str:
-    from .codings import question_ids
-    from .session import question_progress
-
-    ids = question_ids(database)
-    if not ids:
-        raise CoderError("the database has no questions: import a survey first")
-    for qid in ids:
-        progress = question_progress(database, qid)
-        if progress.confirmed < progress.total:
-            return qid
-    return ids[0]
-
-
 # Commands that live in their own modules.
-for _module in (init, codings, codebook, reports, quotes, team, serve):
+for _module in (survey, codings, codebook, code, reports, quotes, team, serve):
     _module.register(cli)
 
 
