@@ -1,3 +1,3 @@
 """coder: qualitative coding of open-ended survey answers."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
