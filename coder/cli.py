@@ -420,6 +420,8 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
                  "members": proposal_members(database, p)}
                 for number, p in enumerate(proposals, start=1)
             ],
+            "left_out": [{"label": r.proposal.label, "size": r.proposal.size, "theme": r.theme_id, "reason": r.reason}
+                         for r in found.repeats],
         }, indent=2, ensure_ascii=False))
         return
     scope = "answers" if found.scratch else "answers no theme fits"
@@ -434,6 +436,11 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
     left = len(found.answers) - len({m for p in proposals for m in p.member_ids})
     if proposals and left:
         click.echo(f"\n{left} answers fit no proposal and are left out.")
+    if found.repeats:
+        click.echo(f"\n{len(found.repeats)} proposals repeat existing themes and are left out:")
+        for repeat in found.repeats:
+            click.echo(f"   - {repeat.proposal.label} ({repeat.proposal.size} answers): theme {repeat.theme_id}, "
+                       f"{repeat.reason}")
 
 
 def _accepted(value: str, count: int, *, single: str | None = None) -> list[int]:
