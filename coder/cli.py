@@ -361,7 +361,9 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
 
     On a question with no themes yet (or with `--all`) every answer is
     clustered; otherwise only the answers no theme fits. The number of themes
-    is found, not given; answers that fit no cluster are left out. Each
+    is found, not given; an answer may join several proposals, and answers
+    that fit none are left out. With `--all` beside existing themes, proposals
+    that repeat one are left out and listed. Each
     proposal has a label in the answers' own words, a one-line description,
     its size and three example answers. Sentence vectors are used when a model
     is installed, TF-IDF otherwise. `--accept 1,3,5` (or `all`) adds proposals

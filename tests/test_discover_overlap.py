@@ -139,3 +139,26 @@ def test_a_proposal_named_as_an_existing_theme_is_left_out(coded):
     assert label not in [p["label"] for p in report["proposals"]]
     assert {"label": label, "theme": theme.id, "reason": "same label"}.items() <= next(
         r for r in report["left_out"] if r["theme"] == theme.id).items()
+
+
+def test_bench_discover_dev_mode(tmp_path, capsys):
+    """`--dev` reads ANES's layout (texts and k-hot codes) and prints discovery beside KMeans."""
+    import sys
+
+    from .conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_discover
+
+    texts, themes, _ = two_themes_each()
+    folder = tmp_path / "traintest_data"
+    folder.mkdir()
+    with open(folder / "dataset1_Xtrain.csv", "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["caseID", "verbatim"], *([i, t] for i, t in enumerate(texts))])
+    with open(folder / "dataset1_ytrain.csv", "w", newline="", encoding="utf-8") as handle:
+        names = list(themes)
+        csv.writer(handle).writerows([names, *([int(i in themes[n]) for n in names] for i in range(len(texts)))])
+    assert bench_discover.main(["--dev", str(tmp_path), "--datasets", "1", "--seeds", "0", "--no-embeddings"]) == 0
+    output = capsys.readouterr().out
+    assert "corpus q14" in output and "anes 1 seed 0" in output
+    assert "discover  5/5 " in output.split("anes 1 seed 0")[1].splitlines()[0]

@@ -15,6 +15,10 @@ the nearest cluster when they would pass the same threshold. A cluster whose
 answers are no closer to each other than the question's answers in general is a
 heap of leftovers and is dropped; proposals whose centroids nearly coincide, or
 that would carry the same label (in TF-IDF space: the same leading word), are merged.
+Answers often carry two themes, which a partition cannot show: key phrases seed
+candidates too (their users and the answers as close to them), and clusters and
+seeds are chosen largest first when alike and no near-copy of one chosen, so an
+answer may be in several proposals.
 Labels are phrases of the answers as written (see `_Phrases`).
 """
 
@@ -170,7 +174,7 @@ def discover(
     return proposals[:max_themes]
 
 
-def _seeded(phrases: "_Phrases", X: np.ndarray, weights: np.ndarray, min_size: int) -> list[np.ndarray]:
+def _seeded(phrases: _Phrases, X: np.ndarray, weights: np.ndarray, min_size: int) -> list[np.ndarray]:
     """A candidate theme per key phrase: the answers that use it, and those as close to its users' centroid
     as most users are (the same point made in other words)."""
     from scipy.sparse import csr_matrix
