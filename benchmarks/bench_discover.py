@@ -9,13 +9,22 @@ measured for TF-IDF + KMeans given the true number of themes (a baseline that
 is told what discovery has to find), and for discovery with TF-IDF alone.
 Nothing in coder is tuned to this data set.
 
+`--dev ANES_DIR` measures the same on the development data instead, where
+settings are chosen: the bundled corpus's q5, q6, q14 and q16 against their gold
+coding, and random samples of `DEV_SAMPLE` answers from ANES 2008 train parts
+(`traintest_data/datasetN_{X,y}train.csv`), where each code with at least
+`MIN_ANSWERS` answers in the sample is a theme.
+
     python benchmarks/bench_discover.py [--data DIR] [--json]
+    python benchmarks/bench_discover.py --dev /work/data/anes [--datasets 2,3,5] [--seeds 0,1]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import random
 import sys
 import tempfile
 import time
@@ -35,6 +44,9 @@ DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "themefinder-gambling-xs"
 MIN_ANSWERS = 5
 RECOVERED = 0.4
 TARGET = 8 / 11
+DEV_SAMPLE = 300
+CORPUS = ROOT / "corpus" / "local-digital-2014"
+DEV_QUESTIONS = ("q5", "q6", "q14", "q16")
 
 
 def load_part(part_dir: Path) -> tuple[str, dict[str, set[str]], dict[str, str]]:
@@ -73,13 +85,18 @@ def recovery(clusters: list[set[str]], themes: dict[str, set[str]]) -> dict[str,
 
 
 def kmeans_baseline(part_dir: Path, k: int) -> list[set[str]]:
+    rows = [json.loads(line) for line in (part_dir / "responses.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    return kmeans_clusters([str(r["response_id"]) for r in rows], [r["response"] for r in rows], k)
+
+
+def kmeans_clusters(ids: list, texts: list[str], k: int) -> list[set]:
+    """TF-IDF + KMeans told the number of themes: the baseline discovery has to beat."""
     from sklearn.cluster import KMeans
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    rows = [json.loads(line) for line in (part_dir / "responses.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    X = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform(r["response"] for r in rows)
+    X = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform(texts)
     labels = KMeans(k, n_init=10, random_state=0).fit_predict(X)
-    return [{str(r["response_id"]) for r, label in zip(rows, labels) if label == c} for c in range(k)]
+    return [{i for i, label in zip(ids, labels) if label == c} for c in range(k)]
 
 
 def run_part(part_dir: Path) -> dict:
@@ -105,11 +122,95 @@ def run_part(part_dir: Path) -> dict:
             "runs": runs}
 
 
+def dev_sets(anes: Path, datasets: list[int], seeds: list[int]):
+    """(name, texts, themes as sets of positions) for every development set."""
+    from coder.codings import import_codings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = open_db(Path(tmp) / "gold.db")
+        import_responses(db, load_spec(CORPUS / "survey.yaml"), CORPUS / "responses.csv")
+        import_codings(db, CORPUS / "codings.csv", coder="gold")
+        for question in DEV_QUESTIONS:
+            rows = db.execute("SELECT id, text FROM answers WHERE question_id = ? AND is_answer = 1 ORDER BY id",
+                              [question]).fetchall()
+            at = {answer: i for i, (answer, _) in enumerate(rows)}
+            themes: dict[int, set[int]] = {}
+            for answer, theme in db.execute(
+                "SELECT c.answer_id, c.theme_pk FROM codings c JOIN answers a ON a.id = c.answer_id WHERE a.question_id = ?",
+                [question],
+            ):
+                if answer in at:
+                    themes.setdefault(theme, set()).add(at[answer])
+            yield f"corpus {question}", [t for _, t in rows], themes
+        db.close()
+    for number in datasets:
+        folder = anes / "traintest_data"
+        with open(folder / f"dataset{number}_Xtrain.csv", encoding="utf-8", newline="") as f:
+            texts = [row["verbatim"] for row in csv.DictReader(f)]
+        with open(folder / f"dataset{number}_ytrain.csv", encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            codes = next(reader)
+            labels = [[codes[j] for j, v in enumerate(row) if v.strip() == "1"] for row in reader]
+        pairs = [(t, c) for t, c in zip(texts, labels) if t.strip()]
+        for seed in seeds:
+            sample = random.Random(seed).sample(pairs, min(DEV_SAMPLE, len(pairs)))
+            themes = {}
+            for i, (_, found) in enumerate(sample):
+                for code in found:
+                    themes.setdefault(code, set()).add(i)
+            yield f"anes {number} seed {seed}", [t for t, _ in sample], themes
+
+
+def run_dev(anes: Path, datasets: list[int], seeds: list[int], embeddings: bool = True) -> list[dict]:
+    from coder.suggest import embeddings as embedding_models
+    from coder.suggest.discover import discover, enough_for_vectors
+
+    results = []
+    for name, texts, themes in dev_sets(anes, datasets, seeds):
+        themes = {t: m for t, m in themes.items() if len(m) >= MIN_ANSWERS}
+        embedder = embedding_models.embedder_for(texts) if embeddings and enough_for_vectors(texts) else None
+        vectors = embedder.vectors(texts) if embedder is not None else None
+        started = time.perf_counter()
+        proposals = discover(texts, list(range(len(texts))), vectors=vectors)
+        seconds = time.perf_counter() - started
+        ours = recovery([set(p.member_ids) for p in proposals], themes)
+        baseline = recovery(kmeans_clusters(list(range(len(texts))), texts, max(len(themes), 1)), themes)
+        results.append({"set": name, "answers": len(texts), "themes": len(themes), "seconds": round(seconds, 2),
+                        "discover": sum(f >= RECOVERED for f in ours.values()),
+                        "kmeans": sum(f >= RECOVERED for f in baseline.values()),
+                        "labels": [f"{p.label} ({p.size})" for p in proposals]})
+    return results
+
+
+def print_dev(results: list[dict]) -> None:
+    print(f"Development sets: themes with >= {MIN_ANSWERS} answers some proposal recovers (F1 >= {RECOVERED}), "
+          "beside TF-IDF + KMeans told the number of themes")
+    for r in results:
+        print(f"  {r['set']:<22} {r['answers']:>4} answers  discover {r['discover']:>2}/{r['themes']:<2}  "
+              f"kmeans {r['kmeans']:>2}/{r['themes']:<2}  ({len(r['labels'])} proposals, {r['seconds']}s)")
+    total = sum(r["themes"] for r in results) or 1
+    print(f"  {'all':<22} {'':>12}  discover {sum(r['discover'] for r in results) / total:.1%}  "
+          f"kmeans {sum(r['kmeans'] for r in results) / total:.1%}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="The themefinder-gambling-xs folder.")
     parser.add_argument("--json", action="store_true", help="Also print the results as JSON.")
+    parser.add_argument("--dev", type=Path, default=None, metavar="ANES_DIR",
+                        help="Measure on the development data (the corpus and ANES 2008 samples) instead.")
+    parser.add_argument("--datasets", default="2,3,5,7,9", help="With --dev: ANES dataset numbers.")
+    parser.add_argument("--seeds", default="0,1", help="With --dev: sampling seeds.")
+    parser.add_argument("--no-embeddings", action="store_true", help="With --dev: TF-IDF only.")
     args = parser.parse_args(argv)
+    if args.dev is not None:
+        numbers = [int(n) for n in args.datasets.split(",") if n.strip()]
+        seeds = [int(n) for n in args.seeds.split(",") if n.strip()]
+        results = run_dev(args.dev, numbers, seeds, embeddings=not args.no_embeddings)
+        print_dev(results)
+        if args.json:
+            print(json.dumps(results, indent=2))
+        return 0
     parts = sorted(p for p in args.data.glob("question_part_*") if p.is_dir())
     if not parts:
         print(f"no question_part_* folders in {args.data}", file=sys.stderr)

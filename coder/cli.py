@@ -178,7 +178,9 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
 
     On a question with no themes yet (or with `--all`) every answer is
     clustered; otherwise only the answers no theme fits. The number of themes
-    is found, not given; answers that fit no cluster are left out. Each
+    is found, not given; an answer may join several proposals, and answers
+    that fit none are left out. With `--all` beside existing themes, proposals
+    that repeat one are left out and listed. Each
     proposal has a label in the answers' own words, a one-line description,
     its size and three example answers. Sentence vectors are used when a model
     is installed, TF-IDF otherwise. `--accept 1,3,5` (or `all`) adds proposals
@@ -237,6 +239,8 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
                  "members": proposal_members(database, p)}
                 for number, p in enumerate(proposals, start=1)
             ],
+            "left_out": [{"label": r.proposal.label, "size": r.proposal.size, "theme": r.theme_id, "reason": r.reason}
+                         for r in found.repeats],
         }, indent=2, ensure_ascii=False))
         return
     scope = "answers" if found.scratch else "answers no theme fits"
@@ -251,6 +255,11 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
     left = len(found.answers) - len({m for p in proposals for m in p.member_ids})
     if proposals and left:
         click.echo(f"\n{left} answers fit no proposal and are left out.")
+    if found.repeats:
+        click.echo(f"\n{len(found.repeats)} proposals repeat existing themes and are left out:")
+        for repeat in found.repeats:
+            click.echo(f"   - {repeat.proposal.label} ({repeat.proposal.size} answers): theme {repeat.theme_id}, "
+                       f"{repeat.reason}")
 
 
 def _accepted(value: str, count: int, *, single: str | None = None) -> list[int]:

@@ -50,11 +50,10 @@ def test_proposals_are_sorted_and_well_formed(planted):
     assert proposals and all(isinstance(p, Proposal) for p in proposals)
     assert [(-p.size, -p.cohesion) for p in proposals] == sorted((-p.size, -p.cohesion) for p in proposals)
     by_id = dict(zip(ids, texts))
-    seen: set[int] = set()
     for p in proposals:
-        assert p.size == len(p.member_ids) >= 3 and 0 <= p.cohesion <= 1
-        assert set(p.member_ids) <= set(ids) and not seen & set(p.member_ids)
-        seen.update(p.member_ids)
+        # An answer may carry several themes, so proposals may share answers; none lists one twice.
+        assert p.size == len(p.member_ids) == len(set(p.member_ids)) >= 3 and 0 <= p.cohesion <= 1
+        assert set(p.member_ids) <= set(ids)
         assert len(set(p.examples)) == len(p.examples) <= 3
         assert set(p.examples) <= {by_id[i].strip() for i in p.member_ids}
         # A phrase of the answers' own ("Digital by default"): stop words only inside it.

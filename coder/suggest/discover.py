@@ -15,6 +15,10 @@ the nearest cluster when they would pass the same threshold. A cluster whose
 answers are no closer to each other than the question's answers in general is a
 heap of leftovers and is dropped; proposals whose centroids nearly coincide, or
 that would carry the same label (in TF-IDF space: the same leading word), are merged.
+Answers often carry two themes, which a partition cannot show: key phrases seed
+candidates too (their users and the answers as close to them), and clusters and
+seeds are chosen largest first when alike and no near-copy of one chosen, so an
+answer may be in several proposals.
 Labels are phrases of the answers as written (see `_Phrases`).
 """
 
@@ -52,6 +56,14 @@ MAX_PHRASE = 4  # words in a label phrase
 LABEL_CHARS = 80  # a label longer than this is no label (a run of long "words", a pasted URL)
 PHRASE_CHARS = 1000  # of an answer searched for label phrases: long answers say it early or not at all
 PHRASE_SHARE = 0.25  # of a cluster's answers that must use a phrase for it to be the label
+# Overlapping themes (chosen on the corpus and ANES samples, bench_discover.py --dev):
+MAX_SEEDS = 300  # phrases used by the most answers that seed a candidate theme
+SEED_MAX_SHARE = 0.5  # of the answers, above which a phrase is the question's topic
+SEED_JOIN = 0.75  # quantile of its users' similarity to their centroid a non-user must reach to join
+SEED_BAR = 1.5  # a candidate's mean cosine must be this times the clustering's own bar (1 - distance)
+WORD_SEED_BAR = 1.0  # the same in TF-IDF space, where the phrase itself already makes its users alike
+NEW_SHARE = 0.5  # of a candidate's answers that must lie outside each theme already chosen
+SAME_CENTRE = 0.7  # centroid cosine at which a candidate is a chosen theme worded another way
 
 
 @dataclass(frozen=True)
@@ -119,7 +131,11 @@ def discover(
             found.append(rows)
     found.sort(key=lambda rows: -weights[rows].sum())
     found = found[: max_themes * 2]  # generous: ties are broken on cohesion below
-    phrases = _Phrases([g.text for g in groups], weights, excluded) if found else None
+    phrases = _Phrases([g.text for g in groups], weights, excluded)
+    # Answers carry about two themes each (ThemeFinder's, ANES's): a partition caps recall, so
+    # phrase-seeded candidates compete with the clusters and an answer may join several.
+    bar = (SEED_BAR if meaning else WORD_SEED_BAR) * (1 - distance)
+    found = _select(found + _seeded(phrases, X, weights, min_size), X, weights, max_themes, bar)
 
     merged: list[Proposal] = []
     by_name: dict[str, int] = {}  # labels and first terms, to the proposal that has them
@@ -150,15 +166,71 @@ def discover(
             merged.append(proposal)
         else:  # the larger one (seen first) keeps its label, examples and terms
             twin = merged[at]
-            merged[at] = replace(
-                twin,
-                size=twin.size + size,
-                member_ids=tuple(sorted(twin.member_ids + proposal.member_ids)),
-                description=_describe(twin.size + size, twin.terms),
-            )
+            members = tuple(sorted(set(twin.member_ids) | set(proposal.member_ids)))  # they may overlap
+            merged[at] = replace(twin, size=len(members), member_ids=members,
+                                 description=_describe(len(members), twin.terms))
         by_name.update((n, at) for n in names)
     proposals = sorted(merged, key=lambda p: (-p.size, -p.cohesion, p.label))
     return proposals[:max_themes]
+
+
+def _seeded(phrases: _Phrases, X: np.ndarray, weights: np.ndarray, min_size: int) -> list[np.ndarray]:
+    """A candidate theme per key phrase: the answers that use it, and those as close to its users' centroid
+    as most users are (the same point made in other words)."""
+    from scipy.sparse import csr_matrix
+
+    total = weights.sum()
+    presence = phrases.presence.tocsc()
+    support = np.asarray(presence.T @ weights).ravel()
+    # A phrase most answers use is the question's topic, not a theme.
+    usable = np.flatnonzero((support >= min_size) & (support <= SEED_MAX_SHARE * total) & (np.diff(presence.indptr) >= 2))
+    seeds = presence[:, usable[np.argsort(-support[usable], kind="stable")][:MAX_SEEDS]]
+    if not seeds.shape[1]:
+        return []
+    centroids = np.asarray(seeds.T @ (weights[:, None] * X))
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    sims = X @ centroids.T
+    cuts = [np.quantile(sims[seeds.indices[seeds.indptr[j] : seeds.indptr[j + 1]], j], SEED_JOIN)
+            for j in range(seeds.shape[1])]
+    members = (csr_matrix(sims >= np.array(cuts)) + seeds.astype(bool)).T.tocsr()
+    members.sort_indices()
+    return [members.indices[members.indptr[j] : members.indptr[j + 1]] for j in range(members.shape[0])]
+
+
+def _select(candidates: list[np.ndarray], X: np.ndarray, weights: np.ndarray, max_themes: int,
+            bar: float) -> list[np.ndarray]:
+    """Largest first, the candidates whose answers are alike (mean cosine at least `bar`) and that are
+    no copy of one chosen: not mostly inside it, nor centred near it. Answers may be in several."""
+    rows_of = [np.asarray(r) for r in candidates]
+    members = _membership(rows_of, len(weights))
+    sizes = np.asarray(members @ weights).ravel()
+    sums = np.asarray(members @ X)  # rows of X are unit vectors: the mean cosine follows from the sum
+    counts = np.diff(members.indptr)
+    # One answer given by many, or every answer alike (as the clustering keeps them), needs no bar.
+    alike = np.where((counts > 1) & (counts < len(weights)),
+                     ((sums**2).sum(axis=1) - counts) / np.maximum(counts * (counts - 1), 1), 1.0)
+    centres = np.asarray(members @ (weights[:, None] * X))
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    chosen: list[int] = []
+    for i in np.argsort(-sizes, kind="stable"):
+        if len(chosen) >= max_themes:
+            break
+        if alike[i] < bar or any(
+            sizes[i] - weights[np.intersect1d(rows_of[i], rows_of[c], assume_unique=True)].sum() < NEW_SHARE * sizes[i]
+            or float(centres[i] @ centres[c]) >= SAME_CENTRE
+            for c in chosen
+        ):
+            continue
+        chosen.append(int(i))
+    return [rows_of[i] for i in chosen]
+
+
+def _membership(rows_of: list[np.ndarray], n: int):
+    from scipy.sparse import csr_matrix
+
+    indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows_of])])
+    indices = np.concatenate(rows_of) if rows_of else np.zeros(0, dtype=int)
+    return csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(rows_of), n))
 
 
 def enough_for_vectors(texts: list[str]) -> bool:

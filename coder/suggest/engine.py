@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -591,6 +592,19 @@ class Discovery:
     proposals: list
     scratch: bool  # all answers clustered (a starter codebook), not only those no theme fits
     embeddings: str | None  # the sentence model used, or None for TF-IDF
+    repeats: list = field(default_factory=list)  # Repeat: proposals left out as existing themes found again
+
+
+REPEAT_SHARE = 0.5  # of a proposal's answers already coded with one theme: that theme found again
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A proposal left out because the codebook has it already."""
+
+    proposal: object
+    theme_id: str
+    reason: str  # "same label" or "60% of its answers are coded with it"
 
 
 def discover_themes(db: Database, question: str, *, max_score: float = 0.3, min_size: int = 3,
@@ -619,7 +633,33 @@ def discover_themes(db: Database, question: str, *, max_score: float = 0.3, min_
     label_words = [] if scratch else [w for t in codebook.themes for w in t.label.split()]
     proposals = discover(texts, [a.id for a in answers], vectors=vectors, min_size=min_size,
                          max_themes=max_themes, random_state=seed, exclude_terms=label_words)
-    return Discovery(question, answers, proposals, scratch, embedder.name if embedder is not None else None)
+    repeats = _repeats(db, codebook, proposals) if codebook.themes else []
+    left_out = {id(r.proposal) for r in repeats}
+    return Discovery(question, answers, [p for p in proposals if id(p) not in left_out], scratch,
+                     embedder.name if embedder is not None else None, repeats)
+
+
+def _repeats(db: Database, codebook, proposals) -> list[Repeat]:
+    """Proposals an existing theme already covers: by its label or alias, or by most of their answers."""
+    names = {n.casefold(): t.id for t in codebook.themes for n in (t.label, *t.aliases)}
+    coded: dict[int, set[str]] = {}
+    for answer, theme in db.execute(
+        "SELECT c.answer_id, t.id FROM codings c JOIN themes t ON t.pk = c.theme_pk WHERE t.codebook_id = ?",
+        [codebook.id],
+    ):
+        coded.setdefault(answer, set()).add(theme)
+    out = []
+    for proposal in proposals:
+        if proposal.label.casefold() in names:
+            out.append(Repeat(proposal, names[proposal.label.casefold()], "same label"))
+            continue
+        counts = Counter(t for m in proposal.member_ids for t in coded.get(m, ()))
+        if counts:
+            theme, count = counts.most_common(1)[0]
+            share = count / len(proposal.member_ids)
+            if share >= REPEAT_SHARE:
+                out.append(Repeat(proposal, theme, f"{share:.0%} of its answers are coded with it"))
+    return out
 
 
 def proposal_members(db: Database, proposal) -> list[dict]:
