@@ -12,7 +12,14 @@ from ..codings import question_codebook
 from ..errors import CoderError
 from ..export.refi_qda import dump_qdc, is_qdc, load_any_codebook, load_qdc
 from ..outputs import write_output
-from .common import _codebook_id, db_argument, existing_db, friendly, readonly_db, with_codebook_options
+from .common import (
+    _codebook_id,
+    db_argument,
+    existing_db,
+    friendly,
+    readonly_db,
+    with_codebook_options,
+)
 from .newdb import open_or_create
 
 

@@ -11,11 +11,11 @@ import sys
 
 import click
 
+from .. import themes as theme_ops
 from ..codings import question_codebook
 from ..errors import CoderError
 from ..printable import printable
 from ..store import database_error, open_db
-from .. import themes as theme_ops
 
 
 def friendly(func):

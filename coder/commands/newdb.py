@@ -14,7 +14,6 @@ from ..outputs import SIDECARS
 from ..store import holds_rows, open_db
 
 
-
 @contextlib.contextmanager
 def open_or_create(path: str | Path) -> Iterator[Database]:
     """Open the database at `path`, creating it if missing; if it was missing and the block fails, remove it.

@@ -8,7 +8,15 @@ import click
 
 from ..errors import CoderError
 from ..outputs import write_output
-from ..tables import Comparison, Crosstab, Table, build_crosstab, build_table, compare_table, read_previous_csv
+from ..tables import (
+    Comparison,
+    Crosstab,
+    Table,
+    build_crosstab,
+    build_table,
+    compare_table,
+    read_previous_csv,
+)
 from .common import db_argument, friendly, readonly_db
 
 FORMATS = ["md", "csv", "xlsx", "html", "latex", "json"]

@@ -33,7 +33,8 @@ def serve(db, host, port, question):
     Example:
         coder serve demo.db --question q14
     """
-    from ..serve import check_port, is_loopback, serve as run_server
+    from ..serve import check_port, is_loopback
+    from ..serve import serve as run_server
 
     database = existing_db(db)
     try:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..survey_init import plan_survey, write_plan
 from ..ingest import import_responses
 from ..spec import load_spec
+from ..survey_init import plan_survey, write_plan
 from .common import db_argument, friendly, readonly_db
 from .newdb import open_or_create
 
