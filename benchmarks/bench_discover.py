@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from coder.ingest import import_responses  # noqa: E402
 from coder.spec import load_spec  # noqa: E402
 from coder.store import open_db  # noqa: E402
-from coder.suggest.engine import discover_themes, proposal_members  # noqa: E402
+from coder.suggest.discover import discover_themes, proposal_members  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "themefinder-gambling-xs"
 MIN_ANSWERS = 5

@@ -34,7 +34,7 @@ from bench_suggest import CORPUS, _perturb  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 
 from coder.codebook import Codebook, Theme, load_codebook  # noqa: E402
-from coder.suggest.engine import Answer, fit_text_model, normalise, word_space  # noqa: E402
+from coder.suggest.model import Answer, fit_text_model, normalise, word_space  # noqa: E402
 from coder.suggest.learn import ThemeLearner  # noqa: E402
 from coder.suggest.text import lemmatise  # noqa: E402
 

@@ -18,7 +18,7 @@ from coder.errors import CoderError
 from coder.store import open_db
 from coder.suggest import embeddings
 from coder.suggest.discover import discover
-from coder.suggest.engine import discover_themes
+from coder.suggest.discover import discover_themes
 
 from .conftest import fingerprint
 

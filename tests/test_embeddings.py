@@ -16,7 +16,8 @@ import pytest
 from coder.codebook import load_codebook
 from coder.errors import CoderError
 from coder.suggest import embeddings
-from coder.suggest.engine import Answer, fit_text_model, suggest, text_suggestions
+from coder.suggest.engine import suggest
+from coder.suggest.model import Answer, fit_text_model, text_suggestions
 from coder.suggest.text import lemmatise
 
 from .conftest import CODEBOOKS, CORPUS, q14_gold_items

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from coder.suggest.engine import Answer, fit_text_model, text_suggestions
+from coder.suggest.model import Answer, fit_text_model, text_suggestions
 from coder.suggest.learn import (OWN_THRESHOLD, THRESHOLD_PRIOR, Thresholds, ThemeLearner, picked_f1, sample_f1,
                                  zero_shot_say)
 from coder.suggest.text import lemmatise

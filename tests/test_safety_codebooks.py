@@ -259,7 +259,7 @@ def test_discover_accept_refuses_a_long_label(gold_db):
     """`coder discover --accept N --label L` (discovery itself takes seconds, so its proposal is made here)."""
     from types import SimpleNamespace
 
-    from coder.suggest.engine import accept_proposal
+    from coder.suggest.discover import accept_proposal
 
     proposal = SimpleNamespace(label="Chatbots", examples=("a chatbot",), size=3, terms=("chatbot",))
     with pytest.raises(CoderError, match="the limit is 200"):
@@ -271,7 +271,7 @@ def test_discover_accept_quotes_only_the_start_of_long_example_answers(gold_db):
     """Answers may run to 200,000 characters; the proposed theme's description must stay in its limit."""
     from types import SimpleNamespace
 
-    from coder.suggest.engine import accept_proposal
+    from coder.suggest.discover import accept_proposal
 
     proposal = SimpleNamespace(label="Long", examples=("word " * 3000,) * 3, size=3, terms=("word",))
     theme = accept_proposal(gold_db, "q14", proposal)

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from coder.cli import cli
 from coder.codings import import_codings
 from coder.evaluate import evaluate
-from coder.suggest.engine import Answer, autocode, fit_text_model, review_queue, suggest, text_suggestions
+from coder.suggest.engine import autocode, review_queue, suggest
+from coder.suggest.model import Answer, fit_text_model, text_suggestions
 from coder.suggest.learn import Selection, calibrate, uncertainty_order
 from coder.suggest.text import lemmatise
 from coder.themes import read_codebook

@@ -194,14 +194,7 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
     """
     import json as json_module
 
-    from ..suggest.engine import (
-        accept_names,
-        accept_proposal,
-        accept_proposals,
-        discover_themes,
-        name_candidates,
-        proposal_members,
-    )
+    from ..suggest.discover import accept_names, accept_proposal, accept_proposals, discover_themes, name_candidates, proposal_members
 
     database = existing_db(db) if accept is not None else readonly_db(db)
     if theme_ops.read_codebook(database, question_codebook(database, question)).kind == "names":

@@ -1,8 +1,10 @@
 """Suggestion engine: which themes an answer probably carries, with the method and evidence.
 
 text.py (spaCy preprocessing), names.py (aliases and fuzzy names), themes.py
-(zero-shot TF-IDF), learn.py (classifier on confirmed codes), discover.py
-(clustering answers no theme fits), engine.py (per question, stored in SQLite).
+(zero-shot TF-IDF), learn.py (per-theme learner, calibration), embeddings.py (the optional
+sentence encoder), model.py (a question's model, fitted and scored in memory), engine.py
+(per question: fitted on the database, stored back in it), queue.py (the "teaches most"
+order), discover.py (proposing themes by clustering, and accepting them).
 """
 
 from __future__ import annotations

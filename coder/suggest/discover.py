@@ -27,12 +27,21 @@ from __future__ import annotations
 import math
 from collections import Counter
 from functools import lru_cache
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 import numpy as np
 
+from sqlite_utils import Database
+
+from ..codings import question_codebook
+from ..errors import CoderError
 from ..safe_input import shorten
+from ..store import write
+from ..themes import read_codebook
+from .embeddings import embedder_for
+from .engine import load_answers, unfit_answers
+from .model import Answer
 from .text import lemmatise, noun_chunks
 
 # Words every kind of answer in a local-government survey uses: they would pull
@@ -534,3 +543,162 @@ def _merge(X: np.ndarray, weights: np.ndarray, labels: np.ndarray) -> np.ndarray
     for i, c in enumerate(clusters):
         out[labels == c] = clusters[root(i)]
     return out
+
+
+# --- a question's discovery: its answers in, accepted proposals back into its codebook ---------------
+
+REPEAT_SHARE = 0.5  # of a proposal's answers already coded with one theme: that theme found again
+
+
+@dataclass
+class Discovery:
+    """What `coder discover` proposes, and from which answers and in which space."""
+
+    question: str
+    answers: list[Answer]  # the answers clustered
+    proposals: list
+    scratch: bool  # all answers clustered (a starter codebook), not only those no theme fits
+    embeddings: str | None  # the sentence model used, or None for TF-IDF
+    repeats: list = field(default_factory=list)  # Repeat: proposals left out as existing themes found again
+
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A proposal left out because the codebook has it already."""
+
+    proposal: object
+    theme_id: str
+    reason: str  # "same label" or "60% of its answers are coded with it"
+
+
+
+def discover_themes(db: Database, question: str, *, max_score: float = 0.3, min_size: int = 3,
+                    max_themes: int = 12, seed: int = 0, all_answers: bool = False,
+                    embeddings: bool = True, cache: bool = False) -> Discovery:
+    """Cluster answers into proposed new themes (see discover.py).
+
+    With no themes yet, or `all_answers`, every answer is clustered (discovery from scratch);
+    otherwise only those no theme fits. Sentence vectors are used when a model is installed:
+    those `coder suggest` stored are read, and new ones stored only with `cache` (the database
+    must then be writable).
+    """
+    from .discover import discover, enough_for_vectors
+
+    codebook = read_codebook(db, question_codebook(db, question))
+    scratch = all_answers or not codebook.themes
+    if scratch:
+        answers = [Answer(a.id, a.text, []) for a in load_answers(db, question)]
+    else:
+        answers = unfit_answers(db, question, max_score)
+    texts = [a.text for a in answers]
+    wanted = embeddings and codebook.kind == "text" and enough_for_vectors(texts)
+    embedder = embedder_for(texts, db, store=cache) if wanted else None
+    vectors = embedder.vectors(texts) if embedder is not None and texts else None
+    # Proposals for what no theme fits should not be named after a theme; a fresh start may be.
+    label_words = [] if scratch else [w for t in codebook.themes for w in t.label.split()]
+    proposals = discover(texts, [a.id for a in answers], vectors=vectors, min_size=min_size,
+                         max_themes=max_themes, random_state=seed, exclude_terms=label_words)
+    repeats = _repeats(db, codebook, proposals) if codebook.themes else []
+    left_out = {id(r.proposal) for r in repeats}
+    return Discovery(question, answers, [p for p in proposals if id(p) not in left_out], scratch,
+                     embedder.name if embedder is not None else None, repeats)
+
+
+
+def _repeats(db: Database, codebook, proposals) -> list[Repeat]:
+    """Proposals an existing theme already covers: by its label or alias, or by most of their answers."""
+    names = {n.casefold(): t.id for t in codebook.themes for n in (t.label, *t.aliases)}
+    coded: dict[int, set[str]] = {}
+    for answer, theme in db.execute(
+        "SELECT c.answer_id, t.id FROM codings c JOIN themes t ON t.pk = c.theme_pk WHERE t.codebook_id = ?",
+        [codebook.id],
+    ):
+        coded.setdefault(answer, set()).add(theme)
+    out = []
+    for proposal in proposals:
+        if proposal.label.casefold() in names:
+            out.append(Repeat(proposal, names[proposal.label.casefold()], "same label"))
+            continue
+        counts = Counter(t for m in proposal.member_ids for t in coded.get(m, ()))
+        if counts:
+            theme, count = counts.most_common(1)[0]
+            share = count / len(proposal.member_ids)
+            if share >= REPEAT_SHARE:
+                out.append(Repeat(proposal, theme, f"{share:.0%} of its answers are coded with it"))
+    return out
+
+
+
+def proposal_members(db: Database, proposal) -> list[dict]:
+    """A proposal's answers as the survey names them: respondent id and rank, in survey order."""
+    ids = list(proposal.member_ids)
+    rows = []
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        rows += db.execute(
+            f"""SELECT a.respondent_id, a.rank, r.position FROM answers a JOIN respondents r ON r.id = a.respondent_id
+                WHERE a.id IN ({','.join('?' * len(part))})""",
+            part,
+        ).fetchall()
+    return [{"respondent_id": r[0], "rank": r[1]} for r in sorted(rows, key=lambda r: (r[2], r[1]))]
+
+
+
+def accept_proposal(db: Database, question: str, proposal, *, label: str | None = None, coder: str | None = None):
+    """Add a proposed theme to the question's codebook; its top terms become keywords."""
+    from ..themes import add_theme
+
+    codebook_id = question_codebook(db, question)
+    # Examples are answers, which may be long: the description quotes the start of each.
+    examples = "; ".join(f'"{shorten(e, 200)}"' for e in proposal.examples)
+    said = getattr(proposal, "description", "") or f"Proposed by discovery from {proposal.size} answers."
+    return add_theme(
+        db,
+        codebook_id,
+        label or proposal.label,
+        description=f"{said} Proposed by discovery, e.g. {examples}",
+        keywords=tuple(proposal.terms),
+        coder=coder,
+    )
+
+
+
+def accept_proposals(db: Database, question: str, proposals, *, coder: str | None = None):
+    """Add several proposals in one transaction: all of them, or (on any error) none."""
+    with write(db):
+        return [accept_proposal(db, question, p, coder=coder) for p in proposals]
+
+
+
+def name_candidates(db: Database, question: str):
+    """For a names question: spellings no alias or fuzzy match claims, grouped, with the nearest theme."""
+    from .names import NameMatcher
+
+    codebook = read_codebook(db, question_codebook(db, question))
+    if codebook.kind != "names":
+        raise CoderError(f"question {question!r} is not a names question (its codebook is kind {codebook.kind!r})")
+    matcher = NameMatcher(codebook)
+    texts = [a.text for a in load_answers(db, question) if not a.confirmed]
+    # Only cells that named nothing known: leftover words beside a match ("DWP - for UC") are not names.
+    unknown = [t for t, found in zip(texts, matcher.match_many(texts)) if all(s.method == "fallback" for s in found)]
+    return matcher.unmatched(unknown)
+
+
+
+def accept_names(db: Database, question: str, candidate, *, alias_of: str | None = None,
+                 label: str | None = None, coder: str | None = None):
+    """Teach the codebook a group of spellings: as aliases of a theme, or as a new theme."""
+    from ..themes import add_alias, add_theme
+
+    codebook_id = question_codebook(db, question)
+    if alias_of:
+        with write(db):
+            for spelling in candidate.spellings:
+                theme = add_alias(db, codebook_id, alias_of, spelling, coder=coder)
+        return theme
+    name = label or candidate.spellings[0]
+    aliases = tuple(s for s in candidate.spellings if s.casefold() != name.casefold())
+    return add_theme(db, codebook_id, name, aliases=aliases,
+                     description=f"Added from {candidate.count} answers naming it", coder=coder)
+
