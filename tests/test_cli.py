@@ -13,15 +13,9 @@ from click.testing import CliRunner
 from coder.cli import cli
 from coder.store import open_db
 
+from .cli import run
 from .conftest import CORPUS, ROOT
 from .test_tables import TABLE_2_10, TABLE_2_11
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
 
 
 @pytest.fixture

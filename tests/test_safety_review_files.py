@@ -8,21 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from coder.cli import cli
 from coder.errors import CoderError
 from coder.export import charts
 from coder.spec import NonAnswers
 
+from .cli import run
 from .conftest import MINI_HEADER, MINI_ROWS, write_csv
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert (result.exit_code == 0) == ok, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 @pytest.mark.parametrize("pattern", ["re:(a+)+$", "re:(a|a)*$", "re:(?:x*)*y", "re:(a{1,9}){1,9}$", "re:a*a*a*a*a*b"])
