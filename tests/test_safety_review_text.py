@@ -13,6 +13,8 @@ from coder.export import table_formats
 from coder.spreadsheet import neutralise, unneutralise
 from coder.tables import Row, Table, md_text
 
+from .cli import run
+
 NOT_XML = "bidi \ufffe end \uffff"
 
 
@@ -140,13 +142,11 @@ def test_a_long_run_of_number_words_is_linear():
 
 
 def test_an_error_quoting_a_hostile_file_name_or_label_cannot_drive_the_terminal(gold_db_path, tmp_path):
-    from click.testing import CliRunner
 
-    from coder.cli import cli
 
     evil = tmp_path / "ev\x1b]0;pwned\x07il\u202e.csv"
     evil.write_text("respondent_id,question,rank,theme\nR002,q13,1,Nowhere\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["codings", "import", str(gold_db_path), str(evil), "--coder", "x"])
+    result = run("codings", "import", str(gold_db_path), str(evil), "--coder", "x", ok=False)
     assert result.exit_code == 1
     assert "Error:" in result.output
     assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
