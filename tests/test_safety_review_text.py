@@ -14,6 +14,7 @@ from coder.spreadsheet import neutralise, unneutralise
 from coder.tables import Row, Table, md_text
 
 from .cli import run
+from .conftest import fingerprint
 
 NOT_XML = "bidi \ufffe end \uffff"
 
@@ -141,12 +142,11 @@ def test_a_long_run_of_number_words_is_linear():
 # --- terminals: click prints a command's error after the printable terminal is gone ----------------
 
 
-def test_an_error_quoting_a_hostile_file_name_or_label_cannot_drive_the_terminal(gold_db_path, tmp_path):
-
-
+def test_an_error_quoting_a_hostile_file_name_or_label_cannot_drive_the_terminal(gold_copy_path, tmp_path):
     evil = tmp_path / "ev\x1b]0;pwned\x07il\u202e.csv"
     evil.write_text("respondent_id,question,rank,theme\nR002,q13,1,Nowhere\n", encoding="utf-8")
-    result = run("codings", "import", str(gold_db_path), str(evil), "--coder", "x", ok=False)
-    assert result.exit_code == 1
+    before = fingerprint(gold_copy_path)
+    result = run("codings", "import", gold_copy_path, evil, "--coder", "x", ok=False)
+    assert result.exit_code == 1 and fingerprint(gold_copy_path) == before
     assert "Error:" in result.output
     assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
