@@ -32,11 +32,15 @@ def laughs(levels: int = 9) -> str:
 
 
 def refused(load, path, match):
-    """Loading fails with a CoderError matching `match`, quickly, naming the file, in a short message."""
-    start = time.perf_counter()
+    """Loading fails with a CoderError matching `match`, quickly, naming the file, in a short message.
+
+    Quickly in CPU seconds: wall time also counts the processes sharing the cores (a parallel run
+    on 2 busy cores took 1.3 s for a 0.3 s parse).
+    """
+    start = time.process_time()
     with pytest.raises(CoderError, match=match) as info:
         load(path)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     assert str(path) in str(info.value) and len(str(info.value)) < len(str(path)) + 300
     return info.value
 
