@@ -24,9 +24,9 @@ def test_a_non_answer_pattern_that_backtracks_for_ever_is_refused(mini, pattern)
     rows = [row[:] for row in MINI_ROWS]
     rows[0][-1] = "a" * 40 + "!"  # hours for (a+)+$
     write_csv(mini["export"], [MINI_HEADER, *rows])
-    started = time.monotonic()
+    started = time.process_time()
     result = run("import", mini["db"], "--survey", mini["spec"], "--responses", mini["export"], ok=False)
-    assert time.monotonic() - started < 5
+    assert time.process_time() - started < 5
     assert "non-answer pattern" in result.output and "nesting" in result.output
     assert not mini["db"].exists()
 
@@ -40,9 +40,9 @@ def test_ordinary_non_answer_patterns_still_work():
 def test_a_pattern_is_tried_only_on_short_cells():
     """Even a polynomial pattern stays quick: a long cell is an answer, whatever the pattern."""
     non = NonAnswers.parse(["re:a*a*a*a*b"], "spec")
-    started = time.monotonic()
+    started = time.process_time()
     assert not non.matches("a" * 100_000)
-    assert time.monotonic() - started < 1
+    assert time.process_time() - started < 1
     with pytest.raises(CoderError, match="bad non-answer pattern"):
         NonAnswers.parse(["re:(unclosed"], "spec")
 

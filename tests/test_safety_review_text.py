@@ -134,9 +134,9 @@ def test_a_long_run_of_number_words_is_linear():
 
     from coder.anonymise import Anonymiser
 
-    start = time.perf_counter()
+    start = time.process_time()
     Anonymiser()("one " * 20000 + "x-")
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
 
 
 # --- terminals: click prints a command's error after the printable terminal is gone ----------------
