@@ -32,7 +32,7 @@ demo: $(STAMP)
 	fi
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 clean:
 	rm -rf $(VENV) demo.db* demo-code.db* .pytest_cache

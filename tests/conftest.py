@@ -25,6 +25,16 @@ HOLDOUT = ROOT / "corpus" / "local-digital-2014-holdout"
 CODEBOOKS = ROOT / "codebooks"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Slow tests (a real Chromium) run only when asked: CODER_BROWSER=1 or a -m expression naming slow."""
+    if os.environ.get("CODER_BROWSER") == "1" or "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: set CODER_BROWSER=1 or pass -m slow to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @dataclass
 class FakeQuote:
     """What coder.quotes.representative_quotes returns, for tests that replace it."""

@@ -6,15 +6,14 @@ import csv
 import json
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coder.agreement import POOLED_KAPPA_NOTE, agreement, krippendorff_alpha_nominal, roll_up
-from coder.cli import cli
 from coder.codebook import load_codebook
 from coder.themes import add_theme, nest_theme
 
+from .cli import run
 from .conftest import CODEBOOKS, CORPUS
 
 Q = "q14"
@@ -153,8 +152,8 @@ def two_coders(tmp_path, corpus_db):
     write_file(tmp_path / "second.csv", second)
     path = str(tmp_path / "corpus.db")
     for name, coder in (("first.csv", "first"), ("second.csv", "second")):
-        result = CliRunner().invoke(cli, ["codings", "import", path, str(tmp_path / name), "--coder", coder,
-                                          "--independent"])
+        result = run("codings", "import", path, str(tmp_path / name), "--coder", coder,
+                     "--independent")
         assert result.exit_code == 0, result.output
     codebook = load_codebook(CODEBOOKS / "priorities-2014.yaml")
 
@@ -164,7 +163,7 @@ def two_coders(tmp_path, corpus_db):
 
 
 def run_json(*args):
-    result = CliRunner().invoke(cli, ["agreement", *args, "--json"])
+    result = run("agreement", *args, "--json")
     assert result.exit_code == 0, result.output
     return strict_json(result.output)
 
@@ -215,7 +214,7 @@ def test_json_disagreements_name_respondent_column_and_text(two_coders):
 def test_terminal_report_names_each_statistic_and_lists_respondents(two_coders):
     path, db, first, second = two_coders
     stats = run_json(path, "-q", Q)
-    out = CliRunner().invoke(cli, ["agreement", path, "-q", Q]).output
+    out = run("agreement", path, "-q", Q, ok=None).output
     lines = out.splitlines()
 
     def value(name):
@@ -253,7 +252,7 @@ def test_level_top_on_a_codebook_with_nets(two_coders):
     leaves = run_json(path, "-q", Q)
     assert run_json(path, "-q", Q, "--level", "2")["themes"] == leaves["themes"]
     for bad, words in (("3", "has 2 levels"), ("0", "'top' or a depth"), ("leaf", "'top' or a depth")):
-        result = CliRunner().invoke(cli, ["agreement", path, "-q", Q, "--level", bad])
+        result = run("agreement", path, "-q", Q, "--level", bad, ok=False)
         assert result.exit_code == 1 and words in result.output and "Traceback" not in result.output
 
 
@@ -262,7 +261,7 @@ def test_table_aligns_with_a_long_theme_id(two_coders):
     long_id = "a-very-long-theme-identifier-that-goes-on-and-on-and-on-beyond-any-column"
     db.execute("UPDATE themes SET id = ? WHERE codebook_id = 'priorities-2014' AND id = 'cost-savings'", [long_id])
     db.conn.commit()
-    out = CliRunner().invoke(cli, ["agreement", path, "-q", Q]).output
+    out = run("agreement", path, "-q", Q, ok=None).output
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["theme", "agree"])
     rows = lines[header: header + 1 + len(run_json(path, "-q", Q)["themes"])]
@@ -278,12 +277,12 @@ def test_no_common_answers_names_the_commands(tmp_path, corpus_db):
     write_file(tmp_path / "b.csv", {k: gold[k] for k in keys[10:20]})
     path = str(tmp_path / "corpus.db")
     for name, coder in (("a.csv", "ann"), ("b.csv", "bob")):
-        CliRunner().invoke(cli, ["codings", "import", path, str(tmp_path / name), "--coder", coder, "--independent"])
-    result = CliRunner().invoke(cli, ["agreement", path, "-q", Q])
+        run("codings", "import", path, str(tmp_path / name), "--coder", coder, "--independent", ok=None)
+    result = run("agreement", path, "-q", Q, ok=False)
     assert result.exit_code == 1 and "no answer" in result.output and "in common" in result.output
     assert f"coder codings import {path} FILE --coder NAME --independent" in result.output
     assert f"coder assign {path} --question {Q} --coders ann,bob --overlap" in result.output
-    result = CliRunner().invoke(cli, ["agreement", path, "-q", Q, "--coders", "ann,zed"])
+    result = run("agreement", path, "-q", Q, "--coders", "ann,zed", ok=False)
     assert result.exit_code == 1 and "no blind codes by zed" in result.output and "coder codings import" in result.output
 
 
@@ -293,8 +292,8 @@ def test_three_coders_kappa_per_named_pair(two_coders, tmp_path):
     path, db, first, second = two_coders
     third = {k: v for i, (k, v) in enumerate(gold_sets().items()) if i % 2 == 0}  # half the answers, as gold
     write_file(tmp_path / "third.csv", third)
-    result = CliRunner().invoke(cli, ["codings", "import", path, str(tmp_path / "third.csv"), "--coder", "third",
-                                      "--independent"])
+    result = run("codings", "import", path, str(tmp_path / "third.csv"), "--coder", "third",
+                 "--independent")
     assert result.exit_code == 0, result.output
     stats = run_json(path, "-q", Q)
     assert stats["coders"] == ["first", "second", "third"] and stats["cohen_kappa_pooled"] is None
@@ -307,7 +306,7 @@ def test_three_coders_kappa_per_named_pair(two_coders, tmp_path):
     x = [t in second[k] for t in themes for k in half]
     y = [t in first[k] for t in themes for k in half]  # third coded as first did
     assert pairs[("second", "third")]["cohen_kappa_pooled"] == pytest.approx(cohen_kappa_score(x, y))
-    out = CliRunner().invoke(cli, ["agreement", path, "-q", Q]).output
+    out = run("agreement", path, "-q", Q, ok=None).output
     assert "kappa first/second" in out and "kappa second/third" in out
     line = next(line for line in out.splitlines() if line.strip().startswith("second/third:"))
     assert f"pooled kappa {pairs[('second', 'third')]['cohen_kappa_pooled']:.3f}" in line

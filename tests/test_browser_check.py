@@ -1,6 +1,7 @@
 """benchmarks/browser_check.py in the suite: the coding page and the report as Chromium shows them.
 
-Slow (a report and two Chromium runs) and only where Chromium is installed: CI machines skip it.
+Slow (a report and two Chromium runs, about a minute), so marked `slow` and run only with
+CODER_BROWSER=1 or `-m slow`, and only where Chromium is installed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from .conftest import ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import browser_check  # noqa: E402
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

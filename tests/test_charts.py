@@ -4,12 +4,12 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
-from click.testing import CliRunner
 
-from coder.cli import cli
 from coder.errors import CoderError
 from coder.export.charts import render_chart
 from coder.tables import Row, Table, build_table
+
+from .cli import run
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -70,8 +70,8 @@ def test_chart_command(gold_db, tmp_path):
     gold_db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db_path = gold_db.conn.execute("PRAGMA database_list").fetchone()[2]
     out = tmp_path / "q14.svg"
-    result = CliRunner().invoke(cli, ["chart", db_path, "--question", "q14", "--output", str(out), "--min-count", "5"])
+    result = run("chart", db_path, "--question", "q14", "--output", str(out), "--min-count", "5")
     assert result.exit_code == 0, result.output
     assert "(13 bars)" in result.output and len(bar_ids(out)) == 13
-    result = CliRunner().invoke(cli, ["chart", db_path, "--question", "q14", "--output", str(tmp_path / "x.gif")])
+    result = run("chart", db_path, "--question", "q14", "--output", str(tmp_path / "x.gif"), ok=False)
     assert result.exit_code == 1 and ".png or .svg" in result.output

@@ -6,16 +6,16 @@ import csv
 import io
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from coder.cli import cli
 from coder.codings import EXPORT_COLUMNS, export_codings, import_codings, question_ids, write_codings_csv
 from coder.errors import CoderError
 from coder.export.coded_data import XLSX_COLUMNS, export_xlsx, sheet_name, write_safe_csv
 from coder.spreadsheet import neutralise, unneutralise
+
+from .cli import run
 
 INJECTION = [
     ("=1+1", "'=1+1"),
@@ -57,12 +57,6 @@ def _poison(db, text: str) -> tuple[str, str, int]:
     with db.atomic():
         db.execute("UPDATE answers SET text = ? WHERE id = ?", [text, answer_id])
     return respondent, "q14", rank
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert (result.exit_code == 0) == ok, result.output
-    return result
 
 
 # CSV ---------------------------------------------------------------------------------------

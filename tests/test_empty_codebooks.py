@@ -14,18 +14,17 @@ import sqlite3
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from coder.cli import cli
 from coder.codebook import ID_PATTERN, codebook_from_dict
 from coder.store import open_db
 from coder.suggest.names import NameMatcher
 from coder.themes import read_codebook
 from coder.tui import make_app
 
+from .cli import run
 from .conftest import CODEBOOKS, CORPUS, ROOT
 
 NO_THEMES_APP = "No themes yet: press n to add one, or run coder discover"
@@ -51,12 +50,6 @@ questions:
     codebook: comments-open.yaml
     base: respondents
 """
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    assert (result.exit_code == 0) == ok, result.output
-    return result
 
 
 def write_spec(folder, extra: str = "") -> None:

@@ -3,12 +3,11 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from click.testing import CliRunner
-
-from coder.cli import cli
 from coder.session import CodingSession
 from coder.store import open_db
 from coder.suggest.engine import suggest
+
+from .cli import run
 
 
 def state(db, answer_id):
@@ -26,24 +25,23 @@ def test_log_undo_and_backup_from_the_cli(corpus_db, tmp_path):
     session.confirm()
     second = session.current_id
     session.accept_top()
-    runner = CliRunner()
-    out = runner.invoke(cli, ["log", path, "--coder", "ann", "--json"]).output
+    out = run("log", path, "--coder", "ann", "--json", ok=None).output
     actions = [json.loads(line)["action"] for line in out.splitlines()]
     assert actions[:3] == ["coding.accept", "coding.confirm", "coding.toggle"]
     # Undo twice: the accept on the second answer, then the confirmation of the first.
-    result = runner.invoke(cli, ["undo", path, "--coder", "ann"])
+    result = run("undo", path, "--coder", "ann")
     assert result.exit_code == 0 and state(corpus_db, second) == []
-    result = runner.invoke(cli, ["undo", path, "--coder", "ann"])
+    result = run("undo", path, "--coder", "ann")
     assert result.exit_code == 0 and state(corpus_db, first) == [("crm", "auto", "ann")]
-    result = runner.invoke(cli, ["undo", path, "--coder", "bob"])
+    result = run("undo", path, "--coder", "bob", ok=False)
     assert result.exit_code == 1 and "nothing to undo" in result.output
     backup = tmp_path / "copy.db"
-    result = runner.invoke(cli, ["backup", path, str(backup)])
+    result = run("backup", path, str(backup))
     assert result.exit_code == 0
     copy = sqlite3.connect(backup)
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert copy.execute("SELECT count(*) FROM codings").fetchone()[0] == corpus_db.execute("SELECT count(*) FROM codings").fetchone()[0]
-    assert runner.invoke(cli, ["backup", path, path]).exit_code == 1
-    text = runner.invoke(cli, ["log", path, "--limit", "3"]).output
+    assert run("backup", path, path, ok=False).exit_code == 1
+    text = run("log", path, "--limit", "3", ok=None).output
     assert "undo" in text
     open_db(backup).close()

@@ -9,17 +9,16 @@ import sqlite3
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from coder import survey_init
-from coder.cli import cli
 from coder.errors import CoderError
 from coder.spec import DEFAULT_NON_ANSWERS, load_spec
 from coder.survey_init import plan_survey, write_plan
 
+from .cli import run
 from .conftest import CORPUS
 
 COMMENTS = [
@@ -38,10 +37,6 @@ def write_csv(path, header, rows):
         writer.writerow(header)
         writer.writerows(rows)
     return path
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def init_and_import(tmp_path, export, folder="out"):
@@ -148,7 +143,7 @@ def test_duplicate_blank_and_unicode_headers_get_safe_ids_or_are_left_out_by_nam
 def test_no_id_column_says_what_to_do_and_writes_nothing(tmp_path):
     export = write_csv(tmp_path / "e.csv", ["region", "comment"],
                        [["North", text] for text in COMMENTS])
-    result = run("init", export, "--output", tmp_path / "out")
+    result = run("init", export, "--output", tmp_path / "out", ok=False)
     assert result.exit_code == 1
     assert "no respondent id column" in result.output and "unique id per row" in result.output
     assert not (tmp_path / "out").exists()
@@ -188,7 +183,7 @@ def test_never_overwrites_and_writes_nothing_when_a_file_is_in_the_way(tmp_path,
     out = tmp_path / "out"
     (out / existing).parent.mkdir(parents=True)
     (out / existing).write_text("mine\n", encoding="utf-8")
-    result = run("init", export, "--output", out)
+    result = run("init", export, "--output", out, ok=False)
     assert result.exit_code == 1
     assert "never overwrites" in result.output and existing.split("/")[-1] in result.output
     assert (out / existing).read_text(encoding="utf-8") == "mine\n"
@@ -215,7 +210,7 @@ def test_a_failed_write_leaves_no_half_written_folder(tmp_path, monkeypatch):
 
 def test_the_export_itself_is_never_an_output(tmp_path):
     export = write_csv(tmp_path / "survey.yaml", ["id", "comment"], [[i, t] for i, t in enumerate(COMMENTS)])
-    result = run("init", export, "--output", tmp_path)
+    result = run("init", export, "--output", tmp_path, ok=False)
     assert result.exit_code == 1 and "never overwrites" in result.output
     assert export.read_text(encoding="utf-8").startswith("id,comment")
 
@@ -284,7 +279,7 @@ def test_other_please_specify_joins_a_closed_question_whose_choices_include_a_no
 def test_a_row_cut_short_is_refused_as_import_would(tmp_path):
     export = tmp_path / "e.csv"
     export.write_text("id,comment,region\n1,Some long answer here for sure,North\n2,Another one\n", encoding="utf-8")
-    result = run("init", export, "--output", tmp_path / "out")
+    result = run("init", export, "--output", tmp_path / "out", ok=False)
     assert result.exit_code == 1 and "row 3" in result.output and "cut short" in result.output
     assert not (tmp_path / "out").exists()
 
@@ -302,7 +297,7 @@ def test_an_export_with_no_free_text_says_so_after_printing_each_column(tmp_path
     export = tmp_path / "respondents.jsonl"
     export.write_text("".join(json.dumps({"response_id": i, "demographic_data": {"Do you live in:": r}}) + "\n"
                               for i, r in enumerate(["England", "Wales", "Scotland"] * 5)), encoding="utf-8")
-    result = run("init", export, "--output", tmp_path / "out")
+    result = run("init", export, "--output", tmp_path / "out", ok=False)
     assert result.exit_code == 1
     assert "demographic_data.Do you live in:" in result.output and "attribute: a few values repeated" in result.output
     assert "no open question found" in result.output

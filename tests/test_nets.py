@@ -8,11 +8,9 @@ import json
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coder.cli import cli
 from coder.codebook import Codebook, Theme
 from coder.codings import import_codings
 from coder.export.table_formats import FORMATS, render
@@ -22,6 +20,7 @@ from coder.store import open_db
 from coder.export.table_formats import to_csv
 from coder.tables import build_crosstab, build_table, compare_table, percent, read_previous_csv
 
+from .cli import run
 from .conftest import CODEBOOKS, CORPUS, read_csv_rows
 from .test_tables import TABLE_2_11
 
@@ -251,12 +250,6 @@ def test_nets_are_never_folded_but_count_their_folded_children(nets_db):
 
 
 # --- commands, chart and report -----------------------------------------------------------------------
-
-
-def run(*args):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def test_table_command_nets_and_no_nets(nets_db_path, tmp_path):

@@ -9,15 +9,15 @@ import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from coder import quotes as quotes_module
 from coder.anonymise import COMMON_WORDS, name_parts, place_of
-from coder.cli import cli
 from coder.codings import question_ids
 from coder.errors import CoderError
 from coder.quotes import Quote, representative_quotes, theme_order, trim, word_count
 from coder.store import now
+
+from .cli import run
 
 
 def attribute_values(db, name):
@@ -284,7 +284,7 @@ def counts(db):
 
 def test_cli_markdown(gold_db):
     before = counts(gold_db)
-    result = CliRunner().invoke(cli, ["quotes", db_path(gold_db), "--question", "q16", "--n", "2"])
+    result = run("quotes", db_path(gold_db), "--question", "q16", "--n", "2")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("**Funding, cuts and savings**\n\n> “")
     assert result.output.count("> — ") == len(representative_quotes(gold_db, "q16", n=2))
@@ -296,17 +296,17 @@ def test_cli_html_escapes_answers(gold_db):
     with gold_db.conn:
         gold_db.execute("UPDATE answers SET text = ? WHERE id = ?", ["Leaders must <b>own</b> R&D and digital, not just IT.", target])
     flag(gold_db, target, "leadership-awareness", "q16")
-    result = CliRunner().invoke(cli, ["quotes", db_path(gold_db), "-q", "q16", "--theme", "leadership-awareness", "--format", "html"])
+    result = run("quotes", db_path(gold_db), "-q", "q16", "--theme", "leadership-awareness", "--format", "html")
     assert result.exit_code == 0, result.output
     assert "<p>“Leaders must &lt;b&gt;own&lt;/b&gt; R&amp;D and digital, not just IT.”</p>" in result.output
     assert "<b>" not in result.output
     assert result.output.startswith('<section class="quotes" data-theme="leadership-awareness">')
-    md = CliRunner().invoke(cli, ["quotes", db_path(gold_db), "-q", "q16", "--theme", "leadership-awareness"])
+    md = run("quotes", db_path(gold_db), "-q", "q16", "--theme", "leadership-awareness", ok=None)
     assert "> “Leaders must \\<b\\>own\\</b\\> R&D and digital, not just IT.”" in md.output
 
 
 def test_cli_json(gold_db):
-    result = CliRunner().invoke(cli, ["quotes", db_path(gold_db), "-q", "q14", "-t", "Customer access / self service", "--format", "json"])
+    result = run("quotes", db_path(gold_db), "-q", "q14", "-t", "Customer access / self service", "--format", "json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert len(rows) == 3
@@ -315,18 +315,18 @@ def test_cli_json(gold_db):
 
 
 def test_cli_unknown_theme_fails_with_message(gold_db):
-    result = CliRunner().invoke(cli, ["quotes", db_path(gold_db), "-q", "q14", "--theme", "Blockchain"])
+    result = run("quotes", db_path(gold_db), "-q", "q14", "--theme", "Blockchain", ok=False)
     assert result.exit_code == 1
     assert "no theme 'Blockchain'" in result.output and "cost-savings" in result.output
 
 
 def test_cli_unknown_question_and_missing_db(gold_db, tmp_path):
-    result = CliRunner().invoke(cli, ["quotes", db_path(gold_db), "-q", "q99"])
+    result = run("quotes", db_path(gold_db), "-q", "q99", ok=False)
     assert result.exit_code == 1 and "q14" in result.output
-    result = CliRunner().invoke(cli, ["quotes", str(tmp_path / "none.db"), "-q", "q14"])
+    result = run("quotes", str(tmp_path / "none.db"), "-q", "q14", ok=False)
     assert result.exit_code == 1 and "no such database" in result.output
 
 
 def test_cli_help_has_an_example():
-    result = CliRunner().invoke(cli, ["quotes", "--help"])
+    result = run("quotes", "--help")
     assert result.exit_code == 0 and "coder quotes demo.db --question q16" in result.output

@@ -7,10 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from sqlite_utils import Database
 
-from coder.cli import cli
 from coder.codebook import Codebook, Theme, codebook_from_dict, dump_codebook, load_codebook, parse_colour
 from coder.errors import CoderError
 from coder.export.refi_qda import (
@@ -25,6 +23,7 @@ from coder.export.refi_qda import (
 from coder.store import migrations, open_db
 from coder.themes import colour_theme, nest_theme, read_codebook, rename_theme, replace_codebook
 
+from .cli import run
 from .conftest import CODEBOOKS
 
 
@@ -262,11 +261,6 @@ def test_missing_qdc_file(tmp_path):
 
 
 # CLI ---------------------------------------------------------------------------------------
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert (result.exit_code == 0) == ok, result.output
-    return result
 
 
 def test_cli_codebook_export_qdc_and_import_back(gold_db, tmp_path):

@@ -6,12 +6,11 @@ import types
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from coder.cli import cli
 from coder.codings import question_ids
 from coder.export import charts
 
+from .cli import run
 from .conftest import FakeQuote
 
 TABLE_SUFFIXES = [".md", ".csv", ".xlsx", ".html", ".tex", ".json"]
@@ -22,12 +21,6 @@ CHART_SUFFIXES = [".png", ".svg"]
 def gold_path(gold_db):
     gold_db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return gold_db.conn.execute("PRAGMA database_list").fetchone()[2]
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert (result.exit_code == 0) == ok, result.output
-    return result
 
 
 def leftovers(folder):

@@ -157,9 +157,9 @@ def test_attribution_kinds_survive(kind):
 def test_long_adversarial_input_is_quick():
     anonymiser = Anonymiser(NAMES, ORGS)
     for text in ["0 " * 3000, "(0)" * 3000, "Word " * 3000, "0-" * 3000, "+4 " * 3000, "a.b" * 2000 + "@", "foo " * 3000 + "council"]:
-        start = time.perf_counter()
+        start = time.process_time()
         anonymiser(text)
-        assert time.perf_counter() - start < 10, text[:10]  # quadratic regexes took minutes
+        assert time.process_time() - start < 1.5, text[:10]
 
 
 def test_ner_path_marks_people_and_organisations_but_not_departments(monkeypatch):

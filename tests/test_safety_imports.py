@@ -10,15 +10,14 @@ import sqlite3
 import zipfile
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coder.cli import cli
 from coder.commands.newdb import open_or_create
 from coder.errors import CoderError
 from coder.readers import open_export
 
+from .cli import run
 from .conftest import CORPUS, fingerprint
 
 SURVEY = CORPUS / "survey.yaml"
@@ -26,15 +25,10 @@ HEADER = (CORPUS / "responses.csv").read_text(encoding="utf-8").splitlines()[0]
 COLUMNS = HEADER.split(",")
 
 
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
 def row(rid: str, **cells) -> str:
     values = [cells.get(c, "") for c in COLUMNS]
     values[0] = rid
     return ",".join(values)
-
 
 
 @pytest.fixture
@@ -45,7 +39,7 @@ def db_path(gold_copy_path):
 def refused(db_path, export, *fragments, extra=()):
     """Import `export` into a copy of the gold database: exit 1, a clean message, the database unchanged."""
     before = fingerprint(db_path)
-    result = run("import", db_path, "--survey", SURVEY, "--responses", export, *extra)
+    result = run("import", db_path, "--survey", SURVEY, "--responses", export, *extra, ok=False)
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     for fragment in fragments:
@@ -270,7 +264,7 @@ def test_a_failed_first_import_leaves_no_database(tmp_path):
     db = tmp_path / "new.db"
     export = tmp_path / "bad.csv"
     export.write_text(f"{HEADER}\n{row('R900')}\n{row('R900')}\n", encoding="utf-8")  # a duplicate id, in row 3
-    result = run("import", db, "--survey", SURVEY, "--responses", export)
+    result = run("import", db, "--survey", SURVEY, "--responses", export, ok=False)
     assert result.exit_code == 1 and "duplicate respondent id" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
 
@@ -279,7 +273,7 @@ def test_a_failed_codebook_import_leaves_no_database(tmp_path):
     db = tmp_path / "new.db"
     codebook = tmp_path / "cb.yaml"
     codebook.write_text("id: x\nthemes:\n  - {id: a, label: A}\n  - {id: a, label: B}\n")
-    result = run("codebook", "import", db, codebook)
+    result = run("codebook", "import", db, codebook, ok=False)
     assert result.exit_code == 1 and "duplicate theme id" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cb.yaml"]
 
@@ -309,14 +303,14 @@ def test_codings_import_reads_with_the_same_care(db_path, tmp_path):
     before = fingerprint(db_path)
     mixed = tmp_path / "codings.csv"
     mixed.write_bytes("respondent_id,question,rank,theme\nR002,q14,1,Café\n".encode() + b"R002,q14,2,caf\xe9\n")
-    result = run("codings", "import", db_path, mixed, "--coder", "x")
+    result = run("codings", "import", db_path, mixed, "--coder", "x", ok=False)
     assert result.exit_code == 1 and "0xe9" in result.output and "row 3" in result.output, result.output
     empty_id = tmp_path / "empty.csv"
     empty_id.write_text("respondent_id,question,rank,theme\n  ,q14,1,CRM\n")
-    result = run("codings", "import", db_path, empty_id, "--coder", "x")
+    result = run("codings", "import", db_path, empty_id, "--coder", "x", ok=False)
     assert result.exit_code == 1 and "respondent_id is empty" in result.output, result.output
     long_theme = tmp_path / "long.csv"
     long_theme.write_text("respondent_id,question,rank,theme\nR002,q14,1," + "T" * 100_000 + "\n")
-    result = run("codings", "import", db_path, long_theme, "--coder", "x")
+    result = run("codings", "import", db_path, long_theme, "--coder", "x", ok=False)
     assert result.exit_code == 1 and "unknown theme" in result.output and len(result.output) < 1_000
     assert fingerprint(db_path) == before

@@ -11,23 +11,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from coder.cli import cli
 from coder.export import charts
 from coder.store import open_db
 
+from .cli import run
 from .conftest import FakeQuote
 
 MARKER = ".coder-report"  # the file that marks a folder coder report wrote
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert (result.exit_code == 0) == ok, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 def tree(folder: Path) -> dict[str, bytes]:

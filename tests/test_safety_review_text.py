@@ -14,6 +14,9 @@ from coder.spreadsheet import neutralise, unneutralise
 from coder.export.table_formats import md_text
 from coder.tables import Row, Table
 
+from .cli import run
+from .conftest import fingerprint
+
 NOT_XML = "bidi \ufffe end \uffff"
 
 
@@ -133,22 +136,19 @@ def test_a_long_run_of_number_words_is_linear():
 
     from coder.anonymise import Anonymiser
 
-    start = time.perf_counter()
+    start = time.process_time()
     Anonymiser()("one " * 20000 + "x-")
-    assert time.perf_counter() - start < 10
+    assert time.process_time() - start < 2
 
 
 # --- terminals: click prints a command's error after the printable terminal is gone ----------------
 
 
-def test_an_error_quoting_a_hostile_file_name_or_label_cannot_drive_the_terminal(gold_db_path, tmp_path):
-    from click.testing import CliRunner
-
-    from coder.cli import cli
-
+def test_an_error_quoting_a_hostile_file_name_or_label_cannot_drive_the_terminal(gold_copy_path, tmp_path):
     evil = tmp_path / "ev\x1b]0;pwned\x07il\u202e.csv"
     evil.write_text("respondent_id,question,rank,theme\nR002,q13,1,Nowhere\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["codings", "import", str(gold_db_path), str(evil), "--coder", "x"])
-    assert result.exit_code == 1
+    before = fingerprint(gold_copy_path)
+    result = run("codings", "import", gold_copy_path, evil, "--coder", "x", ok=False)
+    assert result.exit_code == 1 and fingerprint(gold_copy_path) == before
     assert "Error:" in result.output
     assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output

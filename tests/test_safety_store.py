@@ -21,12 +21,12 @@ import coder.cli
 import coder.commands.common
 import coder.commands.newdb
 import coder.store
-from coder.cli import cli
 from coder.commands.common import friendly
 from coder.errors import CoderError
 from coder.history import backup
 from coder.store import migrations, open_db
 
+from .cli import run
 from .conftest import CORPUS, ROOT
 
 # The commands that only read DB, as argument lists around it.
@@ -56,10 +56,6 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def run(*args: str):
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
 def one_line_error(result, *needles: str) -> str:
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
@@ -81,8 +77,8 @@ def test_a_file_that_is_not_sqlite_is_refused_by_every_command_and_left_as_it_wa
     notes.write_text("respondent,answer\n1,hello\n", encoding="utf-8")
     before = digest(notes)
     for args in READERS + WRITERS:
-        one_line_error(run(*on(args, notes)), "notes.db", "is not a coder database")
-    result = run("import", notes, "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv")
+        one_line_error(run(*on(args, notes), ok=False), "notes.db", "is not a coder database")
+    result = run("import", notes, "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv", ok=False)
     one_line_error(result, "notes.db", "is not a coder database")
     assert digest(notes) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
@@ -91,9 +87,9 @@ def test_a_file_that_is_not_sqlite_is_refused_by_every_command_and_left_as_it_wa
 def test_an_empty_file_stays_empty(tmp_path):
     empty = tmp_path / "empty.db"
     empty.touch()
-    one_line_error(run("table", empty, "-q", "q14"), "empty.db", "is not a coder database")
-    one_line_error(run("questions", empty), "is not a coder database")
-    one_line_error(run("suggest", empty), "is not a coder database")
+    one_line_error(run("table", empty, "-q", "q14", ok=False), "empty.db", "is not a coder database")
+    one_line_error(run("questions", empty, ok=False), "is not a coder database")
+    one_line_error(run("suggest", empty, ok=False), "is not a coder database")
     assert empty.stat().st_size == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
 
@@ -105,22 +101,22 @@ def test_an_empty_sqlite_database_or_one_of_another_program_is_not_a_coder_datab
     conn.commit()
     conn.close()
     before = digest(other)
-    one_line_error(run("table", other, "-q", "q14"), "is not a coder database", "another program")
+    one_line_error(run("table", other, "-q", "q14", ok=False), "is not a coder database", "another program")
     # Importing into it would have added coder's tables to someone else's database.
-    result = run("import", other, "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv")
+    result = run("import", other, "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv", ok=False)
     one_line_error(result, "is not a coder database")
     assert digest(other) == before
     blank = tmp_path / "blank.db"
     sqlite3.connect(blank).execute("VACUUM")
-    one_line_error(run("questions", blank), "is not a coder database")
+    one_line_error(run("questions", blank, ok=False), "is not a coder database")
 
 
 def test_a_truncated_database_is_damaged_and_untouched(gold_path):
     os.truncate(gold_path, gold_path.stat().st_size // 2)
     before = digest(gold_path)
-    one_line_error(run("table", gold_path, "-q", "q14"), "gold.db", "is damaged", "integrity_check", "gold.db.autobackup")
-    one_line_error(run("suggest", gold_path), "is damaged")
-    result = run("codings", "import", gold_path, CORPUS / "codings.csv", "--coder", "x")
+    one_line_error(run("table", gold_path, "-q", "q14", ok=False), "gold.db", "is damaged", "integrity_check", "gold.db.autobackup")
+    one_line_error(run("suggest", gold_path, ok=False), "is damaged")
+    result = run("codings", "import", gold_path, CORPUS / "codings.csv", "--coder", "x", ok=False)
     one_line_error(result, "is damaged")
     assert digest(gold_path) == before
 
@@ -137,10 +133,10 @@ def scramble_after_first_page(path: Path) -> None:
 def test_damage_inside_the_tables_is_a_clear_error_and_backup_writes_nothing(gold_path, tmp_path):
     scramble_after_first_page(gold_path)
     before = digest(gold_path)
-    one_line_error(run("table", gold_path, "-q", "q14"), "is damaged")
-    one_line_error(run("codings", "export", gold_path), "is damaged")
+    one_line_error(run("table", gold_path, "-q", "q14", ok=False), "is damaged")
+    one_line_error(run("codings", "export", gold_path, ok=False), "is damaged")
     copy = tmp_path / "copy.db"
-    one_line_error(run("backup", gold_path, copy), "is damaged")
+    one_line_error(run("backup", gold_path, copy, ok=False), "is damaged")
     assert not copy.exists()
     assert digest(gold_path) == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
@@ -173,7 +169,7 @@ def test_backup_refuses_the_database_its_sidecars_a_folder_and_files_that_are_no
     notes.write_text("keep me", encoding="utf-8")
     for target, needle in [(gold_path, "different file"), (tmp_path / "gold.db-wal", "belongs to the database"),
                            (notes, "not a database")]:
-        one_line_error(run("backup", gold_path, target), needle)
+        one_line_error(run("backup", gold_path, target, ok=False), needle)
     with pytest.raises(CoderError, match="is a folder"):
         backup(gold_path, tmp_path)
     assert notes.read_text(encoding="utf-8") == "keep me"
@@ -223,7 +219,7 @@ def test_read_only_database_can_be_read_by_every_reading_command(gold_path, tmp_
     monkeypatch.setattr(coder.export.report, "write_report", cannot_write)
     assert run("quotes", gold_path, "-q", "q14", "--format", "json").exit_code == 0
     assert run("report", gold_path, "-o", tmp_path / "report").exit_code == 0
-    one_line_error(run("agreement", gold_path, "-q", "q14"), "agreement needs two coders", "coder assign")  # read, found none
+    one_line_error(run("agreement", gold_path, "-q", "q14", ok=False), "agreement needs two coders", "coder assign")  # read, found none
     assert digest(gold_path) == before
 
 
@@ -234,7 +230,7 @@ def test_read_only_database_refuses_writing_commands_before_anything_starts(gold
     monkeypatch.setattr(coder.tui, "make_app", lambda *a, **k: pytest.fail("the app started"))
     before = digest(gold_path)
     for args in WRITERS + [("code", "{db}", "-q", "q14"), ("discover", "{db}", "-q", "q16", "--accept", "1")]:
-        one_line_error(run(*on(args, gold_path)), "gold.db", "is read-only", "commands that only read it still work")
+        one_line_error(run(*on(args, gold_path), ok=False), "gold.db", "is read-only", "commands that only read it still work")
     assert digest(gold_path) == before
 
 
@@ -243,13 +239,13 @@ def test_code_on_a_damaged_database_fails_before_the_app_starts(gold_path, monke
 
     monkeypatch.setattr(coder.tui, "make_app", lambda *a, **k: pytest.fail("the app started"))
     os.truncate(gold_path, gold_path.stat().st_size // 2)
-    one_line_error(run("code", gold_path, "-q", "q14"), "is damaged")
+    one_line_error(run("code", gold_path, "-q", "q14", ok=False), "is damaged")
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores file permissions")
 def test_read_only_file_and_folder_for_real(gold_path, tmp_path):
     gold_path.chmod(0o444)
-    one_line_error(run("suggest", gold_path), "is read-only")
+    one_line_error(run("suggest", gold_path, ok=False), "is read-only")
     assert run("table", gold_path, "-q", "q14").exit_code == 0
     tmp_path.chmod(0o555)
     try:
@@ -313,7 +309,7 @@ def test_a_database_of_a_newer_coder_is_named_as_such(gold_path):
     conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('coder', 'm099_future', 'x')")
     conn.commit()
     conn.close()
-    one_line_error(run("questions", gold_path), "newer version of coder")
+    one_line_error(run("questions", gold_path, ok=False), "newer version of coder")
 
 
 def fill_disk(monkeypatch):
@@ -344,7 +340,7 @@ def test_disk_full_during_import_changes_nothing(tmp_path, monkeypatch):
     open_db(path).close()
     before = counts(path)
     fill_disk(monkeypatch)
-    result = run("import", path, "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv")
+    result = run("import", path, "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv", ok=False)
     one_line_error(result, "new.db", "disk full while writing", "undone")
     assert counts(path) == before
 
@@ -354,8 +350,8 @@ def test_disk_full_during_codings_import_and_suggest_changes_nothing(corpus_db, 
     corpus_db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     before = counts(path)
     fill_disk(monkeypatch)
-    one_line_error(run("codings", "import", path, CORPUS / "codings.csv", "--coder", "gold"), "disk full while writing")
-    one_line_error(run("suggest", path, "-q", "q16", "--no-embeddings"), "corpus.db", "disk full while writing")
+    one_line_error(run("codings", "import", path, CORPUS / "codings.csv", "--coder", "gold", ok=False), "disk full while writing")
+    one_line_error(run("suggest", path, "-q", "q16", "--no-embeddings", ok=False), "corpus.db", "disk full while writing")
     assert counts(path) == before
 
 
@@ -454,7 +450,7 @@ def test_a_file_too_short_to_be_a_database_is_never_written_over(tmp_path, size)
     """SQLite takes a few bytes for an empty database: `import` once wrote its schema over them."""
     path = tmp_path / "notes.txt"
     path.write_bytes(b"x" * size)
-    result = run("import", path, "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv")
+    result = run("import", path, "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv", ok=False)
     one_line_error(result, "notes.txt", "is not a coder database", "too short")
     assert path.read_bytes() == b"x" * size
-    one_line_error(run("questions", path), "too short")
+    one_line_error(run("questions", path, ok=False), "too short")

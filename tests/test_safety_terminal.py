@@ -14,7 +14,6 @@ import time
 
 import click
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +24,7 @@ from coder.spec import load_spec
 from coder.store import open_db
 from coder.suggest.engine import suggest
 
+from .cli import run
 from .conftest import MINI_HEADER, ROOT, write_csv
 
 UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # all but \n and \t
@@ -135,7 +135,7 @@ def test_the_cli_cleans_only_a_terminal(monkeypatch):
         assert exit.value.code == 2 and "No such command" in error.getvalue()
         assert not UNSAFE.search(error.getvalue())
         # Not a terminal (CliRunner, a pipe, a file): the text as stored, no escape code stripped.
-        result = CliRunner().invoke(cli, ["echo-test"])
+        result = run("echo-test")
         assert result.exit_code == 0 and result.stdout == ATTACK + "\n"
     finally:
         cli.commands.pop("echo-test")
@@ -156,8 +156,8 @@ def hostile_db(gold_db):
 @pytest.mark.parametrize("fmt", ["md", "html", "json"])
 def test_quotes_are_printable_in_every_format(hostile_db, fmt):
     path = hostile_db.execute("PRAGMA database_list").fetchone()[2]
-    result = CliRunner().invoke(cli, ["quotes", path, "--question", "q14", "--theme", "customer-access", "--n", "2",
-                                      "--format", fmt])
+    result = run("quotes", path, "--question", "q14", "--theme", "customer-access", "--n", "2",
+                 "--format", fmt)
     assert result.exit_code == 0, result.output
     assert "evil" in result.output and "redevil" in result.output
     assert not UNSAFE.search(result.output) and "\\u001b" not in result.output

@@ -23,11 +23,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coder.cli import cli
 from coder.ingest import import_responses
 from coder.serve import session_command
 from coder.store import open_db
@@ -35,6 +33,7 @@ from coder.suggest.engine import suggest
 from coder.tui import make_app
 from coder.tui.screens import CodingScreen, NameScreen
 
+from .cli import run
 from .conftest import CORPUS, ROOT
 
 aiohttp = pytest.importorskip("aiohttp")
@@ -223,7 +222,7 @@ def test_port_in_use_is_a_clear_error(db_path):
             pytest.skip(f"this sandbox forbids binding a local port ({exc})")
         taken.listen()
         port = taken.getsockname()[1]
-        result = CliRunner().invoke(cli, ["serve", str(db_path), "--port", str(port)])
+        result = run("serve", str(db_path), "--port", str(port), ok=None)
     assert result.exit_code == 1
     assert f"port {port} on 127.0.0.1 is already in use" in result.output and "--port" in result.output
 
@@ -234,16 +233,16 @@ def test_network_host_warns_and_database_is_checked_first(db_path, tmp_path, mon
     served = []
     monkeypatch.setattr(coder.serve, "serve", lambda *args: served.append(args))
     monkeypatch.setattr(coder.serve, "check_port", lambda host, port: None)
-    result = CliRunner().invoke(cli, ["serve", str(db_path), "--host", "0.0.0.0", "--question", "q14"])
+    result = run("serve", str(db_path), "--host", "0.0.0.0", "--question", "q14")
     assert result.exit_code == 0, result.output
     assert "anyone who can reach this machine" in result.output
     assert served == [(str(db_path), "q14", "0.0.0.0", 8000)]
     for bad in (tmp_path / "missing.db", tmp_path / "notes.txt"):
         if bad.suffix == ".txt":
             bad.write_text("not a database\n" * 100)
-        result = CliRunner().invoke(cli, ["serve", str(bad)])
+        result = run("serve", str(bad), ok=False)
         assert result.exit_code == 1 and "Error:" in result.output
-    result = CliRunner().invoke(cli, ["serve", str(db_path), "--question", "nope"])
+    result = run("serve", str(db_path), "--question", "nope", ok=False)
     assert result.exit_code == 1 and "unknown question" in result.output
     assert len(served) == 1
 

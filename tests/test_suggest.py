@@ -7,9 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from coder.cli import cli
 from coder.codings import import_codings
 from coder.evaluate import evaluate
 from coder.suggest.engine import autocode, review_queue, suggest
@@ -18,6 +16,7 @@ from coder.suggest.learn import Selection, calibrate, uncertainty_order
 from coder.suggest.text import lemmatise
 from coder.themes import read_codebook
 
+from .cli import run
 from .conftest import CORPUS, q14_gold_items
 
 
@@ -162,23 +161,21 @@ def test_uncertainty_order_and_selection_rules():
 
 def test_cli_suggest_autocode_evaluate_discover(tmp_path):
     db = tmp_path / "c.db"
-    runner = CliRunner()
-    invoke = lambda *args: runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)  # noqa: E731
-    assert invoke("import", db, "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv").exit_code == 0
-    result = invoke("autocode", db, "--question", "q14")
+    assert run("import", db, "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv").exit_code == 0
+    result = run("autocode", db, "--question", "q14", ok=False)
     assert result.exit_code == 1 and "coder suggest" in result.output
-    result = invoke("suggest", db)
+    result = run("suggest", db)
     assert result.exit_code == 0 and "q14: suggestions for 148 answers" in result.output
-    assert invoke("autocode", db, "--question", "q13", "--min-score", "0.5").exit_code == 0
-    result = invoke("evaluate", db, "--gold", CORPUS / "codings.csv", "--question", "q14", "--json")
+    assert run("autocode", db, "--question", "q13", "--min-score", "0.5").exit_code == 0
+    result = run("evaluate", db, "--gold", CORPUS / "codings.csv", "--question", "q14", "--json")
     metrics = json.loads(result.output)["q14"]
     assert metrics["engine"]["top1"] >= 0.9 and "tf-idf nearest label" in metrics["baselines"]
-    result = invoke("evaluate", db, "--gold", CORPUS / "codings.csv", "--question", "q13")
+    result = run("evaluate", db, "--gold", CORPUS / "codings.csv", "--question", "q13")
     assert "rapidfuzz extractOne(labels)" in result.output and "coder" in result.output
-    result = invoke("discover", db, "--question", "q16")
+    result = run("discover", db, "--question", "q16")
     assert result.exit_code == 0 and "proposals" in result.output
     before = len(read_codebook_of(db, "q16").themes)
-    result = invoke("discover", db, "--question", "q16", "--accept", "1", "--label", "Something new")
+    result = run("discover", db, "--question", "q16", "--accept", "1", "--label", "Something new")
     assert result.exit_code == 0 and "Added theme something-new" in result.output
     assert len(read_codebook_of(db, "q16").themes) == before + 1
 
@@ -202,12 +199,11 @@ def test_discover_on_names_question_offers_unknown_spellings(tmp_path):
     db = open_db(db_path)
     import_responses(db, load_spec(HOLDOUT / "survey.yaml"), HOLDOUT / "responses.csv")
     db.close()
-    runner = CliRunner()
-    result = runner.invoke(cli, ["discover", str(db_path), "--question", "q13"])
+    result = run("discover", str(db_path), "--question", "q13")
     assert result.exit_code == 0 and "Local Digital Campaign" in result.output
     number = next(line.split(".")[0] for line in result.output.splitlines() if "Local Digital Campaign" in line)
-    result = runner.invoke(cli, ["discover", str(db_path), "-q", "q13", "--accept", number, "--alias-of", "dclg"])
+    result = run("discover", str(db_path), "-q", "q13", "--accept", number, "--alias-of", "dclg")
     assert result.exit_code == 0, result.output
     assert "Local Digital Campaign" in read_codebook_of(db_path, "q13").theme("dclg").aliases
-    result = runner.invoke(cli, ["discover", str(db_path), "-q", "q13"])
+    result = run("discover", str(db_path), "-q", "q13", ok=None)
     assert "Local Digital Campaign" not in result.output

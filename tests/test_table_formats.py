@@ -5,10 +5,8 @@ import json
 from decimal import Decimal
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from coder.cli import cli
 from coder.errors import CoderError
 from coder.export.table_formats import FORMATS, grid, grid_csv, latex_escape, render, to_csv, to_markdown, to_xlsx
 from coder.spreadsheet import neutralise as spreadsheet_safe
@@ -17,6 +15,7 @@ from coder.tables import (
     Row, Table, build_crosstab, build_table, compare_table, format_change, read_previous_csv,
 )
 
+from .cli import run
 from .conftest import write_csv
 
 QUESTIONS = ["q13", "q14"]
@@ -247,12 +246,6 @@ def test_min_count_adds_an_other_row_without_a_fold(gold_db):
 
 
 # --- the command ----------------------------------------------------------------------------------------
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert (result.exit_code == 0) == ok, result.output
-    return result
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from decimal import Decimal
 
 import pytest
@@ -154,11 +155,17 @@ def test_counts_and_percentages_are_consistent(mini_db_factory, codes, base):
 
 @pytest.fixture
 def mini_db_factory(mini, tmp_path_factory):
-    spec = load_spec(mini["spec"])
+    """A fresh imported database per call; imported once and copied, as property tests call it per example."""
+    template = tmp_path_factory.mktemp("prop") / "template.db"
+    db = open_db(template)
+    import_responses(db, load_spec(mini["spec"]), mini["export"])
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
 
     def make():
-        db = open_db(tmp_path_factory.mktemp("prop") / "p.db")
-        import_responses(db, spec, mini["export"])
+        path = tmp_path_factory.mktemp("prop") / "p.db"
+        shutil.copy(template, path)
+        db = open_db(path)
         answer_ids = [r[0] for r in db.execute("SELECT id FROM answers WHERE question_id = 'fav' AND is_answer = 1 ORDER BY id")]
         pks = {r[0]: r[1] for r in db.execute("SELECT id, pk FROM themes")}
         return db, answer_ids, pks

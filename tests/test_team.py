@@ -9,16 +9,15 @@ import textwrap
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from coder.agreement import agreement, krippendorff_alpha_nominal
-from coder.cli import cli
 from coder.session import CodingSession
 from coder.store import open_db
 from coder.suggest.engine import suggest
 from coder.team import assign, disputed_answers, originals, question_agreement
 from coder.tui import make_app
 
+from .cli import run
 from .conftest import ROOT
 
 
@@ -137,7 +136,7 @@ def test_agreement_matches_the_statistics_and_the_package(team_db):
             session.confirm()
     result = question_agreement(team_db, "q14").stats
     assert result.units == 30 and result.percent == pytest.approx(20 / 30)
-    out = CliRunner().invoke(cli, ["agreement", team_db.execute("PRAGMA database_list").fetchone()[2], "-q", "q14", "--json"])
+    out = run("agreement", team_db.execute("PRAGMA database_list").fetchone()[2], "-q", "q14", "--json", ok=None)
     reported = json.loads(out.output)
     assert reported["cohen_kappa_sets"] == pytest.approx(result.kappa) and reported["krippendorff_alpha_pooled"] == pytest.approx(result.alpha)
     # The same pooled decisions through the krippendorff package.
@@ -147,7 +146,7 @@ def test_agreement_matches_the_statistics_and_the_package(team_db):
     assert result.alpha == pytest.approx(krippendorff.alpha(reliability_data=np.array(data), level_of_measurement="nominal"))
     assert result.alpha == pytest.approx(krippendorff_alpha_nominal(data))
     assert agreement(units, ["ann", "bob"]).kappa == pytest.approx(result.kappa)
-    text = CliRunner().invoke(cli, ["agreement", team_db.execute("PRAGMA database_list").fetchone()[2], "-q", "q14"]).output
+    text = run("agreement", team_db.execute("PRAGMA database_list").fetchone()[2], "-q", "q14", ok=None).output
     assert "Cohen's kappa" in text and "disagreements" in text
 
 
@@ -160,13 +159,12 @@ def _units(db):
 
 
 def test_assign_and_agreement_errors(corpus_db, tmp_path):
-    runner = CliRunner()
     path = corpus_db.execute("PRAGMA database_list").fetchone()[2]
-    assert runner.invoke(cli, ["assign", path, "-q", "q14", "--coders", "ann", "--overlap", "0.2"]).exit_code == 1
-    assert runner.invoke(cli, ["assign", path, "-q", "q14", "--coders", "ann,bob", "--overlap", "1.5"]).exit_code == 1
-    result = runner.invoke(cli, ["agreement", path, "-q", "q14"])
+    assert run("assign", path, "-q", "q14", "--coders", "ann", "--overlap", "0.2", ok=False).exit_code == 1
+    assert run("assign", path, "-q", "q14", "--coders", "ann,bob", "--overlap", "1.5", ok=False).exit_code == 1
+    result = run("agreement", path, "-q", "q14", ok=False)
     assert result.exit_code == 1 and "coder assign" in result.output and "coder codings import" in result.output
-    result = runner.invoke(cli, ["assign", path, "-q", "q14", "--coders", "ann,bob"])
+    result = run("assign", path, "-q", "q14", "--coders", "ann,bob")
     assert result.exit_code == 0 and "30 in the blind overlap sample" in result.output
 
 

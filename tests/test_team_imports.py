@@ -5,13 +5,10 @@ from __future__ import annotations
 import csv
 import json
 
-from click.testing import CliRunner
-
-from coder.cli import cli
 from coder.session import CodingSession
-from coder.store import open_db
 from coder.team import disputed_answers, originals
 
+from .cli import run
 from .conftest import CORPUS, fingerprint
 
 Q = "q14"
@@ -65,11 +62,10 @@ def final(db, answer_id):
 def imported(tmp_path, corpus_db):
     a, b, shared, changed = split(tmp_path)
     db_path = str(tmp_path / "corpus.db")
-    run = CliRunner()
-    first = run.invoke(cli, ["codings", "import", db_path, str(tmp_path / "a.csv"), "--coder", "primary"])
+    first = run("codings", "import", db_path, str(tmp_path / "a.csv"), "--coder", "primary")
     assert first.exit_code == 0, first.output
     before = {i: final(corpus_db, i) for i in answer_ids(corpus_db).values()}
-    second = run.invoke(cli, ["codings", "import", db_path, str(tmp_path / "b.csv"), "--coder", "secondary"])
+    second = run("codings", "import", db_path, str(tmp_path / "b.csv"), "--coder", "secondary")
     assert second.exit_code == 0, second.output
     return a, b, shared, changed, before, second
 
@@ -102,8 +98,8 @@ def test_disagreements_wait_for_adjudication(tmp_path, corpus_db):
 
 def test_agreement_runs_and_matches_a_count(tmp_path, corpus_db):
     a, b, shared, changed, before, second = imported(tmp_path, corpus_db)
-    result = CliRunner().invoke(cli, ["agreement", str(tmp_path / "corpus.db"), "--question", Q,
-                                      "--coders", "primary,secondary", "--json"])
+    result = run("agreement", str(tmp_path / "corpus.db"), "--question", Q,
+                 "--coders", "primary,secondary", "--json")
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)
     agree = sum(1 for k in shared if set(a[k]) == set(b[k]))
@@ -115,8 +111,8 @@ def test_agreement_runs_and_matches_a_count(tmp_path, corpus_db):
 def test_agreement_without_two_coders_names_the_command(tmp_path, corpus_db):
     a, b, shared, changed = split(tmp_path)
     db_path = str(tmp_path / "corpus.db")
-    CliRunner().invoke(cli, ["codings", "import", db_path, str(tmp_path / "a.csv"), "--coder", "primary"])
-    result = CliRunner().invoke(cli, ["agreement", db_path, "--question", Q])
+    run("codings", "import", db_path, str(tmp_path / "a.csv"), "--coder", "primary", ok=None)
+    result = run("agreement", db_path, "--question", Q, ok=False)
     assert result.exit_code == 1
     assert "coder codings import" in result.output and "--independent" in result.output
 
@@ -124,10 +120,9 @@ def test_agreement_without_two_coders_names_the_command(tmp_path, corpus_db):
 def test_replace_still_overwrites(tmp_path, corpus_db):
     a, b, shared, changed = split(tmp_path)
     db_path = str(tmp_path / "corpus.db")
-    run = CliRunner()
-    run.invoke(cli, ["codings", "import", db_path, str(tmp_path / "a.csv"), "--coder", "primary"])
-    result = run.invoke(cli, ["codings", "import", db_path, str(tmp_path / "b.csv"), "--coder", "secondary",
-                              "--replace"])
+    run("codings", "import", db_path, str(tmp_path / "a.csv"), "--coder", "primary", ok=None)
+    result = run("codings", "import", db_path, str(tmp_path / "b.csv"), "--coder", "secondary",
+                 "--replace")
     assert result.exit_code == 0 and "Warning" not in result.output
     ids = answer_ids(corpus_db)
     for key in shared:
@@ -139,12 +134,11 @@ def test_replace_still_overwrites(tmp_path, corpus_db):
 def test_independent_first_import_then_agreement(tmp_path, corpus_db):
     a, b, shared, changed = split(tmp_path)
     db_path = str(tmp_path / "corpus.db")
-    run = CliRunner()
     for name, coder in (("a.csv", "primary"), ("b.csv", "secondary")):
-        result = run.invoke(cli, ["codings", "import", db_path, str(tmp_path / name), "--coder", coder,
-                                  "--independent"])
+        result = run("codings", "import", db_path, str(tmp_path / name), "--coder", coder,
+                     "--independent")
         assert result.exit_code == 0, result.output
-    stats = json.loads(run.invoke(cli, ["agreement", db_path, "--question", Q, "--json"]).output)
+    stats = json.loads(run("agreement", db_path, "--question", Q, "--json", ok=None).output)
     assert stats["units"] == len(shared)
     assert set(disputed_answers(corpus_db, Q)) == {answer_ids(corpus_db)[k] for k in changed}
 
@@ -152,12 +146,11 @@ def test_independent_first_import_then_agreement(tmp_path, corpus_db):
 def test_a_bad_row_imports_nothing(tmp_path, corpus_db):
     a, b, shared, changed = split(tmp_path)
     db_path = str(tmp_path / "corpus.db")
-    run = CliRunner()
-    run.invoke(cli, ["codings", "import", db_path, str(tmp_path / "a.csv"), "--coder", "primary"])
+    run("codings", "import", db_path, str(tmp_path / "a.csv"), "--coder", "primary", ok=None)
     with open(tmp_path / "b.csv", "a", encoding="utf-8") as f:
         f.write(f"R002,{Q},1,No such theme at all\n")
     corpus_db.close()
     was = fingerprint(tmp_path / "corpus.db")
-    result = run.invoke(cli, ["codings", "import", db_path, str(tmp_path / "b.csv"), "--coder", "secondary"])
+    result = run("codings", "import", db_path, str(tmp_path / "b.csv"), "--coder", "secondary", ok=False)
     assert result.exit_code == 1 and "unknown theme" in result.output
     assert fingerprint(tmp_path / "corpus.db") == was

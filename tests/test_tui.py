@@ -14,6 +14,8 @@ from coder.store import open_db
 from coder.suggest.engine import suggest
 from coder.themes import read_codebook
 from coder.tui import make_app
+from coder.tui.screens.help_screen import HelpScreen
+from coder.tui.screens.message_screen import MessageScreen
 from coder.tui.widgets import AnswerPanel
 
 from .conftest import MINI_HEADER, write_csv
@@ -116,10 +118,13 @@ async def test_code_a_whole_question_by_keyboard_then_resume(db_path):
         await settle(pilot)
         assert app.screen.last_progress.confirmed == total and app.screen.last_progress.uncoded == 0
         assert app.screen.query_one("#frequencies").row_count >= 10
-    assert len({r[0] for r in codes(db_path)}) == total
+    coded = codes(db_path)
+    assert len({r[0] for r in coded}) == total
     app = make_app(db_path, "q14", "ann", retrain=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("space", "u")  # nothing to accept twice; undo works on a finished question
+        # Nothing to accept twice, and a reopened session has nothing of its own to undo.
+        await pilot.press("space", "u")
+    assert codes(db_path) == coded
 
 
 async def test_undo_backspace_skip_and_navigation(db_path):
@@ -127,15 +132,22 @@ async def test_undo_backspace_skip_and_navigation(db_path):
     async with app.run_test(size=(80, 24)) as pilot:
         first = app.session.current_id
         await pilot.press("space")
-        assert app.session.current_id != first
+        assert app.session.current_id != first and {r[0] for r in codes(db_path)} == {first}
         await pilot.press("u")
-        assert app.session.current_id == first
-        await pilot.press("1", "backspace")
+        assert app.session.current_id == first and codes(db_path) == []
+        await pilot.press("1")
+        assert [(r[0], r[2]) for r in codes(db_path)] == [(first, "auto")]
+        await pilot.press("backspace")
+        assert codes(db_path) == [] and app.session.current_id == first
         await pilot.press("s")
-        assert app.session.current_id != first
+        assert app.session.current_id != first and first in app.session.skipped
         await pilot.press("k")
         assert app.session.current_id == first
-        await pilot.press("j", "down", "up")
+        queue = app.session.queue
+        await pilot.press("j", "down")
+        assert app.session.current_id == queue[queue.index(first) + 2]
+        await pilot.press("up")
+        assert app.session.current_id == queue[queue.index(first) + 1]
     assert codes(db_path) == []
 
 
@@ -144,6 +156,7 @@ async def test_resume_after_reopen(db_path):
     async with app.run_test() as pilot:
         await pilot.press("space", "space", "space")
         expected = app.session.current_id
+    assert len({r[0] for r in codes(db_path)}) == 3 and {r[2] for r in codes(db_path)} == {"confirmed"}
     app = make_app(db_path, "q14", "ann", retrain=False)
     async with app.run_test() as pilot:
         assert app.session.current_id == expected
@@ -223,7 +236,19 @@ async def test_markup_laden_answers_render_literally(markup_db):
         assert "[bold]not bold[/bold]" in seen[0]
         assert "[/]" in seen[1]
         assert "x" * 100 in seen[-1] or "x" * 100 in "".join(seen)
-        await pilot.press("1", "enter", "f", "question_mark", "escape", "o", "escape")
+        await pilot.press("k", "k")
+        coding = app.screen
+        answer = app.session.current_id
+        await pilot.press("1", "f")
+        flagged = open_db(markup_db).execute("SELECT answer_id FROM quote_flags").fetchall()
+        assert flagged == [(answer,)] and [r[0] for r in codes(markup_db, "fav")] == [answer]
+        await pilot.press("enter")
+        assert {(r[0], r[2]) for r in codes(markup_db, "fav")} == {(answer, "confirmed")}
+        for key, screen in (("question_mark", HelpScreen), ("o", MessageScreen)):
+            await pilot.press(key)
+            assert isinstance(app.screen, screen)
+            await pilot.press("escape")
+            assert app.screen is coding
 
 
 SNAPSHOT_KEYS = {"main_screen": (), "codebook_screen": ("c",), "help": ("question_mark",)}

@@ -5,15 +5,8 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from click.testing import CliRunner
-
-from coder.cli import cli
-
+from .cli import run
 from .conftest import CORPUS, ROOT
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def walkthrough() -> list[list[str]]:
