@@ -32,9 +32,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coder.codings import export_codings, import_codings  # noqa: E402
-from coder.ingest import import_responses  # noqa: E402
-from coder.spec import load_spec  # noqa: E402
+from coder.coding.codings import export_codings, import_codings  # noqa: E402
+from coder.survey.load import import_responses  # noqa: E402
+from coder.survey.spec import load_spec  # noqa: E402
 from coder.store import open_db  # noqa: E402
 from coder.suggest.engine import autocode, suggest  # noqa: E402
 from coder.suggest.learn import sample_f1  # noqa: E402

@@ -35,8 +35,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coder.ingest import import_responses  # noqa: E402
-from coder.spec import load_spec  # noqa: E402
+from coder.survey.load import import_responses  # noqa: E402
+from coder.survey.spec import load_spec  # noqa: E402
 from coder.store import open_db  # noqa: E402
 from coder.suggest.discover import discover_themes, proposal_members  # noqa: E402
 
@@ -124,7 +124,7 @@ def run_part(part_dir: Path) -> dict:
 
 def dev_sets(anes: Path, datasets: list[int], seeds: list[int]):
     """(name, texts, themes as sets of positions) for every development set."""
-    from coder.codings import import_codings
+    from coder.coding.codings import import_codings
 
     with tempfile.TemporaryDirectory() as tmp:
         db = open_db(Path(tmp) / "gold.db")

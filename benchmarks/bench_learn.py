@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_suggest import CORPUS, _perturb  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 
-from coder.codebook import Codebook, Theme, load_codebook  # noqa: E402
+from coder.codebook.model import Codebook, Theme, load_codebook  # noqa: E402
 from coder.suggest.model import Answer, fit_text_model, normalise, word_space  # noqa: E402
 from coder.suggest.learn import ThemeLearner  # noqa: E402
 from coder.suggest.text import lemmatise  # noqa: E402

@@ -44,14 +44,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coder.codings import Code, apply_codes  # noqa: E402
-from coder.ingest import import_responses  # noqa: E402
-from coder.session import CodingSession  # noqa: E402
-from coder.spec import load_spec  # noqa: E402
+from coder.coding.codings import Code, apply_codes  # noqa: E402
+from coder.survey.load import import_responses  # noqa: E402
+from coder.coding.session import CodingSession  # noqa: E402
+from coder.survey.spec import load_spec  # noqa: E402
 from coder.store import open_db  # noqa: E402
 from coder.suggest.engine import suggest  # noqa: E402
 from coder.suggest.learn import sample_f1  # noqa: E402
-from coder.themes import theme_pks  # noqa: E402
+from coder.codebook.db import theme_pks  # noqa: E402
 
 DEFAULT_REPO = Path("/work/data/anes")
 THEMEFINDER = ROOT.parent / "shared" / "benchmarks" / "themefinder-gambling-xs"
@@ -243,7 +243,7 @@ def queue_speed(n: int, seed: int) -> None:
     from bench_suggest import generate
 
     from coder.suggest.engine import review_queue
-    from coder.suggest.queue import teaching_queue
+    from coder.coding.queue import teaching_queue
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = load_spec(CORPUS / "survey.yaml")

@@ -118,8 +118,8 @@ def run_coder(csv_path: str, db_path: str, profile: str | None = None) -> dict:
 
     import spacy  # noqa: F401  imported before timing in both sides: module import is not work
 
-    from coder.ingest import import_responses
-    from coder.spec import load_spec
+    from coder.survey.load import import_responses
+    from coder.survey.spec import load_spec
     from coder.store import open_db
     from coder.suggest.engine import suggest
 
@@ -155,7 +155,7 @@ def run_floor(csv_path: str, db_path: str) -> dict:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sqlite_utils import Database
 
-    from coder.spec import load_spec
+    from coder.survey.spec import load_spec
 
     spec = load_spec(CORPUS / "survey.yaml")
     cells = answer_cells(Path(csv_path), spec)
@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, help="write a cProfile of import + suggest here (slows it down)")
     args = parser.parse_args(argv)
 
-    from coder.spec import load_spec
+    from coder.survey.spec import load_spec
 
     with tempfile.TemporaryDirectory(prefix="bench-suggest-") as tmp:
         work = args.workdir or Path(tmp)

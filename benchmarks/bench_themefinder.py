@@ -26,9 +26,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coder.evaluate import evaluate, simulate_confirmed  # noqa: E402
-from coder.ingest import import_responses  # noqa: E402
-from coder.spec import load_spec  # noqa: E402
+from coder.suggest.evaluate import evaluate, simulate_confirmed  # noqa: E402
+from coder.survey.load import import_responses  # noqa: E402
+from coder.survey.spec import load_spec  # noqa: E402
 from coder.store import open_db  # noqa: E402
 from coder.suggest.engine import suggest  # noqa: E402
 

@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_suggest import CORPUS, generate  # noqa: E402
 
-from coder.ingest import import_responses  # noqa: E402
-from coder.spec import load_spec  # noqa: E402
+from coder.survey.load import import_responses  # noqa: E402
+from coder.survey.spec import load_spec  # noqa: E402
 from coder.store import open_db  # noqa: E402
 from coder.suggest.engine import suggest  # noqa: E402
 from coder.tui import make_app  # noqa: E402

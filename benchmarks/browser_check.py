@@ -39,9 +39,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coder.codings import import_codings  # noqa: E402
-from coder.ingest import import_responses  # noqa: E402
-from coder.spec import load_spec  # noqa: E402
+from coder.coding.codings import import_codings  # noqa: E402
+from coder.survey.load import import_responses  # noqa: E402
+from coder.survey.spec import load_spec  # noqa: E402
 from coder.store import open_db  # noqa: E402
 
 CORPUS = ROOT / "corpus" / "local-digital-2014"

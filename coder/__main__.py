@@ -1,5 +1,5 @@
 """`python -m coder`: the console script, for child processes that must run this interpreter."""
 
-from .cli import main
+from coder.cli.main import main
 
 main()

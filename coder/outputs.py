@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from .errors import CoderError
+from coder.errors import CoderError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Files SQLite keeps beside a database: overwriting one corrupts the database.

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .errors import CoderError
+from coder.errors import CoderError
 
 # 60 times the biggest bundled file (codebooks/departments.yaml, 35 kB with 640+ aliases).
 MAX_YAML_BYTES = 2_000_000

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from .errors import CoderError  # the one module of ours store may import: it imports nothing
+from coder.errors import CoderError  # the one module of ours store may import: it imports nothing
 
 migrations = Migrations("coder")
 

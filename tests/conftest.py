@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from coder.codings import import_codings
-from coder.ingest import import_responses
-from coder.spec import load_spec
+from coder.coding.codings import import_codings
+from coder.survey.load import import_responses
+from coder.survey.spec import load_spec
 from coder.store import open_db
 
 # Tests use TF-IDF alone (fast, and the same with or without an embedding model installed);
-# tests/test_embeddings.py turns the model on where it is present. Child processes inherit this.
+# tests/suggest/test_embeddings.py turns the model on where it is present. Child processes inherit this.
 os.environ["CODER_EMBEDDINGS"] = "0"
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ def pytest_collection_modifyitems(config, items):
 
 @dataclass
 class FakeQuote:
-    """What coder.quotes.representative_quotes returns, for tests that replace it."""
+    """What coder.report.quotes.representative_quotes returns, for tests that replace it."""
 
     theme_id: str
     theme_label: str
@@ -102,7 +102,7 @@ def corpus_db(tmp_path, corpus_spec):
 
 def q14_gold_items():
     """The priorities codebook and (text, gold theme ids) for every coded q14 cell of the corpus."""
-    from coder.codebook import load_codebook
+    from coder.codebook.model import load_codebook
 
     codebook = load_codebook(CODEBOOKS / "priorities-2014.yaml")
     responses = {r["respondent_id"]: r for r in read_csv_rows(CORPUS / "responses.csv")}

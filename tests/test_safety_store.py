@@ -17,17 +17,17 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import coder.cli
-import coder.commands.common
-import coder.commands.newdb
+import coder.cli.main
+import coder.cli.common
+import coder.cli.newdb
 import coder.store
-from coder.commands.common import friendly
+from coder.cli.common import friendly
 from coder.errors import CoderError
-from coder.history import backup
+from coder.coding.history import backup
 from coder.store import migrations, open_db
 
-from .cli import run
-from .conftest import CORPUS, ROOT
+from tests.invoke import run
+from tests.conftest import CORPUS, ROOT
 
 # The commands that only read DB, as argument lists around it.
 READERS = [
@@ -207,16 +207,16 @@ def test_read_only_database_can_be_read_by_every_reading_command(gold_path, tmp_
         assert result.exit_code == 0, (args, result.output)
     assert run("chart", gold_path, "-q", "q14", "-o", tmp_path / "q14.png").exit_code == 0
     # Quotes and reports load spaCy (seconds): here they only show that they get a connection that cannot write.
-    import coder.export.report
-    import coder.quotes
+    import coder.export.folder
+    import coder.report.quotes
 
     def cannot_write(db, *args, **kwargs):
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             db.execute("CREATE TABLE scratch (x)")
         return types.SimpleNamespace(files=[], questions=[], quotes_note=None)
 
-    monkeypatch.setattr(coder.quotes, "representative_quotes", lambda *a, **k: cannot_write(*a) and [])
-    monkeypatch.setattr(coder.export.report, "write_report", cannot_write)
+    monkeypatch.setattr(coder.report.quotes, "representative_quotes", lambda *a, **k: cannot_write(*a) and [])
+    monkeypatch.setattr(coder.export.folder, "write_report", cannot_write)
     assert run("quotes", gold_path, "-q", "q14", "--format", "json").exit_code == 0
     assert run("report", gold_path, "-o", tmp_path / "report").exit_code == 0
     one_line_error(run("agreement", gold_path, "-q", "q14", ok=False), "agreement needs two coders", "coder assign")  # read, found none
@@ -322,8 +322,8 @@ def fill_disk(monkeypatch):
         db.execute(f"PRAGMA max_page_count = {pages}")
         return db
 
-    monkeypatch.setattr(coder.commands.newdb, "open_db", full)
-    monkeypatch.setattr(coder.commands.common, "open_db", full)
+    monkeypatch.setattr(coder.cli.newdb, "open_db", full)
+    monkeypatch.setattr(coder.cli.common, "open_db", full)
 
 
 def counts(path: Path) -> dict[str, int]:
@@ -407,7 +407,7 @@ def test_a_database_on_a_read_only_mount_can_be_read_and_is_not_written(gold_pat
     script = textwrap.dedent(f"""
         import subprocess, sys
         from click.testing import CliRunner
-        from coder.cli import cli
+        from coder.cli.main import cli
         share = {str(share)!r}
         subprocess.run(["mount", "--bind", share, share], check=True)
         subprocess.run(["mount", "-o", "remount,bind,ro", share], check=True)

@@ -6,10 +6,10 @@ import pytest
 from click.testing import CliRunner
 from textual.dom import DOMNode
 
-from coder.cli import cli
+from coder.cli.main import cli
 from coder.errors import CoderError
-from coder.session import CodingSession
-from coder.spec import load_spec
+from coder.coding.session import CodingSession
+from coder.survey.spec import load_spec
 from coder.tui.screens import CodingScreen
 
 CODEBOOK = """\

@@ -1,6 +1,5 @@
-"""Exports: tables in every format, charts, the report folder, codebooks and coded data for other tools.
+"""Exports: tables in every format, charts, quotes, the report folder and coded data for other tools.
 
-table_formats.py (md, csv, xlsx, html, latex, json), charts.py (bar charts),
-report.py (the report folder), refi_qda.py (REFI-QDA .qdc codebooks),
-coded_data.py (coded answers to CSV and XLSX).
+formats.py (md, csv, xlsx, html, latex, json), quote_formats.py (quotes as md, html, json),
+charts.py (bar charts), folder.py (the report folder), coded_data.py (coded answers to CSV and XLSX).
 """

@@ -18,10 +18,10 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
 
-from ..errors import CoderError  # noqa: E402
-from ..outputs import atomic_output  # noqa: E402
-from ..tables import Table  # noqa: E402
-from .table_formats import output_line  # noqa: E402
+from coder.errors import CoderError  # noqa: E402
+from coder.outputs import atomic_output  # noqa: E402
+from coder.report.tables import Table  # noqa: E402
+from coder.export.formats import output_line  # noqa: E402
 
 CHART_FORMATS = ("png", "svg")
 BAR_GID = "bar-{index}"  # each bar's id in the SVG, so a reader (or a test) can find them

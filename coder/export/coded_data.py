@@ -16,10 +16,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from sqlite_utils import Database
 
-from ..codings import export_codings, question_codebook, question_ids, write_codings_csv
-from ..errors import CoderError
-from ..outputs import atomic_output
-from ..spreadsheet import NOT_XML, neutralise
+from coder.coding.codings import export_codings, question_codebook, question_ids, write_codings_csv
+from coder.errors import CoderError
+from coder.outputs import atomic_output
+from coder.spreadsheet import NOT_XML, neutralise
 
 XLSX_COLUMNS = ["respondent_id", "rank", "answer", "themes", "status", "coder"]
 _WIDTHS = {"respondent_id": 14, "rank": 6, "answer": 70, "themes": 40, "status": 12, "coder": 14}

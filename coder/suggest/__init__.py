@@ -1,10 +1,10 @@
 """Suggestion engine: which themes an answer probably carries, with the method and evidence.
 
-text.py (spaCy preprocessing), names.py (aliases and fuzzy names), themes.py
-(zero-shot TF-IDF), learn.py (per-theme learner, calibration), embeddings.py (the optional
+text.py (spaCy preprocessing), names.py (aliases and fuzzy names), zeroshot.py
+(zero-shot TF-IDF and meaning), learn.py (per-theme learner, calibration), embeddings.py (the optional
 sentence encoder), model.py (a question's model, fitted and scored in memory), engine.py
-(per question: fitted on the database, stored back in it), queue.py (the "teaches most"
-order), discover.py (proposing themes by clustering, and accepting them).
+(per question: fitted on the database, stored back in it), discover.py (proposing themes by clustering, and accepting them),
+evaluate.py (metrics against a gold coding, simulated confirmations).
 """
 
 from __future__ import annotations

@@ -34,15 +34,15 @@ import numpy as np
 
 from sqlite_utils import Database
 
-from ..codings import question_codebook
-from ..errors import CoderError
-from ..safe_input import shorten
-from ..store import write
-from ..themes import read_codebook
-from .embeddings import embedder_for
-from .engine import load_answers, unfit_answers
-from .model import Answer
-from .text import lemmatise, noun_chunks
+from coder.coding.codings import question_codebook
+from coder.errors import CoderError
+from coder.safe_input import shorten
+from coder.store import write
+from coder.codebook.db import read_codebook
+from coder.suggest.embeddings import embedder_for
+from coder.suggest.engine import load_answers, unfit_answers
+from coder.suggest.model import Answer
+from coder.suggest.text import lemmatise, noun_chunks
 
 # Words every kind of answer in a local-government survey uses: they would pull
 # unrelated answers together, so clustering ignores them (labels never show them).
@@ -468,13 +468,13 @@ class _Phrases:
 def _stop() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    from .text import SURVEY_STOP
+    from coder.suggest.text import SURVEY_STOP
 
     return STOP_WORDS | SURVEY_STOP | CLUSTER_STOP
 
 
 def _docs(texts: list[str]):
-    from .text import get_nlp
+    from coder.suggest.text import get_nlp
 
     # The lookup lemmatizer is keyed by lower-case forms; offsets map back to the answer as written.
     texts = [t[:PHRASE_CHARS] for t in texts]
@@ -583,7 +583,7 @@ def discover_themes(db: Database, question: str, *, max_score: float = 0.3, min_
     those `coder suggest` stored are read, and new ones stored only with `cache` (the database
     must then be writable).
     """
-    from .discover import discover, enough_for_vectors
+    from coder.suggest.discover import discover, enough_for_vectors
 
     codebook = read_codebook(db, question_codebook(db, question))
     scratch = all_answers or not codebook.themes
@@ -647,7 +647,7 @@ def proposal_members(db: Database, proposal) -> list[dict]:
 
 def accept_proposal(db: Database, question: str, proposal, *, label: str | None = None, coder: str | None = None):
     """Add a proposed theme to the question's codebook; its top terms become keywords."""
-    from ..themes import add_theme
+    from coder.codebook.db import add_theme
 
     codebook_id = question_codebook(db, question)
     # Examples are answers, which may be long: the description quotes the start of each.
@@ -673,7 +673,7 @@ def accept_proposals(db: Database, question: str, proposals, *, coder: str | Non
 
 def name_candidates(db: Database, question: str):
     """For a names question: spellings no alias or fuzzy match claims, grouped, with the nearest theme."""
-    from .names import NameMatcher
+    from coder.suggest.names import NameMatcher
 
     codebook = read_codebook(db, question_codebook(db, question))
     if codebook.kind != "names":
@@ -689,7 +689,7 @@ def name_candidates(db: Database, question: str):
 def accept_names(db: Database, question: str, candidate, *, alias_of: str | None = None,
                  label: str | None = None, coder: str | None = None):
     """Teach the codebook a group of spellings: as aliases of a theme, or as a new theme."""
-    from ..themes import add_alias, add_theme
+    from coder.codebook.db import add_alias, add_theme
 
     codebook_id = question_codebook(db, question)
     if alias_of:

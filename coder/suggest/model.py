@@ -15,11 +15,11 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-from . import Suggestion
-from .learn import (Platt, Selection, ThemeLearner, Thresholds, blend_learned, calibrate, picked_f1, zero_shot_say)
-from .embeddings import Embedder
-from .themes import MeaningZeroShot, Prototype, TextSpace, ZeroShot, prototypes, with_meaning
-from .text import lemmatise
+from coder.suggest import Suggestion
+from coder.suggest.learn import (Platt, Selection, ThemeLearner, Thresholds, blend_learned, calibrate, picked_f1, zero_shot_say)
+from coder.suggest.embeddings import Embedder
+from coder.suggest.zeroshot import MeaningZeroShot, Prototype, TextSpace, ZeroShot, prototypes, with_meaning
+from coder.suggest.text import lemmatise
 
 ENGINE_VERSION = "2"
 TOP_K = 5

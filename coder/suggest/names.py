@@ -19,9 +19,9 @@ from typing import Iterable
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from ..codebook import Codebook
-from ..spec import DEFAULT_NON_ANSWERS, NonAnswers
-from . import Suggestion
+from coder.codebook.model import Codebook
+from coder.survey.spec import DEFAULT_NON_ANSWERS, NonAnswers
+from coder.suggest import Suggestion
 
 _QUOTES = str.maketrans(
     {c: "'" for c in "\u2018\u2019\u201a\u201b\u2032`\u00b4"} | {c: '"' for c in "\u201c\u201d\u201e\u2033"}

@@ -1,5 +1,5 @@
 """The Textual coding app; `make_app` is the factory the CLI and the tests share."""
 
-from .app import CoderApp, make_app
+from coder.tui.app import CoderApp, make_app
 
 __all__ = ["CoderApp", "make_app"]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from textual.app import App
 
-from ..history import backup
-from ..session import CodingSession
-from ..store import open_db
-from .screens import CodingScreen, NameScreen
+from coder.coding.history import backup
+from coder.coding.session import CodingSession
+from coder.store import open_db
+from coder.tui.screens import CodingScreen, NameScreen
 
 
 class CoderApp(App[None]):

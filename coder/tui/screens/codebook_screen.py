@@ -8,13 +8,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ... import themes as theme_ops
-from ...errors import CoderError
-from ...printable import one_line, printable
-from ...session import CodingSession
-from .message_screen import MessageScreen
-from .text_prompt import TextPrompt
-from .theme_search import ThemeSearch
+from coder.codebook import db as theme_ops
+from coder.errors import CoderError
+from coder.printable import one_line, printable
+from coder.coding.session import CodingSession
+from coder.tui.screens.message_screen import MessageScreen
+from coder.tui.screens.text_prompt import TextPrompt
+from coder.tui.screens.theme_search import ThemeSearch
 
 
 class CodebookScreen(Screen[None]):

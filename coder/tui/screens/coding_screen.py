@@ -1,6 +1,6 @@
 """The coding screen: read an answer, press a key, see the table fill in.
 
-A thin shell over `coder.session.CodingSession`: every key calls one session
+A thin shell over `coder.coding.session.CodingSession`: every key calls one session
 method (one committed transaction) and redraws. Slow work (the live table,
 progress counts, retraining suggestions) runs in thread workers with their
 own database connections, so a keystroke never waits for it; if it fails, the
@@ -27,19 +27,19 @@ from textual.widgets import Footer, Header
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from ...errors import CoderError
-from ...printable import one_line, printable
-from ...session import ORDER_NAMES, CodingSession, Progress, question_progress
-from ...store import open_db
-from ...suggest.engine import ran_without_embeddings
-from ...tables import Table, build_table
-from .codebook_screen import CodebookScreen
-from .help_screen import HelpScreen
-from .message_screen import MessageScreen
-from .text_prompt import TextPrompt
-from .theme_search import ThemeSearch
-from ..widgets import AnswerHeader, AnswerPanel, CodingProgress, FrequencyTable, SuggestionList
-from ..widgets.suggestion_list import NO_THEMES
+from coder.errors import CoderError
+from coder.printable import one_line, printable
+from coder.coding.session import ORDER_NAMES, CodingSession, Progress, question_progress
+from coder.store import open_db
+from coder.suggest.engine import ran_without_embeddings
+from coder.report.tables import Table, build_table
+from coder.tui.screens.codebook_screen import CodebookScreen
+from coder.tui.screens.help_screen import HelpScreen
+from coder.tui.screens.message_screen import MessageScreen
+from coder.tui.screens.text_prompt import TextPrompt
+from coder.tui.screens.theme_search import ThemeSearch
+from coder.tui.widgets import AnswerHeader, AnswerPanel, CodingProgress, FrequencyTable, SuggestionList
+from coder.tui.widgets.suggestion_list import NO_THEMES
 
 T = TypeVar("T")
 
@@ -165,7 +165,7 @@ class CodingScreen(Screen[None]):
         In a thread, its Python work would hold the interpreter lock and stall
         every keystroke for as long as it runs (a second or more at 100k answers).
         """
-        command = [sys.executable, "-c", "from coder.cli import main; main()",
+        command = [sys.executable, "-c", "from coder.cli.main import main; main()",
                    "suggest", str(self.db_path), "--question", self.session.question]
         db = open_db(self.db_path, create=False, readonly=True)  # this thread's own connection
         try:

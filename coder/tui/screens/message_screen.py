@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from ...printable import one_line, printable
+from coder.printable import one_line, printable
 
 
 class MessageScreen(ModalScreen[None]):

@@ -14,9 +14,9 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label
 
-from ...errors import CoderError
-from ...printable import one_line
-from ...safe_input import SHORT_TEXT
+from coder.errors import CoderError
+from coder.printable import one_line
+from coder.safe_input import SHORT_TEXT
 
 
 class NameScreen(Screen[None]):

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from ...printable import one_line
+from coder.printable import one_line
 
 
 class TextPrompt(ModalScreen[str | None]):

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from ...printable import one_line
+from coder.printable import one_line
 
 Search = Callable[[str], list[tuple[str, str, float]]]
 

@@ -7,8 +7,8 @@ import re
 from rich.text import Text
 from textual.widgets import Static
 
-from ...printable import printable
-from ...session import AnswerView
+from coder.printable import printable
+from coder.coding.session import AnswerView
 
 
 def evidence_terms(view: AnswerView) -> list[str]:

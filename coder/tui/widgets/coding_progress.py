@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from ...session import Progress
+from coder.coding.session import Progress
 
 WIDTH = 30
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from ...printable import one_line
-from ...tables import Table
+from coder.printable import one_line
+from coder.report.tables import Table
 
 
 class FrequencyTable(DataTable, can_focus=False):

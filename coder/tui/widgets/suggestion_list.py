@@ -9,8 +9,8 @@ from textual import events
 from textual.message import Message
 from textual.widgets import Static
 
-from ...printable import one_line
-from ...session import AnswerView
+from coder.printable import one_line
+from coder.coding.session import AnswerView
 
 BAR = 6
 NO_THEMES = "No themes yet: press n to add one, or run coder discover"

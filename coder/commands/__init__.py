@@ -1,1 +1,0 @@
-"""Command modules: each registers its commands on the `coder` group (see cli.py)."""
