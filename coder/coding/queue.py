@@ -162,7 +162,7 @@ def teaching_queue(db: Database, question: str, among: Iterable[int] | None = No
     seen = rarity(lookup[pks]).max(axis=1)  # pk -1 (no suggestion) reads the last cell, 0: unseen
 
     def texts(chosen: list[int]) -> list[str]:
-        found = {}
+        found: dict[int, str] = {}
         for start in range(0, len(chosen), 500):  # under SQLite's limit on parameters
             part = chosen[start:start + 500]
             found.update(db.execute(f"SELECT id, text FROM answers WHERE id IN ({','.join('?' * len(part))})",
