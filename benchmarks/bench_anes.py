@@ -33,11 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from coder.coding.codings import export_codings, import_codings  # noqa: E402
-from coder.survey.load import import_responses  # noqa: E402
-from coder.survey.spec import load_spec  # noqa: E402
 from coder.store import open_db  # noqa: E402
 from coder.suggest.engine import autocode, suggest  # noqa: E402
 from coder.suggest.learn import sample_f1  # noqa: E402
+from coder.survey.load import import_responses  # noqa: E402
+from coder.survey.spec import load_spec  # noqa: E402
 
 CARD_SMITH = [0.55, 0.67, 0.71, 0.71, 0.81, 0.86, 0.94, 0.96, 0.93, 0.96]
 
@@ -59,12 +59,22 @@ def load(repo: Path, n: int, part: str) -> tuple[list[str], list[set[str]]]:
 
 
 def prepare(work: Path, codes: list[str], train: list[str], train_y: list[set[str]], test: list[str]) -> None:
-    codebook = {"id": "anes", "title": "ANES codes", "kind": "text",
-                "themes": [{"id": f"c{c}", "label": f"code {c}"} for c in codes]}
+    codebook = {
+        "id": "anes",
+        "title": "ANES codes",
+        "kind": "text",
+        "themes": [{"id": f"c{c}", "label": f"code {c}"} for c in codes],
+    }
     (work / "codebook.yaml").write_text(yaml.safe_dump(codebook, sort_keys=False), encoding="utf-8")
     # Every verbatim is a real answer here ("don't know" has its own code), so no non-answers.
-    spec = {"survey": "anes", "respondent_id": "id", "non_answers": [],
-            "questions": [{"id": "q", "text": "ANES", "columns": "answer", "codebook": "codebook.yaml", "base": "mentions"}]}
+    spec = {
+        "survey": "anes",
+        "respondent_id": "id",
+        "non_answers": [],
+        "questions": [
+            {"id": "q", "text": "ANES", "columns": "answer", "codebook": "codebook.yaml", "base": "mentions"}
+        ],
+    }
     (work / "survey.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     with open(work / "responses.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -125,8 +135,12 @@ def run_dataset(repo: Path, n: int, dev: bool = False, confirmed: int | None = N
         order = list(range(len(train)))
         random.Random(n).shuffle(order)
         held, kept = order[: len(order) // 10], order[len(order) // 10 :]
-        train, train_y, test, test_y = ([train[i] for i in kept], [train_y[i] for i in kept],
-                                        [train[i] for i in held], [train_y[i] for i in held])
+        train, train_y, test, test_y = (
+            [train[i] for i in kept],
+            [train_y[i] for i in kept],
+            [train[i] for i in held],
+            [train_y[i] for i in held],
+        )
     else:
         test, test_y = load(repo, n, "test")
     if confirmed is not None and confirmed < len(train):
@@ -141,10 +155,19 @@ def run_dataset(repo: Path, n: int, dev: bool = False, confirmed: int | None = N
         predicted, timings = run_coder(work, len(test))
     seconds = time.perf_counter() - started
     svc = baseline(train, train_y, test)
-    return {"dataset": n, "train": len(train), "test": len(test), "codes": len(codes),
-            "coder": sample_f1(predicted, test_y), "over": over_selected(predicted, test_y), "svc": sample_f1(svc, test_y), "card_smith": CARD_SMITH[n - 1],
-            "seconds": round(seconds, 1), "suggest_seconds": round(timings["suggest"], 1),
-            "embeddings": timings["embeddings"]}
+    return {
+        "dataset": n,
+        "train": len(train),
+        "test": len(test),
+        "codes": len(codes),
+        "coder": sample_f1(predicted, test_y),
+        "over": over_selected(predicted, test_y),
+        "svc": sample_f1(svc, test_y),
+        "card_smith": CARD_SMITH[n - 1],
+        "seconds": round(seconds, 1),
+        "suggest_seconds": round(timings["suggest"], 1),
+        "embeddings": timings["embeddings"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,28 +175,49 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, required=True, help="A clone of mxli417/co_benchmark.")
     parser.add_argument("--datasets", default="1,2,3,4,5,6,7,8,9,10", help="Comma-separated dataset numbers.")
     parser.add_argument("--json", action="store_true", help="Also print the results as JSON.")
-    parser.add_argument("--dev", action="store_true",
-                        help="Choose settings: score a random 10%% of each train part, the rest confirmed (the test part is not read).")
-    parser.add_argument("--confirmed", type=int, default=None, metavar="N",
-                        help="Confirm only a random N of the train part (learning from few confirmations).")
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="Choose settings: score a random 10%% of each train part, the rest confirmed (the test part is not read).",
+    )
+    parser.add_argument(
+        "--confirmed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Confirm only a random N of the train part (learning from few confirmations).",
+    )
     args = parser.parse_args(argv)
     numbers = [int(x) for x in args.datasets.split(",") if x.strip()]
     if not (args.repo / "traintest_data").is_dir() or any(not 1 <= n <= 10 for n in numbers):
         print(f"need {args.repo}/traintest_data and dataset numbers 1-10", file=sys.stderr)
         return 2
-    print("ANES 2008 open-ended coding: sample F1 on the " + ("a random 10% of the train part (--dev), the rest confirmed"
-          if args.dev else "test part, train part confirmed")
-          + (f"; only {args.confirmed} train answers confirmed" if args.confirmed else ""))
-    print(f"{'dataset':>7} {'train':>6} {'test':>5} {'codes':>5} {'coder':>6} {'SVC':>6} {'C&S':>5} {'seconds':>8} {'over':>5}  embeddings")
+    print(
+        "ANES 2008 open-ended coding: sample F1 on the "
+        + (
+            "a random 10% of the train part (--dev), the rest confirmed"
+            if args.dev
+            else "test part, train part confirmed"
+        )
+        + (f"; only {args.confirmed} train answers confirmed" if args.confirmed else "")
+    )
+    print(
+        f"{'dataset':>7} {'train':>6} {'test':>5} {'codes':>5} {'coder':>6} {'SVC':>6} {'C&S':>5} {'seconds':>8} {'over':>5}  embeddings"
+    )
     results = []
     for n in numbers:
         r = run_dataset(args.repo, n, args.dev, args.confirmed)
         results.append(r)
-        print(f"{n:>7} {r['train']:>6} {r['test']:>5} {r['codes']:>5} {r['coder']:>6.3f} {r['svc']:>6.3f} "
-              f"{r['card_smith']:>5.2f} {r['seconds']:>8.1f} {r['over']:>5.2f}  {(r['embeddings'] or 'none').split(':')[0]}", flush=True)
+        print(
+            f"{n:>7} {r['train']:>6} {r['test']:>5} {r['codes']:>5} {r['coder']:>6.3f} {r['svc']:>6.3f} "
+            f"{r['card_smith']:>5.2f} {r['seconds']:>8.1f} {r['over']:>5.2f}  {(r['embeddings'] or 'none').split(':')[0]}",
+            flush=True,
+        )
     mean = lambda key: sum(r[key] for r in results) / len(results)  # noqa: E731
-    print(f"{'mean':>7} {'':>6} {'':>5} {'':>5} {mean('coder'):>6.3f} {mean('svc'):>6.3f} {mean('card_smith'):>5.2f} "
-          f"{sum(r['seconds'] for r in results):>8.1f} {mean('over'):>5.2f}")
+    print(
+        f"{'mean':>7} {'':>6} {'':>5} {'':>5} {mean('coder'):>6.3f} {mean('svc'):>6.3f} {mean('card_smith'):>5.2f} "
+        f"{sum(r['seconds'] for r in results):>8.1f} {mean('over'):>5.2f}"
+    )
     if args.json:
         print(json.dumps(results, indent=2))
     return 0

@@ -35,10 +35,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coder.survey.load import import_responses  # noqa: E402
-from coder.survey.spec import load_spec  # noqa: E402
 from coder.store import open_db  # noqa: E402
 from coder.suggest.discover import discover_themes, proposal_members  # noqa: E402
+from coder.survey.load import import_responses  # noqa: E402
+from coder.survey.spec import load_spec  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "themefinder-gambling-xs"
 MIN_ANSWERS = 5
@@ -52,7 +52,9 @@ DEV_QUESTIONS = ("q5", "q6", "q14", "q16")
 def load_part(part_dir: Path) -> tuple[str, dict[str, set[str]], dict[str, str]]:
     """The question, each published theme's answers (respondent ids) and its label."""
     question = json.loads((part_dir / "question.json").read_text(encoding="utf-8"))["question_text"]
-    labels = {t["topic_id"]: t["topic_label"] for t in json.loads((part_dir / "themes.json").read_text(encoding="utf-8"))}
+    labels = {
+        t["topic_id"]: t["topic_label"] for t in json.loads((part_dir / "themes.json").read_text(encoding="utf-8"))
+    }
     answers: dict[str, set[str]] = {}
     for line in (part_dir / "mapping.jsonl").read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -66,9 +68,13 @@ def import_part(part_dir: Path, question: str, work: Path):
     """A database holding the part's answers under one question with an empty codebook."""
     codebook = {"id": "gambling", "title": question[:80], "kind": "text", "themes": []}
     (work / "codebook.yaml").write_text(yaml.safe_dump(codebook, sort_keys=False), encoding="utf-8")
-    spec = {"survey": f"themefinder-{part_dir.name}", "respondent_id": "response_id",
-            "questions": [{"id": "q", "text": question, "columns": "response", "codebook": "codebook.yaml",
-                           "base": "mentions"}]}
+    spec = {
+        "survey": f"themefinder-{part_dir.name}",
+        "respondent_id": "response_id",
+        "questions": [
+            {"id": "q", "text": question, "columns": "response", "codebook": "codebook.yaml", "base": "mentions"}
+        ],
+    }
     (work / "survey.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     db = open_db(work / "bench.db")
     import_responses(db, load_spec(work / "survey.yaml"), part_dir / "responses.jsonl")
@@ -85,7 +91,11 @@ def recovery(clusters: list[set[str]], themes: dict[str, set[str]]) -> dict[str,
 
 
 def kmeans_baseline(part_dir: Path, k: int) -> list[set[str]]:
-    rows = [json.loads(line) for line in (part_dir / "responses.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (part_dir / "responses.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     return kmeans_clusters([str(r["response_id"]) for r in rows], [r["response"] for r in rows], k)
 
 
@@ -118,8 +128,11 @@ def run_part(part_dir: Path) -> dict:
         db.close()
     k = sum(1 for members in themes.values() if members)
     runs[f"TF-IDF + KMeans (k={k}, the true number)"] = {"recovery": recovery(kmeans_baseline(part_dir, k), themes)}
-    return {"part": part_dir.name, "themes": {t: names.get(t, t) for t in sorted(themes) if len(themes[t]) >= MIN_ANSWERS},
-            "runs": runs}
+    return {
+        "part": part_dir.name,
+        "themes": {t: names.get(t, t) for t in sorted(themes) if len(themes[t]) >= MIN_ANSWERS},
+        "runs": runs,
+    }
 
 
 def dev_sets(anes: Path, datasets: list[int], seeds: list[int]):
@@ -131,8 +144,9 @@ def dev_sets(anes: Path, datasets: list[int], seeds: list[int]):
         import_responses(db, load_spec(CORPUS / "survey.yaml"), CORPUS / "responses.csv")
         import_codings(db, CORPUS / "codings.csv", coder="gold")
         for question in DEV_QUESTIONS:
-            rows = db.execute("SELECT id, text FROM answers WHERE question_id = ? AND is_answer = 1 ORDER BY id",
-                              [question]).fetchall()
+            rows = db.execute(
+                "SELECT id, text FROM answers WHERE question_id = ? AND is_answer = 1 ORDER BY id", [question]
+            ).fetchall()
             at = {answer: i for i, (answer, _) in enumerate(rows)}
             themes: dict[int, set[int]] = {}
             for answer, theme in db.execute(
@@ -175,30 +189,48 @@ def run_dev(anes: Path, datasets: list[int], seeds: list[int], embeddings: bool 
         seconds = time.perf_counter() - started
         ours = recovery([set(p.member_ids) for p in proposals], themes)
         baseline = recovery(kmeans_clusters(list(range(len(texts))), texts, max(len(themes), 1)), themes)
-        results.append({"set": name, "answers": len(texts), "themes": len(themes), "seconds": round(seconds, 2),
-                        "discover": sum(f >= RECOVERED for f in ours.values()),
-                        "kmeans": sum(f >= RECOVERED for f in baseline.values()),
-                        "labels": [f"{p.label} ({p.size})" for p in proposals]})
+        results.append(
+            {
+                "set": name,
+                "answers": len(texts),
+                "themes": len(themes),
+                "seconds": round(seconds, 2),
+                "discover": sum(f >= RECOVERED for f in ours.values()),
+                "kmeans": sum(f >= RECOVERED for f in baseline.values()),
+                "labels": [f"{p.label} ({p.size})" for p in proposals],
+            }
+        )
     return results
 
 
 def print_dev(results: list[dict]) -> None:
-    print(f"Development sets: themes with >= {MIN_ANSWERS} answers some proposal recovers (F1 >= {RECOVERED}), "
-          "beside TF-IDF + KMeans told the number of themes")
+    print(
+        f"Development sets: themes with >= {MIN_ANSWERS} answers some proposal recovers (F1 >= {RECOVERED}), "
+        "beside TF-IDF + KMeans told the number of themes"
+    )
     for r in results:
-        print(f"  {r['set']:<22} {r['answers']:>4} answers  discover {r['discover']:>2}/{r['themes']:<2}  "
-              f"kmeans {r['kmeans']:>2}/{r['themes']:<2}  ({len(r['labels'])} proposals, {r['seconds']}s)")
+        print(
+            f"  {r['set']:<22} {r['answers']:>4} answers  discover {r['discover']:>2}/{r['themes']:<2}  "
+            f"kmeans {r['kmeans']:>2}/{r['themes']:<2}  ({len(r['labels'])} proposals, {r['seconds']}s)"
+        )
     total = sum(r["themes"] for r in results) or 1
-    print(f"  {'all':<22} {'':>12}  discover {sum(r['discover'] for r in results) / total:.1%}  "
-          f"kmeans {sum(r['kmeans'] for r in results) / total:.1%}")
+    print(
+        f"  {'all':<22} {'':>12}  discover {sum(r['discover'] for r in results) / total:.1%}  "
+        f"kmeans {sum(r['kmeans'] for r in results) / total:.1%}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="The themefinder-gambling-xs folder.")
     parser.add_argument("--json", action="store_true", help="Also print the results as JSON.")
-    parser.add_argument("--dev", type=Path, default=None, metavar="ANES_DIR",
-                        help="Measure on the development data (the corpus and ANES 2008 samples) instead.")
+    parser.add_argument(
+        "--dev",
+        type=Path,
+        default=None,
+        metavar="ANES_DIR",
+        help="Measure on the development data (the corpus and ANES 2008 samples) instead.",
+    )
     parser.add_argument("--datasets", default="2,3,5,7,9", help="With --dev: ANES dataset numbers.")
     parser.add_argument("--seeds", default="0,1", help="With --dev: sampling seeds.")
     parser.add_argument("--no-embeddings", action="store_true", help="With --dev: TF-IDF only.")
@@ -216,13 +248,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no question_part_* folders in {args.data}", file=sys.stderr)
         return 2
     results = [run_part(p) for p in parts]
-    print(f"ThemeFinder gambling_XS, discovery from an empty codebook: published themes with >= {MIN_ANSWERS} answers "
-          f"that some proposal recovers (F1 >= {RECOVERED}); target >= {TARGET:.0%} and ahead of KMeans")
+    print(
+        f"ThemeFinder gambling_XS, discovery from an empty codebook: published themes with >= {MIN_ANSWERS} answers "
+        f"that some proposal recovers (F1 >= {RECOVERED}); target >= {TARGET:.0%} and ahead of KMeans"
+    )
     for result in results:
         print(f"\n{result['part']}")
         for name, run in result["runs"].items():
             found = sum(f >= RECOVERED for f in run["recovery"].values())
-            extra = f"  ({len(run['proposals'])} proposals, {run['space']}, {run['seconds']}s)" if "proposals" in run else ""
+            extra = (
+                f"  ({len(run['proposals'])} proposals, {run['space']}, {run['seconds']}s)"
+                if "proposals" in run
+                else ""
+            )
             print(f"  {name:<45} {found:>2}/{len(run['recovery'])}{extra}")
         run = result["runs"]["coder discover"]
         print("  per theme, best F1 of a proposal:")

@@ -40,11 +40,15 @@ def real_answers(n: int, themefinder: Path, anes: Path) -> tuple[list[str], dict
     sources: dict[str, list[str]] = {}
     with open(CORPUS / "responses.csv", newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
-    sources["corpus q14+q16"] = [r[c].strip() for r in rows for c in
-                                 ("q14_priority_1", "q14_priority_2", "q14_priority_3", "q16_comments")]
-    sources["themefinder"] = [json.loads(line)["response"].strip()
-                              for path in sorted(themefinder.glob("question_part_*/responses.jsonl"))
-                              for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    sources["corpus q14+q16"] = [
+        r[c].strip() for r in rows for c in ("q14_priority_1", "q14_priority_2", "q14_priority_3", "q16_comments")
+    ]
+    sources["themefinder"] = [
+        json.loads(line)["response"].strip()
+        for path in sorted(themefinder.glob("question_part_*/responses.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     anes_texts = []
     for path in sorted(anes.glob("dataset*_Xtrain.csv"), key=lambda p: int(p.name[7:].split("_")[0])):
         with open(path, newline="", encoding="utf-8", errors="replace") as f:
@@ -105,7 +109,10 @@ def reference_vectors(folder: Path, texts: list[str]) -> np.ndarray:
     from coder.suggest.embeddings import MAX_TOKENS, _read_safetensors
 
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    w = {k.removeprefix("bert."): v.astype(np.float64) for k, v in _read_safetensors(folder / "model.safetensors").items()}
+    w = {
+        k.removeprefix("bert."): v.astype(np.float64)
+        for k, v in _read_safetensors(folder / "model.safetensors").items()
+    }
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.enable_truncation(MAX_TOKENS)
     tokenizer.no_padding()
@@ -120,9 +127,11 @@ def reference_vectors(folder: Path, texts: list[str]) -> np.ndarray:
 
     ids = [e.ids for e in tokenizer.encode_batch(texts)]
     bounds = np.cumsum([0] + [len(i) for i in ids])
-    x = (w["embeddings.word_embeddings.weight"][np.concatenate(ids)]
-         + w["embeddings.position_embeddings.weight"][np.concatenate([np.arange(len(i)) for i in ids])]
-         + w["embeddings.token_type_embeddings.weight"][0])
+    x = (
+        w["embeddings.word_embeddings.weight"][np.concatenate(ids)]
+        + w["embeddings.position_embeddings.weight"][np.concatenate([np.arange(len(i)) for i in ids])]
+        + w["embeddings.token_type_embeddings.weight"][0]
+    )
     x = norm(x, "embeddings.LayerNorm")
     for layer in range(config["num_hidden_layers"]):
         p = f"encoder.layer.{layer}."
@@ -194,19 +203,27 @@ def run(n: int, themefinder: Path, anes: Path, reference: bool, repeats: int, wi
 
 def print_report(r: dict) -> None:
     sources = ", ".join(f"{name} {count}" for name, count in r["sources"].items())
-    print(f"{r['texts']:,} distinct real answers ({sources}); "
-          f"word pieces mean {r['mean_word_pieces']}, max {r['max_word_pieces']} (with [CLS] and [SEP])")
+    print(
+        f"{r['texts']:,} distinct real answers ({sources}); "
+        f"word pieces mean {r['mean_word_pieces']}, max {r['max_word_pieces']} (with [CLS] and [SEP])"
+    )
     print(f"model load: {r['load_seconds']:.2f} s (not counted)")
     print(f"encode: {r['encode_seconds']:.2f} s ({r['ms_per_text']:.2f} ms per answer; best of {r['repeats']})")
-    print(f"model arithmetic: {r['model_gflop']:.1f} GFLOP at the real lengths; "
-          f"float32 matmul here: {r['matmul_gflops']:.0f} GFLOPS "
-          f"(2048 x 2048 products for {r['window']:g} s, best window of the same run)")
+    print(
+        f"model arithmetic: {r['model_gflop']:.1f} GFLOP at the real lengths; "
+        f"float32 matmul here: {r['matmul_gflops']:.0f} GFLOPS "
+        f"(2048 x 2048 products for {r['window']:g} s, best window of the same run)"
+    )
     ok = "ok" if r["ratio"] <= TARGET_RATIO else "over"
-    print(f"floor {r['floor_seconds']:.2f} s; ratio encode / floor: {r['ratio']:.2f} (target <= {TARGET_RATIO:g}: {ok})")
+    print(
+        f"floor {r['floor_seconds']:.2f} s; ratio encode / floor: {r['ratio']:.2f} (target <= {TARGET_RATIO:g}: {ok})"
+    )
     print(f"min cosine to sentence-transformers' vectors (tests/data): {r['min_cosine_sentence_transformers']:.6f}")
     if "min_cosine_reference" in r:
-        print(f"cosine to a plain float64 forward, every text: min {r['min_cosine_reference']:.6f}, "
-              f"mean {r['mean_cosine_reference']:.6f} ({r['reference_seconds']:.0f} s, not counted)")
+        print(
+            f"cosine to a plain float64 forward, every text: min {r['min_cosine_reference']:.6f}, "
+            f"mean {r['mean_cosine_reference']:.6f} ({r['reference_seconds']:.0f} s, not counted)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1000, help="distinct answers to encode (default 1000)")
     parser.add_argument("--themefinder", type=Path, default=THEMEFINDER, help="the themefinder-gambling-xs folder")
     parser.add_argument("--anes", type=Path, default=ANES, help="the ANES traintest_data folder")
-    parser.add_argument("--repeats", type=int, default=3, help="encoding passes, alternated with matmul timings (default 3)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="encoding passes, alternated with matmul timings (default 3)"
+    )
     parser.add_argument("--window", type=float, default=1.0, help="seconds of each matmul timing window (default 1)")
     parser.add_argument("--no-reference", action="store_true", help="skip the float64 reference pass (slow)")
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")

@@ -34,8 +34,8 @@ from bench_suggest import CORPUS, _perturb  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 
 from coder.codebook.model import Codebook, Theme, load_codebook  # noqa: E402
-from coder.suggest.model import Answer, fit_text_model, normalise, word_space  # noqa: E402
 from coder.suggest.learn import ThemeLearner  # noqa: E402
+from coder.suggest.model import Answer, fit_text_model, normalise, word_space  # noqa: E402
 from coder.suggest.text import lemmatise  # noqa: E402
 
 TARGET_SECONDS = 2.0
@@ -77,15 +77,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10_000, help="Confirmed answers to train on.")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=1, help="Time each step this many times and print the best (a shared machine is noisy).")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="Time each step this many times and print the best (a shared machine is noisy).",
+    )
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     cells = coded_cells()
     pool = [text for text, _ in cells]
     base = load_codebook(ROOT / "codebooks" / "priorities-2014.yaml")
     ids = [f"t{i}" for i in range(THEMES)]
-    codebook = Codebook(id="bench", title="bench", kind="text",
-                        themes=tuple(Theme(id=t, label=f"theme {i}") for i, t in enumerate(ids)))
+    codebook = Codebook(
+        id="bench", title="bench", kind="text", themes=tuple(Theme(id=t, label=f"theme {i}") for i, t in enumerate(ids))
+    )
     texts, labels, origins = [], np.zeros((args.n, THEMES), dtype=np.int8), []
     for i in range(args.n):
         origin = rng.randrange(len(cells))
@@ -102,11 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     _, rows, matrix = word_space(texts)
     features = matrix[[rows[t] for t in map(normalise, texts)]]
     fit = best(lambda: ThemeLearner.fit(features, labels))
-    print(f"learner fit on {args.n:,} confirmed answers, {THEMES} themes: {fit:.2f} s; ratio to the floor {fit / floor:.1f}")
+    print(
+        f"learner fit on {args.n:,} confirmed answers, {THEMES} themes: {fit:.2f} s; ratio to the floor {fit / floor:.1f}"
+    )
     whole = best(lambda: fit_text_model(codebook, answers, lemmas))
     verdict = "ok" if whole <= TARGET_SECONDS else "over"
-    print(f"classifier fit on {args.n:,} confirmed answers (whole retrain with calibration): {whole:.2f} s "
-          f"(target <= {TARGET_SECONDS:.0f} s: {verdict}); ratio to the floor {whole / floor:.1f}")
+    print(
+        f"classifier fit on {args.n:,} confirmed answers (whole retrain with calibration): {whole:.2f} s "
+        f"(target <= {TARGET_SECONDS:.0f} s: {verdict}); ratio to the floor {whole / floor:.1f}"
+    )
     from coder.suggest.embeddings import encoder
 
     found = encoder()
@@ -121,8 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     memory["\0"] = vectors[0]
     dense = best(lambda: fit_text_model(codebook, answers, lemmas, embedder=_Fixed(memory)))
     verdict = "ok" if dense <= TARGET_SECONDS else "over"
-    print(f"classifier fit on {args.n:,} confirmed answers with answer vectors ({found.fingerprint.split(':')[0]}), "
-          f"whole retrain: {dense:.2f} s (target <= {TARGET_SECONDS:.0f} s: {verdict}); ratio to the floor {dense / floor:.1f}")
+    print(
+        f"classifier fit on {args.n:,} confirmed answers with answer vectors ({found.fingerprint.split(':')[0]}), "
+        f"whole retrain: {dense:.2f} s (target <= {TARGET_SECONDS:.0f} s: {verdict}); ratio to the floor {dense / floor:.1f}"
+    )
     return 0
 
 

@@ -44,14 +44,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from coder.codebook.db import theme_pks  # noqa: E402
 from coder.coding.codings import Code, apply_codes  # noqa: E402
-from coder.survey.load import import_responses  # noqa: E402
 from coder.coding.session import CodingSession  # noqa: E402
-from coder.survey.spec import load_spec  # noqa: E402
 from coder.store import open_db  # noqa: E402
 from coder.suggest.engine import suggest  # noqa: E402
 from coder.suggest.learn import sample_f1  # noqa: E402
-from coder.codebook.db import theme_pks  # noqa: E402
+from coder.survey.load import import_responses  # noqa: E402
+from coder.survey.spec import load_spec  # noqa: E402
 
 DEFAULT_REPO = Path("/work/data/anes")
 THEMEFINDER = ROOT.parent / "shared" / "benchmarks" / "themefinder-gambling-xs"
@@ -84,8 +84,12 @@ def anes(repo: Path, number: int) -> Dataset:
         if themes and text.strip():
             rows.append((f"r{i}", text))
             gold[f"r{i}"] = themes
-    codebook = {"id": f"anes-{number}", "title": f"ANES 2008 dataset {number}", "kind": "text",
-                "themes": [{"id": f"c{c}", "label": c} for c in codes]}
+    codebook = {
+        "id": f"anes-{number}",
+        "title": f"ANES 2008 dataset {number}",
+        "kind": "text",
+        "themes": [{"id": f"c{c}", "label": c} for c in codes],
+    }
     return Dataset(f"anes:{number}", f"ANES 2008 open-ended question (dataset {number})", codebook, rows, gold)
 
 
@@ -93,9 +97,15 @@ def themefinder(part: int) -> Dataset:
     folder = THEMEFINDER / f"question_part_{part}"
     question = json.loads((folder / "question.json").read_text(encoding="utf-8"))
     themes = json.loads((folder / "themes.json").read_text(encoding="utf-8"))
-    codebook = {"id": f"themefinder-{part}", "title": question["question_text"][:80], "kind": "text",
-                "themes": [{"id": t["topic_id"].lower(), "label": t["topic_label"],
-                            "description": t["topic_description"]} for t in themes]}
+    codebook = {
+        "id": f"themefinder-{part}",
+        "title": question["question_text"][:80],
+        "kind": "text",
+        "themes": [
+            {"id": t["topic_id"].lower(), "label": t["topic_label"], "description": t["topic_description"]}
+            for t in themes
+        ],
+    }
     texts = {}
     for line in (folder / "responses.jsonl").read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -139,9 +149,13 @@ def build(data: Dataset, work: Path, seed: int) -> Path:
     rows = data.rows[:]
     random.Random(seed).shuffle(rows)
     (work / "codebook.yaml").write_text(yaml.safe_dump(data.codebook, sort_keys=False), encoding="utf-8")
-    spec = {"survey": "bench-learning", "respondent_id": "id",
-            "questions": [{"id": "q", "text": data.question, "columns": "text", "codebook": "codebook.yaml",
-                           "base": "mentions"}]}
+    spec = {
+        "survey": "bench-learning",
+        "respondent_id": "id",
+        "questions": [
+            {"id": "q", "text": data.question, "columns": "text", "codebook": "codebook.yaml", "base": "mentions"}
+        ],
+    }
     (work / "survey.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     with open(work / "pool.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -161,7 +175,8 @@ class Simulation:
         self.pks = theme_pks(self.db, data.codebook["id"])
         self.gold = {}
         for answer_id, respondent in self.db.execute(
-                "SELECT id, respondent_id FROM answers WHERE question_id = 'q' AND is_answer = 1"):
+            "SELECT id, respondent_id FROM answers WHERE question_id = 'q' AND is_answer = 1"
+        ):
             if respondent in data.gold:
                 self.gold[answer_id] = data.gold[respondent]
         self.confirmed: set[int] = set()
@@ -174,8 +189,11 @@ class Simulation:
 
     def confirm(self, answer_ids: list[int]) -> None:
         for answer_id in answer_ids:
-            codes = [Code(self.pks[t], "confirmed", "sim", method="manual") for t in sorted(self.gold[answer_id])
-                     if t in self.pks]
+            codes = [
+                Code(self.pks[t], "confirmed", "sim", method="manual")
+                for t in sorted(self.gold[answer_id])
+                if t in self.pks
+            ]
             apply_codes(self.db, answer_id, codes, coder="sim", action="coding.confirm", replace=True)
             self.confirmed.add(answer_id)
 
@@ -190,17 +208,16 @@ class Simulation:
         """Sample F1 of the selected suggestions on the answers not yet confirmed."""
         selected: dict[int, set[str]] = {}
         for answer_id, theme in self.db.execute(
-                """SELECT s.answer_id, t.id FROM suggestions s JOIN themes t ON t.pk = s.theme_pk
-                   JOIN answers a ON a.id = s.answer_id WHERE a.question_id = 'q' AND s.selected = 1"""):
+            """SELECT s.answer_id, t.id FROM suggestions s JOIN themes t ON t.pk = s.theme_pk
+                   JOIN answers a ON a.id = s.answer_id WHERE a.question_id = 'q' AND s.selected = 1"""
+        ):
             selected.setdefault(answer_id, set()).add(theme)
         rest = [a for a in self.gold if a not in self.confirmed]
         return sample_f1([selected.get(a, set()) for a in rest], [self.gold[a] for a in rest])
 
     def next_batch(self, strategy: str, size: int, permutation: list[int]) -> list[int]:
-        if strategy == "queue":
-            queue = CodingSession(self.db, "q", "sim").queue  # its default order, as the app opens it
-        else:
-            queue = permutation
+        # The queue strategy takes the app's default order, as the app opens it.
+        queue = CodingSession(self.db, "q", "sim").queue if strategy == "queue" else permutation
         return [a for a in queue if a in self.gold and a not in self.confirmed][:size]
 
 
@@ -213,8 +230,16 @@ def schedule(steps: list[int], every: int, every_after: int, switch: int) -> lis
     return sorted(set(points) | set(steps))
 
 
-def run(data: Dataset, strategy: str, seed: int, steps: list[int], points: list[int], embeddings: bool,
-        template: Path, work: Path) -> dict:
+def run(
+    data: Dataset,
+    strategy: str,
+    seed: int,
+    steps: list[int],
+    points: list[int],
+    embeddings: bool,
+    template: Path,
+    work: Path,
+) -> dict:
     path = work / f"{strategy}-{seed}.db"
     shutil.copy(template, path)
     sim = Simulation(path, data, embeddings, seed)
@@ -226,8 +251,12 @@ def run(data: Dataset, strategy: str, seed: int, steps: list[int], points: list[
         sim.confirm(sim.next_batch(strategy, point - len(sim.confirmed), permutation))
         sim.retrain()
         curve[point] = sim.f1()
-        print(f"  {data.name} {strategy} seed {seed}: {point} confirmed, F1 {curve[point]:.3f}, "
-              f"retrain {sim.retrain_seconds[-1]:.1f} s", file=sys.stderr, flush=True)
+        print(
+            f"  {data.name} {strategy} seed {seed}: {point} confirmed, F1 {curve[point]:.3f}, "
+            f"retrain {sim.retrain_seconds[-1]:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     picks = sim.picks()
     sim.db.close()
     return {"curve": curve, "retrain_seconds": sim.retrain_seconds, "picks": picks}
@@ -242,8 +271,8 @@ def queue_speed(n: int, seed: int) -> None:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from bench_suggest import generate
 
-    from coder.suggest.engine import review_queue
     from coder.coding.queue import teaching_queue
+    from coder.suggest.engine import review_queue
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = load_spec(CORPUS / "survey.yaml")
@@ -261,25 +290,38 @@ def queue_speed(n: int, seed: int) -> None:
                 times[name].append(time.perf_counter() - started)
         db.close()
     floor, teach = min(times["review_queue"]), min(times["teaching_queue"])
-    print(f"queue rebuild, q14 of {n} respondents ({answers} answers; best of 3): teaching_queue {teach:.2f} s, "
-          f"review_queue (floor) {floor:.2f} s, ratio {teach / floor:.2f} (target: teaching_queue <= 1 s)")
+    print(
+        f"queue rebuild, q14 of {n} respondents ({answers} answers; best of 3): teaching_queue {teach:.2f} s, "
+        f"review_queue (floor) {floor:.2f} s, ratio {teach / floor:.2f} (target: teaching_queue <= 1 s)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default="anes:6", help="anes:N, themefinder:1, themefinder:2 or q14 (comma-separated).")
+    parser.add_argument(
+        "--data", default="anes:6", help="anes:N, themefinder:1, themefinder:2 or q14 (comma-separated)."
+    )
     parser.add_argument("--repo", type=Path, default=DEFAULT_REPO, help="The co_benchmark clone (for anes:N).")
     parser.add_argument("--steps", default="50,100,200,500", help="Confirmation counts to report.")
     parser.add_argument("--seeds", default="0", help="Comma-separated seeds (import order and random order).")
     parser.add_argument("--every", type=int, default=10, help="Confirmations between retrains (as the app).")
-    parser.add_argument("--every-after", type=int, default=None,
-                        help="Confirmations between retrains after --switch (default: --every).")
+    parser.add_argument(
+        "--every-after",
+        type=int,
+        default=None,
+        help="Confirmations between retrains after --switch (default: --every).",
+    )
     parser.add_argument("--switch", type=int, default=100, help="Confirmations after which --every-after applies.")
     parser.add_argument("--embeddings", action="store_true", help="Use the sentence-embedding model if installed.")
     parser.add_argument("--strategies", default="queue,random", help="Which coders to simulate.")
     parser.add_argument("--json", action="store_true", help="Also print the results as JSON.")
-    parser.add_argument("--queue-speed", type=int, default=None, metavar="N",
-                        help="Only time the queue rebuild on N synthetic respondents (e.g. 100000).")
+    parser.add_argument(
+        "--queue-speed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Only time the queue rebuild on N synthetic respondents (e.g. 100000).",
+    )
     args = parser.parse_args(argv)
     if args.queue_speed:
         queue_speed(args.queue_speed, int(args.seeds.split(",")[0]))
@@ -310,41 +352,69 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(data: Dataset, steps, points, curves, seeds, seconds, wall, args, picks) -> dict:
-    mean = {s: {p: statistics.mean(c[p] for c in curves[s]) if curves.get(s) else float("nan") for p in points}
-            for s in ("queue", "random")}
+    mean = {
+        s: {p: statistics.mean(c[p] for c in curves[s]) if curves.get(s) else float("nan") for p in points}
+        for s in ("queue", "random")
+    }
     curves = {s: curves.get(s) or [] for s in ("queue", "random")}
     every_after = args.every_after or args.every
-    plan = (f"every {args.every}" if every_after == args.every
-            else f"every {args.every} up to {args.switch}, then every {every_after}")
-    print(f"\n{data.name}: {len(data.rows)} answers, {len(data.codebook['themes'])} themes; seeds {seeds}; "
-          f"retrained {plan}; embeddings {'on' if args.embeddings else 'off'}")
+    plan = (
+        f"every {args.every}"
+        if every_after == args.every
+        else f"every {args.every} up to {args.switch}, then every {every_after}"
+    )
+    print(
+        f"\n{data.name}: {len(data.rows)} answers, {len(data.codebook['themes'])} themes; seeds {seeds}; "
+        f"retrained {plan}; embeddings {'on' if args.embeddings else 'off'}"
+    )
     print(f"{'confirmed':>9} {'queue F1':>9} {'random F1':>10} {'diff':>7}")
     for step in steps:
         spread = ""
         if len(seeds) > 1:
-            spread = "   (per seed: queue " + " ".join(f"{c[step]:.3f}" for c in curves["queue"]) + \
-                     "; random " + " ".join(f"{c[step]:.3f}" for c in curves["random"]) + ")"
-        print(f"{step:>9} {mean['queue'][step]:>9.3f} {mean['random'][step]:>10.3f} "
-              f"{mean['queue'][step] - mean['random'][step]:>+7.3f}{spread}")
+            spread = (
+                "   (per seed: queue "
+                + " ".join(f"{c[step]:.3f}" for c in curves["queue"])
+                + "; random "
+                + " ".join(f"{c[step]:.3f}" for c in curves["random"])
+                + ")"
+            )
+        print(
+            f"{step:>9} {mean['queue'][step]:>9.3f} {mean['random'][step]:>10.3f} "
+            f"{mean['queue'][step] - mean['random'][step]:>+7.3f}{spread}"
+        )
     reference, limit = TARGET
     reached = None
     if reference in mean["random"] and curves["random"] and curves["queue"]:
         goal = mean["random"][reference]
         reached = next((p for p in points if mean["queue"][p] >= goal), None)
         verdict = "met" if reached is not None and reached <= limit else "missed"
-        print(f"queue reaches random's F1 at {reference} ({goal:.3f}) after "
-              f"{reached if reached is not None else f'more than {points[-1]}'} confirmations "
-              f"(target <= {limit}: {verdict})")
+        print(
+            f"queue reaches random's F1 at {reference} ({goal:.3f}) after "
+            f"{reached if reached is not None else f'more than {points[-1]}'} confirmations "
+            f"(target <= {limit}: {verdict})"
+        )
     kinds = {s: (statistics.mean(c for c, _ in p), statistics.mean(w for _, w in p)) for s, p in picks.items() if p}
-    print("answers confirmed by the last step: " + "; ".join(
-        f"{s} {codes:.2f} codes, {words:.1f} words an answer" for s, (codes, words) in kinds.items())
-          + f" (all answers: {statistics.mean(len(data.gold[r]) for r, _ in data.rows):.2f} codes, "
-          f"{statistics.mean(len(t.split()) for _, t in data.rows):.1f} words)")
-    print(f"retrain: {len(seconds)} runs, median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s; "
-          f"wall {wall:.0f} s")
-    return {"data": data.name, "answers": len(data.rows), "seeds": seeds, "plan": plan,
-            "queue": mean["queue"], "random": mean["random"], "reached": reached,
-            "retrain_median_s": statistics.median(seconds), "picks": kinds}
+    print(
+        "answers confirmed by the last step: "
+        + "; ".join(f"{s} {codes:.2f} codes, {words:.1f} words an answer" for s, (codes, words) in kinds.items())
+        + f" (all answers: {statistics.mean(len(data.gold[r]) for r, _ in data.rows):.2f} codes, "
+        f"{statistics.mean(len(t.split()) for _, t in data.rows):.1f} words)"
+    )
+    print(
+        f"retrain: {len(seconds)} runs, median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s; "
+        f"wall {wall:.0f} s"
+    )
+    return {
+        "data": data.name,
+        "answers": len(data.rows),
+        "seeds": seeds,
+        "plan": plan,
+        "queue": mean["queue"],
+        "random": mean["random"],
+        "reached": reached,
+        "retrain_median_s": statistics.median(seconds),
+        "picks": kinds,
+    }
 
 
 if __name__ == "__main__":

@@ -118,10 +118,10 @@ def run_coder(csv_path: str, db_path: str, profile: str | None = None) -> dict:
 
     import spacy  # noqa: F401  imported before timing in both sides: module import is not work
 
-    from coder.survey.load import import_responses
-    from coder.survey.spec import load_spec
     from coder.store import open_db
     from coder.suggest.engine import suggest
+    from coder.survey.load import import_responses
+    from coder.survey.spec import load_spec
 
     spec = load_spec(CORPUS / "survey.yaml")
     db = open_db(db_path)
@@ -145,8 +145,13 @@ def run_coder(csv_path: str, db_path: str, profile: str | None = None) -> dict:
         profiler.disable()
         profiler.dump_stats(profile)
     db.conn.close()
-    return {"times": times, "answers_imported": report.answers_new, "suggested": computed, "peak_mb": _peak_mb(),
-            "embeddings": meaning}
+    return {
+        "times": times,
+        "answers_imported": report.answers_new,
+        "suggested": computed,
+        "peak_mb": _peak_mb(),
+        "embeddings": meaning,
+    }
 
 
 def run_floor(csv_path: str, db_path: str) -> dict:
@@ -223,8 +228,13 @@ def summarise(n: int, seed: int, coder: dict, floor: dict) -> dict:
     measured = coder["times"]["import"] + suggest_total
     floor_total = sum(v for k, v in floor["times"].items() if k != "floor encode")
     floor_encoding = floor_total + floor["times"].get("floor encode", 0.0)
-    phases = {**coder["times"], "suggest total": suggest_total, "import + suggest": measured,
-              **{k: v for k, v in floor["times"].items() if k != "floor encode"}, "floor total": floor_total}
+    phases = {
+        **coder["times"],
+        "suggest total": suggest_total,
+        "import + suggest": measured,
+        **{k: v for k, v in floor["times"].items() if k != "floor encode"},
+        "floor total": floor_total,
+    }
     if "floor encode" in floor["times"]:
         phases.update({"floor encode": floor["times"]["floor encode"], "floor + encode": floor_encoding})
     ratio = measured / floor_encoding  # the target: coder against every pass it must make once
@@ -261,13 +271,17 @@ def print_table(result: dict) -> None:
     print(f"sentence embeddings (questions with <= {max_texts():,} distinct answers): {used}")
     if result["encoded"]:
         print(f"floor encode: one encoding pass over the {result['encoded']:,} distinct texts of those questions")
-        print(f"ratio (import + suggest) / floor with that encoding pass: {ratio:.2f} {verdict}; "
-              f"without it: {result['ratio_without_encoding']:.2f}")
+        print(
+            f"ratio (import + suggest) / floor with that encoding pass: {ratio:.2f} {verdict}; "
+            f"without it: {result['ratio_without_encoding']:.2f}"
+        )
     else:
         print(f"ratio (import + suggest) / floor: {ratio:.2f} {verdict}")
     mb = result["peak_mb"]
-    print(f"peak RSS import + suggest: {mb:,.0f} MB (target <= {TARGET_MB} MB: {'ok' if mb <= TARGET_MB else 'over'}); "
-          f"floor process {result['floor_peak_mb']:,.0f} MB")
+    print(
+        f"peak RSS import + suggest: {mb:,.0f} MB (target <= {TARGET_MB} MB: {'ok' if mb <= TARGET_MB else 'over'}); "
+        f"floor process {result['floor_peak_mb']:,.0f} MB"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

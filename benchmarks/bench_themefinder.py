@@ -26,11 +26,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from coder.store import open_db  # noqa: E402
+from coder.suggest.engine import suggest  # noqa: E402
 from coder.suggest.evaluate import evaluate, simulate_confirmed  # noqa: E402
 from coder.survey.load import import_responses  # noqa: E402
 from coder.survey.spec import load_spec  # noqa: E402
-from coder.store import open_db  # noqa: E402
-from coder.suggest.engine import suggest  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchmarks" / "themefinder-gambling-xs"
 SEEDS = [0, 1, 2, 3, 4]
@@ -57,7 +57,13 @@ def prepare(part_dir: Path, work: Path) -> tuple[Path, Path, Path]:
         "survey": f"themefinder-{part_dir.name}",
         "respondent_id": "response_id",
         "questions": [
-            {"id": "q", "text": question["question_text"], "columns": "response", "codebook": "codebook.yaml", "base": "mentions"}
+            {
+                "id": "q",
+                "text": question["question_text"],
+                "columns": "response",
+                "codebook": "codebook.yaml",
+                "base": "mentions",
+            }
         ],
     }
     spec_path = work / "survey.yaml"
@@ -106,15 +112,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no question_part_* folders in {args.data}", file=sys.stderr)
         return 2
     results = [run_part(p) for p in parts]
-    print(f"ThemeFinder gambling_XS: sample-averaged multi-label F1 (targets: zero-shot >= {TARGETS['zero_shot']}, "
-          f"20% confirmed >= {TARGETS['confirmed_20']})")
+    print(
+        f"ThemeFinder gambling_XS: sample-averaged multi-label F1 (targets: zero-shot >= {TARGETS['zero_shot']}, "
+        f"20% confirmed >= {TARGETS['confirmed_20']})"
+    )
     print(f"{'part':<16} {'zero-shot F1':>13} {'20% confirmed F1':>17} {'top1 zs':>8} {'top1 20%':>9} {'seconds':>8}")
     for r in results:
-        print(f"{r['part']:<16} {r['zero_shot']['sample_f1']:>13.3f} {r['confirmed_20']['sample_f1']:>17.3f} "
-              f"{r['zero_shot']['top1']:>8.3f} {r['confirmed_20']['top1']:>9.3f} {r['seconds']:>8.1f}")
+        print(
+            f"{r['part']:<16} {r['zero_shot']['sample_f1']:>13.3f} {r['confirmed_20']['sample_f1']:>17.3f} "
+            f"{r['zero_shot']['top1']:>8.3f} {r['confirmed_20']['top1']:>9.3f} {r['seconds']:>8.1f}"
+        )
     print("sentence embeddings: " + (results[0]["embeddings"] or "none (TF-IDF alone)"))
-    print("reference (authors, oracle threshold, parts 1/2): "
-          + "; ".join(f"{name} {a:.2f}/{b:.2f}" for name, (a, b) in REFERENCE.items()))
+    print(
+        "reference (authors, oracle threshold, parts 1/2): "
+        + "; ".join(f"{name} {a:.2f}/{b:.2f}" for name, (a, b) in REFERENCE.items())
+    )
     if args.json:
         print(json.dumps(results, indent=2))
     return 0

@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_suggest import CORPUS, generate  # noqa: E402
 
-from coder.survey.load import import_responses  # noqa: E402
-from coder.survey.spec import load_spec  # noqa: E402
 from coder.store import open_db  # noqa: E402
 from coder.suggest.engine import suggest  # noqa: E402
+from coder.survey.load import import_responses  # noqa: E402
+from coder.survey.spec import load_spec  # noqa: E402
 from coder.tui import make_app  # noqa: E402
 
 TARGET_MS = 50.0
@@ -117,13 +117,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'key':<8} {'median ms':>10} {'p95 ms':>8} {'max ms':>8} {'floor (1k) ms':>14} {'ratio':>6}")
     for key in KEYS:
         ratio = big[key]["median_ms"] / max(floor[key]["median_ms"], 1e-9)
-        print(f"{key:<8} {big[key]['median_ms']:>10.1f} {big[key]['p95_ms']:>8.1f} {big[key]['max_ms']:>8.1f} "
-              f"{floor[key]['median_ms']:>14.1f} {ratio:>6.2f}")
+        print(
+            f"{key:<8} {big[key]['median_ms']:>10.1f} {big[key]['p95_ms']:>8.1f} {big[key]['max_ms']:>8.1f} "
+            f"{floor[key]['median_ms']:>14.1f} {ratio:>6.2f}"
+        )
     base = big["pilot_round_trip_ms"]["median_ms"]
     if during:
         net = sorted(max(0.0, t - base) for t in during)
-        print(f"during a background retrain ({retrain_seconds:.1f} s): j median {statistics.median(net):.1f} ms, "
-              f"max {net[-1]:.1f} ms over {len(net)} presses")
+        print(
+            f"during a background retrain ({retrain_seconds:.1f} s): j median {statistics.median(net):.1f} ms, "
+            f"max {net[-1]:.1f} ms over {len(net)} presses"
+        )
     else:
         print(f"the background retrain finished before a key could be timed ({retrain_seconds:.1f} s)")
     if args.json:

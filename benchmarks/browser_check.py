@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -40,13 +40,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from coder.coding.codings import import_codings  # noqa: E402
+from coder.store import open_db  # noqa: E402
 from coder.survey.load import import_responses  # noqa: E402
 from coder.survey.spec import load_spec  # noqa: E402
-from coder.store import open_db  # noqa: E402
 
 CORPUS = ROOT / "corpus" / "local-digital-2014"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 WINDOW = (1280, 800)
 TIMEOUT = 90  # seconds: a bound for a hang on a loaded machine, not a guess at a duration
 RAW_MARKUP = ("[b]", "[/", "<td", "<tr", "<img", "</", "{{", "}}", "**", "&lt;", "&amp;")
@@ -93,20 +101,17 @@ def wait_listening(port: int, process: subprocess.Popen, log: Path) -> None:
 def started(command: list[str], log: Path, env: dict | None = None):
     """A process in its own group, stopped with everything it started, however the block ends."""
     with open(log, "wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env=env, start_new_session=True)
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+        )
         try:
             yield process
         finally:
             process.send_signal(signal.SIGTERM)
-            try:
+            with suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             process.wait()
 
 
@@ -115,6 +120,7 @@ def coder_env(workdir: Path) -> dict:
 
 
 # -- 1. the coding page -------------------------------------------------------------------
+
 
 class DevTools:
     """Just enough of the DevTools protocol: send a command, wait for its answer."""
@@ -154,7 +160,8 @@ async def capture(devtools_port: int, url: str) -> bytes:
                 await asyncio.sleep(0.2)
                 state = await tools.evaluate(
                     "!document.body ? 'not loaded' : document.body.classList.contains('-closed') ? 'closed'"
-                    " : document.body.classList.contains('-first-byte') ? 'drawn' : 'connecting'")
+                    " : document.body.classList.contains('-first-byte') ? 'drawn' : 'connecting'"
+                )
                 if state == "closed":
                     raise RuntimeError("the session ended at once (see the serve log)")
             previous = None
@@ -167,14 +174,22 @@ async def capture(devtools_port: int, url: str) -> bytes:
 
 
 def screenshot(chromium: str, url: str, png: Path, profile: Path, log: Path) -> None:
-    command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
-               f"--window-size={WINDOW[0]},{WINDOW[1]}", "about:blank"]
+    command = [
+        chromium,
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        "--remote-debugging-port=0",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        "about:blank",
+    ]
     with started(command, log):
         active = profile / "DevToolsActivePort"
         deadline = time.monotonic() + TIMEOUT
         while not (active.exists() and active.read_text().strip()):
             if time.monotonic() > deadline:
-                raise RuntimeError(f"chromium did not open its DevTools port: {log.read_text(errors='replace')[-2000:]}")
+                raise RuntimeError(
+                    f"chromium did not open its DevTools port: {log.read_text(errors='replace')[-2000:]}"
+                )
             time.sleep(0.1)
         png.write_bytes(asyncio.run(capture(int(active.read_text().split()[0]), url)))
 
@@ -196,6 +211,7 @@ def check_png(png: Path) -> dict:
 
 
 # -- 2. the report --------------------------------------------------------------------------
+
 
 class Page(HTMLParser):
     """What a reader sees: the text outside script/style, images, links and tables."""
@@ -235,11 +251,20 @@ def is_image(path: Path) -> bool:
 
 def check_report(chromium: str, db: Path, folder: Path, workdir: Path) -> dict:
     report = folder / "report"
-    subprocess.run([sys.executable, "-m", "coder", "report", str(db), "--output", str(report)],
-                   check=True, env=coder_env(workdir), capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "coder", "report", str(db), "--output", str(report)],
+        check=True,
+        env=coder_env(workdir),
+        capture_output=True,
+    )
     index = report / "index.html"
-    dom = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={folder / 'profile-report'}",
-                          "--dump-dom", index.as_uri()], capture_output=True, text=True, timeout=TIMEOUT, check=True).stdout
+    dom = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={folder / 'profile-report'}", "--dump-dom", index.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=True,
+    ).stdout
     page = Page()
     page.feed(dom)
     problems = []
@@ -254,21 +279,37 @@ def check_report(chromium: str, db: Path, folder: Path, workdir: Path) -> dict:
         problems.append("no quotes are linked")
     quoted = [href for href in quotes if (report / href).is_file() and "> \u201c" in (report / href).read_text("utf-8")]
     text = " ".join(" ".join(page.text).split())
-    problems += [f"raw markup {mark!r} shows as text: …{text[max(text.find(mark) - 40, 0):text.find(mark) + 40]}…"
-                 for mark in RAW_MARKUP if mark in text]
+    problems += [
+        f"raw markup {mark!r} shows as text: …{text[max(text.find(mark) - 40, 0) : text.find(mark) + 40]}…"
+        for mark in RAW_MARKUP
+        if mark in text
+    ]
     if page.tables == 0 or not re.search(r"\d+(\.\d)?%", text):
         problems.append("no percentage tables")
     if problems:
         raise RuntimeError(f"{index} is broken: " + "; ".join(problems))
-    return {"index": str(index), "tables": page.tables, "images": len(page.images), "links": len(local),
-            "quote_files": len(quotes), "quote_files_with_quotes": len(quoted)}
+    return {
+        "index": str(index),
+        "tables": page.tables,
+        "images": len(page.images),
+        "links": len(local),
+        "quote_files": len(quotes),
+        "quote_files_with_quotes": len(quoted),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workdir", type=Path, default=None, help="Folder for the database, report and screenshot "
-                        "(default: a new temporary folder, kept for the screenshot).")
-    parser.add_argument("--chromium", default=None, help="The Chromium binary (default: /usr/bin/chromium or chromium on PATH).")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="Folder for the database, report and screenshot "
+        "(default: a new temporary folder, kept for the screenshot).",
+    )
+    parser.add_argument(
+        "--chromium", default=None, help="The Chromium binary (default: /usr/bin/chromium or chromium on PATH)."
+    )
     args = parser.parse_args(argv)
     chromium = find_chromium(args.chromium)
     if chromium is None:
@@ -282,8 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {}
     try:
         port = free_port()
-        with started([sys.executable, "-m", "coder", "serve", str(served), "--port", str(port), "--question", "q14"],
-                     workdir / "serve.log", env=coder_env(workdir)) as server:
+        with started(
+            [sys.executable, "-m", "coder", "serve", str(served), "--port", str(port), "--question", "q14"],
+            workdir / "serve.log",
+            env=coder_env(workdir),
+        ) as server:
             wait_listening(port, server, workdir / "serve.log")
             png = workdir / "coder-serve.png"
             screenshot(chromium, f"http://127.0.0.1:{port}/", png, workdir / "profile-serve", workdir / "chromium.log")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from coder.errors import CoderError
 
@@ -68,15 +68,18 @@ def check_output(target: str | Path, *, inputs: tuple[str | Path, ...] = (), bac
             raise CoderError(f"belongs to the database {source}; write to another file", where=shown)
     if real.exists() and not real.is_file():
         # Renaming over a device or pipe (-o /dev/null as root) would replace it with a plain file.
-        raise CoderError("is not a regular file (a device or pipe); write to a file, or leave out --output "
-                         "to write to stdout", where=shown)
+        raise CoderError(
+            "is not a regular file (a device or pipe); write to a file, or leave out --output to write to stdout",
+            where=shown,
+        )
     if backup:
         if real.exists() and real.stat().st_size and not is_sqlite_file(real):
             raise CoderError("exists and is not a database; coder backup replaces only an older backup", where=shown)
         wal = Path(f"{real}-wal")
         if wal.exists() and wal.stat().st_size:
-            raise CoderError(f"is open in another program ({wal.name} exists); close it or back up to another file",
-                             where=shown)
+            raise CoderError(
+                f"is open in another program ({wal.name} exists); close it or back up to another file", where=shown
+            )
     elif real.exists() and is_sqlite_file(real):
         raise CoderError("is a SQLite database; coder never overwrites a database with an export", where=shown)
     if not real.parent.is_dir():

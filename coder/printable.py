@@ -19,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-from typing import Iterator, TextIO
+from collections.abc import Iterator
+from typing import TextIO
 
 # A string command (OSC, DCS, SOS, PM, APC) runs to BEL or ST (ESC \ or U+009C); unterminated,
 # only its introducer is dropped, so the rest shows as inert text rather than vanishing.

@@ -98,8 +98,10 @@ def load_yaml(path: str | Path, what: str) -> tuple[Any, str]:
         depth = 0
         for event in yaml.parse(text, Loader=_YAML_LOADER):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-                raise CoderError("YAML anchors and aliases (&name, *name) are not allowed; write the values out",
-                                 where=_at_event(source, event))
+                raise CoderError(
+                    "YAML anchors and aliases (&name, *name) are not allowed; write the values out",
+                    where=_at_event(source, event),
+                )
             if isinstance(event, _NESTING):
                 depth += 1
                 if depth > MAX_YAML_DEPTH:
@@ -128,8 +130,9 @@ def clean_text(value: Any, where: str | None, what: str, limit: int = SHORT_TEXT
     if bad is not None:
         raise CoderError(f"{what} {excerpt(text)} holds a control character (U+{ord(bad):04X})", where=where)
     if len(text) > limit:
-        raise CoderError(f"{what} is {len(text):,} characters long; the limit is {limit:,} ({excerpt(text)})",
-                         where=where)
+        raise CoderError(
+            f"{what} is {len(text):,} characters long; the limit is {limit:,} ({excerpt(text)})", where=where
+        )
     return text
 
 
@@ -146,7 +149,9 @@ def check_encoding(encoding: object, where: str | None = None) -> str:
     try:
         info = codecs.lookup(encoding)
     except LookupError:
-        raise CoderError(f"unknown encoding {excerpt(encoding)}; common ones are {COMMON_ENCODINGS}", where=where) from None
+        raise CoderError(
+            f"unknown encoding {excerpt(encoding)}; common ones are {COMMON_ENCODINGS}", where=where
+        ) from None
     if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FILE_ENCODINGS:
         raise CoderError(
             f"{excerpt(encoding)} is not a text encoding files are written in; use one such as {COMMON_ENCODINGS}",

@@ -12,8 +12,9 @@ import datetime as _dt
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -213,7 +214,7 @@ def m006_embeddings(db: Database) -> None:
 
 def now() -> str:
     """UTC timestamps, second precision, sortable as text."""
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
 def damaged(path: str | Path) -> str:
@@ -233,14 +234,22 @@ def database_error(exc: sqlite3.Error, path: str | Path | None) -> CoderError:
     if name == "SQLITE_NOTADB" or "not a database" in text:
         return CoderError(NOT_CODER, where=where)
     if name.startswith("SQLITE_FULL") or "disk is full" in text:
-        return CoderError("disk full while writing the database; the unfinished change was undone "
-                          "(free some space, then run it again)", where=where)
+        return CoderError(
+            "disk full while writing the database; the unfinished change was undone "
+            "(free some space, then run it again)",
+            where=where,
+        )
     if name.startswith("SQLITE_READONLY") or "readonly database" in text:
-        return CoderError("is read-only (the file or its folder cannot be written) and this command changes it; "
-                          "commands that only read it still work", where=where)
+        return CoderError(
+            "is read-only (the file or its folder cannot be written) and this command changes it; "
+            "commands that only read it still work",
+            where=where,
+        )
     if name.startswith("SQLITE_BUSY") or "locked" in text:
-        return CoderError("is locked: another program has been writing to it for over 30 seconds; "
-                          "try again when it has finished", where=where)
+        return CoderError(
+            "is locked: another program has been writing to it for over 30 seconds; try again when it has finished",
+            where=where,
+        )
     if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
         return CoderError("cannot be opened: check that its folder exists and you may read (and write) it", where=where)
     if name.startswith("SQLITE_IOERR") or "I/O error" in text:
@@ -350,9 +359,11 @@ def open_db(path: str | Path, *, create: bool = True, readonly: bool = False, mi
                 raise
             db.close()
             if not _writable(path):
-                raise CoderError("was made by an older coder and needs an upgrade, which writes to it, but it is "
-                                 "read-only: run coder on it once where it can be written, or on a copy",
-                                 where=shown)
+                raise CoderError(
+                    "was made by an older coder and needs an upgrade, which writes to it, but it is "
+                    "read-only: run coder on it once where it can be written, or on a copy",
+                    where=shown,
+                )
             open_db(path, create=False).close()
             return open_db(path, readonly=True)
         db = Database(sqlite3.connect(str(path), timeout=30))
@@ -415,7 +426,10 @@ def get_meta(db: Database, key: str) -> str | None:
 
 
 def set_meta(db: Database, key: str, value: str) -> None:
-    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
 
 
 def holds_rows(database: Database) -> bool:

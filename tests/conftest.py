@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from coder.coding.codings import import_codings
+from coder.store import open_db
 from coder.survey.load import import_responses
 from coder.survey.spec import load_spec
-from coder.store import open_db
 
 # Tests use TF-IDF alone (fast, and the same with or without an embedding model installed);
 # tests/suggest/test_embeddings.py turns the model on where it is present. Child processes inherit this.

@@ -18,15 +18,19 @@ import coder
 
 ROOT = Path(coder.__file__).resolve().parent
 SHELLS = ("coder.cli", "coder.tui", "coder.__main__")
-DOMAIN = sorted(
-    m.name for m in pkgutil.walk_packages(coder.__path__, "coder.")
-    if not m.name.startswith(SHELLS)
-)
+DOMAIN = sorted(m.name for m in pkgutil.walk_packages(coder.__path__, "coder.") if not m.name.startswith(SHELLS))
 
 
 def test_every_step_of_the_data_path_is_checked():
-    assert {"coder.store", "coder.survey.load", "coder.codebook.db", "coder.coding.session",
-            "coder.suggest.engine", "coder.report.tables", "coder.export.folder"} <= set(DOMAIN)
+    assert {
+        "coder.store",
+        "coder.survey.load",
+        "coder.codebook.db",
+        "coder.coding.session",
+        "coder.suggest.engine",
+        "coder.report.tables",
+        "coder.export.folder",
+    } <= set(DOMAIN)
 
 
 @pytest.mark.parametrize("module", DOMAIN)
@@ -42,6 +46,10 @@ def test_domain_module_imports_no_ui(module):
 def test_the_shells_hold_no_sql():
     """The CLI and the app call domain functions; the schema is known below them only."""
     shells = [*sorted((ROOT / "cli").glob("*.py")), *sorted((ROOT / "tui").rglob("*.py"))]
-    offenders = [f"{path.relative_to(ROOT)}:{n}" for path in shells
-                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if ".execute(" in line]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in shells
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if ".execute(" in line
+    ]
     assert offenders == []

@@ -20,10 +20,9 @@ def test_writes_atomically_and_leaves_no_temporary(tmp_path):
 def test_a_failed_write_keeps_the_old_file(tmp_path):
     target = tmp_path / "out.csv"
     target.write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_output(target) as temporary:
-            temporary.write_text("half")
-            raise RuntimeError("killed")
+    with pytest.raises(RuntimeError), atomic_output(target) as temporary:
+        temporary.write_text("half")
+        raise RuntimeError("killed")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
 

@@ -17,17 +17,16 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import coder.cli.main
 import coder.cli.common
+import coder.cli.main
 import coder.cli.newdb
 import coder.store
 from coder.cli.common import friendly
-from coder.errors import CoderError
 from coder.coding.history import backup
+from coder.errors import CoderError
 from coder.store import migrations, open_db
-
-from tests.invoke import run
 from tests.conftest import CORPUS, ROOT
+from tests.invoke import run
 
 # The commands that only read DB, as argument lists around it.
 READERS = [
@@ -114,7 +113,9 @@ def test_an_empty_sqlite_database_or_one_of_another_program_is_not_a_coder_datab
 def test_a_truncated_database_is_damaged_and_untouched(gold_path):
     os.truncate(gold_path, gold_path.stat().st_size // 2)
     before = digest(gold_path)
-    one_line_error(run("table", gold_path, "-q", "q14", ok=False), "gold.db", "is damaged", "integrity_check", "gold.db.autobackup")
+    one_line_error(
+        run("table", gold_path, "-q", "q14", ok=False), "gold.db", "is damaged", "integrity_check", "gold.db.autobackup"
+    )
     one_line_error(run("suggest", gold_path, ok=False), "is damaged")
     result = run("codings", "import", gold_path, CORPUS / "codings.csv", "--coder", "x", ok=False)
     one_line_error(result, "is damaged")
@@ -145,7 +146,7 @@ def test_damage_inside_the_tables_is_a_clear_error_and_backup_writes_nothing(gol
 def scramble_last_page(path: Path) -> None:
     data = bytearray(path.read_bytes())
     page = int.from_bytes(data[16:18], "big")
-    data[-page + 8:] = bytes((i * 7 + 13) % 251 for i in range(page - 8))
+    data[-page + 8 :] = bytes((i * 7 + 13) % 251 for i in range(page - 8))
     path.write_bytes(bytes(data))
 
 
@@ -167,8 +168,11 @@ def test_backup_of_a_damaged_database_keeps_the_previous_backup(gold_path, tmp_p
 def test_backup_refuses_the_database_its_sidecars_a_folder_and_files_that_are_not_databases(gold_path, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("keep me", encoding="utf-8")
-    for target, needle in [(gold_path, "different file"), (tmp_path / "gold.db-wal", "belongs to the database"),
-                           (notes, "not a database")]:
+    for target, needle in [
+        (gold_path, "different file"),
+        (tmp_path / "gold.db-wal", "belongs to the database"),
+        (notes, "not a database"),
+    ]:
         one_line_error(run("backup", gold_path, target, ok=False), needle)
     with pytest.raises(CoderError, match="is a folder"):
         backup(gold_path, tmp_path)
@@ -219,7 +223,9 @@ def test_read_only_database_can_be_read_by_every_reading_command(gold_path, tmp_
     monkeypatch.setattr(coder.export.folder, "write_report", cannot_write)
     assert run("quotes", gold_path, "-q", "q14", "--format", "json").exit_code == 0
     assert run("report", gold_path, "-o", tmp_path / "report").exit_code == 0
-    one_line_error(run("agreement", gold_path, "-q", "q14", ok=False), "agreement needs two coders", "coder assign")  # read, found none
+    one_line_error(
+        run("agreement", gold_path, "-q", "q14", ok=False), "agreement needs two coders", "coder assign"
+    )  # read, found none
     assert digest(gold_path) == before
 
 
@@ -230,7 +236,9 @@ def test_read_only_database_refuses_writing_commands_before_anything_starts(gold
     monkeypatch.setattr(coder.tui, "make_app", lambda *a, **k: pytest.fail("the app started"))
     before = digest(gold_path)
     for args in WRITERS + [("code", "{db}", "-q", "q14"), ("discover", "{db}", "-q", "q16", "--accept", "1")]:
-        one_line_error(run(*on(args, gold_path), ok=False), "gold.db", "is read-only", "commands that only read it still work")
+        one_line_error(
+            run(*on(args, gold_path), ok=False), "gold.db", "is read-only", "commands that only read it still work"
+        )
     assert digest(gold_path) == before
 
 
@@ -291,13 +299,15 @@ def old_database(path: Path) -> Path:
     return path
 
 
-def test_read_only_open_of_an_older_database_upgrades_it_where_it_can_and_says_why_not_where_it_cannot(tmp_path, monkeypatch):
+def test_read_only_open_of_an_older_database_upgrades_it_where_it_can_and_says_why_not_where_it_cannot(
+    tmp_path, monkeypatch
+):
     path = old_database(tmp_path / "old.db")
     db = open_db(path, create=False, readonly=True)
     assert not migrations.pending(db)
     db.close()
     old_database(tmp_path / "shared.db")
-    monkeypatch.setattr(coder.store.os, "access", lambda path, mode: False if mode & os.W_OK else True)
+    monkeypatch.setattr(coder.store.os, "access", lambda path, mode: not mode & os.W_OK)
     with pytest.raises(CoderError, match="needs an upgrade.*read-only"):
         open_db(tmp_path / "shared.db", create=False, readonly=True)
     # A backup copies it as it is.
@@ -306,7 +316,9 @@ def test_read_only_open_of_an_older_database_upgrades_it_where_it_can_and_says_w
 
 def test_a_database_of_a_newer_coder_is_named_as_such(gold_path):
     conn = sqlite3.connect(gold_path)
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('coder', 'm099_future', 'x')")
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('coder', 'm099_future', 'x')"
+    )
     conn.commit()
     conn.close()
     one_line_error(run("questions", gold_path, ok=False), "newer version of coder")
@@ -329,8 +341,10 @@ def fill_disk(monkeypatch):
 def counts(path: Path) -> dict[str, int]:
     conn = sqlite3.connect(path)
     try:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("respondents", "answers", "codings", "suggestions", "suggestion_runs", "audit")}
+        return {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("respondents", "answers", "codings", "suggestions", "suggestion_runs", "audit")
+        }
     finally:
         conn.close()
 
@@ -350,8 +364,12 @@ def test_disk_full_during_codings_import_and_suggest_changes_nothing(corpus_db, 
     corpus_db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     before = counts(path)
     fill_disk(monkeypatch)
-    one_line_error(run("codings", "import", path, CORPUS / "codings.csv", "--coder", "gold", ok=False), "disk full while writing")
-    one_line_error(run("suggest", path, "-q", "q16", "--no-embeddings", ok=False), "corpus.db", "disk full while writing")
+    one_line_error(
+        run("codings", "import", path, CORPUS / "codings.csv", "--coder", "gold", ok=False), "disk full while writing"
+    )
+    one_line_error(
+        run("suggest", path, "-q", "q16", "--no-embeddings", ok=False), "corpus.db", "disk full while writing"
+    )
     assert counts(path) == before
 
 
@@ -418,8 +436,13 @@ def test_a_database_on_a_read_only_mount_can_be_read_and_is_not_written(gold_pat
             print(result.exit_code, (result.output.strip().splitlines() or [""])[-1])
     """)
     before = digest(share / "gold.db")
-    result = subprocess.run(["unshare", "-m", sys.executable, "-c", script], capture_output=True, text=True,
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        ["unshare", "-m", sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     lines = result.stdout.splitlines()
     assert result.returncode == 0 and len(lines) == 4, result.stderr
     assert [line.split()[0] for line in lines] == ["0", "0", "0", "1"], lines

@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from textual.dom import DOMNode
 
 from coder.cli.main import cli
-from coder.errors import CoderError
 from coder.coding.session import CodingSession
+from coder.errors import CoderError
 from coder.survey.spec import load_spec
 from coder.tui.screens import CodingScreen
 

@@ -6,9 +6,9 @@ import getpass
 
 import click
 
+from coder.cli.common import db_argument, existing_db, friendly
 from coder.coding.codings import question_codebook
 from coder.errors import CoderError
-from coder.cli.common import db_argument, existing_db, friendly
 
 
 def register(cli: click.Group) -> None:
@@ -50,7 +50,6 @@ def code(db, question, coder, adjudicate, ask_coder):
     make_app(db, question, coder, adjudicate=adjudicate).run()
 
 
-
 def _first_unfinished(database) -> str:
     from coder.coding.codings import question_ids
     from coder.coding.session import question_progress
@@ -63,4 +62,3 @@ def _first_unfinished(database) -> str:
         if progress.confirmed < progress.total:
             return qid
     return ids[0]
-

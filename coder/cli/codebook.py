@@ -6,12 +6,6 @@ from pathlib import Path
 
 import click
 
-from coder.codebook import db as theme_ops
-from coder.codebook.model import dump_codebook, load_codebook, slugify
-from coder.coding.codings import question_codebook
-from coder.errors import CoderError
-from coder.codebook.qdc import dump_qdc, is_qdc, load_any_codebook, load_qdc
-from coder.outputs import write_output
 from coder.cli.common import (
     _codebook_id,
     db_argument,
@@ -21,6 +15,12 @@ from coder.cli.common import (
     with_codebook_options,
 )
 from coder.cli.newdb import open_or_create
+from coder.codebook import db as theme_ops
+from coder.codebook.model import dump_codebook, load_codebook, slugify
+from coder.codebook.qdc import dump_qdc, is_qdc, load_any_codebook, load_qdc
+from coder.coding.codings import question_codebook
+from coder.errors import CoderError
+from coder.outputs import write_output
 
 
 def register(cli: click.Group) -> None:
@@ -30,7 +30,6 @@ def register(cli: click.Group) -> None:
 @click.group()
 def codebook():
     """Show, import, export and edit codebooks."""
-
 
 
 @codebook.command(name="show")
@@ -58,7 +57,6 @@ def codebook_show(source, codebook_id, question):
     show(None, 1)
 
 
-
 @codebook.command(name="add")
 @db_argument
 @click.argument("label")
@@ -71,10 +69,16 @@ def codebook_show(source, codebook_id, question):
 def codebook_add(db, label, codebook_id, question, theme_id, description, parent, coder):
     """Add a theme labelled LABEL at the end of the codebook."""
     database = existing_db(db)
-    theme = theme_ops.add_theme(database, _codebook_id(database, codebook_id, question), label,
-                                theme_id=theme_id, description=description, parent=parent, coder=coder)
+    theme = theme_ops.add_theme(
+        database,
+        _codebook_id(database, codebook_id, question),
+        label,
+        theme_id=theme_id,
+        description=description,
+        parent=parent,
+        coder=coder,
+    )
     click.echo(f"Added {theme.id}: {theme.label}")
-
 
 
 @codebook.command(name="rename")
@@ -91,7 +95,6 @@ def codebook_rename(db, theme, label, codebook_id, question, coder):
     click.echo(f"Renamed {renamed.id}: {renamed.label}")
 
 
-
 @codebook.command(name="merge")
 @db_argument
 @click.argument("source")
@@ -104,7 +107,6 @@ def codebook_merge(db, source, target, codebook_id, question, coder):
     database = existing_db(db)
     moved = theme_ops.merge_themes(database, _codebook_id(database, codebook_id, question), source, target, coder)
     click.echo(f"Merged {source} into {target}: {moved} codings moved")
-
 
 
 @codebook.command(name="nest")
@@ -121,12 +123,16 @@ def codebook_nest(db, theme, parent, codebook_id, question, coder):
     click.echo(f"{theme} is now under {parent}" if parent else f"{theme} is now at the top level")
 
 
-
 @codebook.command(name="export")
 @db_argument
 @with_codebook_options
-@click.option("--format", "fmt", type=click.Choice(["yaml", "qdc"]), default=None,
-              help="yaml (default) or qdc (REFI-QDA); a FILE ending in .qdc means qdc.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "qdc"]),
+    default=None,
+    help="yaml (default) or qdc (REFI-QDA); a FILE ending in .qdc means qdc.",
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write here instead of stdout.")
 @friendly
 def codebook_export(db, codebook_id, question, fmt, output):
@@ -149,7 +155,6 @@ def codebook_export(db, codebook_id, question, fmt, output):
         write_output(output, text, inputs=(db,))
     else:
         click.echo(text, nl=False)
-
 
 
 @codebook.command(name="import")
@@ -186,4 +191,3 @@ def codebook_import(db, file, codebook_id, question, coder):
                 raise CoderError(f"the file holds codebook {cb.id!r}, not {wanted!r}", where=file)
         result = theme_ops.replace_codebook(database, cb, coder)
     click.echo(f"Codebook {cb.id}: {result['added']} added, {result['updated']} updated, {result['removed']} removed")
-

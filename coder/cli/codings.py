@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
+from coder.cli.common import db_argument, existing_db, friendly, readonly_db
 from coder.coding.codings import export_codings, import_codings
 from coder.errors import CoderError
 from coder.export.coded_data import export_csv_file, export_xlsx, write_safe_csv
-from coder.cli.common import db_argument, existing_db, friendly, readonly_db
 
 
 def register(cli: click.Group) -> None:
@@ -22,19 +22,26 @@ def codings():
     """Export and import codings (CSV or XLSX; long or wide layout)."""
 
 
-
 @codings.command(name="import")
 @db_argument
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--coder", required=True, help="Name recorded as the coder of these codes.")
-@click.option("--replace", is_flag=True,
-              help="Answer cells in FILE get exactly its codes as their final coding, whoever coded them before.")
-@click.option("--independent", is_flag=True,
-              help="CODER coded blind: keep the codes as CODER's own too, for agreement and adjudication.")
-@click.option("--wide", is_flag=True,
-              help="One row per answer cell, its codes over columns code_1 ... code_N (blank cells skipped).")
-@click.option("--question", default=None,
-              help="The question every row codes, for a FILE with no question column.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Answer cells in FILE get exactly its codes as their final coding, whoever coded them before.",
+)
+@click.option(
+    "--independent",
+    is_flag=True,
+    help="CODER coded blind: keep the codes as CODER's own too, for agreement and adjudication.",
+)
+@click.option(
+    "--wide",
+    is_flag=True,
+    help="One row per answer cell, its codes over columns code_1 ... code_N (blank cells skipped).",
+)
+@click.option("--question", default=None, help="The question every row codes, for a FILE with no question column.")
 @friendly
 def codings_import(db, file, coder, replace, independent, wide, question):
     """Record the codes in FILE as confirmed by CODER.
@@ -49,23 +56,31 @@ def codings_import(db, file, coder, replace, independent, wide, question):
     coders agree the answer settles, where they differ the first coding stays
     and the answer waits for `coder code --adjudicate`. --replace overwrites.
     """
-    result = import_codings(existing_db(db), file, coder=coder, replace=replace, independent=independent,
-                            wide=wide, question=question)
+    result = import_codings(
+        existing_db(db), file, coder=coder, replace=replace, independent=independent, wide=wide, question=question
+    )
     if result["shared"]:
-        click.echo(f"Warning: {result['shared']} answer cells in {file} were already confirmed by another coder; "
-                   f"kept {coder}'s codes as their own, not the final coding: {result['agreed']} agree, "
-                   f"{result['disputed']} differ and wait for `coder code --adjudicate` "
-                   "(--replace overwrites instead)", err=True)
+        click.echo(
+            f"Warning: {result['shared']} answer cells in {file} were already confirmed by another coder; "
+            f"kept {coder}'s codes as their own, not the final coding: {result['agreed']} agree, "
+            f"{result['disputed']} differ and wait for `coder code --adjudicate` "
+            "(--replace overwrites instead)",
+            err=True,
+        )
     click.echo(f"Imported {result['codings']} codings on {result['answers']} answer cells as confirmed by {coder}")
-
 
 
 @codings.command(name="export")
 @db_argument
 @click.option("--question", "-q", default=None, help="Only this question.")
 @click.option("--changed", is_flag=True, help="Only answers whose text changed since they were coded.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None,
-              help="csv (default) or xlsx (needs --output); a FILE ending in .xlsx means xlsx.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx"]),
+    default=None,
+    help="csv (default) or xlsx (needs --output); a FILE ending in .xlsx means xlsx.",
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write here instead of stdout.")
 @friendly
 def codings_export(db, question, changed, fmt, output):
@@ -94,4 +109,3 @@ def codings_export(db, question, changed, fmt, output):
         click.echo(f"Wrote {count} codings to {output}", err=True)
     else:
         write_safe_csv(export_codings(database, question, changed_only=changed), sys.stdout)
-

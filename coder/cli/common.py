@@ -102,5 +102,3 @@ def with_codebook_options(func):
     for option in reversed(codebook_options):
         func = option(func)
     return func
-
-

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from coder.cli.common import db_argument, friendly, readonly_db
 from coder.errors import CoderError
 from coder.outputs import write_output
 from coder.report.tables import (
@@ -17,7 +18,6 @@ from coder.report.tables import (
     compare_table,
     read_previous_csv,
 )
-from coder.cli.common import db_argument, friendly, readonly_db
 
 FORMATS = ["md", "csv", "xlsx", "html", "latex", "json"]
 
@@ -30,16 +30,30 @@ def register(cli: click.Group) -> None:
 
 def table_options(func):
     """The options every table-drawing command shares."""
-    for option in reversed([
-        click.option("--question", "-q", required=True, help="Question id, e.g. q13."),
-        click.option("--base", type=click.Choice(["mentions", "respondents"]), default=None,
-                     help="Percentage base (default: the spec's base for the question)."),
-        click.option("--all-themes", is_flag=True, help="Also list themes nobody mentioned (0%)."),
-        click.option("--min-count", type=click.IntRange(min=0), default=0,
-                     help="Fold themes counted fewer than N times into the fold row (or an \"Other\" row)."),
-        click.option("--no-nets", "no_nets", is_flag=True,
-                     help="Print the flat table: no net rows for a codebook's parent themes."),
-    ]):
+    for option in reversed(
+        [
+            click.option("--question", "-q", required=True, help="Question id, e.g. q13."),
+            click.option(
+                "--base",
+                type=click.Choice(["mentions", "respondents"]),
+                default=None,
+                help="Percentage base (default: the spec's base for the question).",
+            ),
+            click.option("--all-themes", is_flag=True, help="Also list themes nobody mentioned (0%)."),
+            click.option(
+                "--min-count",
+                type=click.IntRange(min=0),
+                default=0,
+                help='Fold themes counted fewer than N times into the fold row (or an "Other" row).',
+            ),
+            click.option(
+                "--no-nets",
+                "no_nets",
+                is_flag=True,
+                help="Print the flat table: no net rows for a codebook's parent themes.",
+            ),
+        ]
+    ):
         func = option(func)
     return func
 
@@ -48,11 +62,21 @@ def table_options(func):
 @db_argument
 @table_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write to FILE instead of stdout (required for xlsx).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write to FILE instead of stdout (required for xlsx).",
+)
 @click.option("--by", "by", default=None, metavar="ATTRIBUTE", help="Crosstab by a respondent attribute, e.g. role.")
-@click.option("--compare", type=click.Path(dir_okay=False), default=None, metavar="PREVIOUS",
-              help="Compare with an earlier wave's `coder table --format csv` output.")
+@click.option(
+    "--compare",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PREVIOUS",
+    help="Compare with an earlier wave's `coder table --format csv` output.",
+)
 @click.option("--previous-label", default="2013", show_default=True, help="Column heading for the earlier wave.")
 @click.option("--current-label", default="2014", show_default=True, help="Column heading for this wave.")
 @friendly
@@ -83,8 +107,13 @@ def table(db, question, base, all_themes, min_count, no_nets, fmt, output, by, c
     if by:
         shape = build_crosstab(database, question, by, base, **options)
     elif compare:
-        shape = compare_table(build_table(database, question, base, **options), read_previous_csv(compare),
-                              previous_label=previous_label, current_label=current_label, source=Path(compare).name)
+        shape = compare_table(
+            build_table(database, question, base, **options),
+            read_previous_csv(compare),
+            previous_label=previous_label,
+            current_label=current_label,
+            source=Path(compare).name,
+        )
     else:
         shape = build_table(database, question, base, **options)
     content = render(shape, fmt)
@@ -113,17 +142,23 @@ def chart(db, question, base, all_themes, min_count, no_nets, output):
     """
     from coder.export.charts import render_chart
 
-    built = build_table(readonly_db(db), question, base, include_empty=all_themes, min_count=min_count,
-                        nets=not no_nets)
+    built = build_table(
+        readonly_db(db), question, base, include_empty=all_themes, min_count=min_count, nets=not no_nets
+    )
     bars = render_chart(built, output, inputs=(db,))
     click.echo(f"Wrote {output} ({bars} bars)")
 
 
 @click.command()
 @db_argument
-@click.option("--output", "-o", required=True, type=click.Path(file_okay=False), help="Folder to write (created if missing).")
-@click.option("--force", is_flag=True,
-              help="Replace a non-empty DIR that coder report wrote (it holds .coder-report); any other is refused.")
+@click.option(
+    "--output", "-o", required=True, type=click.Path(file_okay=False), help="Folder to write (created if missing)."
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a non-empty DIR that coder report wrote (it holds .coder-report); any other is refused.",
+)
 @friendly
 def report(db, output, force):
     """Write a report folder: every question's table, chart and quotes, with an index.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from coder.cli.common import db_argument, existing_db, friendly
 from coder.coding.codings import question_codebook, question_ids
 from coder.errors import CoderError
-from coder.cli.common import db_argument, existing_db, friendly
 
 
 def register(cli: click.Group) -> None:
@@ -16,8 +16,12 @@ def register(cli: click.Group) -> None:
 
 @click.command()
 @db_argument
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; anything but a loopback address lets anyone on the network code.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but a loopback address lets anyone on the network code.",
+)
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
 @click.option("--question", "-q", default=None, help="Question to code (default: each session's first unfinished one).")
 @friendly
@@ -46,8 +50,11 @@ def serve(db, host, port, question):
         database.close()
     check_port(host, port)
     if not is_loopback(host):
-        click.echo(f"Warning: listening on {host}: anyone who can reach this machine on port {port} "
-                   "can code in the database; use --host 127.0.0.1 and `ssh -L` to keep it private", err=True)
+        click.echo(
+            f"Warning: listening on {host}: anyone who can reach this machine on port {port} "
+            "can code in the database; use --host 127.0.0.1 and `ssh -L` to keep it private",
+            err=True,
+        )
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"Serving the coding app for {db} on http://{shown}:{port} (Ctrl+C stops)")
     run_server(db, question, host, port)

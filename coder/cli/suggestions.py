@@ -7,12 +7,12 @@ import sys
 
 import click
 
+from coder.cli.common import db_argument, existing_db, friendly, readonly_db
 from coder.codebook import db as theme_ops
 from coder.coding.codings import question_codebook
 from coder.errors import CoderError
 from coder.printable import terminal_stream
 from coder.safe_input import shorten
-from coder.cli.common import db_argument, existing_db, friendly, readonly_db
 
 
 def register(cli: click.Group) -> None:
@@ -29,27 +29,33 @@ def _questions(database, question):
     return question_ids(database)
 
 
-
 def _bar(stack: contextlib.ExitStack, label: str):
     """A progress callback whose bar appears on its first call (a phase that never runs shows none)."""
     bars: list = []
 
     def update(done: int, total: int) -> None:
         if not bars:
-            bars.append(stack.enter_context(click.progressbar(length=max(total, 1), label=label, file=terminal_stream(sys.stderr))))
+            bars.append(
+                stack.enter_context(
+                    click.progressbar(length=max(total, 1), label=label, file=terminal_stream(sys.stderr))
+                )
+            )
         bars[0].length = max(total, 1)
         bars[0].update(done - bars[0].pos)
 
     return update
 
 
-
 @click.command()
 @db_argument
 @click.option("--question", "-q", default=None, help="Only this question (default: all).")
 @click.option("--refresh", is_flag=True, help="Recompute every suggestion, not only missing or stale ones.")
-@click.option("--embeddings/--no-embeddings", default=True, show_default=True,
-              help="Use an installed sentence-embedding model on text questions (up to 20,000 distinct answers).")
+@click.option(
+    "--embeddings/--no-embeddings",
+    default=True,
+    show_default=True,
+    help="Use an installed sentence-embedding model on text questions (up to 20,000 distinct answers).",
+)
 @friendly
 def suggest(db, question, refresh, embeddings):
     """Compute and store theme suggestions for answers without confirmed codes.
@@ -75,20 +81,26 @@ def suggest(db, question, refresh, embeddings):
     for q in _questions(database, question):
         if sys.stderr.isatty():
             with contextlib.ExitStack() as stack:
-                report = run_suggest(database, q, refresh=refresh, embeddings=embeddings,
-                                     progress=_bar(stack, f"{q}: suggesting"),
-                                     encode_progress=_bar(stack, f"{q}: encoding answers (once)"))
+                report = run_suggest(
+                    database,
+                    q,
+                    refresh=refresh,
+                    embeddings=embeddings,
+                    progress=_bar(stack, f"{q}: suggesting"),
+                    encode_progress=_bar(stack, f"{q}: encoding answers (once)"),
+                )
         else:
             report = run_suggest(database, q, refresh=refresh, embeddings=embeddings)
         for line in report.lines():
             click.echo(line)
 
 
-
 @click.command()
 @db_argument
 @click.option("--question", "-q", required=True, help="Question id.")
-@click.option("--min-score", type=float, default=0.0, show_default=True, help="Only accept suggestions scoring at least this.")
+@click.option(
+    "--min-score", type=float, default=0.0, show_default=True, help="Only accept suggestions scoring at least this."
+)
 @click.option("--coder", default="auto", show_default=True, help="Name recorded as the coder of the auto codes.")
 @friendly
 def autocode(db, question, min_score, coder):
@@ -109,14 +121,17 @@ def autocode(db, question, min_score, coder):
     click.echo(f"{question}: {result['codings']} auto codes on {result['answers']} answers")
 
 
-
 @click.command()
 @db_argument
 @click.option("--gold", required=True, type=click.Path(exists=True, dir_okay=False), help="Gold codings CSV.")
 @click.option("--question", "-q", default=None, help="Only this question.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-@click.option("--simulate-confirmed", type=float, default=None,
-              help="Also confirm this fraction of gold answers at random (on a copy) and score the rest.")
+@click.option(
+    "--simulate-confirmed",
+    type=float,
+    default=None,
+    help="Also confirm this fraction of gold answers at random (on a copy) and score the rest.",
+)
 @click.option("--seeds", default="0,1,2,3,4", show_default=True, help="Seeds for --simulate-confirmed.")
 @friendly
 def evaluate(db, gold, question, as_json, simulate_confirmed, seeds):
@@ -150,27 +165,44 @@ def evaluate(db, gold, question, as_json, simulate_confirmed, seeds):
         click.echo(format_report(results))
 
 
-
 @click.command()
 @db_argument
 @click.option("--question", "-q", required=True, help="Question id.")
-@click.option("--all", "all_answers", is_flag=True,
-              help="Cluster every answer, not only those no theme fits (automatic when the codebook has no themes).")
-@click.option("--max-score", type=float, default=0.3, show_default=True,
-              help="An answer is unfit when no suggestion scores above this.")
+@click.option(
+    "--all",
+    "all_answers",
+    is_flag=True,
+    help="Cluster every answer, not only those no theme fits (automatic when the codebook has no themes).",
+)
+@click.option(
+    "--max-score",
+    type=float,
+    default=0.3,
+    show_default=True,
+    help="An answer is unfit when no suggestion scores above this.",
+)
 @click.option("--min-size", type=int, default=3, show_default=True, help="Smallest proposal worth showing.")
 @click.option("--max-themes", type=click.IntRange(1, 100), default=12, show_default=True, help="Most proposals shown.")
-@click.option("--accept", "accept", default=None,
-              help="Add proposals to the codebook: N, a list such as 1,3,5, or all (one transaction).")
+@click.option(
+    "--accept",
+    "accept",
+    default=None,
+    help="Add proposals to the codebook: N, a list such as 1,3,5, or all (one transaction).",
+)
 @click.option("--label", default=None, help="Label for the accepted proposal (default: its proposed label).")
 @click.option("--alias-of", default=None, help="Names questions: add proposal N's spellings as aliases of this theme.")
-@click.option("--embeddings/--no-embeddings", default=True, show_default=True,
-              help="Cluster sentence vectors when a model is installed (else TF-IDF).")
+@click.option(
+    "--embeddings/--no-embeddings",
+    default=True,
+    show_default=True,
+    help="Cluster sentence vectors when a model is installed (else TF-IDF).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print every proposal with its member answers as JSON.")
 @click.option("--coder", default=None, help="Name recorded in the audit log.")
 @friendly
-def discover(db, question, all_answers, max_score, min_size, max_themes, accept, label, alias_of, embeddings,
-             as_json, coder):
+def discover(
+    db, question, all_answers, max_score, min_size, max_themes, accept, label, alias_of, embeddings, as_json, coder
+):
     """Propose themes by clustering answers: a starter codebook, or themes for what no theme fits.
 
     On a question with no themes yet (or with `--all`) every answer is
@@ -194,14 +226,23 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
     """
     import json as json_module
 
-    from coder.suggest.discover import accept_names, accept_proposal, accept_proposals, discover_themes, name_candidates, proposal_members
+    from coder.suggest.discover import (
+        accept_names,
+        accept_proposal,
+        accept_proposals,
+        discover_themes,
+        name_candidates,
+        proposal_members,
+    )
 
     database = existing_db(db) if accept is not None else readonly_db(db)
     if theme_ops.read_codebook(database, question_codebook(database, question)).kind == "names":
         candidates = [c for c in name_candidates(database, question) if c.count >= 1]
         if accept is not None:
             (number,) = _accepted(accept, len(candidates), single="a names question takes one group at a time")
-            theme = accept_names(database, question, candidates[number - 1], alias_of=alias_of, label=label, coder=coder)
+            theme = accept_names(
+                database, question, candidates[number - 1], alias_of=alias_of, label=label, coder=coder
+            )
             click.echo(f"{'Aliases added to' if alias_of else 'Added theme'} {theme.id}: {theme.label}")
             return
         click.echo(f"{question}: {len(candidates)} groups of spellings no alias or fuzzy match claims")
@@ -211,11 +252,21 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
         return
     if alias_of:
         raise CoderError("--alias-of is for names questions; this one is a text question")
-    found = discover_themes(database, question, max_score=max_score, min_size=min_size, max_themes=max_themes,
-                            all_answers=all_answers, embeddings=embeddings, cache=accept is not None)
+    found = discover_themes(
+        database,
+        question,
+        max_score=max_score,
+        min_size=min_size,
+        max_themes=max_themes,
+        all_answers=all_answers,
+        embeddings=embeddings,
+        cache=accept is not None,
+    )
     proposals = found.proposals
     if accept is not None:
-        numbers = _accepted(accept, len(proposals), single="--label goes with one proposal" if label is not None else None)
+        numbers = _accepted(
+            accept, len(proposals), single="--label goes with one proposal" if label is not None else None
+        )
         if label is not None:
             themes = [accept_proposal(database, question, proposals[numbers[0] - 1], label=label, coder=coder)]
         else:
@@ -224,20 +275,35 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
             click.echo(f"Added theme {theme.id}: {theme.label}")
         return
     if as_json:
-        click.echo(json_module.dumps({
-            "question": question,
-            "answers": len(found.answers),
-            "scope": "all answers" if found.scratch else "answers no theme fits",
-            "embeddings": found.embeddings,
-            "proposals": [
-                {"number": number, "label": p.label, "description": p.description, "terms": list(p.terms),
-                 "size": p.size, "cohesion": p.cohesion, "examples": list(p.examples),
-                 "members": proposal_members(database, p)}
-                for number, p in enumerate(proposals, start=1)
-            ],
-            "left_out": [{"label": r.proposal.label, "size": r.proposal.size, "theme": r.theme_id, "reason": r.reason}
-                         for r in found.repeats],
-        }, indent=2, ensure_ascii=False))
+        click.echo(
+            json_module.dumps(
+                {
+                    "question": question,
+                    "answers": len(found.answers),
+                    "scope": "all answers" if found.scratch else "answers no theme fits",
+                    "embeddings": found.embeddings,
+                    "proposals": [
+                        {
+                            "number": number,
+                            "label": p.label,
+                            "description": p.description,
+                            "terms": list(p.terms),
+                            "size": p.size,
+                            "cohesion": p.cohesion,
+                            "examples": list(p.examples),
+                            "members": proposal_members(database, p),
+                        }
+                        for number, p in enumerate(proposals, start=1)
+                    ],
+                    "left_out": [
+                        {"label": r.proposal.label, "size": r.proposal.size, "theme": r.theme_id, "reason": r.reason}
+                        for r in found.repeats
+                    ],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     scope = "answers" if found.scratch else "answers no theme fits"
     space = f"sentence vectors ({found.embeddings})" if found.embeddings else "TF-IDF"
@@ -254,9 +320,10 @@ def discover(db, question, all_answers, max_score, min_size, max_themes, accept,
     if found.repeats:
         click.echo(f"\n{len(found.repeats)} proposals repeat existing themes and are left out:")
         for repeat in found.repeats:
-            click.echo(f"   - {repeat.proposal.label} ({repeat.proposal.size} answers): theme {repeat.theme_id}, "
-                       f"{repeat.reason}")
-
+            click.echo(
+                f"   - {repeat.proposal.label} ({repeat.proposal.size} answers): theme {repeat.theme_id}, "
+                f"{repeat.reason}"
+            )
 
 
 def _accepted(value: str, count: int, *, single: str | None = None) -> list[int]:
@@ -280,4 +347,3 @@ def _accepted(value: str, count: int, *, single: str | None = None) -> list[int]
         if not 1 <= number <= count:
             raise CoderError(f"there is no proposal {number}; there are {count}")
     return numbers
-

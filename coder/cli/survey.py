@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from coder.survey.load import import_responses
-from coder.survey.spec import load_spec
-from coder.survey.init import plan_survey, write_plan
 from coder.cli.common import db_argument, friendly, readonly_db
 from coder.cli.newdb import open_or_create
+from coder.survey.init import plan_survey, write_plan
+from coder.survey.load import import_responses
+from coder.survey.spec import load_spec
 
 
 def register(cli: click.Group) -> None:
@@ -21,8 +21,15 @@ def register(cli: click.Group) -> None:
 
 @click.command()
 @click.argument("export", type=click.Path(dir_okay=False))
-@click.option("--output", "-o", "output", default=".", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for survey.yaml and codebooks/ (created if missing).")
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for survey.yaml and codebooks/ (created if missing).",
+)
 @click.option("--encoding", default=None, help="Force a text encoding for CSV (default: UTF-8, then Windows-1252).")
 @click.option("--sheet", default=None, help="XLSX: the sheet to read (default: the first).")
 @friendly
@@ -78,7 +85,6 @@ def import_(db, survey, responses, encoding):
         click.echo(line)
 
 
-
 @click.command()
 @db_argument
 @friendly
@@ -93,4 +99,3 @@ def questions(db):
     click.echo(f"{'question':<10} {'codebook':<24} {'base':<12} {'answers':>8} {'coded':>8} {'non-answers':>11}")
     for q in question_summaries(readonly_db(db)):
         click.echo(f"{q.id:<10} {q.codebook_id:<24} {q.base:<12} {q.answers:>8} {q.coded:>8} {q.non_answers:>11}")
-

@@ -6,12 +6,12 @@ import json
 
 import click
 
+from coder.cli.common import db_argument, existing_db, friendly, readonly_db
 from coder.coding.agreement import POOLED_KAPPA_NOTE
 from coder.coding.history import backup as make_backup
 from coder.coding.history import read_log, undo_last
 from coder.printable import one_line
 from coder.safe_input import shorten
-from coder.cli.common import db_argument, existing_db, friendly, readonly_db
 
 
 def register(cli: click.Group) -> None:
@@ -27,8 +27,13 @@ def _coder_list(value: str | None) -> list[str] | None:
 @db_argument
 @click.option("--question", "-q", required=True, help="Question id.")
 @click.option("--coders", required=True, help="Comma-separated coder names, e.g. ann,bob.")
-@click.option("--overlap", type=float, default=0.2, show_default=True,
-              help="Fraction of answers every coder codes, blind, for agreement.")
+@click.option(
+    "--overlap",
+    type=float,
+    default=0.2,
+    show_default=True,
+    help="Fraction of answers every coder codes, blind, for agreement.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random overlap sample.")
 @friendly
 def assign(db, question, coders, overlap, seed):
@@ -51,15 +56,21 @@ def assign(db, question, coders, overlap, seed):
 
     result = run_assign(existing_db(db), question, _coder_list(coders) or [], overlap, seed=seed)
     shares = ", ".join(f"{c} {n}" for c, n in result.per_coder.items())
-    click.echo(f"{question}: {result.answers} answers assigned ({shares}); {result.overlap} in the blind overlap sample")
+    click.echo(
+        f"{question}: {result.answers} answers assigned ({shares}); {result.overlap} in the blind overlap sample"
+    )
 
 
 @click.command()
 @db_argument
 @click.option("--question", "-q", required=True, help="Question id.")
 @click.option("--coders", default=None, help="Comma-separated coders (default: all with blind codes).")
-@click.option("--level", default=None, metavar="top|N",
-              help="Map every theme to its net at this depth first (1 = top; the codebook's parent links).")
+@click.option(
+    "--level",
+    default=None,
+    metavar="top|N",
+    help="Map every theme to its net at this depth first (1 = top; the codebook's parent links).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print every statistic and disagreement as JSON.")
 @friendly
 def agreement(db, question, coders, level, as_json):
@@ -109,29 +120,44 @@ def agreement_lines(result) -> list[str]:
         extra = f"  ({why})" if value is None and why else (f"  ({note})" if note else "")
         return f"  {name:<38} {fmt(value):>6}{extra}"
 
-    level = "as coded" if result.level is None else f"rolled up to level {result.level}" + (
-        " (top)" if result.level == 1 else "")
+    level = (
+        "as coded"
+        if result.level is None
+        else f"rolled up to level {result.level}" + (" (top)" if result.level == 1 else "")
+    )
     coders = ", ".join(one_line(c) for c in stats.coders)
-    lines = [f"{one_line(result.question)}: {len(stats.coders)} coders ({coders}), "
-             f"{stats.units} answers coded by at least two; themes {level}",
-             "Whole theme sets (one label per answer = its set of themes):",
-             stat("percent agreement" + ("" if two else " (mean over pairs)"), stats.percent, "percent_agreement")]
+    lines = [
+        f"{one_line(result.question)}: {len(stats.coders)} coders ({coders}), "
+        f"{stats.units} answers coded by at least two; themes {level}",
+        "Whole theme sets (one label per answer = its set of themes):",
+        stat("percent agreement" + ("" if two else " (mean over pairs)"), stats.percent, "percent_agreement"),
+    ]
     if two:
         lines.append(stat("Cohen's kappa", stats.kappa, "cohen_kappa_sets"))
-    lines += [stat("Krippendorff's alpha (nominal)", stats.alpha_sets, "krippendorff_alpha_sets"),
-              f"Per theme (present/absent on each answer; {len(stats.themes)} themes used):"]
+    lines += [
+        stat("Krippendorff's alpha (nominal)", stats.alpha_sets, "krippendorff_alpha_sets"),
+        f"Per theme (present/absent on each answer; {len(stats.themes)} themes used):",
+    ]
     if two:
         defined = sum(1 for t in stats.themes if t.kappa is not None)
-        lines += [stat("pooled Cohen's kappa", stats.kappa_pooled, "cohen_kappa_pooled", POOLED_KAPPA_NOTE),
-                  stat("mean of per-theme Cohen's kappas", stats.kappa_mean, "cohen_kappa_mean_per_theme",
-                       f"over the {defined} of {len(stats.themes)} themes where kappa is defined")]
+        lines += [
+            stat("pooled Cohen's kappa", stats.kappa_pooled, "cohen_kappa_pooled", POOLED_KAPPA_NOTE),
+            stat(
+                "mean of per-theme Cohen's kappas",
+                stats.kappa_mean,
+                "cohen_kappa_mean_per_theme",
+                f"over the {defined} of {len(stats.themes)} themes where kappa is defined",
+            ),
+        ]
     lines.append(stat("pooled Krippendorff's alpha (nominal)", stats.alpha, "krippendorff_alpha_pooled"))
     if not two:
         lines.append("Cohen's kappa is for two coders; per pair (answers both coded):")
         for p in stats.pairs:
-            lines.append(f"  {one_line(p.name)}: {p.units} answers, percent agreement {fmt(p.percent)}, "
-                         f"kappa on sets {fmt(p.kappa_sets)}, pooled kappa {fmt(p.kappa_pooled)}, "
-                         f"mean per-theme kappa {fmt(p.kappa_mean)}")
+            lines.append(
+                f"  {one_line(p.name)}: {p.units} answers, percent agreement {fmt(p.percent)}, "
+                f"kappa on sets {fmt(p.kappa_sets)}, pooled kappa {fmt(p.kappa_pooled)}, "
+                f"mean per-theme kappa {fmt(p.kappa_mean)}"
+            )
     lines += theme_table(stats)
     if stats.disagreements:
         lines += disagreement_lines(result)
@@ -142,8 +168,11 @@ def theme_table(stats) -> list[str]:
     """Per-theme rows aligned to the longest theme id (cut at THEME_WIDTH) and the widest header."""
     two = len(stats.coders) == 2
     names = {t.theme: shorten(one_line(t.theme), THEME_WIDTH - 1) for t in stats.themes}
-    kappas = [("kappa", {t.theme: t.kappa for t in stats.themes})] if two else [
-        (f"kappa {one_line(p.name)}", p.theme_kappa) for p in stats.pairs]
+    kappas = (
+        [("kappa", {t.theme: t.kappa for t in stats.themes})]
+        if two
+        else [(f"kappa {one_line(p.name)}", p.theme_kappa) for p in stats.pairs]
+    )
     headers = ["agree", *(h for h, _ in kappas), "alpha", "used"]
     widths = [max(6, len(h)) for h in headers]
     first = max([len("theme"), *(len(n) for n in names.values())])
@@ -155,15 +184,22 @@ def theme_table(stats) -> list[str]:
     lines = [row(["theme", *headers])]
     undefined = []
     for t in stats.themes:
-        cells = [names[t.theme], fmt(t.percent), *(fmt(k[t.theme]) for _, k in kappas), fmt(t.alpha),
-                 str(t.units_with_theme)]
+        cells = [
+            names[t.theme],
+            fmt(t.percent),
+            *(fmt(k[t.theme]) for _, k in kappas),
+            fmt(t.alpha),
+            str(t.units_with_theme),
+        ]
         lines.append(row(cells))
         for key, why in t.notes.items():
             undefined.append(f"  n/a: {names[t.theme]}, {STATISTIC[key]}: {why}")
         if not two:
             for p in stats.pairs:
                 if t.theme in p.theme_notes:
-                    undefined.append(f"  n/a: {names[t.theme]}, Cohen's kappa {one_line(p.name)}: {p.theme_notes[t.theme]}")
+                    undefined.append(
+                        f"  n/a: {names[t.theme]}, Cohen's kappa {one_line(p.name)}: {p.theme_notes[t.theme]}"
+                    )
     return lines + undefined
 
 
@@ -177,13 +213,16 @@ def disagreement_lines(result, limit: int = 50) -> list[str]:
     cw = max(len("column"), *(len(v) for v in columns.values()))
     more = f"; the first {limit}, --json lists all" if len(result.stats.disagreements) > limit else ""
     count = len(result.stats.disagreements)
-    lines = [f"{count} disagreement{'s' * (count != 1)}{more}:",
-             f"  {'respondent'.ljust(rw)}  {'column'.ljust(cw)}  answer / themes by coder"]
+    lines = [
+        f"{count} disagreement{'s' * (count != 1)}{more}:",
+        f"  {'respondent'.ljust(rw)}  {'column'.ljust(cw)}  answer / themes by coder",
+    ]
     for unit, codes in shown:
         text = shorten(one_line(refs[unit].text), 50)
-        themes = "; ".join(f"{one_line(c)}: {', '.join(one_line(t) for t in sorted(v)) or '-'}"
-                           for c, v in codes.items())
-        lines.append(f"  {respondents[unit].ljust(rw)}  {columns[unit].ljust(cw)}  \"{text}\"  {themes}")
+        themes = "; ".join(
+            f"{one_line(c)}: {', '.join(one_line(t) for t in sorted(v)) or '-'}" for c, v in codes.items()
+        )
+        lines.append(f'  {respondents[unit].ljust(rw)}  {columns[unit].ljust(cw)}  "{text}"  {themes}')
     return lines
 
 
@@ -207,8 +246,10 @@ def log(db, coder, action, limit, as_json):
         if as_json:
             click.echo(json.dumps(entry.__dict__, ensure_ascii=False))
         else:
-            click.echo(f"{entry.id:>6} {entry.at} {entry.coder or '-':<10} {entry.action:<16} {entry.target:<28} "
-                       f"{_short(entry.before)} -> {_short(entry.after)}")
+            click.echo(
+                f"{entry.id:>6} {entry.at} {entry.coder or '-':<10} {entry.action:<16} {entry.target:<28} "
+                f"{_short(entry.before)} -> {_short(entry.after)}"
+            )
 
 
 @click.command()

@@ -109,12 +109,26 @@ def _write(db: Database, old: Codebook | None, new: Codebook, coder: str | None,
                ON CONFLICT (codebook_id, id) DO UPDATE SET label = excluded.label,
                  description = excluded.description, keywords = excluded.keywords,
                  aliases = excluded.aliases, position = excluded.position, colour = excluded.colour""",
-            [new.id, theme.id, theme.label, theme.description, json.dumps(list(theme.keywords)),
-             json.dumps(list(theme.aliases)), position, theme.colour],
+            [
+                new.id,
+                theme.id,
+                theme.label,
+                theme.description,
+                json.dumps(list(theme.keywords)),
+                json.dumps(list(theme.aliases)),
+                position,
+                theme.colour,
+            ],
         )
         if theme.id not in before or _other_fields_differ(before[theme.id], state):
-            audit(db, coder=coder, action=action, target=f"theme:{new.id}/{theme.id}",
-                  before=before.get(theme.id), after=state)
+            audit(
+                db,
+                coder=coder,
+                action=action,
+                target=f"theme:{new.id}/{theme.id}",
+                before=before.get(theme.id),
+                after=state,
+            )
     pks = theme_pks(db, new.id)
     for theme in new.themes:
         old_parent = before.get(theme.id, {}).get("parent")
@@ -162,13 +176,23 @@ def replace_codebook(db: Database, codebook: Codebook, coder: str | None = None)
             )
         # Drop the removed themes, then write the rest as an edit of the remainder.
         for theme in gone:
-            db.execute("UPDATE themes SET parent_pk = NULL WHERE parent_pk = (SELECT pk FROM themes WHERE codebook_id = ? AND id = ?)", [codebook.id, theme.id])
+            db.execute(
+                "UPDATE themes SET parent_pk = NULL WHERE parent_pk = (SELECT pk FROM themes WHERE codebook_id = ? AND id = ?)",
+                [codebook.id, theme.id],
+            )
             db.execute("DELETE FROM themes WHERE codebook_id = ? AND id = ?", [codebook.id, theme.id])
-            audit(db, coder=coder, action="theme.delete", target=f"theme:{codebook.id}/{theme.id}",
-                  before=_theme_state(theme, -1))
+            audit(
+                db,
+                coder=coder,
+                action="theme.delete",
+                target=f"theme:{codebook.id}/{theme.id}",
+                before=_theme_state(theme, -1),
+            )
         remainder = replace(old, themes=tuple(t for t in old.themes if t.id in new_ids))
-        remainder = replace(remainder, themes=tuple(
-            replace(t, parent=t.parent if t.parent in new_ids else None) for t in remainder.themes))
+        remainder = replace(
+            remainder,
+            themes=tuple(replace(t, parent=t.parent if t.parent in new_ids else None) for t in remainder.themes),
+        )
         old_ids = {t.id for t in old.themes}
         updated = sum(1 for t in codebook.themes if t.id in old_ids and t != old.theme(t.id))
         _write(db, remainder, codebook, coder, "codebook.import")
@@ -287,8 +311,14 @@ def move_theme(db: Database, codebook_id: str, theme_id: str, position: int, cod
         old = read_codebook(db, codebook_id)
         new = change(old)
         _write(db, old, new, coder, "theme.move")
-        audit(db, coder=coder, action="theme.move", target=f"theme:{codebook_id}/{theme_id}",
-              before=old.ids.index(theme_id), after=new.ids.index(theme_id))
+        audit(
+            db,
+            coder=coder,
+            action="theme.move",
+            target=f"theme:{codebook_id}/{theme_id}",
+            before=old.ids.index(theme_id),
+            after=new.ids.index(theme_id),
+        )
 
 
 def merge_themes(db: Database, codebook_id: str, source: str, target: str, coder: str | None = None) -> int:
@@ -333,13 +363,16 @@ def merge_themes(db: Database, codebook_id: str, source: str, target: str, coder
             renamed = {
                 "into": target if fold["into"] == source else fold["into"],
                 "themes": list(dict.fromkeys(target if t == source else t for t in fold.get("themes") or [])),
-                "all_except": None if fold.get("all_except") is None else list(
-                    dict.fromkeys(target if t == source else t for t in fold["all_except"])),
+                "all_except": None
+                if fold.get("all_except") is None
+                else list(dict.fromkeys(target if t == source else t for t in fold["all_except"])),
             }
             if renamed != fold:
                 db.execute("UPDATE questions SET fold = ? WHERE id = ?", [json.dumps(renamed), qid])
         known = {a.casefold() for t in old.themes if t.id != source for a in t.aliases}
-        extra_aliases = [a for a in (src.label, *src.aliases) if a.casefold() not in known and a.casefold() != dst.label.casefold()]
+        extra_aliases = [
+            a for a in (src.label, *src.aliases) if a.casefold() not in known and a.casefold() != dst.label.casefold()
+        ]
         if old.kind != "names":
             extra_aliases = [a for a in src.aliases if a.casefold() not in known]
         merged = replace(
@@ -358,15 +391,23 @@ def merge_themes(db: Database, codebook_id: str, source: str, target: str, coder
         db.execute("UPDATE themes SET parent_pk = NULL WHERE parent_pk = ?", [src_pk])
         db.execute("DELETE FROM themes WHERE pk = ?", [src_pk])
         remainder = replace(old, themes=tuple(t for t in old.themes if t.id != source))
-        remainder = replace(remainder, themes=tuple(
-            replace(t, parent=None) if t.parent == source else t for t in remainder.themes))
+        remainder = replace(
+            remainder, themes=tuple(replace(t, parent=None) if t.parent == source else t for t in remainder.themes)
+        )
         _write(db, remainder, replace(old, themes=tuple(themes)), coder, "theme.merge")
-        audit(db, coder=coder, action="theme.merge", target=f"theme:{codebook_id}/{source}",
-              before={"source": source, "label": src.label}, after={"target": target, "codings_moved": moved})
+        audit(
+            db,
+            coder=coder,
+            action="theme.merge",
+            target=f"theme:{codebook_id}/{source}",
+            before={"source": source, "label": src.label},
+            after={"target": target, "codings_moved": moved},
+        )
     return moved
 
 
 def colour_theme(db: Database, codebook_id: str, theme_id: str, colour: str | None, coder: str | None = None) -> Theme:
     """Give a theme a `#RRGGBB` colour (shared with QDA tools via .qdc), or clear it with None."""
-    return _update_theme(db, codebook_id, theme_id, coder, "theme.colour",
-                         colour=parse_colour(colour, f"theme {theme_id!r}"))
+    return _update_theme(
+        db, codebook_id, theme_id, coder, "theme.colour", colour=parse_colour(colour, f"theme {theme_id!r}")
+    )

@@ -7,9 +7,10 @@ file and the theme that is wrong rather than failing somewhere later.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -94,8 +95,9 @@ def _strings(value: Any, where: str, what: str) -> tuple[str, ...]:
         if isinstance(item, int) and not isinstance(item, bool):
             item = str(item)
         if not isinstance(item, str):
-            raise CoderError(f"{what} must be a list of strings, found {type(item).__name__} {excerpt(item)}",
-                             where=where)
+            raise CoderError(
+                f"{what} must be a list of strings, found {type(item).__name__} {excerpt(item)}", where=where
+            )
         text = clean_text(item, where, f"each of the {what}")
         if text:
             out.append(text)
@@ -179,7 +181,9 @@ def validate(codebook: Codebook, source: str = "<codebook>") -> None:
     for theme in codebook.themes:
         where = f"{source}, theme {excerpt(theme.id)}"
         if clean_text(theme.id, where, "theme id") != theme.id or not ID_PATTERN.fullmatch(theme.id):
-            raise CoderError(f"theme id {excerpt(theme.id)} must be lower-case letters, digits, '-' or '_'", where=where)
+            raise CoderError(
+                f"theme id {excerpt(theme.id)} must be lower-case letters, digits, '-' or '_'", where=where
+            )
         if theme.id in seen_ids:
             raise CoderError(f"duplicate theme id {theme.id!r}", where=where)
         _check_theme_text(theme, where)
@@ -244,8 +248,10 @@ def load_codebook(path: str | Path) -> Codebook:
     unquoted = _UNQUOTED_COLOUR.search(text) if _has_empty_colour(data) else None
     if unquoted:
         line = text.count("\n", 0, unquoted.start()) + 1
-        raise CoderError("quote the colour, as in colour: '#1F77B4' (in YAML an unquoted # starts a comment)",
-                         where=f"{path}, line {line}")
+        raise CoderError(
+            "quote the colour, as in colour: '#1F77B4' (in YAML an unquoted # starts a comment)",
+            where=f"{path}, line {line}",
+        )
     return codebook_from_dict(data, str(path))
 
 

@@ -12,6 +12,7 @@ codebook twice gives the same file and a re-import can find its themes again.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
@@ -60,8 +61,15 @@ def tree_order(codebook: Codebook) -> list[Theme]:
 def dump_qdc(codebook: Codebook) -> str:
     """The codebook as a REFI-QDA codebook (XML text), nets holding their children."""
     # Plain tags plus a literal xmlns: ElementTree's default_namespace refuses unprefixed attributes.
-    root = ET.Element("CodeBook", {"xmlns": NAMESPACE, "xmlns:xsi": _XSI, "xsi:schemaLocation": SCHEMA_LOCATION,
-                                   "origin": f"coder {__version__}"})
+    root = ET.Element(
+        "CodeBook",
+        {
+            "xmlns": NAMESPACE,
+            "xmlns:xsi": _XSI,
+            "xsi:schemaLocation": SCHEMA_LOCATION,
+            "origin": f"coder {__version__}",
+        },
+    )
     codes = ET.SubElement(root, "Codes")
     elements: dict[str | None, ET.Element] = {None: codes}
     for theme in tree_order(codebook):
@@ -97,9 +105,11 @@ def _refuse_doctype(data: bytes | str, source: str) -> None:
 
     A DOCTYPE can only come before the root element, so the check stops there.
     """
+
     def doctype(*_args) -> None:
-        raise CoderError("not a REFI-QDA codebook: it has a DOCTYPE (DTDs and entities are not allowed in .qdc files)",
-                         where=source)
+        raise CoderError(
+            "not a REFI-QDA codebook: it has a DOCTYPE (DTDs and entities are not allowed in .qdc files)", where=source
+        )
 
     def root(*_args) -> None:
         raise _RootReached
@@ -108,10 +118,8 @@ def _refuse_doctype(data: bytes | str, source: str) -> None:
     parser.StartDoctypeDeclHandler = doctype
     parser.EntityDeclHandler = doctype
     parser.StartElementHandler = root
-    try:
+    with contextlib.suppress(_RootReached, expat.ExpatError):  # ElementTree names the error in a file that is not XML
         parser.Parse(data, True)
-    except (_RootReached, expat.ExpatError):
-        pass  # ElementTree names the error in a file that is not XML
 
 
 def read_qdc_codes(data: bytes | str, source: str) -> list[QdcCode]:
@@ -123,7 +131,11 @@ def read_qdc_codes(data: bytes | str, source: str) -> list[QdcCode]:
         raise CoderError(f"not a REFI-QDA codebook: not valid XML ({exc})", where=source) from None
     if root.tag != _tag("CodeBook"):
         found = shorten(root.tag.replace("{", "").replace("}", " "))
-        hint = " (a REFI-QDA project is not a codebook: export the codebook as .qdc from your QDA tool)" if root.tag.endswith("}Project") else ""
+        hint = (
+            " (a REFI-QDA project is not a codebook: export the codebook as .qdc from your QDA tool)"
+            if root.tag.endswith("}Project")
+            else ""
+        )
         raise CoderError(
             f"not a REFI-QDA codebook: the root element is {found!r}, not 'CodeBook' in namespace {NAMESPACE}{hint}",
             where=source,
@@ -144,8 +156,9 @@ def read_qdc_codes(data: bytes | str, source: str) -> list[QdcCode]:
             if not name:
                 raise CoderError("a <Code> has no name", where=where)
             where = f"{source}, code {excerpt(name)}"
-            description = clean_text(child.findtext(_tag("Description")) or "", where, "description", LONG_TEXT,
-                                     multiline=True)
+            description = clean_text(
+                child.findtext(_tag("Description")) or "", where, "description", LONG_TEXT, multiline=True
+            )
             guid = clean_text(child.get("guid") or "", where, "guid")
             codes.append(QdcCode(guid, name, description, parse_colour(child.get("color"), where), parent))
             walk(child, len(codes) - 1, f"{path}{number}.", depth + 1)
@@ -186,8 +199,13 @@ def codebook_from_qdc(
     for label in labels:
         ids.append(_unique_id(slugify(label), set(ids)))
     themes = tuple(
-        Theme(id=ids[i], label=labels[i], description=code.description, colour=code.colour,
-              parent=None if code.parent is None else ids[code.parent])
+        Theme(
+            id=ids[i],
+            label=labels[i],
+            description=code.description,
+            colour=code.colour,
+            parent=None if code.parent is None else ids[code.parent],
+        )
         for i, code in enumerate(codes)
     )
     codebook = Codebook(id=codebook_id, title=title or codebook_id, themes=themes)
@@ -226,13 +244,15 @@ def merge_onto(imported: Codebook, guids: list[str], known: Codebook) -> Codeboo
     themes = []
     for theme in imported.themes:
         old = claimed.get(theme.id)
-        themes.append(replace(
-            theme,
-            id=new_ids[theme.id],
-            parent=None if theme.parent is None else new_ids[theme.parent],
-            keywords=old.keywords if old else (),
-            aliases=old.aliases if old else (),
-        ))
+        themes.append(
+            replace(
+                theme,
+                id=new_ids[theme.id],
+                parent=None if theme.parent is None else new_ids[theme.parent],
+                keywords=old.keywords if old else (),
+                aliases=old.aliases if old else (),
+            )
+        )
     if [t.id for t in themes if t.id in matched] == [t.id for t in tree_order(known) if t.id in matched]:
         position = {t.id: i for i, t in enumerate(known.themes)}
         themes.sort(key=lambda t: position.get(t.id, len(position)))  # stable: new themes keep file order

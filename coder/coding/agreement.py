@@ -16,15 +16,18 @@ in coder.coding.team.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import combinations
-from typing import Any, Callable, Hashable, Mapping, Sequence
+from typing import Any
 
 # unit -> coder -> themes; a unit is any hashable key the caller has (Any, as Mapping keys are invariant)
 Units = Mapping[Any, Mapping[str, frozenset[str]]]
 
-POOLED_KAPPA_NOTE = ("De Vries et al. 2008: the 2x2 tables of all themes summed, then one kappa; "
-                     "the form most papers report")
+POOLED_KAPPA_NOTE = (
+    "De Vries et al. 2008: the 2x2 tables of all themes summed, then one kappa; the form most papers report"
+)
 
 
 class Undefined(ValueError):
@@ -76,6 +79,7 @@ def krippendorff_alpha_nominal(data: Sequence[Sequence[Hashable | None]]) -> flo
 
 def roll_up(units: Units, parents: Mapping[str, str | None], level: int) -> dict:
     """Each theme replaced by its ancestor net `level` deep (1 = top); a theme no deeper stays itself."""
+
     def at_level(theme: str) -> str:
         path = [theme]
         while parent := parents.get(path[-1]):
@@ -83,12 +87,12 @@ def roll_up(units: Units, parents: Mapping[str, str | None], level: int) -> dict
         path.reverse()  # top first
         return path[level - 1] if len(path) >= level else theme
 
-    return {u: {c: frozenset(at_level(t) for t in themes) for c, themes in codes.items()}
-            for u, codes in units.items()}
+    return {u: {c: frozenset(at_level(t) for t in themes) for c, themes in codes.items()} for u, codes in units.items()}
 
 
 def depth(parents: Mapping[str, str | None]) -> int:
     """How many levels the codebook's nets have (1 when no theme has a parent)."""
+
     def levels(theme: str) -> int:
         n = 1
         while parent := parents.get(theme):
@@ -133,9 +137,14 @@ class PairAgreement:
             "cohen_kappa_sets": self.kappa_sets,
             "cohen_kappa_pooled": self.kappa_pooled,
             "cohen_kappa_mean_per_theme": self.kappa_mean,
-            "themes": {t: {"percent_agreement": self.theme_percent[t], "cohen_kappa": k,
-                           **({"n/a": self.theme_notes[t]} if t in self.theme_notes else {})}
-                       for t, k in self.theme_kappa.items()},
+            "themes": {
+                t: {
+                    "percent_agreement": self.theme_percent[t],
+                    "cohen_kappa": k,
+                    **({"n/a": self.theme_notes[t]} if t in self.theme_notes else {}),
+                }
+                for t, k in self.theme_kappa.items()
+            },
             "n/a": self.notes,
         }
 
@@ -177,9 +186,17 @@ class Agreement:
             "krippendorff_alpha_pooled": self.alpha,
             "krippendorff_alpha_sets": self.alpha_sets,
             "n/a": self.notes,
-            "themes": [{"theme": t.theme, "percent_agreement": t.percent, "cohen_kappa": t.kappa,
-                        "krippendorff_alpha": t.alpha, "units_with_theme": t.units_with_theme, "n/a": t.notes}
-                       for t in self.themes],
+            "themes": [
+                {
+                    "theme": t.theme,
+                    "percent_agreement": t.percent,
+                    "cohen_kappa": t.kappa,
+                    "krippendorff_alpha": t.alpha,
+                    "units_with_theme": t.units_with_theme,
+                    "n/a": t.notes,
+                }
+                for t in self.themes
+            ],
             "pairs": [p.to_dict() for p in self.pairs],
             "disagreements": [
                 {"unit": unit, "codes": {c: sorted(v) for c, v in codes.items()}} for unit, codes in self.disagreements
@@ -194,25 +211,33 @@ def pair_agreement(units: Units, a: str, b: str, themes: Sequence[str]) -> PairA
     percent = sum(1 for u in both if units[u][a] == units[u][b]) / len(both) if both else None
     if not both:
         notes["percent_agreement"] = "no answers both coders coded"
-    sets = _measure(notes, "cohen_kappa_sets", lambda: cohen_kappa([units[u][a] for u in both],
-                                                                   [units[u][b] for u in both]))
+    sets = _measure(
+        notes, "cohen_kappa_sets", lambda: cohen_kappa([units[u][a] for u in both], [units[u][b] for u in both])
+    )
     theme_notes: dict[str, str] = {}
     theme_kappa, theme_percent = {}, {}
     for t in themes:
         x, y = [t in units[u][a] for u in both], [t in units[u][b] for u in both]
-        theme_kappa[t] = _measure(theme_notes, t, lambda: cohen_kappa(x, y))
+        theme_kappa[t] = _measure(theme_notes, t, partial(cohen_kappa, x, y))
         if t in theme_notes and both:
-            theme_notes[t] = ("no variation: both coders put it on every answer both coded" if x[0] else
-                              "no variation: neither coder used it on the answers both coded")
+            theme_notes[t] = (
+                "no variation: both coders put it on every answer both coded"
+                if x[0]
+                else "no variation: neither coder used it on the answers both coded"
+            )
         theme_percent[t] = sum(1 for p, q in zip(x, y) if p == q) / len(both) if both else None
-    pooled = _measure(notes, "cohen_kappa_pooled", lambda: cohen_kappa(
-        [t in units[u][a] for t in themes for u in both], [t in units[u][b] for t in themes for u in both]))
+    pooled = _measure(
+        notes,
+        "cohen_kappa_pooled",
+        lambda: cohen_kappa(
+            [t in units[u][a] for t in themes for u in both], [t in units[u][b] for t in themes for u in both]
+        ),
+    )
     defined = [k for k in theme_kappa.values() if k is not None]
     mean = sum(defined) / len(defined) if defined else None
     if not defined:
         notes["cohen_kappa_mean_per_theme"] = "no theme has a defined kappa"
-    return PairAgreement((a, b), len(both), percent, sets, pooled, mean, theme_kappa, theme_percent, notes,
-                         theme_notes)
+    return PairAgreement((a, b), len(both), percent, sets, pooled, mean, theme_kappa, theme_percent, notes, theme_notes)
 
 
 def agreement(units: Units, coders: Sequence[str] | None = None, theme_order: Sequence[str] = ()) -> Agreement:
@@ -228,8 +253,9 @@ def agreement(units: Units, coders: Sequence[str] | None = None, theme_order: Se
         raise ValueError("agreement needs at least two coders")
     shared = [u for u, codes in units.items() if sum(1 for c in coders if c in codes) >= 2]
     order = {t: i for i, t in enumerate(theme_order)}
-    themes = sorted({t for u in shared for c in coders for t in units[u].get(c, ())},
-                    key=lambda t: (order.get(t, len(order)), t))
+    themes = sorted(
+        {t for u in shared for c in coders for t in units[u].get(c, ())}, key=lambda t: (order.get(t, len(order)), t)
+    )
     pairs = [pair_agreement(units, a, b, themes) for a, b in combinations(coders, 2)]
 
     notes: dict[str, str] = {}
@@ -249,11 +275,17 @@ def agreement(units: Units, coders: Sequence[str] | None = None, theme_order: Se
             return None
         return units[u][c] if theme is None else theme in units[u][c]
 
-    alpha_sets = _measure(notes, "krippendorff_alpha_sets",
-                          lambda: krippendorff_alpha_nominal([[value(u, c) for u in shared] for c in coders]))
+    alpha_sets = _measure(
+        notes,
+        "krippendorff_alpha_sets",
+        lambda: krippendorff_alpha_nominal([[value(u, c) for u in shared] for c in coders]),
+    )
     if themes:
-        alpha = _measure(notes, "krippendorff_alpha_pooled", lambda: krippendorff_alpha_nominal(
-            [[value(u, c, t) for t in themes for u in shared] for c in coders]))
+        alpha = _measure(
+            notes,
+            "krippendorff_alpha_pooled",
+            lambda: krippendorff_alpha_nominal([[value(u, c, t) for t in themes for u in shared] for c in coders]),
+        )
     else:
         alpha = None
         notes["krippendorff_alpha_pooled"] = "no coder used any theme"
@@ -263,18 +295,40 @@ def agreement(units: Units, coders: Sequence[str] | None = None, theme_order: Se
         theme_notes: dict[str, str] = {}
         if two and t in two.theme_notes:
             theme_notes["cohen_kappa"] = two.theme_notes[t]
-        alpha_t = _measure(theme_notes, "krippendorff_alpha",
-                           lambda: krippendorff_alpha_nominal([[value(u, c, t) for u in shared] for c in coders]))
+        alpha_t = _measure(
+            theme_notes,
+            "krippendorff_alpha",
+            partial(krippendorff_alpha_nominal, [[value(u, c, t) for u in shared] for c in coders]),
+        )
         used = sum(1 for u in shared if any(t in units[u].get(c, ()) for c in coders))
         agree = [pct for p in pairs if (pct := p.theme_percent[t]) is not None]
-        per_theme.append(ThemeAgreement(t, sum(agree) / len(agree) if agree else None,
-                                        two.theme_kappa[t] if two else None, alpha_t, used, theme_notes))
+        per_theme.append(
+            ThemeAgreement(
+                t,
+                sum(agree) / len(agree) if agree else None,
+                two.theme_kappa[t] if two else None,
+                alpha_t,
+                used,
+                theme_notes,
+            )
+        )
 
     disagreements = [
         (u, {c: units[u][c] for c in coders if c in units[u]})
         for u in shared
         if len({units[u][c] for c in coders if c in units[u]}) > 1
     ]
-    return Agreement(coders, len(shared), percent, two.kappa_sets if two else None,
-                     two.kappa_pooled if two else None, two.kappa_mean if two else None, alpha, alpha_sets,
-                     per_theme, pairs, disagreements, notes)
+    return Agreement(
+        coders,
+        len(shared),
+        percent,
+        two.kappa_sets if two else None,
+        two.kappa_pooled if two else None,
+        two.kappa_mean if two else None,
+        alpha,
+        alpha_sets,
+        per_theme,
+        pairs,
+        disagreements,
+        notes,
+    )

@@ -9,19 +9,19 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
+from coder.codebook.db import read_codebook
 from coder.codebook.model import Codebook, Theme
 from coder.errors import CoderError, location
-from coder.spreadsheet import unneutralise
-from coder.survey.readers import open_export, require_columns
 from coder.safe_input import SHORT_TEXT, excerpt
+from coder.spreadsheet import unneutralise
 from coder.store import audit, now, write
-from coder.codebook.db import read_codebook
+from coder.survey.readers import open_export, require_columns
 
 STATUSES = ("auto", "confirmed")
 EXPORT_COLUMNS = ["respondent_id", "question", "rank", "answer", "theme", "status", "coder", "score", "coded_at"]
@@ -56,13 +56,17 @@ class QuestionSummary:
 
 
 def question_summaries(db: Database) -> list[QuestionSummary]:
-    return [QuestionSummary(*row) for row in db.execute(
-        """SELECT q.id, q.codebook_id, q.base,
+    return [
+        QuestionSummary(*row)
+        for row in db.execute(
+            """SELECT q.id, q.codebook_id, q.base,
                   (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 1),
                   (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 1
                      AND EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id)),
                   (SELECT count(*) FROM answers a WHERE a.question_id = q.id AND a.is_answer = 0 AND a.text != '')
-           FROM questions q ORDER BY q.position""")]
+           FROM questions q ORDER BY q.position"""
+        )
+    ]
 
 
 def question_text(db: Database, question_id: str) -> str:
@@ -225,11 +229,17 @@ def resolve_theme(codebook: Codebook, value: str) -> Theme:
         return next(iter(found.values()))
     if found:
         paths = ", ".join(f"{_shown_path(codebook, t)} (id {t.id})" for t in found.values())
-        raise CoderError(f"{excerpt(value)} names {len(found)} themes in codebook {codebook.id!r}: {paths}; "
-                         "give the theme as one of these paths, or by id")
+        raise CoderError(
+            f"{excerpt(value)} names {len(found)} themes in codebook {codebook.id!r}: {paths}; "
+            "give the theme as one of these paths, or by id"
+        )
     if named:
-        real = "; ".join(f"{excerpt(t.label)} is a top-level theme" if t.parent is None
-                         else f"{excerpt(t.label)} is at {_shown_path(codebook, t)}" for t in named.values())
+        real = "; ".join(
+            f"{excerpt(t.label)} is a top-level theme"
+            if t.parent is None
+            else f"{excerpt(t.label)} is at {_shown_path(codebook, t)}"
+            for t in named.values()
+        )
         raise CoderError(f"theme path {excerpt(value)} does not match codebook {codebook.id!r}: {real}")
     if broken:
         raise CoderError(f"theme path {excerpt(value)} has an empty part (write it as 'Net > Theme')")
@@ -245,14 +255,17 @@ def _closest(codebook: Codebook, value: str) -> str:
     from rapidfuzz import fuzz, process  # only when a file has a typo
 
     if not codebook.themes:
-        return (": it has no themes yet (import the codebook this file was coded with: "
-                "`coder codebook import DB CODEBOOK.yaml --question Q`)")
+        return (
+            ": it has no themes yet (import the codebook this file was coded with: "
+            "`coder codebook import DB CODEBOOK.yaml --question Q`)"
+        )
     last = value.split(">")[-1].strip().casefold()
     if not last or len(last) > SHORT_TEXT:
         return ""
     choices = [(t, text) for t in codebook.themes for text in (t.id, t.label.casefold())]
-    best = process.extractOne(last, [text for _, text in choices], scorer=fuzz.WRatio, processor=None,
-                              score_cutoff=_FUZZY_CUTOFF)
+    best = process.extractOne(
+        last, [text for _, text in choices], scorer=fuzz.WRatio, processor=None, score_cutoff=_FUZZY_CUTOFF
+    )
     if best is None:
         return ""
     theme = choices[best[2]][0]
@@ -288,14 +301,19 @@ def _lines(export, path: Path, wide: bool, question: str | None) -> Iterator[_Li
         )
     if wide and not codes:
         hint = " (it has a theme column: without --wide it reads as the long layout)" if "theme" in header else ""
-        raise CoderError("--wide needs code columns named code_1, code_2, ... (or 'Code 1', 'theme_1')" + hint,
-                         where=location(path, 1))
+        raise CoderError(
+            "--wide needs code columns named code_1, code_2, ... (or 'Code 1', 'theme_1')" + hint,
+            where=location(path, 1),
+        )
     if question is not None and "question" in header:
-        raise CoderError("the file has a question column; --question is for a file without one",
-                         where=location(path, 1))
+        raise CoderError(
+            "the file has a question column; --question is for a file without one", where=location(path, 1)
+        )
     if question is None and "question" not in header:
-        raise CoderError("the file has no question column (`coder codings import --question Q` reads "
-                         "a file of one question)", where=location(path, 1))
+        raise CoderError(
+            "the file has no question column (`coder codings import --question Q` reads a file of one question)",
+            where=location(path, 1),
+        )
     needed = ["respondent_id"] + ([] if question else ["question"]) + ([] if wide else ["rank", "theme"])
     index = require_columns(export, needed)
     if wide:
@@ -305,12 +323,18 @@ def _lines(export, path: Path, wide: bool, question: str | None) -> Iterator[_Li
     for number, cells in export.rows:
         # A cell written formula-safe by our exports ("'=..." for "=...") reads back as it was.
         row = {name: unneutralise(cells[i].strip()).strip() if i < len(cells) else "" for name, i in index.items()}
-        yield _Line(number, row["respondent_id"], question or row["question"], row.get("rank"),
-                    [(name, row[name]) for name in (codes if wide else ["theme"])])
+        yield _Line(
+            number,
+            row["respondent_id"],
+            question or row["question"],
+            row.get("rank"),
+            [(name, row[name]) for name in (codes if wide else ["theme"])],
+        )
 
 
-def read_coding_file(db: Database, path: str | Path, *, wide: bool = False,
-                     question: str | None = None) -> list[CodingRow]:
+def read_coding_file(
+    db: Database, path: str | Path, *, wide: bool = False, question: str | None = None
+) -> list[CodingRow]:
     """Resolve every code in a codings file, or say which row and column is wrong.
 
     The long layout has a row per code (respondent_id, question, rank, theme);
@@ -344,13 +368,17 @@ def read_coding_file(db: Database, path: str | Path, *, wide: bool = False,
                 raise CoderError(exc.message, where=location(path, number, "question")) from None
         codebook = codebooks[line.question]
         if line.rank is None and ranked[line.question]:
-            raise CoderError(f"question {line.question!r} has several answer columns: "
-                             "add a rank column saying which one each row codes", where=location(path, number))
+            raise CoderError(
+                f"question {line.question!r} has several answer columns: "
+                "add a rank column saying which one each row codes",
+                where=location(path, number),
+            )
         try:
             rank = int(line.rank or "1")
         except ValueError:
-            raise CoderError(f"rank must be a whole number, not {excerpt(line.rank)}",
-                             where=location(path, number, "rank")) from None
+            raise CoderError(
+                f"rank must be a whole number, not {excerpt(line.rank)}", where=location(path, number, "rank")
+            ) from None
         if not line.respondent:
             raise CoderError("respondent_id is empty", where=location(path, number, "respondent_id"))
         key = (line.respondent, line.question, rank)
@@ -381,8 +409,16 @@ def read_coding_file(db: Database, path: str | Path, *, wide: bool = False,
     return out
 
 
-def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool = False,
-                   independent: bool = False, wide: bool = False, question: str | None = None) -> dict[str, int]:
+def import_codings(
+    db: Database,
+    path: str | Path,
+    *,
+    coder: str,
+    replace: bool = False,
+    independent: bool = False,
+    wide: bool = False,
+    question: str | None = None,
+) -> dict[str, int]:
     """Record a codings file (either layout, see `read_coding_file`) as confirmed codes by `coder`; all or none.
 
     Every row is checked before anything is written. On answers another coder
@@ -438,8 +474,14 @@ def import_codings(db: Database, path: str | Path, *, coder: str, replace: bool 
                 replace=replace,
             )
             if independent:
-                set_own_codes(db, answer_id, coder, {ids[pk]: pk for pk in theme_pks},
-                              {ids[pk]: "confirmed" for pk in theme_pks}, "coding.import.blind")
+                set_own_codes(
+                    db,
+                    answer_id,
+                    coder,
+                    {ids[pk]: pk for pk in theme_pks},
+                    {ids[pk]: "confirmed" for pk in theme_pks},
+                    "coding.import.blind",
+                )
     return {"answers": len(planned), "codings": coded, **settled}
 
 

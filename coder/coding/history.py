@@ -40,8 +40,10 @@ def read_log(db: Database, *, coder: str | None = None, action: str | None = Non
            ORDER BY id DESC LIMIT :limit""",
         {"coder": coder, "action": action, "limit": limit},
     ).fetchall()
-    return [LogEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else None, json.loads(r[6]) if r[6] else None)
-            for r in rows]
+    return [
+        LogEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else None, json.loads(r[6]) if r[6] else None)
+        for r in rows
+    ]
 
 
 def undo_last(db: Database, coder: str) -> LogEntry:
@@ -58,14 +60,20 @@ def undo_last(db: Database, coder: str) -> LogEntry:
     answer_id = int(entry.target.split(":", 1)[1])
     before = entry.before or {}
     with write(db):
-        pks = dict(db.execute(
-            """SELECT t.id, t.pk FROM themes t JOIN questions q ON q.codebook_id = t.codebook_id
-               JOIN answers a ON a.question_id = q.id WHERE a.id = ?""", [answer_id]).fetchall())
+        pks = dict(
+            db.execute(
+                """SELECT t.id, t.pk FROM themes t JOIN questions q ON q.codebook_id = t.codebook_id
+               JOIN answers a ON a.question_id = q.id WHERE a.id = ?""",
+                [answer_id],
+            ).fetchall()
+        )
         missing = [t for t in before if t not in pks]
         if missing:
             raise CoderError(f"cannot undo: theme(s) {', '.join(missing)} no longer exist (merged or deleted)")
-        codes = [Code(pks[t], state["status"], state.get("coder"), state.get("score"), state.get("method"))
-                 for t, state in before.items()]
+        codes = [
+            Code(pks[t], state["status"], state.get("coder"), state.get("score"), state.get("method"))
+            for t, state in before.items()
+        ]
         apply_codes(db, answer_id, codes, coder=coder, action="coding.undo", replace=True, exact=True)
         # Marks the entry as undone, so the next undo goes one step further back.
         audit(db, coder=coder, action="undo.mark", target=entry.target, after=entry.id)

@@ -20,7 +20,7 @@ Measured in benchmarks/bench_learning.py.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -92,8 +92,15 @@ def explores(confirmed: int, answers: int) -> bool:
     return confirmed < min(EXPLORE, EXPLORE_SHARE * answers)
 
 
-def teaching_order(ids: list[int], texts: Callable[[list[int]], list[str]], *, errors, top_rarity,
-                   pool: int = POOL, explore: int | None = None) -> list[int]:
+def teaching_order(
+    ids: list[int],
+    texts: Callable[[list[int]], list[str]],
+    *,
+    errors,
+    top_rarity,
+    pool: int = POOL,
+    explore: int | None = None,
+) -> list[int]:
     """`ids` ordered so the first ones teach most: uncertain, of rarely confirmed themes, typical, and diverse.
 
     With `explore` (a seed: the number of confirmed answers, so each rebuild
@@ -114,7 +121,7 @@ def teaching_order(ids: list[int], texts: Callable[[list[int]], list[str]], *, e
     head, tail = ranked[:pool], ranked[pool:]
     sample = np.random.default_rng(0).choice(len(ids), min(REFERENCE, len(ids)), replace=False)
     both = texts([ids[i] for i in head] + [ids[i] for i in sample])
-    spread_head = [int(head[i]) for i in spread(both[:len(head)], priority[head], both[len(head):])]
+    spread_head = [int(head[i]) for i in spread(both[: len(head)], priority[head], both[len(head) :])]
     return [ids[i] for i in spread_head] + [ids[i] for i in tail.tolist()]
 
 
@@ -122,9 +129,14 @@ def ready(db: Database, question: str) -> bool:
     """Whether the question has suggestions and MIN_CONFIRMED confirmed answers: enough to know what it does not know."""
     if not db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [question]).fetchone():
         return False
-    return db.execute(
-        """SELECT count(DISTINCT c.answer_id) FROM codings c JOIN answers a ON a.id = c.answer_id
-           WHERE a.question_id = ? AND c.status = 'confirmed'""", [question]).fetchone()[0] >= MIN_CONFIRMED
+    return (
+        db.execute(
+            """SELECT count(DISTINCT c.answer_id) FROM codings c JOIN answers a ON a.id = c.answer_id
+           WHERE a.question_id = ? AND c.status = 'confirmed'""",
+            [question],
+        ).fetchone()[0]
+        >= MIN_CONFIRMED
+    )
 
 
 def teaching_queue(db: Database, question: str, among: Iterable[int] | None = None, pool: int = POOL) -> list[int]:
@@ -135,14 +147,24 @@ def teaching_queue(db: Database, question: str, among: Iterable[int] | None = No
                   sum(CASE WHEN s.selected THEN 1 - s.score ELSE s.score END),
                   max(CASE WHEN s.rank = 1 THEN s.theme_pk END), max(CASE WHEN s.rank = 2 THEN s.theme_pk END)
            FROM answers a LEFT JOIN suggestions s ON s.answer_id = a.id
-           WHERE a.question_id = ? AND a.is_answer = 1 GROUP BY a.id ORDER BY a.id""", [question]).fetchall()
+           WHERE a.question_id = ? AND a.is_answer = 1 GROUP BY a.id ORDER BY a.id""",
+        [question],
+    ).fetchall()
     if not rows:
         return []
     table = np.array(rows, dtype=np.float64).reshape(-1, 4)
     ids = table[:, 0].astype(np.int64)
-    confirmed = np.array([r[0] for r in db.execute(
-        """SELECT DISTINCT c.answer_id FROM codings c JOIN answers a ON a.id = c.answer_id
-           WHERE a.question_id = ? AND c.status = 'confirmed'""", [question])], dtype=np.int64)
+    confirmed = np.array(
+        [
+            r[0]
+            for r in db.execute(
+                """SELECT DISTINCT c.answer_id FROM codings c JOIN answers a ON a.id = c.answer_id
+           WHERE a.question_id = ? AND c.status = 'confirmed'""",
+                [question],
+            )
+        ],
+        dtype=np.int64,
+    )
     keep = ~np.isin(ids, confirmed)
     explore = len(confirmed) if explores(len(confirmed), len(ids)) else None
     if among is not None:
@@ -152,7 +174,9 @@ def teaching_queue(db: Database, question: str, among: Iterable[int] | None = No
         return []
     counts = db.execute(
         """SELECT c.theme_pk, count(*) FROM codings c JOIN answers a ON a.id = c.answer_id
-           WHERE a.question_id = ? AND c.status = 'confirmed' GROUP BY c.theme_pk""", [question]).fetchall()
+           WHERE a.question_id = ? AND c.status = 'confirmed' GROUP BY c.theme_pk""",
+        [question],
+    ).fetchall()
     # An answer's likely themes are as rare as the rarer of its top two; with no suggestion, as rare as can be.
     pks = np.nan_to_num(table[:, 2:4], nan=-1).astype(np.int64)
     pks[:, 1] = np.where(pks[:, 1] < 0, pks[:, 0], pks[:, 1])
@@ -164,9 +188,10 @@ def teaching_queue(db: Database, question: str, among: Iterable[int] | None = No
     def texts(chosen: list[int]) -> list[str]:
         found: dict[int, str] = {}
         for start in range(0, len(chosen), 500):  # under SQLite's limit on parameters
-            part = chosen[start:start + 500]
-            found.update(db.execute(f"SELECT id, text FROM answers WHERE id IN ({','.join('?' * len(part))})",
-                                    part).fetchall())
+            part = chosen[start : start + 500]
+            found.update(
+                db.execute(f"SELECT id, text FROM answers WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+            )
         return [found[a] for a in chosen]
 
     return teaching_order(ids.tolist(), texts, errors=table[:, 1], top_rarity=seen, pool=pool, explore=explore)

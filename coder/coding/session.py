@@ -13,18 +13,22 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
+from coder.codebook.db import add_alias, add_theme, read_codebook, theme_pks
 from coder.codebook.model import Codebook
 from coder.coding.codings import Code, apply_codes, question_codebook, question_text
+from coder.coding.queue import ready, teaching_queue
+from coder.coding.team import assigned_answers, blind_answers, disputed_answers, originals, own_codes, set_own_codes
 from coder.errors import CoderError
 from coder.store import audit, now, write
 from coder.suggest.engine import review_queue
-from coder.coding.queue import ready, teaching_queue
-from coder.coding.team import assigned_answers, blind_answers, disputed_answers, originals, own_codes, set_own_codes
-from coder.codebook.db import add_alias, add_theme, read_codebook, theme_pks
 
 ORDERS = ("imported", "uncertain", "theme", "teaches")
-ORDER_NAMES = {"imported": "as imported", "uncertain": "least confident first", "theme": "by theme",
-               "teaches": "teaches most"}
+ORDER_NAMES = {
+    "imported": "as imported",
+    "uncertain": "least confident first",
+    "theme": "by theme",
+    "teaches": "teaches most",
+}
 
 
 def default_order(db: Database, question: str) -> str:
@@ -81,7 +85,9 @@ def question_progress(db: Database, question: str) -> Progress:
                   sum(EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed')),
                   sum(NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed')
                       AND EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id))
-           FROM answers a WHERE a.question_id = ? AND a.is_answer = 1""", [question]).fetchone()
+           FROM answers a WHERE a.question_id = ? AND a.is_answer = 1""",
+        [question],
+    ).fetchone()
     return Progress(total or 0, confirmed or 0, auto or 0)
 
 
@@ -136,9 +142,14 @@ class CodingSession:
         mine = assigned_answers(self.db, self.question, self.coder)
         if mine is not None:
             return mine
-        return [r[0] for r in self.db.execute(
-            """SELECT a.id FROM answers a JOIN respondents r ON r.id = a.respondent_id
-               WHERE a.question_id = ? AND a.is_answer = 1 ORDER BY r.position, a.rank""", [self.question])]
+        return [
+            r[0]
+            for r in self.db.execute(
+                """SELECT a.id FROM answers a JOIN respondents r ON r.id = a.respondent_id
+               WHERE a.question_id = ? AND a.is_answer = 1 ORDER BY r.position, a.rank""",
+                [self.question],
+            )
+        ]
 
     def _default_order(self) -> str:
         return "imported" if self.adjudicate else default_order(self.db, self.question)
@@ -159,10 +170,13 @@ class CodingSession:
             else:
                 pending = [a for a in review_queue(self.db, self.question) if a in allowed]
             if order == "theme":
-                top = dict(self.db.execute(
-                    """SELECT s.answer_id, t.position FROM suggestions s JOIN themes t ON t.pk = s.theme_pk
+                top = dict(
+                    self.db.execute(
+                        """SELECT s.answer_id, t.position FROM suggestions s JOIN themes t ON t.pk = s.theme_pk
                        JOIN answers a ON a.id = s.answer_id WHERE a.question_id = ? AND s.rank = 1""",
-                    [self.question]).fetchall())
+                        [self.question],
+                    ).fetchall()
+                )
                 rank = {aid: i for i, aid in enumerate(imported)}
                 pending = sorted(pending, key=lambda a: (top.get(a, 1e9), rank[a]))
             seen = set(pending)
@@ -195,44 +209,59 @@ class CodingSession:
         if answer_id is None:
             return None
         row = self.db.execute(
-            "SELECT respondent_id, rank, text, changed FROM answers WHERE id = ?", [answer_id]).fetchone()
-        attributes = dict(self.db.execute(
-            "SELECT name, value FROM respondent_attributes WHERE respondent_id = ? ORDER BY name", [row[0]]).fetchall())
+            "SELECT respondent_id, rank, text, changed FROM answers WHERE id = ?", [answer_id]
+        ).fetchone()
+        attributes = dict(
+            self.db.execute(
+                "SELECT name, value FROM respondent_attributes WHERE respondent_id = ? ORDER BY name", [row[0]]
+            ).fetchall()
+        )
         suggestions = tuple(
             SuggestionView(r[0], r[1], r[2], r[3], r[4], bool(r[5]))
             for r in self.db.execute(
                 """SELECT t.id, t.label, s.score, s.method, s.evidence, s.selected FROM suggestions s
                    JOIN themes t ON t.pk = s.theme_pk WHERE s.answer_id = ? ORDER BY s.rank LIMIT 9""",
-                [answer_id])
+                [answer_id],
+            )
         )
         blind = answer_id in self.blind
-        if blind:
-            codes = own_codes(self.db, answer_id, self.coder)
-        else:
-            codes = self._final_codes(answer_id)
+        codes = own_codes(self.db, answer_id, self.coder) if blind else self._final_codes(answer_id)
         if answer_id == self.current_id and (self._shown is None or self._shown[0] != answer_id):
             self._shown = (answer_id, dict(codes))
-        flagged = frozenset(r[0] for r in self.db.execute(
-            "SELECT t.id FROM quote_flags f JOIN themes t ON t.pk = f.theme_pk WHERE f.answer_id = ?", [answer_id]))
+        flagged = frozenset(
+            r[0]
+            for r in self.db.execute(
+                "SELECT t.id FROM quote_flags f JOIN themes t ON t.pk = f.theme_pk WHERE f.answer_id = ?", [answer_id]
+            )
+        )
         others = originals(self.db, answer_id) if self.adjudicate else {}
-        return AnswerView(answer_id, row[0], row[1], row[2], attributes, suggestions, codes, flagged, bool(row[3]),
-                          blind, others)
+        return AnswerView(
+            answer_id, row[0], row[1], row[2], attributes, suggestions, codes, flagged, bool(row[3]), blind, others
+        )
 
     def _final_codes(self, answer_id: int) -> dict[str, str]:
-        return dict(self.db.execute(
-            """SELECT t.id, c.status FROM codings c JOIN themes t ON t.pk = c.theme_pk
-               WHERE c.answer_id = ? ORDER BY t.position""", [answer_id]).fetchall())
+        return dict(
+            self.db.execute(
+                """SELECT t.id, c.status FROM codings c JOIN themes t ON t.pk = c.theme_pk
+               WHERE c.answer_id = ? ORDER BY t.position""",
+                [answer_id],
+            ).fetchall()
+        )
 
     def other_answers(self, answer_id: int | None = None) -> list[tuple[str, str]]:
         """The same respondent's other answers, for context on demand."""
         answer_id = self.current_id if answer_id is None else answer_id
         respondent = self.db.execute("SELECT respondent_id FROM answers WHERE id = ?", [answer_id]).fetchone()[0]
-        return [(f"{r[0]}" + (f" ({r[1]})" if r[2] > 1 else ""), r[3]) for r in self.db.execute(
-            """SELECT a.question_id, a.rank, (SELECT count(*) FROM answers b WHERE b.respondent_id = a.respondent_id
+        return [
+            (f"{r[0]}" + (f" ({r[1]})" if r[2] > 1 else ""), r[3])
+            for r in self.db.execute(
+                """SELECT a.question_id, a.rank, (SELECT count(*) FROM answers b WHERE b.respondent_id = a.respondent_id
                    AND b.question_id = a.question_id), a.text
                FROM answers a JOIN questions q ON q.id = a.question_id
                WHERE a.respondent_id = ? AND a.id != ? AND a.is_answer = 1 ORDER BY q.position, a.rank""",
-            [respondent, answer_id])]
+                [respondent, answer_id],
+            )
+        ]
 
     def progress(self) -> Progress:
         return question_progress(self.db, self.question)
@@ -242,7 +271,10 @@ class CodingSession:
 
     def has_suggestions(self) -> bool:
         """Whether `coder suggest` has ever run on the question (the app computes them if not)."""
-        return self.db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [self.question]).fetchone() is not None
+        return (
+            self.db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [self.question]).fetchone()
+            is not None
+        )
 
     # -- moving ----------------------------------------------------------------------------
 
@@ -283,14 +315,23 @@ class CodingSession:
     def _first_unconfirmed(self, indices: list[int]) -> int | None:
         ids = [self.queue[i] for i in indices]
         marks = ",".join("?" * len(ids))
-        done = {r[0] for r in self.db.execute(
-            f"SELECT DISTINCT answer_id FROM codings WHERE status = 'confirmed' AND answer_id IN ({marks})", ids)}
+        done = {
+            r[0]
+            for r in self.db.execute(
+                f"SELECT DISTINCT answer_id FROM codings WHERE status = 'confirmed' AND answer_id IN ({marks})", ids
+            )
+        }
         blind = [a for a in ids if a in self.blind]
         if blind:
             # A blind answer is done for this coder once their own codes are confirmed.
-            mine = {r[0] for r in self.db.execute(
-                f"""SELECT answer_id FROM coder_codings WHERE coder = ? AND answer_id IN ({",".join("?" * len(blind))})
-                    GROUP BY answer_id HAVING min(status = 'confirmed') = 1""", [self.coder, *blind])}
+            mine = {
+                r[0]
+                for r in self.db.execute(
+                    f"""SELECT answer_id FROM coder_codings WHERE coder = ? AND answer_id IN ({",".join("?" * len(blind))})
+                    GROUP BY answer_id HAVING min(status = 'confirmed') = 1""",
+                    [self.coder, *blind],
+                )
+            }
             done = (done - set(blind)) | mine
         return next((i for i in indices if self.queue[i] not in done), None)
 
@@ -328,8 +369,16 @@ class CodingSession:
         add = []
         for theme_id, status in codes.items():
             s = suggestion.get(theme_id)
-            add.append(Code(self.pks[theme_id], status, self.coder,
-                            s.score if s else None, s.method if s else "manual", s.evidence if s else None))
+            add.append(
+                Code(
+                    self.pks[theme_id],
+                    status,
+                    self.coder,
+                    s.score if s else None,
+                    s.method if s else "manual",
+                    s.evidence if s else None,
+                )
+            )
         apply_codes(self.db, view.id, add, coder=self.coder, action=action, replace=True)
         self._shown = (view.id, self._final_codes(view.id))  # as stored: a confirmed code never goes back to auto
 
@@ -338,14 +387,22 @@ class CodingSession:
         shown = self._shown
         if shown is None or shown[0] != view.id or shown[1] == view.codes:
             return
-        others = sorted({r[0] for r in self.db.execute(
-            "SELECT DISTINCT coder FROM codings WHERE answer_id = ? AND status = 'confirmed' AND coder IS NOT ?",
-            [view.id, self.coder])})
+        others = sorted(
+            {
+                r[0]
+                for r in self.db.execute(
+                    "SELECT DISTINCT coder FROM codings WHERE answer_id = ? AND status = 'confirmed' AND coder IS NOT ?",
+                    [view.id, self.coder],
+                )
+            }
+        )
         self._shown = (view.id, dict(view.codes))  # now seen: the same key again goes ahead
         if others:
             labels = ", ".join(self.labels.get(t, t) for t in view.codes) or "no themes"
-            raise CoderError(f"{', '.join(others)} coded this answer while it was open here (now: {labels}); "
-                             "nothing was changed. Look again, then repeat the key to replace their codes")
+            raise CoderError(
+                f"{', '.join(others)} coded this answer while it was open here (now: {labels}); "
+                "nothing was changed. Look again, then repeat the key to replace their codes"
+            )
 
     def toggle(self, theme_id: str) -> None:
         """Put a theme on the answer, or take it off; working codes stay `auto` until confirmed."""
@@ -427,12 +484,19 @@ class CodingSession:
         with write(self.db):
             if set(themes) <= view.flagged:
                 self.db.execute("DELETE FROM quote_flags WHERE answer_id = ?", [view.id])
-                audit(self.db, coder=self.coder, action="quote.unflag", target=f"answer:{view.id}", before=sorted(view.flagged))
+                audit(
+                    self.db,
+                    coder=self.coder,
+                    action="quote.unflag",
+                    target=f"answer:{view.id}",
+                    before=sorted(view.flagged),
+                )
                 return []
             for theme_id in themes:
                 self.db.execute(
                     "INSERT OR IGNORE INTO quote_flags (answer_id, theme_pk, coder, flagged_at) VALUES (?, ?, ?, ?)",
-                    [view.id, self.pks[theme_id], self.coder, now()])
+                    [view.id, self.pks[theme_id], self.coder, now()],
+                )
             audit(self.db, coder=self.coder, action="quote.flag", target=f"answer:{view.id}", after=themes)
         return themes
 
@@ -453,7 +517,9 @@ class CodingSession:
             self.position = self.queue.index(step.answer_id)
         if step.answer_id in self.blind:
             codes = {t: s for t, s in step.codes.items() if t in self.pks}
-            set_own_codes(self.db, step.answer_id, self.coder, {t: self.pks[t] for t in codes}, codes, "coding.undo.blind")
+            set_own_codes(
+                self.db, step.answer_id, self.coder, {t: self.pks[t] for t in codes}, codes, "coding.undo.blind"
+            )
             return True
         add = [Code(self.pks[t], s, self.coder, method="manual") for t, s in step.codes.items() if t in self.pks]
         with write(self.db):
@@ -463,7 +529,8 @@ class CodingSession:
                 if theme_id in self.pks:
                     self.db.execute(
                         "INSERT INTO quote_flags (answer_id, theme_pk, coder, flagged_at) VALUES (?, ?, ?, ?)",
-                        [step.answer_id, self.pks[theme_id], self.coder, now()])
+                        [step.answer_id, self.pks[theme_id], self.coder, now()],
+                    )
         return True
 
     def search_themes(self, query: str, limit: int = 20) -> list[tuple[str, str, float]]:

@@ -19,9 +19,9 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from coder.errors import CoderError  # noqa: E402
+from coder.export.formats import output_line  # noqa: E402
 from coder.outputs import atomic_output  # noqa: E402
 from coder.report.tables import Table  # noqa: E402
-from coder.export.formats import output_line  # noqa: E402
 
 CHART_FORMATS = ("png", "svg")
 BAR_GID = "bar-{index}"  # each bar's id in the SVG, so a reader (or a test) can find them
@@ -56,9 +56,12 @@ def render_chart(table: Table, path: str | Path, *, inputs: tuple[str | Path, ..
         fig.suptitle(_wrap(table.title, 80), x=0.01, ha="left", fontsize=11, fontweight="bold")
         if rows:
             positions = range(len(rows))
-            bars = ax.barh(positions, [float(r.percent) for r in rows],
-                           color=[_FOLD_COLOUR if r.folded else _NET_COLOUR if r.net else _COLOUR for r in rows],
-                           height=0.7)
+            bars = ax.barh(
+                positions,
+                [float(r.percent) for r in rows],
+                color=[_FOLD_COLOUR if r.folded else _NET_COLOUR if r.net else _COLOUR for r in rows],
+                height=0.7,
+            )
             top = max(float(r.percent) for r in rows) or 1.0
             for index, (bar, row) in enumerate(zip(bars, rows)):
                 bar.set_gid(BAR_GID.format(index=index))
@@ -71,8 +74,14 @@ def render_chart(table: Table, path: str | Path, *, inputs: tuple[str | Path, ..
             ax.set_xlim(0, top * 1.15)
             ax.margins(y=0.02)
         else:
-            ax.text(0.5, 0.5, "No themes yet" if table.no_themes else "No coded answers yet",
-                    ha="center", va="center", transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                "No themes yet" if table.no_themes else "No coded answers yet",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
             ax.set_yticks([])
         ax.set_xticks([])
         for side in ("top", "right", "bottom"):

@@ -8,8 +8,8 @@ exactly, so a file exported and imported again gives back the same ids and label
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -36,13 +36,21 @@ def write_safe_csv(rows: Iterable[dict], out) -> int:
     return write_codings_csv(safe_rows(rows), out)
 
 
-def export_csv_file(db: Database, path: str | Path, question: str | None = None, *, changed_only: bool = False,
-                    inputs: tuple[str | Path, ...] = ()) -> int:
+def export_csv_file(
+    db: Database,
+    path: str | Path,
+    question: str | None = None,
+    *,
+    changed_only: bool = False,
+    inputs: tuple[str | Path, ...] = (),
+) -> int:
     """Write the codings CSV to `path` atomically; `inputs` (the database) may not be the target."""
     rows = export_codings(db, question, changed_only=changed_only)
     try:
-        with atomic_output(path, inputs=inputs) as temporary, \
-                open(temporary, "w", newline="", encoding="utf-8") as handle:
+        with (
+            atomic_output(path, inputs=inputs) as temporary,
+            open(temporary, "w", newline="", encoding="utf-8") as handle,
+        ):
             return write_safe_csv(rows, handle)
     except OSError as exc:
         raise CoderError(f"cannot write: {exc.strerror or exc}", where=str(path)) from None
@@ -56,8 +64,16 @@ def answer_rows(rows: Iterable[dict]) -> Iterator[dict]:
         if current is None or current["key"] != key:
             if current is not None:
                 yield _finish(current)
-            current = {"key": key, "question": row["question"], "respondent_id": row["respondent_id"],
-                       "rank": row["rank"], "answer": row["answer"], "themes": [], "status": [], "coder": []}
+            current = {
+                "key": key,
+                "question": row["question"],
+                "respondent_id": row["respondent_id"],
+                "rank": row["rank"],
+                "answer": row["answer"],
+                "themes": [],
+                "status": [],
+                "coder": [],
+            }
         current["themes"].append(row["theme"])
         for name in ("status", "coder"):
             if row[name] and row[name] not in current[name]:
@@ -91,8 +107,14 @@ def _cell(value):
     return value
 
 
-def export_xlsx(db: Database, path: str | Path, question: str | None = None, *, changed_only: bool = False,
-                inputs: tuple[str | Path, ...] = ()) -> dict[str, int]:
+def export_xlsx(
+    db: Database,
+    path: str | Path,
+    question: str | None = None,
+    *,
+    changed_only: bool = False,
+    inputs: tuple[str | Path, ...] = (),
+) -> dict[str, int]:
     """Write one sheet per question (named by its id): each coded answer cell with its themes.
 
     Returns the number of rows written per question. Questions without codes

@@ -23,7 +23,9 @@ from coder.outputs import is_sqlite_file, umask, write_output
 CHART_SUFFIXES = (".png", ".svg")
 # `--force` replaces only a folder holding this file, so it can never delete a folder coder did not write.
 MARKER = ".coder-report"
-MARKER_TEXT = "This folder was written by `coder report`; `coder report --force` may replace it, with everything in it.\n"
+MARKER_TEXT = (
+    "This folder was written by `coder report`; `coder report --force` may replace it, with everything in it.\n"
+)
 FORMAT_NAMES = {"md": "Markdown", "csv": "CSV", "xlsx": "Excel", "html": "HTML", "latex": "LaTeX", "json": "JSON"}
 
 
@@ -70,16 +72,24 @@ def _check_target(db, target: Path, shown: str, force: bool) -> None:
     if not any(target.iterdir()):
         return
     if not force:
-        raise CoderError("the folder is not empty: give an empty or new folder, or --force to replace "
-                         "a report folder coder wrote", where=shown)
+        raise CoderError(
+            "the folder is not empty: give an empty or new folder, or --force to replace a report folder coder wrote",
+            where=shown,
+        )
     if not _is_marked(target):
-        raise CoderError(f"--force replaces only a folder that coder report wrote (it holds {MARKER}); this one "
-                         "does not, so coder will not delete it. Choose another folder, or delete it yourself "
-                         "(report folders written before coder marked them carry no marker)", where=shown)
+        raise CoderError(
+            f"--force replaces only a folder that coder report wrote (it holds {MARKER}); this one "
+            "does not, so coder will not delete it. Choose another folder, or delete it yourself "
+            "(report folders written before coder marked them carry no marker)",
+            where=shown,
+        )
     database = _database_inside(target)
     if database is not None:
-        raise CoderError(f"holds a database ({database.relative_to(target)}); coder never deletes one: "
-                         "move it out of the folder first", where=shown)
+        raise CoderError(
+            f"holds a database ({database.relative_to(target)}); coder never deletes one: "
+            "move it out of the folder first",
+            where=shown,
+        )
 
 
 def _database_inside(folder: Path) -> Path | None:
@@ -101,9 +111,9 @@ def _remove_leftovers(target: Path) -> None:
     """Delete the temporary folders that interrupted runs left beside `target`, if coder wrote them."""
     pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.(tmp|old)")
     for leftover in target.parent.iterdir():
-        if pattern.fullmatch(leftover.name) and not leftover.is_symlink() and leftover.is_dir():
-            if _is_marked(leftover) or not any(leftover.iterdir()):
-                shutil.rmtree(leftover, ignore_errors=True)
+        ours = pattern.fullmatch(leftover.name) and not leftover.is_symlink() and leftover.is_dir()
+        if ours and (_is_marked(leftover) or not any(leftover.iterdir())):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def write_report(db, target: str | Path, *, force: bool = False, quotes_per_theme: int = 3) -> Report:
@@ -156,14 +166,17 @@ def _swap_into_place(building: Path, target: Path) -> None:
 
 
 def _write_all(db, folder: Path, questions: list[str], quotes_per_theme: int) -> Report:
-    from coder.store import get_meta
+    from coder.export import charts, formats
     from coder.report.tables import build_table
-    from coder.export import charts
-    from coder.export import formats
+    from coder.store import get_meta
 
     quotes = _quote_function()
-    report = Report(folder, quotes_note=None if quotes else
-                    "Quotes are not included: coder.report.quotes.representative_quotes is not available.")
+    report = Report(
+        folder,
+        quotes_note=None
+        if quotes
+        else "Quotes are not included: coder.report.quotes.representative_quotes is not available.",
+    )
     tables = {}
     for question in questions:
         if not ID_PATTERN.fullmatch(question):  # it names files: "../x" must not write outside the folder
@@ -221,15 +234,30 @@ def _links(question: str, report: Report) -> list[tuple[str, str]]:
 def _index_markdown(title: str, tables: dict, report: Report) -> str:
     from coder.export.formats import md_text, to_markdown
 
-    lines = [f"# {md_text(title)}", "", "Each question's table, chart and files. Tables: " +
-             ", ".join(FORMAT_NAMES.values()) + "; charts: PNG and SVG.", ""]
+    lines = [
+        f"# {md_text(title)}",
+        "",
+        "Each question's table, chart and files. Tables: "
+        + ", ".join(FORMAT_NAMES.values())
+        + "; charts: PNG and SVG.",
+        "",
+    ]
     if report.quotes_note:
         lines += [f"*{md_text(report.quotes_note)}*", ""]
     lines += [f"- [{q}: {md_text(t.title)}](#{q})" for q, t in tables.items()]
     for question, table in tables.items():
-        lines += ["", f'<a id="{question}"></a>', "", f"## {question}", "", to_markdown(table).rstrip("\n"), "",
-                  f"![Chart: {md_text(table.title)}]({question}.png)", "",
-                  "Files: " + " · ".join(f"[{name}]({path})" for name, path in _links(question, report))]
+        lines += [
+            "",
+            f'<a id="{question}"></a>',
+            "",
+            f"## {question}",
+            "",
+            to_markdown(table).rstrip("\n"),
+            "",
+            f"![Chart: {md_text(table.title)}]({question}.png)",
+            "",
+            "Files: " + " · ".join(f"[{name}]({path})" for name, path in _links(question, report)),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -240,11 +268,19 @@ def _index_html(title: str, tables: dict, report: Report) -> str:
     body = [f"<h1>{e(title)}</h1>"]
     if report.quotes_note:
         body.append(f"<p><em>{e(report.quotes_note)}</em></p>")
-    body.append("<ul>" + "".join(f'<li><a href="#{e(q)}-section">{e(q)}: {e(t.title)}</a></li>'
-                                 for q, t in tables.items()) + "</ul>")
+    body.append(
+        "<ul>"
+        + "".join(f'<li><a href="#{e(q)}-section">{e(q)}: {e(t.title)}</a></li>' for q, t in tables.items())
+        + "</ul>"
+    )
     for question, table in tables.items():
         links = " · ".join(f'<a href="{e(path)}">{e(name)}</a>' for name, path in _links(question, report))
-        body += [f'<section id="{e(question)}-section">', f"<h2>{e(question)}</h2>", html_table(grid(table)).rstrip("\n"),
-                 f'<img class="chart" src="{e(question)}.svg" alt="{e("Chart: " + table.title)}">',
-                 f"<p>Files: {links}</p>", "</section>"]
+        body += [
+            f'<section id="{e(question)}-section">',
+            f"<h2>{e(question)}</h2>",
+            html_table(grid(table)).rstrip("\n"),
+            f'<img class="chart" src="{e(question)}.svg" alt="{e("Chart: " + table.title)}">',
+            f"<p>Files: {links}</p>",
+            "</section>",
+        ]
     return html_document(title, "\n".join(body) + "\n")

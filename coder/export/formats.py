@@ -16,14 +16,15 @@ import html
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from coder.errors import CoderError
+from coder.report.tables import NET_COLUMNS, Comparison, Crosstab, Table, format_change
 from coder.spreadsheet import NOT_XML
 from coder.spreadsheet import neutralise as spreadsheet_safe
-from coder.report.tables import NET_COLUMNS, Comparison, Crosstab, Table, format_change
 
 INDENT = "  "
 
@@ -35,7 +36,9 @@ def to_csv(table: Table) -> str:
     writer.writerow(["theme", "count", "percent", *(NET_COLUMNS if nets else [])])
     for row in table.rows:
         if nets:
-            writer.writerow([spreadsheet_safe(INDENT * row.level + row.label), row.count, f"{row.percent}", row.level, int(row.net)])
+            writer.writerow(
+                [spreadsheet_safe(INDENT * row.level + row.label), row.count, f"{row.percent}", row.level, int(row.net)]
+            )
         else:
             writer.writerow([spreadsheet_safe(row.label), row.count, f"{row.percent}"])
     return out.getvalue()
@@ -113,27 +116,41 @@ def _tree(table: Table, rows) -> dict:
 def grid(shape: Table | Crosstab | Comparison) -> Grid:
     if isinstance(shape, Table):
         return Grid(
-            shape.question, shape.title,
+            shape.question,
+            shape.title,
             ((shape.header, TEXT), ("Count", COUNT), ("Response", PERCENT)),
             tuple((r.label, r.count, r.percent) for r in shape.rows),
-            _notes(shape, shape.base_text), tuple(r.folded for r in shape.rows), **_tree(shape, shape.rows),
+            _notes(shape, shape.base_text),
+            tuple(r.folded for r in shape.rows),
+            **_tree(shape, shape.rows),
         )
     if isinstance(shape, Crosstab):
         table, columns = shape.table, (*shape.columns, shape.total)
         return Grid(
-            f"{table.question}-by-{shape.attribute}", table.title,
+            f"{table.question}-by-{shape.attribute}",
+            table.title,
             ((table.header, TEXT), *((c.name, COUNT_PERCENT) for c in columns)),
             tuple((row.label, *((c.counts[i], c.percents[i]) for c in columns)) for i, row in enumerate(table.rows)),
-            _notes(table, shape.base_text), tuple(r.folded for r in table.rows),
-            footer=("Base", *(c.base_n for c in columns)), **_tree(table, table.rows),
+            _notes(table, shape.base_text),
+            tuple(r.folded for r in table.rows),
+            footer=("Base", *(c.base_n for c in columns)),
+            **_tree(table, table.rows),
         )
     if isinstance(shape, Comparison):
         table = shape.table
         return Grid(
-            f"{table.question}-compared", table.title,
-            ((table.header, TEXT), (shape.previous_label, PERCENT), (shape.current_label, PERCENT), ("% Change", CHANGE)),
+            f"{table.question}-compared",
+            table.title,
+            (
+                (table.header, TEXT),
+                (shape.previous_label, PERCENT),
+                (shape.current_label, PERCENT),
+                ("% Change", CHANGE),
+            ),
             tuple((r.label, r.previous, r.current, r.change) for r in shape.rows),
-            _notes(table, shape.base_text), tuple(r.folded for r in shape.rows), **_tree(table, shape.rows),
+            _notes(table, shape.base_text),
+            tuple(r.folded for r in shape.rows),
+            **_tree(table, shape.rows),
         )
     raise TypeError(f"cannot lay out {type(shape).__name__}")
 
@@ -156,7 +173,12 @@ def render(shape: Table | Crosstab | Comparison, fmt: str) -> str | bytes:
     if isinstance(shape, Table) and fmt == "csv":
         return to_csv(shape)
     renderers: dict[str, Callable[[Grid], str | bytes]] = {
-        "md": grid_markdown, "csv": grid_csv, "xlsx": to_xlsx, "html": to_html, "latex": to_latex}
+        "md": grid_markdown,
+        "csv": grid_csv,
+        "xlsx": to_xlsx,
+        "html": to_html,
+        "latex": to_latex,
+    }
     return renderers[fmt](grid(shape))
 
 
@@ -184,8 +206,12 @@ def _footer_cells(g: Grid) -> list[str]:
 
 
 def grid_markdown(g: Grid) -> str:
-    lines = [f"**{md_text(g.title)}**", "", "| " + " | ".join(md_text(h) for h, _ in g.columns) + " |",
-             "|" + "|".join("---" if kind == TEXT else "---:" for _, kind in g.columns) + "|"]
+    lines = [
+        f"**{md_text(g.title)}**",
+        "",
+        "| " + " | ".join(md_text(h) for h, _ in g.columns) + " |",
+        "|" + "|".join("---" if kind == TEXT else "---:" for _, kind in g.columns) + "|",
+    ]
     for index, row in enumerate(g.rows):
         cells = [md_label(str(row[0]), g.level(index), g.net(index))]
         cells += [md_text(_cell(v, k)) for v, (_, k) in zip(row[1:], g.columns[1:])]
@@ -268,8 +294,14 @@ def to_xlsx(g: Grid) -> bytes:
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for index in range(len(g.rows)):
-        sheet.append([_sheet_text(str(v)) if k == TEXT else ("N/A" if v is None else (float(v) if isinstance(v, Decimal) else v))
-                      for v, (_, k) in zip(_flat_values(index, g), headings)])
+        sheet.append(
+            [
+                _sheet_text(str(v))
+                if k == TEXT
+                else ("N/A" if v is None else (float(v) if isinstance(v, Decimal) else v))
+                for v, (_, k) in zip(_flat_values(index, g), headings)
+            ]
+        )
         for cell, (_, kind) in zip(sheet[sheet.max_row], headings):
             if kind in _NUMBER_FORMATS and cell.value != "N/A":
                 cell.number_format = _NUMBER_FORMATS[kind]
@@ -321,7 +353,8 @@ def html_table(g: Grid) -> str:
         fold = f' class="{" ".join(classes)}"' if classes else ""
         # Inline, not in the stylesheet: a table without nets stays byte for byte as it was.
         style = ([f"padding-left:{0.6 + 1.2 * g.level(index):.1f}rem"] if g.level(index) else []) + (
-            ["font-weight:bold"] if g.net(index) else [])
+            ["font-weight:bold"] if g.net(index) else []
+        )
         style_attr = f' style="{";".join(style)}"' if style else ""
         cells = [f'<th scope="row"{style_attr}>{e(str(row[0]))}</th>']
         cells += [f'<td class="num">{e(_cell(v, k))}</td>' for v, (_, k) in zip(row[1:], g.columns[1:])]
@@ -329,15 +362,21 @@ def html_table(g: Grid) -> str:
     parts.append("</tbody>\n<tfoot>")
     if g.footer:
         footer = _footer_cells(g)
-        parts.append(f'<tr><th scope="row">{e(footer[0])}</th>' + "".join(f'<td class="num">{e(c)}</td>' for c in footer[1:]) + "</tr>")
+        parts.append(
+            f'<tr><th scope="row">{e(footer[0])}</th>'
+            + "".join(f'<td class="num">{e(c)}</td>' for c in footer[1:])
+            + "</tr>"
+        )
     parts += [f'<tr><td colspan="{width}">{e(note)}</td></tr>' for note in g.notes]
     parts.append("</tfoot>\n</table>")
     return "\n".join(parts) + "\n"
 
 
 def html_document(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
-            f"<style>\n{_CSS}\n</style>\n</head>\n<body>\n{body}</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
+        f"<style>\n{_CSS}\n</style>\n</head>\n<body>\n{body}</body>\n</html>\n"
+    )
 
 
 def to_html(g: Grid) -> str:
@@ -346,10 +385,23 @@ def to_html(g: Grid) -> str:
 
 # --- LaTeX -------------------------------------------------------------------------------------
 
-_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
-          "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
-          # A cell starting "[" after "\\" or "\midrule" would be read as their optional argument.
-          "[": "{[}", "]": "{]}"}
+_LATEX = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    # A cell starting "[" after "\\" or "\midrule" would be read as their optional argument.
+    "[": "{[}",
+    "]": "{]}",
+}
 
 
 def latex_escape(text: str) -> str:
@@ -360,16 +412,25 @@ def to_latex(g: Grid) -> str:
     """A booktabs `table` float: caption = title, the base under the tabular."""
     spec = r"p{0.45\linewidth}" + "r" * (len(g.columns) - 1)
     label = re.sub(r"[^A-Za-z0-9-]", "-", g.name)  # a \label takes no escapes
-    lines = ["% needs \\usepackage{booktabs}", r"\begin{table}[htbp]", r"\centering",
-             f"\\caption{{{latex_escape(g.title)}}}", f"\\label{{tab:{label}}}",
-             f"\\begin{{tabular}}{{{spec}}}", r"\toprule",
-             " & ".join(latex_escape(h) for h, _ in g.columns) + r" \\", r"\midrule"]
+    lines = [
+        "% needs \\usepackage{booktabs}",
+        r"\begin{table}[htbp]",
+        r"\centering",
+        f"\\caption{{{latex_escape(g.title)}}}",
+        f"\\label{{tab:{label}}}",
+        f"\\begin{{tabular}}{{{spec}}}",
+        r"\toprule",
+        " & ".join(latex_escape(h) for h, _ in g.columns) + r" \\",
+        r"\midrule",
+    ]
     for index, row in enumerate(g.rows):
         label = latex_escape(str(row[0]))
         label = f"\\textbf{{{label}}}" if g.net(index) else label
         if g.level(index):
             label = f"\\hspace{{{g.level(index)}em}}{label}"
-        lines.append(" & ".join([label, *(latex_escape(_cell(v, k)) for v, (_, k) in zip(row[1:], g.columns[1:]))]) + r" \\")
+        lines.append(
+            " & ".join([label, *(latex_escape(_cell(v, k)) for v, (_, k) in zip(row[1:], g.columns[1:]))]) + r" \\"
+        )
     if g.footer:
         lines += [r"\midrule", " & ".join(latex_escape(c) for c in _footer_cells(g)) + r" \\"]
     lines += [r"\bottomrule", r"\end{tabular}"]
@@ -386,33 +447,69 @@ def _number(value: Decimal | None) -> float | None:
 
 
 def _base(table: Table) -> dict:
-    return {"kind": table.base, "n": table.base_n, "respondents": table.respondents, "mentions": table.mentions,
-            "uncoded": table.uncoded, "text": table.base_text, "note": table.uncoded_note}
+    return {
+        "kind": table.base,
+        "n": table.base_n,
+        "respondents": table.respondents,
+        "mentions": table.mentions,
+        "uncoded": table.uncoded,
+        "text": table.base_text,
+        "note": table.uncoded_note,
+    }
 
 
 def to_json(shape: Table | Crosstab | Comparison) -> str:
     """Numbers as JSON numbers (percent to one decimal), N/A as null, the base spelt out."""
     table = shape if isinstance(shape, Table) else shape.table
     data: dict[str, Any] = {
-        "question": table.question, "title": table.title, "header": table.header, "base": _base(table)}
+        "question": table.question,
+        "title": table.title,
+        "header": table.header,
+        "base": _base(table),
+    }
 
     def tree(row) -> dict:
         return {"level": row.level, "net": row.net} if table.has_nets else {}
 
     if isinstance(shape, Table):
-        data["rows"] = [{"theme_id": r.theme_id, "label": r.label, "count": r.count, "percent": _number(r.percent),
-                         "folded": r.folded, **tree(r)} for r in table.rows]
+        data["rows"] = [
+            {
+                "theme_id": r.theme_id,
+                "label": r.label,
+                "count": r.count,
+                "percent": _number(r.percent),
+                "folded": r.folded,
+                **tree(r),
+            }
+            for r in table.rows
+        ]
     elif isinstance(shape, Crosstab):
         columns = (*shape.columns, shape.total)
         data["attribute"] = shape.attribute
         data["base"]["text"] = shape.base_text
         data["columns"] = [{"name": c.name, "base_n": c.base_n} for c in columns]
-        data["rows"] = [{"theme_id": r.theme_id, "label": r.label, "folded": r.folded, **tree(r),
-                         "cells": [{"count": c.counts[i], "percent": _number(c.percents[i])} for c in columns]}
-                        for i, r in enumerate(table.rows)]
+        data["rows"] = [
+            {
+                "theme_id": r.theme_id,
+                "label": r.label,
+                "folded": r.folded,
+                **tree(r),
+                "cells": [{"count": c.counts[i], "percent": _number(c.percents[i])} for c in columns],
+            }
+            for i, r in enumerate(table.rows)
+        ]
     else:
         data.update(previous_label=shape.previous_label, current_label=shape.current_label, source=shape.source)
         data["base"]["text"] = shape.base_text
-        data["rows"] = [{"label": r.label, "previous": _number(r.previous), "current": _number(r.current),
-                         "change": _number(r.change), "folded": r.folded, **tree(r)} for r in shape.rows]
+        data["rows"] = [
+            {
+                "label": r.label,
+                "previous": _number(r.previous),
+                "current": _number(r.current),
+                "change": _number(r.change),
+                "folded": r.folded,
+                **tree(r),
+            }
+            for r in shape.rows
+        ]
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

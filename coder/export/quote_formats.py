@@ -6,8 +6,8 @@ import html
 import json
 from dataclasses import asdict
 
-from coder.report.quotes import Quote
 from coder.export.formats import md_text
+from coder.report.quotes import Quote
 
 
 def to_markdown(quotes: list[Quote]) -> str:

@@ -18,90 +18,812 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 NAME, COUNCIL, EMAIL, PHONE, POSTCODE = "[name]", "[council]", "[email]", "[phone]", "[postcode]"
 ORGANISATION, HEALTH_BODY, ADDRESS = "[organisation]", "[health body]", "[address]"
 URL, HANDLE, IP_ADDRESS, CARD, NI_NUMBER = "[url]", "[handle]", "[ip address]", "[card number]", "[ni number]"
 DATE_OF_BIRTH, NUMBER = "[date of birth]", "[number]"
-PLACEHOLDERS = (NAME, COUNCIL, ORGANISATION, HEALTH_BODY, EMAIL, PHONE, POSTCODE, ADDRESS, URL, HANDLE,
-                IP_ADDRESS, CARD, NI_NUMBER, DATE_OF_BIRTH, NUMBER)
+PLACEHOLDERS = (
+    NAME,
+    COUNCIL,
+    ORGANISATION,
+    HEALTH_BODY,
+    EMAIL,
+    PHONE,
+    POSTCODE,
+    ADDRESS,
+    URL,
+    HANDLE,
+    IP_ADDRESS,
+    CARD,
+    NI_NUMBER,
+    DATE_OF_BIRTH,
+    NUMBER,
+)
 _COUNCIL_WORDS = re.compile(r"\b(?:Council|Borough|Corporation|Authority)\b", re.IGNORECASE)
 
-TITLES = "Mr Mrs Ms Miss Mx Dr Prof Professor Cllr Councillor Sir Dame Lord Lady Rev Revd Reverend".split()
+TITLES = [
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Miss",
+    "Mx",
+    "Dr",
+    "Prof",
+    "Professor",
+    "Cllr",
+    "Councillor",
+    "Sir",
+    "Dame",
+    "Lord",
+    "Lady",
+    "Rev",
+    "Revd",
+    "Reverend",
+]
 _TITLE_SET = frozenset(t.casefold() for t in TITLES)
 
 # Everyday words that are also name parts or place names ("Grace", "Will", "Reading"):
 # these are redacted only when capitalised, so "a grace period" survives.
 COMMON_WORDS = frozenset(
-    """will mark bill rose grace rob hope joy faith dawn may june april august summer robin
-    jack frank grant wade hunter baker cook smith bell bush hill wood field green white black
-    brown young king rich long short hall lane house page price power ward wells reading bath
-    hart sale dale lee ben sally kettle chase guy pat penny ray sky storm river brook moss
-    rock stone north south east west forest borders islands dales vale city county""".split()
+    [
+        "will",
+        "mark",
+        "bill",
+        "rose",
+        "grace",
+        "rob",
+        "hope",
+        "joy",
+        "faith",
+        "dawn",
+        "may",
+        "june",
+        "april",
+        "august",
+        "summer",
+        "robin",
+        "jack",
+        "frank",
+        "grant",
+        "wade",
+        "hunter",
+        "baker",
+        "cook",
+        "smith",
+        "bell",
+        "bush",
+        "hill",
+        "wood",
+        "field",
+        "green",
+        "white",
+        "black",
+        "brown",
+        "young",
+        "king",
+        "rich",
+        "long",
+        "short",
+        "hall",
+        "lane",
+        "house",
+        "page",
+        "price",
+        "power",
+        "ward",
+        "wells",
+        "reading",
+        "bath",
+        "hart",
+        "sale",
+        "dale",
+        "lee",
+        "ben",
+        "sally",
+        "kettle",
+        "chase",
+        "guy",
+        "pat",
+        "penny",
+        "ray",
+        "sky",
+        "storm",
+        "river",
+        "brook",
+        "moss",
+        "rock",
+        "stone",
+        "north",
+        "south",
+        "east",
+        "west",
+        "forest",
+        "borders",
+        "islands",
+        "dales",
+        "vale",
+        "city",
+        "county",
+    ]
 )
 
 # Common UK given names. A capitalised one is a person ("Sarah said"), in any case if it is
 # no everyday word; one in AMBIGUOUS_NAMES only with a surname after it ("Will Smith", not
 # "Will the council").
 GIVEN_NAMES = frozenset(
-    """aaron abdul abigail adam adrian ahmed aidan aisha alan alastair alex alexander alexandra alfie alice alison
-    alistair amanda amelia amir amy andrea andrew andy angela angus anita ann anna anne annette anthony antonia
-    archie arjun arthur ashley asif ayesha barbara barry beatrice becky ben benjamin bernadette bernard beth bethan
-    bethany beverley bilal brenda brendan brian bridget bronwen bruce bryony callum cameron carl carla carmen
-    caroline carys catherine cathy ceri charlie charlotte chloe chris christian christina christine christopher
-    ciara claire clara colin connor craig dafydd daniel danielle darren dave david debbie deborah declan deepak
-    denise derek diana diane dominic donna dorothy duncan dylan eamon edward eileen elaine eleanor elena eliza
-    elizabeth ella ellie emily emma eric erin ethan eve evelyn fatima fiona fraser freddie freya gail gareth gary
-    gavin gemma geoff geoffrey george georgina gerald gillian gordon graham gregory gurpreet gwen hamish hannah
-    harriet harry harvey hassan heidi helen henry hugh hussain ian imran irene isaac isabel isabella isla ivan jacob
-    jacqueline james jamie jane janet janice jasmine jason jasper jayne jean jeff jeffrey jennifer jenny jeremy
-    jessica jill joan joanna joanne jodie joe joel john jonathan joseph josh joshua judith judy julia julian julie
-    justin kamal karen karl kate katherine kathleen kathryn katie kayleigh keith kelly kenneth kerry kevin khalid
-    kieran kim kirsty laura lauren leah leanne leon leslie lewis liam linda lindsay lisa lloyd logan lorna lorraine
-    louise lucy luke lydia lynn lynne mandy manoj margaret maria marie marion martin martyn mary matthew maureen
-    megan melanie michael michelle mohamed mohammad mohammed molly monica muhammad nadia naomi natalie natasha
-    nathan neil niamh nicholas nicola nigel nikki noah oliver olivia omar oscar owen paige pamela patricia patrick
-    paul paula pauline peter philip phillip pippa priya rachel rajesh ravi rebecca rhian rhys richard rita robert
-    roberta roger ronald rosemary ross rowan ruth ryan sadia samantha samuel sandra sanjay sara sarah scott sean
-    shabana shane sharon sheila shirley shona simon sinead siobhan sophie stacey stella stephanie stephen steve
-    steven stewart stuart susan suzanne tariq teresa theo theresa thomas timothy tom tomasz tracey tracy trevor
-    tyler valerie vanessa vicky vikram vincent wayne wendy william yasmin yusuf zainab zara zoe""".split()
+    [
+        "aaron",
+        "abdul",
+        "abigail",
+        "adam",
+        "adrian",
+        "ahmed",
+        "aidan",
+        "aisha",
+        "alan",
+        "alastair",
+        "alex",
+        "alexander",
+        "alexandra",
+        "alfie",
+        "alice",
+        "alison",
+        "alistair",
+        "amanda",
+        "amelia",
+        "amir",
+        "amy",
+        "andrea",
+        "andrew",
+        "andy",
+        "angela",
+        "angus",
+        "anita",
+        "ann",
+        "anna",
+        "anne",
+        "annette",
+        "anthony",
+        "antonia",
+        "archie",
+        "arjun",
+        "arthur",
+        "ashley",
+        "asif",
+        "ayesha",
+        "barbara",
+        "barry",
+        "beatrice",
+        "becky",
+        "ben",
+        "benjamin",
+        "bernadette",
+        "bernard",
+        "beth",
+        "bethan",
+        "bethany",
+        "beverley",
+        "bilal",
+        "brenda",
+        "brendan",
+        "brian",
+        "bridget",
+        "bronwen",
+        "bruce",
+        "bryony",
+        "callum",
+        "cameron",
+        "carl",
+        "carla",
+        "carmen",
+        "caroline",
+        "carys",
+        "catherine",
+        "cathy",
+        "ceri",
+        "charlie",
+        "charlotte",
+        "chloe",
+        "chris",
+        "christian",
+        "christina",
+        "christine",
+        "christopher",
+        "ciara",
+        "claire",
+        "clara",
+        "colin",
+        "connor",
+        "craig",
+        "dafydd",
+        "daniel",
+        "danielle",
+        "darren",
+        "dave",
+        "david",
+        "debbie",
+        "deborah",
+        "declan",
+        "deepak",
+        "denise",
+        "derek",
+        "diana",
+        "diane",
+        "dominic",
+        "donna",
+        "dorothy",
+        "duncan",
+        "dylan",
+        "eamon",
+        "edward",
+        "eileen",
+        "elaine",
+        "eleanor",
+        "elena",
+        "eliza",
+        "elizabeth",
+        "ella",
+        "ellie",
+        "emily",
+        "emma",
+        "eric",
+        "erin",
+        "ethan",
+        "eve",
+        "evelyn",
+        "fatima",
+        "fiona",
+        "fraser",
+        "freddie",
+        "freya",
+        "gail",
+        "gareth",
+        "gary",
+        "gavin",
+        "gemma",
+        "geoff",
+        "geoffrey",
+        "george",
+        "georgina",
+        "gerald",
+        "gillian",
+        "gordon",
+        "graham",
+        "gregory",
+        "gurpreet",
+        "gwen",
+        "hamish",
+        "hannah",
+        "harriet",
+        "harry",
+        "harvey",
+        "hassan",
+        "heidi",
+        "helen",
+        "henry",
+        "hugh",
+        "hussain",
+        "ian",
+        "imran",
+        "irene",
+        "isaac",
+        "isabel",
+        "isabella",
+        "isla",
+        "ivan",
+        "jacob",
+        "jacqueline",
+        "james",
+        "jamie",
+        "jane",
+        "janet",
+        "janice",
+        "jasmine",
+        "jason",
+        "jasper",
+        "jayne",
+        "jean",
+        "jeff",
+        "jeffrey",
+        "jennifer",
+        "jenny",
+        "jeremy",
+        "jessica",
+        "jill",
+        "joan",
+        "joanna",
+        "joanne",
+        "jodie",
+        "joe",
+        "joel",
+        "john",
+        "jonathan",
+        "joseph",
+        "josh",
+        "joshua",
+        "judith",
+        "judy",
+        "julia",
+        "julian",
+        "julie",
+        "justin",
+        "kamal",
+        "karen",
+        "karl",
+        "kate",
+        "katherine",
+        "kathleen",
+        "kathryn",
+        "katie",
+        "kayleigh",
+        "keith",
+        "kelly",
+        "kenneth",
+        "kerry",
+        "kevin",
+        "khalid",
+        "kieran",
+        "kim",
+        "kirsty",
+        "laura",
+        "lauren",
+        "leah",
+        "leanne",
+        "leon",
+        "leslie",
+        "lewis",
+        "liam",
+        "linda",
+        "lindsay",
+        "lisa",
+        "lloyd",
+        "logan",
+        "lorna",
+        "lorraine",
+        "louise",
+        "lucy",
+        "luke",
+        "lydia",
+        "lynn",
+        "lynne",
+        "mandy",
+        "manoj",
+        "margaret",
+        "maria",
+        "marie",
+        "marion",
+        "martin",
+        "martyn",
+        "mary",
+        "matthew",
+        "maureen",
+        "megan",
+        "melanie",
+        "michael",
+        "michelle",
+        "mohamed",
+        "mohammad",
+        "mohammed",
+        "molly",
+        "monica",
+        "muhammad",
+        "nadia",
+        "naomi",
+        "natalie",
+        "natasha",
+        "nathan",
+        "neil",
+        "niamh",
+        "nicholas",
+        "nicola",
+        "nigel",
+        "nikki",
+        "noah",
+        "oliver",
+        "olivia",
+        "omar",
+        "oscar",
+        "owen",
+        "paige",
+        "pamela",
+        "patricia",
+        "patrick",
+        "paul",
+        "paula",
+        "pauline",
+        "peter",
+        "philip",
+        "phillip",
+        "pippa",
+        "priya",
+        "rachel",
+        "rajesh",
+        "ravi",
+        "rebecca",
+        "rhian",
+        "rhys",
+        "richard",
+        "rita",
+        "robert",
+        "roberta",
+        "roger",
+        "ronald",
+        "rosemary",
+        "ross",
+        "rowan",
+        "ruth",
+        "ryan",
+        "sadia",
+        "samantha",
+        "samuel",
+        "sandra",
+        "sanjay",
+        "sara",
+        "sarah",
+        "scott",
+        "sean",
+        "shabana",
+        "shane",
+        "sharon",
+        "sheila",
+        "shirley",
+        "shona",
+        "simon",
+        "sinead",
+        "siobhan",
+        "sophie",
+        "stacey",
+        "stella",
+        "stephanie",
+        "stephen",
+        "steve",
+        "steven",
+        "stewart",
+        "stuart",
+        "susan",
+        "suzanne",
+        "tariq",
+        "teresa",
+        "theo",
+        "theresa",
+        "thomas",
+        "timothy",
+        "tom",
+        "tomasz",
+        "tracey",
+        "tracy",
+        "trevor",
+        "tyler",
+        "valerie",
+        "vanessa",
+        "vicky",
+        "vikram",
+        "vincent",
+        "wayne",
+        "wendy",
+        "william",
+        "yasmin",
+        "yusuf",
+        "zainab",
+        "zara",
+        "zoe",
+    ]
 )
 AMBIGUOUS_NAMES = frozenset(
-    """will mark bill rose grace rob hope joy faith dawn may june april august summer robin jack frank grant dean
-    drew gene carol penny sandy ray glen dale lance cliff rod miles max ken don ben kit al ed nick bob norman pat
-    sue guy amber holly ivy jade ruby heather hazel olive violet daisy poppy iris angel crystal sky autumn brook
-    hunter mason carter austin lincoln chelsea florence victoria georgia jordan paris india alexa sally jasper
-    jasmine eve kim""".split()
+    [
+        "will",
+        "mark",
+        "bill",
+        "rose",
+        "grace",
+        "rob",
+        "hope",
+        "joy",
+        "faith",
+        "dawn",
+        "may",
+        "june",
+        "april",
+        "august",
+        "summer",
+        "robin",
+        "jack",
+        "frank",
+        "grant",
+        "dean",
+        "drew",
+        "gene",
+        "carol",
+        "penny",
+        "sandy",
+        "ray",
+        "glen",
+        "dale",
+        "lance",
+        "cliff",
+        "rod",
+        "miles",
+        "max",
+        "ken",
+        "don",
+        "ben",
+        "kit",
+        "al",
+        "ed",
+        "nick",
+        "bob",
+        "norman",
+        "pat",
+        "sue",
+        "guy",
+        "amber",
+        "holly",
+        "ivy",
+        "jade",
+        "ruby",
+        "heather",
+        "hazel",
+        "olive",
+        "violet",
+        "daisy",
+        "poppy",
+        "iris",
+        "angel",
+        "crystal",
+        "sky",
+        "autumn",
+        "brook",
+        "hunter",
+        "mason",
+        "carter",
+        "austin",
+        "lincoln",
+        "chelsea",
+        "florence",
+        "victoria",
+        "georgia",
+        "jordan",
+        "paris",
+        "india",
+        "alexa",
+        "sally",
+        "jasper",
+        "jasmine",
+        "eve",
+        "kim",
+    ]
 )
 # Capitalised words that do not make the word before them a first name ("Grant Funding", "May Council").
 _NOT_SURNAMES = frozenset(
-    """council councils borough county district city government digital local service services office department
-    dept programme scheme fund funding funds team teams board group act bill day days week month year street road
-    avenue lane nhs trust hospital centre center house hall park online website app apps portal project projects
-    meeting meetings report plan strategy policy budget elections election monday tuesday wednesday thursday friday
-    saturday sunday january february march april may june july august september october november december
-    christmas easter""".split()
+    [
+        "council",
+        "councils",
+        "borough",
+        "county",
+        "district",
+        "city",
+        "government",
+        "digital",
+        "local",
+        "service",
+        "services",
+        "office",
+        "department",
+        "dept",
+        "programme",
+        "scheme",
+        "fund",
+        "funding",
+        "funds",
+        "team",
+        "teams",
+        "board",
+        "group",
+        "act",
+        "bill",
+        "day",
+        "days",
+        "week",
+        "month",
+        "year",
+        "street",
+        "road",
+        "avenue",
+        "lane",
+        "nhs",
+        "trust",
+        "hospital",
+        "centre",
+        "center",
+        "house",
+        "hall",
+        "park",
+        "online",
+        "website",
+        "app",
+        "apps",
+        "portal",
+        "project",
+        "projects",
+        "meeting",
+        "meetings",
+        "report",
+        "plan",
+        "strategy",
+        "policy",
+        "budget",
+        "elections",
+        "election",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "christmas",
+        "easter",
+    ]
 )
 
 # Words that make "X Council" a body rather than a local authority ("Future Council"
 # programme, Arts Council, full council meeting).
 GENERIC_COUNCILS = frozenset(
-    """future arts privy design research security european youth sentencing medical legal science
-    funding advisory parish town local community sports crafts british executive regional digital
-    transformation new shadow unitary full whole our your their this that the a an each every
-    county borough district city metropolitan london royal other neighbouring neighboring
-    national health social care economic engineering general nursing big large small rural urban shire
-    two-tier single tier upper lower another nearby same previous former existing current many most
-    some any all several both first second third last next own principal home host lead partner english welsh
-    scottish irish northern uk""".split()
+    [
+        "future",
+        "arts",
+        "privy",
+        "design",
+        "research",
+        "security",
+        "european",
+        "youth",
+        "sentencing",
+        "medical",
+        "legal",
+        "science",
+        "funding",
+        "advisory",
+        "parish",
+        "town",
+        "local",
+        "community",
+        "sports",
+        "crafts",
+        "british",
+        "executive",
+        "regional",
+        "digital",
+        "transformation",
+        "new",
+        "shadow",
+        "unitary",
+        "full",
+        "whole",
+        "our",
+        "your",
+        "their",
+        "this",
+        "that",
+        "the",
+        "a",
+        "an",
+        "each",
+        "every",
+        "county",
+        "borough",
+        "district",
+        "city",
+        "metropolitan",
+        "london",
+        "royal",
+        "other",
+        "neighbouring",
+        "neighboring",
+        "national",
+        "health",
+        "social",
+        "care",
+        "economic",
+        "engineering",
+        "general",
+        "nursing",
+        "big",
+        "large",
+        "small",
+        "rural",
+        "urban",
+        "shire",
+        "two-tier",
+        "single",
+        "tier",
+        "upper",
+        "lower",
+        "another",
+        "nearby",
+        "same",
+        "previous",
+        "former",
+        "existing",
+        "current",
+        "many",
+        "most",
+        "some",
+        "any",
+        "all",
+        "several",
+        "both",
+        "first",
+        "second",
+        "third",
+        "last",
+        "next",
+        "own",
+        "principal",
+        "home",
+        "host",
+        "lead",
+        "partner",
+        "english",
+        "welsh",
+        "scottish",
+        "irish",
+        "northern",
+        "uk",
+    ]
 )
 _HEALTH_WORDS = frozenset(
-    """nhs foundation trust trusts hospital hospitals health healthcare care community ambulance mental partnership
-    partnerships teaching university acute specialist childrens children's women's services service board ccg icb
-    clinical commissioning integrated primary general district royal infirmary""".split()
+    [
+        "nhs",
+        "foundation",
+        "trust",
+        "trusts",
+        "hospital",
+        "hospitals",
+        "health",
+        "healthcare",
+        "care",
+        "community",
+        "ambulance",
+        "mental",
+        "partnership",
+        "partnerships",
+        "teaching",
+        "university",
+        "acute",
+        "specialist",
+        "childrens",
+        "children's",
+        "women's",
+        "services",
+        "service",
+        "board",
+        "ccg",
+        "icb",
+        "clinical",
+        "commissioning",
+        "integrated",
+        "primary",
+        "general",
+        "district",
+        "royal",
+        "infirmary",
+    ]
 )
 
 # English counties, unitaries and larger districts: with LONDON_BOROUGHS and the other
@@ -140,8 +862,30 @@ _COUNCIL_PATTERNS = [
 ]
 # Council initials ("KCC", "RMBC", "LBH", "RBKC"); BBC and the like are no councils.
 _COUNCIL_INITIALS = re.compile(r"\b(?:[A-Z]{1,4}(?:MBC|CBC|BC|DC|CC)|(?:LB|RB)[A-Z]{1,3})\b")
-_NOT_COUNCIL_INITIALS = frozenset("BBC CBBC ABC NBC CNBC CDC IDC ADC RBS LBC RBC DECC ICC FCC PCC NPCC LBRO".split())
-_COUNCIL_TYPE_WORDS = frozenset("county borough district city metropolitan royal london town parish".split())
+_NOT_COUNCIL_INITIALS = frozenset(
+    [
+        "BBC",
+        "CBBC",
+        "ABC",
+        "NBC",
+        "CNBC",
+        "CDC",
+        "IDC",
+        "ADC",
+        "RBS",
+        "LBC",
+        "RBC",
+        "DECC",
+        "ICC",
+        "FCC",
+        "PCC",
+        "NPCC",
+        "LBRO",
+    ]
+)
+_COUNCIL_TYPE_WORDS = frozenset(
+    ["county", "borough", "district", "city", "metropolitan", "royal", "london", "town", "parish"]
+)
 # Any case: "manchester city council", "leeds teaching hospitals nhs trust", "nhs leeds ccg".
 _LOWER_COUNCIL = re.compile(r"(?<![\w'’&-])(?P<before>(?:[\w'’&-]+[ \t]+){1,6})(?P<kind>councils?|corporation)\b", re.I)
 _HEALTH = re.compile(
@@ -154,7 +898,9 @@ _HEALTH_INITIALS = re.compile(r"\b[A-Z]{2,6}(?:NHS)?FT\b")
 _TLD = r"(?:com|org|net|uk|io|me|ly|co|info|biz|gov|edu|eu|us|ie|scot|wales|cymru|london|app|dev|ai|tv|gl|fm|online|site|xyz|tech|blog)"
 _EMAIL = re.compile(r"[\w.+'’-]{1,64}@[\w-]+(?:\.[\w-]+){1,8}")
 # "jane dot doe at gmail dot com", "jane.doe[at]gmail[dot]com", "jane (at) example (dot) org"
-_SPELT_AT = r"(?:[ \t]*(?:@|\[[ \t]*at[ \t]*\]|\([ \t]*at[ \t]*\)|\{[ \t]*at[ \t]*\}|<[ \t]*at[ \t]*>)[ \t]*|[ \t]+at[ \t]+)"
+_SPELT_AT = (
+    r"(?:[ \t]*(?:@|\[[ \t]*at[ \t]*\]|\([ \t]*at[ \t]*\)|\{[ \t]*at[ \t]*\}|<[ \t]*at[ \t]*>)[ \t]*|[ \t]+at[ \t]+)"
+)
 _SPELT_DOT = r"(?:[ \t]*(?:\.|\[[ \t]*dot[ \t]*\]|\([ \t]*dot[ \t]*\)|\{[ \t]*dot[ \t]*\}|<[ \t]*dot[ \t]*>)[ \t]*|[ \t]+dot[ \t]+)"
 _SPELT_EMAIL = re.compile(
     rf"(?<![\w.+-])(?P<local>[\w+'’-]+(?:{_SPELT_DOT}[\w+'’-]+){{0,4}}){_SPELT_AT}"
@@ -168,18 +914,53 @@ _URL = re.compile(
 )
 # Whole sites of the state: their pages are public, so a path there names no one.
 _PUBLIC_HOSTS = frozenset(
-    "gov.uk www.gov.uk direct.gov.uk www.direct.gov.uk nhs.uk www.nhs.uk gov.wales gov.scot nidirect.gov.uk "
-    "www.nidirect.gov.uk parliament.uk legislation.gov.uk www.legislation.gov.uk data.gov.uk".split()
+    [
+        "gov.uk",
+        "www.gov.uk",
+        "direct.gov.uk",
+        "www.direct.gov.uk",
+        "nhs.uk",
+        "www.nhs.uk",
+        "gov.wales",
+        "gov.scot",
+        "nidirect.gov.uk",
+        "www.nidirect.gov.uk",
+        "parliament.uk",
+        "legislation.gov.uk",
+        "www.legislation.gov.uk",
+        "data.gov.uk",
+    ]
 )
 # Big platforms named bare ("we use twitter.com"); a path on them is an account.
 _PLATFORM_HOSTS = frozenset(
-    "github.com twitter.com x.com facebook.com linkedin.com instagram.com youtube.com tiktok.com google.com "
-    "microsoft.com amazon.com apple.com wikipedia.org asp.net vb.net ado.net".split()
+    [
+        "github.com",
+        "twitter.com",
+        "x.com",
+        "facebook.com",
+        "linkedin.com",
+        "instagram.com",
+        "youtube.com",
+        "tiktok.com",
+        "google.com",
+        "microsoft.com",
+        "amazon.com",
+        "apple.com",
+        "wikipedia.org",
+        "asp.net",
+        "vb.net",
+        "ado.net",
+    ]
 )
-_PERSONAL_PATH = re.compile(r"^/(?:~|@|(?:in|pub|profile|profiles|people|person|staff|user|users|member|members|u)/)", re.I)
+_PERSONAL_PATH = re.compile(
+    r"^/(?:~|@|(?:in|pub|profile|profiles|people|person|staff|user|users|member|members|u)/)", re.I
+)
 _HANDLE = re.compile(r"(?<![\w@./+-])@(?=\w)[\w.]*\w")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
-_IPV6 = re.compile(r"(?<![\w:.])(?=[0-9a-f:]*[0-9a-f])(?=[0-9a-f]*:[0-9a-f]*:)[0-9a-f:]{2,39}(?:\.\d{1,3}){0,3}(?:%\w+)?(?![\w:])", re.I)
+_IPV6 = re.compile(
+    r"(?<![\w:.])(?=[0-9a-f:]*[0-9a-f])(?=[0-9a-f]*:[0-9a-f]*:)[0-9a-f:]{2,39}(?:\.\d{1,3}){0,3}(?:%\w+)?(?![\w:])",
+    re.I,
+)
 _CARD = re.compile(r"(?<![\d.,-])\d(?:[ \t-]?\d){12,18}(?![\d-]|[.,]\d)")
 _NINO = re.compile(r"\b[A-Z]{2}[ \t]?(?:\d{6}|\d{2}[ \t]\d{2}[ \t]\d{2})(?:[ \t]?[A-D])?\b", re.I)
 _MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
@@ -202,7 +983,9 @@ _REFERENCE = re.compile(
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \t]?[A-Z0-9]{4}){3,7}(?:[ \t]?[A-Z0-9]{1,3})?\b")
 _LONG_NUMBER = re.compile(r"(?<![\w.,])(?:\d{9,}|\d{3}[ \t-]\d{3}[ \t-]\d{4})(?![\w]|[.,]\d)")
 # Digit groups a phone number is made of: "0161.496.0000", "+44 (0)161 496 0000", "0044 7700 900456".
-_DIGIT_RUN = re.compile(r"(?<![\w+.,/])(?:\+[ \t]?|\(\+?)?\d+\)?(?:(?:[ \t]*[.-][ \t]*|[ \t]+|(?<=\)))\(?\d+\)?)*(?![\w])")
+_DIGIT_RUN = re.compile(
+    r"(?<![\w+.,/])(?:\+[ \t]?|\(\+?)?\d+\)?(?:(?:[ \t]*[.-][ \t]*|[ \t]+|(?<=\)))\(?\d+\)?)*(?![\w])"
+)
 _GROUP = re.compile(r"(?P<sep>^|[ \t]*[.-][ \t]*|[ \t]+|(?<=\)))(?P<group>\(?\+?[ \t]?\(?\d+\)?)")
 # "[phone] ext 45": the extension reaches the person, so it goes with the number.
 _EXTENSION = re.compile(r"\[phone\],?[ \t]*(?:\(?[ \t]*(?:ext(?:n|ension)?\.?|x|#)[ \t]*\d{1,6}\)?)(?!\w)", re.I)
@@ -233,7 +1016,25 @@ _TITLED = re.compile(
 # "mr smith", "dr patel": titles that come before a name, in any case ("Cllr approval" is none).
 _TITLED_ANY_CASE = re.compile(r"\b(?P<title>mr|mrs|ms|mx|dr)\.?[ \t]+(?P<who>[^\W\d_][\w'’-]*)", re.I)
 _NOT_A_PERSON = frozenset(
-    "mayor mayoress chair chairman leader chancellor president council county borough district city cabinet member members officer officers".split()
+    [
+        "mayor",
+        "mayoress",
+        "chair",
+        "chairman",
+        "leader",
+        "chancellor",
+        "president",
+        "council",
+        "county",
+        "borough",
+        "district",
+        "city",
+        "cabinet",
+        "member",
+        "members",
+        "officer",
+        "officers",
+    ]
 )
 _WORD = r"[A-Z][\w'’-]+"
 # Someone named by their relation to the writer or by what was done with them.
@@ -262,7 +1063,13 @@ class _Plain(dict):
             plain = None
         else:
             folded = unicodedata.normalize("NFKC", char)
-            plain = folded if len(folded) == 1 and folded.isascii() else " " if char.isspace() and char not in "\n\r" else char
+            plain = (
+                folded
+                if len(folded) == 1 and folded.isascii()
+                else " "
+                if char.isspace() and char not in "\n\r"
+                else char
+            )
         self[code] = plain
         return plain
 
@@ -274,14 +1081,158 @@ _PHONE_GROUPS = 8  # "+44 (0) 7700 900 456" is six; more is a list of numbers
 
 # Function words that start sentences or join names; spaCy's list would pull in spaCy itself.
 _STOP = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each either even ever every few for from further
-    had has have having he her here hers herself him himself his how however i if in into is it its itself just
-    many me more most much must my myself neither no nor not now of off often on once only or other our ours
-    ourselves out over own per please same she should since so some such than that the their theirs them
-    themselves then there these they this those though through to too under until up upon us very via was we
-    well were what when where whether which while who whom whose why will with within without would yet you
-    your yours yourself yourselves""".split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "either",
+        "even",
+        "ever",
+        "every",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "however",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "many",
+        "me",
+        "more",
+        "most",
+        "much",
+        "must",
+        "my",
+        "myself",
+        "neither",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "often",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "per",
+        "please",
+        "same",
+        "she",
+        "should",
+        "since",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "though",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "upon",
+        "us",
+        "very",
+        "via",
+        "was",
+        "we",
+        "well",
+        "were",
+        "what",
+        "when",
+        "where",
+        "whether",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "will",
+        "with",
+        "within",
+        "without",
+        "would",
+        "yet",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+    ]
 )
 
 
@@ -332,12 +1283,25 @@ def place_of(organisation: str) -> str | None:
     org = organisation.strip()
     if not re.search(r"\b(?:Council|Borough|Corporation)\b", org, re.I):
         return None
-    place = re.sub(r"^(?:The\s+)?(?:(?:Royal|London|Metropolitan)\s+)?(?:Borough|City(?:\s+and\s+County)?)\s+of\s+", "", org, flags=re.I)
     place = re.sub(
-        r"(?:\s+(?:Metropolitan|County|Royal|London|City|District|Borough|Town|Parish|Council|Corporation))+$", "", place, flags=re.I
+        r"^(?:The\s+)?(?:(?:Royal|London|Metropolitan)\s+)?(?:Borough|City(?:\s+and\s+County)?)\s+of\s+",
+        "",
+        org,
+        flags=re.I,
+    )
+    place = re.sub(
+        r"(?:\s+(?:Metropolitan|County|Royal|London|City|District|Borough|Town|Parish|Council|Corporation))+$",
+        "",
+        place,
+        flags=re.I,
     )
     place = place.strip(" ,-")
-    if len(place) < 3 or place.casefold() in COMMON_WORDS or place.casefold() in GENERIC_COUNCILS or place.casefold() in _STOP:
+    if (
+        len(place) < 3
+        or place.casefold() in COMMON_WORDS
+        or place.casefold() in GENERIC_COUNCILS
+        or place.casefold() in _STOP
+    ):
         return None
     return place
 
@@ -378,7 +1342,8 @@ class Anonymiser:
         # Without its suffix a name of several words is still this one, in any case; one word only capitalised.
         self._other_organisations = self._compile(others | {b for b in bare if len(b.split()) > 1}, re.IGNORECASE)
         self._single_organisations = self._compile(
-            {b for b in bare if len(b.split()) == 1 and b.casefold() not in _STOP | COMMON_WORDS and b[:1].isupper()}, 0)
+            {b for b in bare if len(b.split()) == 1 and b.casefold() not in _STOP | COMMON_WORDS and b[:1].isupper()}, 0
+        )
         places = {p for o in organisations if (p := place_of(o))}
         multi = {p for p in places if len(p.split()) > 1}
         single = {v for p in places - multi for v in (p[:1].upper() + p[1:], p.upper())}
@@ -626,7 +1591,9 @@ def _titled_any_case(match: re.Match) -> str:
 
 def _is_surname(word: str) -> bool:
     folded = re.sub(r"['’]s$", "", word.casefold())
-    return not (folded in _STOP or folded in _NOT_SURNAMES or folded in _TITLE_SET or (word.isupper() and len(word) <= 5))
+    return not (
+        folded in _STOP or folded in _NOT_SURNAMES or folded in _TITLE_SET or (word.isupper() and len(word) <= 5)
+    )
 
 
 def _cued(match: re.Match) -> str:
@@ -745,14 +1712,17 @@ lisburn castlereagh|newry mourne down|fermanagh omagh|derry strabane|antrim newt
 
 _LONDON, _METS, _SCOTS, _WELSH, _NI = map(_place_set, (LONDON_BOROUGHS, METROPOLITAN, SCOTTISH, WELSH, NORTHERN_IRISH))
 _CENTRAL = re.compile(
-    r"\b(?:Department|Dept|Ministry|Cabinet Office|HM Treasury|Home Office|Government Digital Service|DCLG|CLG|DWP|HMRC|GDS)\b", re.I
+    r"\b(?:Department|Dept|Ministry|Cabinet Office|HM Treasury|Home Office|Government Digital Service|DCLG|CLG|DWP|HMRC|GDS)\b",
+    re.I,
 )
 
 
 def _place_key(organisation: str) -> str:
     """Normalised place of a council ("Neath & Port Talbot" and "Neath Port Talbot" meet)."""
     org = re.sub(r"[&,.'’()]", " ", organisation.casefold())
-    org = re.sub(r"^\s*(?:the\s+)?(?:(?:royal|london|metropolitan)\s+)?(?:borough|city(?:\s+and\s+county)?)\s+of\s+", "", org)
+    org = re.sub(
+        r"^\s*(?:the\s+)?(?:(?:royal|london|metropolitan)\s+)?(?:borough|city(?:\s+and\s+county)?)\s+of\s+", "", org
+    )
     words = [w for w in org.split() if w not in ("and", "the")]
     while len(words) > 1 and words[-1] in _COUNCIL_TYPE_WORDS | {"council", "corporation"}:
         words.pop()
@@ -787,7 +1757,7 @@ def organisation_type(organisation: str) -> str:
 
 
 def attribution(role: str | None, organisation: str | None) -> str:
-    """"Digital Practitioner (web teams etc), English county council": role and kind only."""
+    """ "Digital Practitioner (web teams etc), English county council": role and kind only."""
     kind = organisation_type(organisation or "")
     role = (role or "").strip() or "Respondent"
     return f"{role}, {kind}" if kind else role

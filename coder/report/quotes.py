@@ -18,13 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 from sqlite_utils import Database
 
-from coder.report.anonymise import Anonymiser, attribution, ner_available
+from coder.codebook.db import read_codebook
 from coder.coding.codings import question_codebook
 from coder.errors import CoderError
 from coder.printable import one_line, printable
+from coder.report.anonymise import Anonymiser, attribution, ner_available
 from coder.suggest.text import lemmatise
 from coder.suggest.zeroshot import TextSpace
-from coder.codebook.db import read_codebook
 
 MMR_LAMBDA = 0.7  # relevance vs novelty
 MIN_WORDS, MAX_WORDS = 8, 60  # the readable range; longer answers are trimmed
@@ -111,7 +111,8 @@ class _QuestionSpace:
 
     def __init__(self, db: Database, question: str):
         rows = db.execute(
-            "SELECT id, respondent_id, text FROM answers WHERE question_id = ? AND is_answer = 1 ORDER BY id", [question]
+            "SELECT id, respondent_id, text FROM answers WHERE question_id = ? AND is_answer = 1 ORDER BY id",
+            [question],
         ).fetchall()
         self.index = {r[0]: i for i, r in enumerate(rows)}
         self.texts = {r[0]: r[2] for r in rows}
@@ -168,8 +169,10 @@ def representative_quotes(db: Database, question: str, theme: str | None = None,
         found = codebook.find(theme)
         if found is None:
             known = "; ".join(f"{t.id} ({t.label})" for t in codebook.themes)
-            raise CoderError(f"no theme {theme!r} in the codebook of {question}; "
-                             + (f"it has: {known}" if known else "it has no themes yet"))
+            raise CoderError(
+                f"no theme {theme!r} in the codebook of {question}; "
+                + (f"it has: {known}" if known else "it has no themes yet")
+            )
         ordered = [t for t in ordered if t[0] == found.id]
     if not ordered:
         return []
@@ -189,7 +192,9 @@ def representative_quotes(db: Database, question: str, theme: str | None = None,
     return quotes
 
 
-def _candidates(db: Database, question: str, codebook_id: str, theme_id: str, space: _QuestionSpace) -> list[_Candidate]:
+def _candidates(
+    db: Database, question: str, codebook_id: str, theme_id: str, space: _QuestionSpace
+) -> list[_Candidate]:
     rows = db.execute(
         """SELECT a.id, max(c.status = 'confirmed'),
                   EXISTS (SELECT 1 FROM quote_flags f WHERE f.answer_id = a.id AND f.theme_pk = t.pk)
@@ -204,7 +209,9 @@ def _candidates(db: Database, question: str, codebook_id: str, theme_id: str, sp
     ]
 
 
-def _pick(candidates: list[_Candidate], space: _QuestionSpace, n: int, anonymiser: Anonymiser, ner: bool, used: set[int]):
+def _pick(
+    candidates: list[_Candidate], space: _QuestionSpace, n: int, anonymiser: Anonymiser, ner: bool, used: set[int]
+):
     """The n quotes: flagged ones first if they read well, the rest by maximal marginal relevance.
 
     Answers already quoted for an earlier theme come last, so one answer coded
@@ -220,7 +227,10 @@ def _pick(candidates: list[_Candidate], space: _QuestionSpace, n: int, anonymise
     # Made printable before anonymising: "Jo<ESC>[0mhn" must not hide a name that prints as "John".
     texts = [trim(anonymiser(printable(c.text), ner=ner)) for c in candidates]
     quality = np.array(
-        [cos * length_factor(word_count(t)) * (1.0 if c.confirmed else AUTO_DAMPING) for c, t, cos in zip(candidates, texts, cosine)]
+        [
+            cos * length_factor(word_count(t)) * (1.0 if c.confirmed else AUTO_DAMPING)
+            for c, t, cos in zip(candidates, texts, cosine)
+        ]
     )
     top = quality.max() if len(quality) else 0.0
     relevance = quality / top if top > 0 else quality

@@ -26,13 +26,13 @@ from fractions import Fraction
 
 from sqlite_utils import Database
 
+from coder.codebook.db import read_codebook
 from coder.codebook.model import Codebook
 from coder.coding.codings import question_codebook
 from coder.errors import CoderError, location
-from coder.survey.spec import BASES, Fold
 from coder.spreadsheet import unneutralise
 from coder.store import get_meta
-from coder.codebook.db import read_codebook
+from coder.survey.spec import BASES, Fold
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,10 @@ class Table:
             return None
         note = f"{self.uncoded} real answer(s) not yet coded are not counted"
         if self.no_themes:
-            note += (": the codebook has no themes yet (add one with coder codebook add or n in coder code, "
-                     "or let coder discover propose some)")
+            note += (
+                ": the codebook has no themes yet (add one with coder codebook add or n in coder code, "
+                "or let coder discover propose some)"
+            )
         return note + "."
 
     @property
@@ -87,7 +89,12 @@ def percent(count: int, base: int) -> Decimal:
 
 
 def build_table(
-    db: Database, question: str, base: str | None = None, *, include_empty: bool = False, min_count: int = 0,
+    db: Database,
+    question: str,
+    base: str | None = None,
+    *,
+    include_empty: bool = False,
+    min_count: int = 0,
     nets: bool = True,
 ) -> Table:
     """The question's table; `min_count` folds themes counted fewer times into the fold row."""
@@ -200,8 +207,11 @@ def _layout(source: _Source, min_count: int = 0, nets: bool = True) -> _Layout:
     if not min_count:
         return _Layout(row_of, fold_row, None, net_members)
     counts = _count(source.pairs, row_of, source.base)
-    small = [t.id for t in codebook.themes if row_of[t.id] == t.id and t.id != fold_row
-             and t.id not in net_members and counts.get(t.id, 0) < min_count]
+    small = [
+        t.id
+        for t in codebook.themes
+        if row_of[t.id] == t.id and t.id != fold_row and t.id not in net_members and counts.get(t.id, 0) < min_count
+    ]
     if not small:
         return _Layout(row_of, fold_row, None, net_members)
     other = None
@@ -310,8 +320,10 @@ class Crosstab:
     @property
     def base_text(self) -> str:
         unit = "mentions" if self.table.base == "mentions" else "answering respondents"
-        return (f"Column percentages of each {self.attribute} group's {unit} (the Base row); Total is the whole table. "
-                f"{self.table.base_text}")
+        return (
+            f"Column percentages of each {self.attribute} group's {unit} (the Base row); Total is the whole table. "
+            f"{self.table.base_text}"
+        )
 
 
 def attribute_names(db: Database) -> list[str]:
@@ -325,7 +337,13 @@ def attribute_names(db: Database) -> list[str]:
 
 
 def build_crosstab(
-    db: Database, question: str, attribute: str, base: str | None = None, *, include_empty: bool = False, min_count: int = 0,
+    db: Database,
+    question: str,
+    attribute: str,
+    base: str | None = None,
+    *,
+    include_empty: bool = False,
+    min_count: int = 0,
     nets: bool = True,
 ) -> Crosstab:
     names = attribute_names(db)
@@ -334,9 +352,15 @@ def build_crosstab(
     source = _load(db, question, base)
     layout = _layout(source, min_count, nets)
     table = _tabulate(source, layout, include_empty)
-    group_of = dict(db.execute("SELECT respondent_id, value FROM respondent_attributes WHERE name = ?", [attribute]).fetchall())
-    answering = [r for (r,) in db.execute(
-        "SELECT DISTINCT respondent_id FROM answers WHERE question_id = ? AND is_answer = 1", [question])]
+    group_of = dict(
+        db.execute("SELECT respondent_id, value FROM respondent_attributes WHERE name = ?", [attribute]).fetchall()
+    )
+    answering = [
+        r
+        for (r,) in db.execute(
+            "SELECT DISTINCT respondent_id FROM answers WHERE question_id = ? AND is_answer = 1", [question]
+        )
+    ]
 
     def group(respondent: str) -> str:
         return (group_of.get(respondent) or "").strip() or NOT_GIVEN
@@ -392,8 +416,10 @@ class Comparison:
 
     @property
     def base_text(self) -> str:
-        return (f"{self.table.base_text} ({self.current_label}). {self.previous_label} figures from {self.source}; "
-                f"% Change in percentage points; N/A: not in that year's table")
+        return (
+            f"{self.table.base_text} ({self.current_label}). {self.previous_label} figures from {self.source}; "
+            f"% Change in percentage points; N/A: not in that year's table"
+        )
 
 
 def format_change(change: Decimal) -> str:
@@ -415,15 +441,19 @@ def read_previous_csv(path) -> list[PreviousRow]:
         raise CoderError("not UTF-8 text: give the CSV `coder table --format csv` wrote", where=str(path)) from None
     header = [c.strip().casefold() for c in lines[0]] if lines else []
     if header not in (["theme", "count", "percent"], ["theme", "count", "percent", *NET_COLUMNS]):
-        raise CoderError("the header must be exactly theme,count,percent or theme,count,percent,level,net "
-                         "(as `coder table --format csv` writes)", where=location(path, 1))
+        raise CoderError(
+            "the header must be exactly theme,count,percent or theme,count,percent,level,net "
+            "(as `coder table --format csv` writes)",
+            where=location(path, 1),
+        )
     rows, seen = [], set()
     for number, cells in enumerate(lines[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            raise CoderError(f"expected {len(header)} cells ({','.join(header)}), found {len(cells)}",
-                             where=location(path, number))
+            raise CoderError(
+                f"expected {len(header)} cells ({','.join(header)}), found {len(cells)}", where=location(path, number)
+            )
         label = unneutralise(cells[0].strip()).strip()  # a net's children are indented
         if not label:
             raise CoderError("the theme is empty", where=location(path, number, "theme"))
@@ -433,7 +463,9 @@ def read_previous_csv(path) -> list[PreviousRow]:
         try:
             count = int(cells[1].strip())
         except ValueError:
-            raise CoderError(f"count {cells[1]!r} is not a whole number", where=location(path, number, "count")) from None
+            raise CoderError(
+                f"count {cells[1]!r} is not a whole number", where=location(path, number, "count")
+            ) from None
         try:
             share = Decimal(cells[2].strip().removesuffix("%"))
         except ArithmeticError:
@@ -444,8 +476,14 @@ def read_previous_csv(path) -> list[PreviousRow]:
     return rows
 
 
-def compare_table(table: Table, previous: list[PreviousRow], *, previous_label: str = "2013",
-                  current_label: str = "2014", source: str = "the previous wave") -> Comparison:
+def compare_table(
+    table: Table,
+    previous: list[PreviousRow],
+    *,
+    previous_label: str = "2013",
+    current_label: str = "2014",
+    source: str = "the previous wave",
+) -> Comparison:
     """Match themes by label (case-insensitive); this year's rows in table order, then dropped themes.
 
     Themes only in the earlier wave come after this year's rows (fold row included) with N/A for
@@ -455,7 +493,8 @@ def compare_table(table: Table, previous: list[PreviousRow], *, previous_label: 
     rows = []
     for row in table.rows:
         earlier = unmatched.pop(row.label.casefold(), None)
-        rows.append(ComparedRow(row.label, earlier.percent if earlier else None, row.percent, row.folded,
-                                row.level, row.net))
+        rows.append(
+            ComparedRow(row.label, earlier.percent if earlier else None, row.percent, row.folded, row.level, row.net)
+        )
     rows += [ComparedRow(row.label, row.percent, None) for row in previous if row.label.casefold() in unmatched]
     return Comparison(table, previous_label, current_label, source, tuple(rows))

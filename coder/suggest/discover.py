@@ -26,19 +26,18 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from functools import lru_cache
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable
+from functools import lru_cache
 
 import numpy as np
-
 from sqlite_utils import Database
 
+from coder.codebook.db import read_codebook
 from coder.coding.codings import question_codebook
 from coder.errors import CoderError
 from coder.safe_input import shorten
 from coder.store import write
-from coder.codebook.db import read_codebook
 from coder.suggest.embeddings import embedder_for
 from coder.suggest.engine import load_answers, unfit_answers
 from coder.suggest.model import Answer
@@ -47,11 +46,37 @@ from coder.suggest.text import lemmatise, noun_chunks
 # Words every kind of answer in a local-government survey uses: they would pull
 # unrelated answers together, so clustering ignores them (labels never show them).
 CLUSTER_STOP = frozenset(
-    """
-    get getting more better need needs would could should will can make making us our we
-    council councils organisation organisations local service services way ways new
-    improve improving improved
-    """.split()
+    [
+        "get",
+        "getting",
+        "more",
+        "better",
+        "need",
+        "needs",
+        "would",
+        "could",
+        "should",
+        "will",
+        "can",
+        "make",
+        "making",
+        "us",
+        "our",
+        "we",
+        "council",
+        "councils",
+        "organisation",
+        "organisations",
+        "local",
+        "service",
+        "services",
+        "way",
+        "ways",
+        "new",
+        "improve",
+        "improving",
+        "improved",
+    ]
 )
 
 DISTANCE = 0.9  # average cosine distance at which two groups stop merging (TF-IDF space)
@@ -176,8 +201,9 @@ def discover(
         else:  # the larger one (seen first) keeps its label, examples and terms
             twin = merged[at]
             members = tuple(sorted(set(twin.member_ids) | set(proposal.member_ids)))  # they may overlap
-            merged[at] = replace(twin, size=len(members), member_ids=members,
-                                 description=_describe(len(members), twin.terms))
+            merged[at] = replace(
+                twin, size=len(members), member_ids=members, description=_describe(len(members), twin.terms)
+            )
         by_name.update((n, at) for n in names)
     proposals = sorted(merged, key=lambda p: (-p.size, -p.cohesion, p.label))
     return proposals[:max_themes]
@@ -192,22 +218,27 @@ def _seeded(phrases: _Phrases, X: np.ndarray, weights: np.ndarray, min_size: int
     presence = phrases.presence.tocsc()
     support = np.asarray(presence.T @ weights).ravel()
     # A phrase most answers use is the question's topic, not a theme.
-    usable = np.flatnonzero((support >= min_size) & (support <= SEED_MAX_SHARE * total) & (np.diff(presence.indptr) >= 2))
+    usable = np.flatnonzero(
+        (support >= min_size) & (support <= SEED_MAX_SHARE * total) & (np.diff(presence.indptr) >= 2)
+    )
     seeds = presence[:, usable[np.argsort(-support[usable], kind="stable")][:MAX_SEEDS]]
     if not seeds.shape[1]:
         return []
     centroids = np.asarray(seeds.T @ (weights[:, None] * X))
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
     sims = X @ centroids.T
-    cuts = [np.quantile(sims[seeds.indices[seeds.indptr[j] : seeds.indptr[j + 1]], j], SEED_JOIN)
-            for j in range(seeds.shape[1])]
+    cuts = [
+        np.quantile(sims[seeds.indices[seeds.indptr[j] : seeds.indptr[j + 1]], j], SEED_JOIN)
+        for j in range(seeds.shape[1])
+    ]
     members = (csr_matrix(sims >= np.array(cuts)) + seeds.astype(bool)).T.tocsr()
     members.sort_indices()
     return [members.indices[members.indptr[j] : members.indptr[j + 1]] for j in range(members.shape[0])]
 
 
-def _select(candidates: list[np.ndarray], X: np.ndarray, weights: np.ndarray, max_themes: int,
-            bar: float) -> list[np.ndarray]:
+def _select(
+    candidates: list[np.ndarray], X: np.ndarray, weights: np.ndarray, max_themes: int, bar: float
+) -> list[np.ndarray]:
     """Largest first, the candidates whose answers are alike (mean cosine at least `bar`) and that are
     no copy of one chosen: not mostly inside it, nor centred near it. Answers may be in several."""
     rows_of = [np.asarray(r) for r in candidates]
@@ -216,8 +247,11 @@ def _select(candidates: list[np.ndarray], X: np.ndarray, weights: np.ndarray, ma
     sums = np.asarray(members @ X)  # rows of X are unit vectors: the mean cosine follows from the sum
     counts = np.diff(members.indptr)
     # One answer given by many, or every answer alike (as the clustering keeps them), needs no bar.
-    alike = np.where((counts > 1) & (counts < len(weights)),
-                     ((sums**2).sum(axis=1) - counts) / np.maximum(counts * (counts - 1), 1), 1.0)
+    alike = np.where(
+        (counts > 1) & (counts < len(weights)),
+        ((sums**2).sum(axis=1) - counts) / np.maximum(counts * (counts - 1), 1),
+        1.0,
+    )
     centres = np.asarray(members @ (weights[:, None] * X))
     centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
     chosen: list[int] = []
@@ -283,8 +317,9 @@ def _group(texts: list[str], ids: list[int]) -> list[_Group]:
             wordings[text.strip()] += 1
             members.append(id_)
             rows.append(row)
-    return [_Group(key, wordings.most_common(1)[0][0], members, rows)
-            for key, (wordings, members, rows) in by_key.items()]
+    return [
+        _Group(key, wordings.most_common(1)[0][0], members, rows) for key, (wordings, members, rows) in by_key.items()
+    ]
 
 
 def _embed(keys: list[str], random_state: int):
@@ -303,9 +338,11 @@ def _embed(keys: list[str], random_state: int):
         chars = char_vec.fit_transform(keys)
     except ValueError:  # no n-gram occurs twice
         chars = None
-    X = words if chars is None else hstack(
-        [math.sqrt(1 - CHAR_WEIGHT) * words, math.sqrt(CHAR_WEIGHT) * normalize(chars)]
-    ).tocsr()
+    X = (
+        words
+        if chars is None
+        else hstack([math.sqrt(1 - CHAR_WEIGHT) * words, math.sqrt(CHAR_WEIGHT) * normalize(chars)]).tocsr()
+    )
     if X.shape[1] > SVD_DIMS and X.shape[0] > SVD_DIMS:
         X = TruncatedSVD(SVD_DIMS, algorithm="randomized", random_state=random_state).fit_transform(X)
     else:
@@ -327,9 +364,7 @@ def _cluster(X: np.ndarray, weights: np.ndarray, random_state: int, distance: fl
         sample = np.sort(rng.choice(n, SAMPLE, replace=False, p=weights / weights.sum()))
     else:
         sample = np.arange(n)
-    model = AgglomerativeClustering(
-        n_clusters=None, distance_threshold=distance, metric="cosine", linkage="average"
-    )
+    model = AgglomerativeClustering(n_clusters=None, distance_threshold=distance, metric="cosine", linkage="average")
     labels[sample] = model.fit_predict(X[sample])
     if n > SAMPLE:
         # Average linkage merges when the mean distance is under the threshold; the mean
@@ -562,7 +597,6 @@ class Discovery:
     repeats: list = field(default_factory=list)  # Repeat: proposals left out as existing themes found again
 
 
-
 @dataclass(frozen=True)
 class Repeat:
     """A proposal left out because the codebook has it already."""
@@ -572,10 +606,18 @@ class Repeat:
     reason: str  # "same label" or "60% of its answers are coded with it"
 
 
-
-def discover_themes(db: Database, question: str, *, max_score: float = 0.3, min_size: int = 3,
-                    max_themes: int = 12, seed: int = 0, all_answers: bool = False,
-                    embeddings: bool = True, cache: bool = False) -> Discovery:
+def discover_themes(
+    db: Database,
+    question: str,
+    *,
+    max_score: float = 0.3,
+    min_size: int = 3,
+    max_themes: int = 12,
+    seed: int = 0,
+    all_answers: bool = False,
+    embeddings: bool = True,
+    cache: bool = False,
+) -> Discovery:
     """Cluster answers into proposed new themes (see discover.py).
 
     With no themes yet, or `all_answers`, every answer is clustered (discovery from scratch);
@@ -597,13 +639,25 @@ def discover_themes(db: Database, question: str, *, max_score: float = 0.3, min_
     vectors = embedder.vectors(texts) if embedder is not None and texts else None
     # Proposals for what no theme fits should not be named after a theme; a fresh start may be.
     label_words = [] if scratch else [w for t in codebook.themes for w in t.label.split()]
-    proposals = discover(texts, [a.id for a in answers], vectors=vectors, min_size=min_size,
-                         max_themes=max_themes, random_state=seed, exclude_terms=label_words)
+    proposals = discover(
+        texts,
+        [a.id for a in answers],
+        vectors=vectors,
+        min_size=min_size,
+        max_themes=max_themes,
+        random_state=seed,
+        exclude_terms=label_words,
+    )
     repeats = _repeats(db, codebook, proposals) if codebook.themes else []
     left_out = {id(r.proposal) for r in repeats}
-    return Discovery(question, answers, [p for p in proposals if id(p) not in left_out], scratch,
-                     embedder.name if embedder is not None else None, repeats)
-
+    return Discovery(
+        question,
+        answers,
+        [p for p in proposals if id(p) not in left_out],
+        scratch,
+        embedder.name if embedder is not None else None,
+        repeats,
+    )
 
 
 def _repeats(db: Database, codebook, proposals) -> list[Repeat]:
@@ -629,7 +683,6 @@ def _repeats(db: Database, codebook, proposals) -> list[Repeat]:
     return out
 
 
-
 def proposal_members(db: Database, proposal) -> list[dict]:
     """A proposal's answers as the survey names them: respondent id and rank, in survey order."""
     ids = list(proposal.member_ids)
@@ -638,11 +691,10 @@ def proposal_members(db: Database, proposal) -> list[dict]:
         part = ids[start : start + 500]
         rows += db.execute(
             f"""SELECT a.respondent_id, a.rank, r.position FROM answers a JOIN respondents r ON r.id = a.respondent_id
-                WHERE a.id IN ({','.join('?' * len(part))})""",
+                WHERE a.id IN ({",".join("?" * len(part))})""",
             part,
         ).fetchall()
     return [{"respondent_id": r[0], "rank": r[1]} for r in sorted(rows, key=lambda r: (r[2], r[1]))]
-
 
 
 def accept_proposal(db: Database, question: str, proposal, *, label: str | None = None, coder: str | None = None):
@@ -663,12 +715,10 @@ def accept_proposal(db: Database, question: str, proposal, *, label: str | None 
     )
 
 
-
 def accept_proposals(db: Database, question: str, proposals, *, coder: str | None = None):
     """Add several proposals in one transaction: all of them, or (on any error) none."""
     with write(db):
         return [accept_proposal(db, question, p, coder=coder) for p in proposals]
-
 
 
 def name_candidates(db: Database, question: str):
@@ -685,9 +735,15 @@ def name_candidates(db: Database, question: str):
     return matcher.unmatched(unknown)
 
 
-
-def accept_names(db: Database, question: str, candidate, *, alias_of: str | None = None,
-                 label: str | None = None, coder: str | None = None):
+def accept_names(
+    db: Database,
+    question: str,
+    candidate,
+    *,
+    alias_of: str | None = None,
+    label: str | None = None,
+    coder: str | None = None,
+):
     """Teach the codebook a group of spellings: as aliases of a theme, or as a new theme."""
     from coder.codebook.db import add_alias, add_theme
 
@@ -699,6 +755,11 @@ def accept_names(db: Database, question: str, candidate, *, alias_of: str | None
         return theme
     name = label or candidate.spellings[0]
     aliases = tuple(s for s in candidate.spellings if s.casefold() != name.casefold())
-    return add_theme(db, codebook_id, name, aliases=aliases,
-                     description=f"Added from {candidate.count} answers naming it", coder=coder)
-
+    return add_theme(
+        db,
+        codebook_id,
+        name,
+        aliases=aliases,
+        description=f"Added from {candidate.count} answers naming it",
+        coder=coder,
+    )

@@ -131,12 +131,17 @@ class SentenceEncoder:
 
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         if config.get("model_type") != "bert":
-            raise ValueError(f"{folder}: only BERT-type sentence encoders are supported, not {config.get('model_type')!r}")
+            raise ValueError(
+                f"{folder}: only BERT-type sentence encoders are supported, not {config.get('model_type')!r}"
+            )
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
-        w = {k.removeprefix("bert."): v.astype(np.float32)
-             for k, v in _read_safetensors(folder / "model.safetensors").items() if not k.endswith("position_ids")}
+        w = {
+            k.removeprefix("bert."): v.astype(np.float32)
+            for k, v in _read_safetensors(folder / "model.safetensors").items()
+            if not k.endswith("position_ids")
+        }
         self.words = w["embeddings.word_embeddings.weight"]
         self.dim = int(self.words.shape[1])
         self.positions = w["embeddings.position_embeddings.weight"] + w["embeddings.token_type_embeddings.weight"][0]
@@ -146,16 +151,19 @@ class SentenceEncoder:
         for layer in range(self.layers):
             p = f"encoder.layer.{layer}."
             a = p + "attention.self."
-            self.layer_weights.append({
-                # Transposed and contiguous, ready for `inputs @ weight`; one product for query, key and
-                # value, the query carrying the 1/sqrt(head) of the attention scores.
-                "qkv": np.ascontiguousarray(np.concatenate(
-                    [w[a + "query.weight"] * scale, w[a + "key.weight"], w[a + "value.weight"]]).T),
-                "qkv_bias": np.concatenate([w[a + "query.bias"] * scale, w[a + "key.bias"], w[a + "value.bias"]]),
-                **{name: np.ascontiguousarray(w[p + key + ".weight"].T) for name, key in self._DENSE.items()},
-                **{name + "_bias": w[p + key + ".bias"] for name, key in self._DENSE.items()},
-                **{name: (w[p + key + ".weight"], w[p + key + ".bias"]) for name, key in self._NORMS.items()},
-            })
+            self.layer_weights.append(
+                {
+                    # Transposed and contiguous, ready for `inputs @ weight`; one product for query, key and
+                    # value, the query carrying the 1/sqrt(head) of the attention scores.
+                    "qkv": np.ascontiguousarray(
+                        np.concatenate([w[a + "query.weight"] * scale, w[a + "key.weight"], w[a + "value.weight"]]).T
+                    ),
+                    "qkv_bias": np.concatenate([w[a + "query.bias"] * scale, w[a + "key.bias"], w[a + "value.bias"]]),
+                    **{name: np.ascontiguousarray(w[p + key + ".weight"].T) for name, key in self._DENSE.items()},
+                    **{name + "_bias": w[p + key + ".bias"] for name, key in self._DENSE.items()},
+                    **{name: (w[p + key + ".weight"], w[p + key + ".bias"]) for name, key in self._NORMS.items()},
+                }
+            )
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
@@ -207,8 +215,10 @@ class SentenceEncoder:
         x = _layer_norm(x, *self.norm, eps)
         # Runs of equal length: (first row, texts, length).
         change = np.flatnonzero(np.diff(lengths)) + 1
-        runs = [(int(starts[a]), int(b - a), int(lengths[a]))
-                for a, b in zip(np.concatenate([[0], change]), np.concatenate([change, [len(ids)]]))]
+        runs = [
+            (int(starts[a]), int(b - a), int(lengths[a]))
+            for a, b in zip(np.concatenate([[0], change]), np.concatenate([change, [len(ids)]]))
+        ]
         dim = self.dim
         head = dim // heads
         context = np.empty_like(x)
@@ -225,8 +235,9 @@ class SentenceEncoder:
                 scores -= scores.max(-1, keepdims=True)
                 np.exp(scores, out=scores)
                 scores /= scores.sum(-1, keepdims=True)
-                context[row : row + count * length].reshape(count, length, heads, head)[:] = (
-                    scores @ v).transpose(0, 2, 1, 3)
+                context[row : row + count * length].reshape(count, length, heads, head)[:] = (scores @ v).transpose(
+                    0, 2, 1, 3
+                )
             attended = context @ layer["out"]
             attended += layer["out_bias"]
             attended += x
@@ -255,8 +266,10 @@ def _usable_path() -> Path | None:
         return None
     if not available():
         if os.environ.get("CODER_EMBEDDING_MODEL"):
-            raise CoderError(f"CODER_EMBEDDING_MODEL={path}: no usable sentence-transformers model there "
-                             "(config.json, model.safetensors, tokenizer.json) or the tokenizers package is missing")
+            raise CoderError(
+                f"CODER_EMBEDDING_MODEL={path}: no usable sentence-transformers model there "
+                "(config.json, model.safetensors, tokenizer.json) or the tokenizers package is missing"
+            )
         return None
     return path
 
@@ -265,8 +278,10 @@ def _load(path: Path) -> SentenceEncoder:
     try:
         return _encoder(str(path))
     except (ValueError, KeyError, OSError) as error:
-        raise CoderError(f"the embedding model in {path} cannot be used: {error} "
-                         "(use --no-embeddings or CODER_EMBEDDINGS=0 to do without)") from None
+        raise CoderError(
+            f"the embedding model in {path} cannot be used: {error} "
+            "(use --no-embeddings or CODER_EMBEDDINGS=0 to do without)"
+        ) from None
 
 
 def encoder() -> SentenceEncoder | None:

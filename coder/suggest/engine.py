@@ -12,22 +12,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from sqlite_utils import Database
 
+from coder.codebook.db import read_codebook, theme_pks
 from coder.codebook.model import dump_codebook
 from coder.coding.codings import Code, apply_codes, question_codebook
 from coder.errors import CoderError
 from coder.store import now, write
-from coder.codebook.db import read_codebook, theme_pks
-from coder.suggest.learn import uncertainty_order
-from coder.suggest.model import ENGINE_VERSION, TOP_K, Answer, _selection_details, fit_text_model, names_suggestions, text_suggestions
 from coder.suggest.embeddings import Embedder, embedder_for, over_limit
+from coder.suggest.learn import uncertainty_order
+from coder.suggest.model import (
+    ENGINE_VERSION,
+    TOP_K,
+    Answer,
+    _selection_details,
+    fit_text_model,
+    names_suggestions,
+    text_suggestions,
+)
 from coder.suggest.text import lemmatise
-
 
 Progress = Callable[[int, int], None]
 
@@ -56,16 +63,20 @@ class SuggestReport:
         ]
         if self.over_limit:
             distinct, limit = self.over_limit
-            lines.append(f"{self.question}: meaning left out, TF-IDF alone: {distinct:,} distinct answers, over the "
-                         f"limit of {limit:,} (encoding takes a few ms per answer, once; CODER_EMBEDDING_MAX raises it)")
+            lines.append(
+                f"{self.question}: meaning left out, TF-IDF alone: {distinct:,} distinct answers, over the "
+                f"limit of {limit:,} (encoding takes a few ms per answer, once; CODER_EMBEDDING_MAX raises it)"
+            )
         return lines
 
 
 def no_themes_note(question: str, codebook_id: str) -> str:
     """What to do when a question's codebook is empty (inductive coding starts there)."""
-    return (f"{question}: nothing to suggest: codebook {codebook_id!r} has no themes yet; add one with "
-            f"`coder codebook add DB LABEL --question {question}` (or n in `coder code`), "
-            f"or let `coder discover DB --question {question}` propose some")
+    return (
+        f"{question}: nothing to suggest: codebook {codebook_id!r} has no themes yet; add one with "
+        f"`coder codebook add DB LABEL --question {question}` (or n in `coder code`), "
+        f"or let `coder discover DB --question {question}` propose some"
+    )
 
 
 def load_answers(db: Database, question: str) -> list[Answer]:
@@ -94,8 +105,16 @@ def _version(codebook_yaml: str, answers: list[Answer], kind: str, embedder: Emb
     return digest.hexdigest()[:16]
 
 
-def _store(db: Database, pks: dict[str, int], chunk: list[Answer], results, version: str, stamp: str,
-           top_k: int, report: SuggestReport) -> None:
+def _store(
+    db: Database,
+    pks: dict[str, int],
+    chunk: list[Answer],
+    results,
+    version: str,
+    stamp: str,
+    top_k: int,
+    report: SuggestReport,
+) -> None:
     """Replace the suggestions of one chunk of answers, in one short transaction.
 
     Replace, not add: an interrupted run may have stored this chunk already
@@ -104,7 +123,9 @@ def _store(db: Database, pks: dict[str, int], chunk: list[Answer], results, vers
     rows = []
     for answer, items in zip(chunk, results):
         for rank, (s, selected) in enumerate(items[:top_k], start=1):
-            rows.append((answer.id, pks[s.theme_id], rank, s.score, s.method, s.evidence, int(selected), version, stamp))
+            rows.append(
+                (answer.id, pks[s.theme_id], rank, s.score, s.method, s.evidence, int(selected), version, stamp)
+            )
             if rank == 1:
                 report.methods[s.method] = report.methods.get(s.method, 0) + 1
     with write(db):
@@ -126,9 +147,17 @@ def _store(db: Database, pks: dict[str, int], chunk: list[Answer], results, vers
 CHUNK = 20_000  # answers scored and written at a time: bounded memory, short write locks
 
 
-def suggest(db: Database, question: str, *, refresh: bool = False, progress: Progress | None = None,
-            top_k: int = TOP_K, seed: int = 0, embeddings: bool = True,
-            encode_progress: Progress | None = None) -> SuggestReport:
+def suggest(
+    db: Database,
+    question: str,
+    *,
+    refresh: bool = False,
+    progress: Progress | None = None,
+    top_k: int = TOP_K,
+    seed: int = 0,
+    embeddings: bool = True,
+    encode_progress: Progress | None = None,
+) -> SuggestReport:
     """Compute and store suggestions for every answer of `question` without confirmed codes.
 
     Incremental: when neither the codebook nor the confirmed codes changed since
@@ -151,11 +180,16 @@ def suggest(db: Database, question: str, *, refresh: bool = False, progress: Pro
     run = db.execute("SELECT version FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
     pending = [a for a in answers if not a.confirmed]
     if not refresh and run is not None and run[0] == version:
-        have = {r[0] for r in db.execute(
-            """SELECT s.answer_id FROM suggested s JOIN answers a ON a.id = s.answer_id
+        have = {
+            r[0]
+            for r in db.execute(
+                """SELECT s.answer_id FROM suggested s JOIN answers a ON a.id = s.answer_id
                WHERE a.question_id = ? AND s.version = ?
                UNION SELECT DISTINCT s.answer_id FROM suggestions s JOIN answers a ON a.id = s.answer_id
-               WHERE a.question_id = ? AND s.version = ?""", [question, version, question, version])}
+               WHERE a.question_id = ? AND s.version = ?""",
+                [question, version, question, version],
+            )
+        }
         report.skipped = sum(1 for a in pending if a.id in have)
         pending = [a for a in pending if a.id not in have]
     details: dict = {"kind": codebook.kind}
@@ -244,9 +278,7 @@ def autocode(db: Database, question: str, *, min_score: float = 0.0, coder: str 
            ORDER BY s.answer_id, s.rank""",
         [question, min_score],
     ).fetchall()
-    if not rows and not db.execute(
-        "SELECT 1 FROM suggestion_runs WHERE question_id = ?", [question]
-    ).fetchone():
+    if not rows and not db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [question]).fetchone():
         raise CoderError(f"no suggestions for {question!r} yet: run `coder suggest` first")
     by_answer: dict[int, list[Code]] = {}
     for answer_id, theme_pk, score, method, evidence in rows:
@@ -290,7 +322,3 @@ def unfit_answers(db: Database, question: str, max_score: float = 0.3) -> list[A
         [question, max_score],
     ).fetchall()
     return [Answer(r[0], r[1], []) for r in rows]
-
-
-
-

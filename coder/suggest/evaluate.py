@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 from sqlite_utils import Database
 
+from coder.codebook.db import read_codebook, theme_pks
 from coder.coding.codings import Code, apply_codes, question_codebook, question_ids, read_coding_file
-from coder.errors import CoderError
 from coder.coding.history import backup
+from coder.errors import CoderError
 from coder.store import open_db, write
 from coder.suggest.engine import stored_embeddings
 from coder.suggest.learn import sample_f1
-from coder.codebook.db import read_codebook, theme_pks
 
 
 @dataclass
@@ -45,9 +45,14 @@ def read_gold(db: Database, path: str | Path) -> dict[str, dict[int, set[str]]]:
 
 def _cells(db: Database, question: str, gold: dict[int, set[str]]) -> list[Cell]:
     """Gold cells that have suggestions (answers with confirmed codes were training data, not predictions)."""
-    confirmed = {r[0] for r in db.execute(
-        "SELECT DISTINCT c.answer_id FROM codings c JOIN answers a ON a.id = c.answer_id "
-        "WHERE a.question_id = ? AND c.status = 'confirmed'", [question])}
+    confirmed = {
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT c.answer_id FROM codings c JOIN answers a ON a.id = c.answer_id "
+            "WHERE a.question_id = ? AND c.status = 'confirmed'",
+            [question],
+        )
+    }
     texts = {r[0]: r[1] for r in db.execute("SELECT id, text FROM answers WHERE question_id = ?", [question])}
     cells = {aid: Cell(aid, texts[aid], themes) for aid, themes in gold.items() if aid not in confirmed}
     for answer_id, theme, selected in db.execute(
@@ -74,7 +79,9 @@ def score_cells(cells: list[Cell], theme_order: list[str]) -> dict:
     order = {t: i for i, t in enumerate(theme_order)}
     predicted_top = [c.ranked[0] if c.ranked else "(none)" for c in cells]
     # For multi-label gold, the gold "primary" is the predicted theme when it is right.
-    gold_top = [p if p in c.gold else min(c.gold, key=lambda t: order.get(t, 1e9)) for p, c in zip(predicted_top, cells)]
+    gold_top = [
+        p if p in c.gold else min(c.gold, key=lambda t: order.get(t, 1e9)) for p, c in zip(predicted_top, cells)
+    ]
     kappa = float(cohen_kappa_score(gold_top, predicted_top)) if len(set(gold_top) | set(predicted_top)) > 1 else 1.0
     themes = sorted({t for c in cells for t in c.gold | c.selected}, key=lambda t: order.get(t, 1e9))
     per_theme = {}
@@ -84,13 +91,20 @@ def score_cells(cells: list[Cell], theme_order: list[str]) -> dict:
         fn = sum(1 for c in cells if theme in c.gold and theme not in c.selected)
         p = tp / (tp + fp) if tp + fp else 0.0
         r = tp / (tp + fn) if tp + fn else 0.0
-        per_theme[theme] = {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0, "support": tp + fn}
+        per_theme[theme] = {
+            "precision": p,
+            "recall": r,
+            "f1": 2 * p * r / (p + r) if p + r else 0.0,
+            "support": tp + fn,
+        }
     confusions: Counter[tuple[str, str]] = Counter()
     for c in cells:
         if c.ranked and c.ranked[0] not in c.gold:
             for g in c.gold:
                 confusions[(g, c.ranked[0])] += 1
-    worst = sorted((t for t in per_theme if per_theme[t]["support"]), key=lambda t: (per_theme[t]["f1"], -per_theme[t]["support"]))[:5]
+    worst = sorted(
+        (t for t in per_theme if per_theme[t]["support"]), key=lambda t: (per_theme[t]["f1"], -per_theme[t]["support"])
+    )[:5]
     return {
         "cells": n,
         "top1": top1,
@@ -101,8 +115,11 @@ def score_cells(cells: list[Cell], theme_order: list[str]) -> dict:
         "sample_f1": sample_f1([c.selected for c in cells], [c.gold for c in cells]),
         "kappa": kappa,
         "worst": [
-            {"theme": t, **{k: round(v, 3) for k, v in per_theme[t].items()},
-             "confused_with": [f"{p} ({n})" for (g, p), n in confusions.most_common() if g == t][:3]}
+            {
+                "theme": t,
+                **{k: round(v, 3) for k, v in per_theme[t].items()},
+                "confused_with": [f"{p} ({n})" for (g, p), n in confusions.most_common() if g == t][:3],
+            }
             for t in worst
         ],
     }
@@ -155,7 +172,9 @@ def evaluate(db: Database, gold_path: str | Path, question: str | None = None, *
     return results
 
 
-def simulate_confirmed(db_path: str | Path, gold_path: str | Path, question: str, fraction: float, seeds: list[int]) -> dict:
+def simulate_confirmed(
+    db_path: str | Path, gold_path: str | Path, question: str, fraction: float, seeds: list[int]
+) -> dict:
     """Confirm a random `fraction` of the gold answers, suggest for the rest, score; averaged over seeds.
 
     Works on one temporary copy, made once (copying and checking a large
@@ -176,10 +195,17 @@ def simulate_confirmed(db_path: str | Path, gold_path: str | Path, question: str
             rng = np.random.default_rng(seed)
             chosen = [ids[i] for i in rng.choice(len(ids), int(round(fraction * len(ids))), replace=False)]
             with write(db):
-                db.execute("DELETE FROM codings WHERE answer_id IN (SELECT id FROM answers WHERE question_id = ?)", [question])
+                db.execute(
+                    "DELETE FROM codings WHERE answer_id IN (SELECT id FROM answers WHERE question_id = ?)", [question]
+                )
                 for answer_id in chosen:
-                    apply_codes(db, answer_id, [Code(pks[t], "confirmed", "simulated") for t in gold[answer_id]],
-                                coder="simulated", action="coding.simulate")
+                    apply_codes(
+                        db,
+                        answer_id,
+                        [Code(pks[t], "confirmed", "simulated") for t in gold[answer_id]],
+                        coder="simulated",
+                        action="coding.simulate",
+                    )
             suggest(db, question, refresh=True, seed=seed, embeddings=with_embeddings)
             runs.append(score_cells(_cells(db, question, gold), order))
         db.close()
@@ -196,7 +222,9 @@ def format_report(results: dict) -> str:
     for q, result in results.items():
         model = result.get("embeddings")
         lines.append(f"{q}" + (f" (meaning from {model.split(':')[0]})" if model else ""))
-        header = f"  {'method':<30} {'cells':>5} {'top1':>6} {'top3':>6} {'P':>6} {'R':>6} {'F1':>6} {'sF1':>6} {'kappa':>6}"
+        header = (
+            f"  {'method':<30} {'cells':>5} {'top1':>6} {'top3':>6} {'P':>6} {'R':>6} {'F1':>6} {'sF1':>6} {'kappa':>6}"
+        )
         lines.append(header)
         rows = [("coder", result["engine"])] + list(result.get("baselines", {}).items())
         for name, m in rows:

@@ -43,7 +43,7 @@ class ThemeLearner:
     counts: np.ndarray  # confirmed examples per theme
 
     @classmethod
-    def fit(cls, X: sp.csr_matrix, Y: np.ndarray, dense: np.ndarray | None = None) -> "ThemeLearner":
+    def fit(cls, X: sp.csr_matrix, Y: np.ndarray, dense: np.ndarray | None = None) -> ThemeLearner:
         X, Yd, weights, dense = _merge(X, Y, dense)
         n, k = Yd.shape
         counts = (Yd * weights[:, None]).sum(axis=0)
@@ -88,7 +88,9 @@ class ThemeLearner:
         finite = np.isfinite(self.intercept)
         out[:, finite] += self.intercept[finite]
         if self.dense_coef is not None and dense is not None:
-            out[:, finite] += (np.hstack([dense, np.ones((dense.shape[0], 1), dtype=dense.dtype)]) @ self.dense_coef)[:, finite]
+            out[:, finite] += (np.hstack([dense, np.ones((dense.shape[0], 1), dtype=dense.dtype)]) @ self.dense_coef)[
+                :, finite
+            ]
         out[:, ~finite] = self.intercept[~finite]
         return out
 
@@ -100,8 +102,12 @@ def _merge(X: sp.csr_matrix, Y: np.ndarray, dense: np.ndarray | None):
     first, weights = [], []
     for i in range(X.shape[0]):
         start, end = X.indptr[i], X.indptr[i + 1]
-        key = (X.indices[start:end].tobytes(), X.data[start:end].tobytes(), Y[i].tobytes(),
-               dense[i].tobytes() if dense is not None else b"")
+        key = (
+            X.indices[start:end].tobytes(),
+            X.data[start:end].tobytes(),
+            Y[i].tobytes(),
+            dense[i].tobytes() if dense is not None else b"",
+        )
         row = keys.get(key)
         if row is None:
             keys[key] = len(first)
@@ -127,7 +133,7 @@ class Platt:
     c: float = 0.0  # weight of the distance below the answer's top score
 
     @classmethod
-    def fit(cls, scores: np.ndarray, Y: np.ndarray) -> "Platt":
+    def fit(cls, scores: np.ndarray, Y: np.ndarray) -> Platt:
         from sklearn.linear_model import LogisticRegression
 
         below = _below_top(scores)
@@ -185,7 +191,7 @@ class Thresholds:
         return _with_top(scores, scores >= self.values)
 
     @classmethod
-    def fit(cls, scores: np.ndarray, Y: np.ndarray) -> "Thresholds":
+    def fit(cls, scores: np.ndarray, Y: np.ndarray) -> Thresholds:
         """The best global threshold (best sample F1); then each theme with OWN_THRESHOLD examples in the
         sample, in turn, moves towards the threshold that gives the best sample F1 with every other theme's
         as it stands, by n / (n + THRESHOLD_PRIOR), so eight examples do not overfit it. Sample F1 rather

@@ -7,8 +7,8 @@ confirmations; names questions go through the alias and fuzzy matcher.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -16,10 +16,19 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
 from coder.suggest import Suggestion
-from coder.suggest.learn import (Platt, Selection, ThemeLearner, Thresholds, blend_learned, calibrate, picked_f1, zero_shot_say)
 from coder.suggest.embeddings import Embedder
-from coder.suggest.zeroshot import MeaningZeroShot, Prototype, TextSpace, ZeroShot, prototypes, with_meaning
+from coder.suggest.learn import (
+    Platt,
+    Selection,
+    ThemeLearner,
+    Thresholds,
+    blend_learned,
+    calibrate,
+    picked_f1,
+    zero_shot_say,
+)
 from coder.suggest.text import lemmatise
+from coder.suggest.zeroshot import MeaningZeroShot, Prototype, TextSpace, ZeroShot, prototypes, with_meaning
 
 ENGINE_VERSION = "2"
 TOP_K = 5
@@ -41,7 +50,6 @@ class Answer:
     confirmed: list[str]  # theme ids confirmed on it
 
 
-
 @dataclass
 class Scores:
     final: np.ndarray  # (answers, themes): what ranks and selects
@@ -51,7 +59,6 @@ class Scores:
     zero_shot: np.ndarray | None = None  # zero-shot's part of the blend (as a probability), once trained
 
 
-
 @dataclass
 class Calibration:
     """What the confirmed answers' out-of-fold scores set: probability scales and per-theme thresholds."""
@@ -59,7 +66,6 @@ class Calibration:
     margin: Platt = field(default_factory=Platt)
     zero_shot: Platt = field(default_factory=lambda: Platt(10.0, -5.0))
     rule: Thresholds | Selection | None = None
-
 
 
 @dataclass
@@ -84,7 +90,7 @@ class TextModel:
     def vectors(self, lemmas: list[str], texts: list[str] | None = None) -> np.ndarray | None:
         if self.embedder is None:
             return None
-        return self.embedder.vectors(texts if texts is not None else [self.texts.get(l, l) for l in lemmas])
+        return self.embedder.vectors(texts if texts is not None else [self.texts.get(lemma, lemma) for lemma in lemmas])
 
     def scores(self, lemmas: list[str], texts: list[str] | None = None) -> Scores:
         """Scores per answer: zero-shot reads the lemmas; the learner (and the sentence encoder) the texts."""
@@ -110,12 +116,10 @@ class TextModel:
         return zero_shot_say(self.classifier.counts)
 
 
-
 def normalise(text: str) -> str:
     """What the learner reads: the answer as written, stop words and all ("not", "no idea" decide
     themes), but case and spacing folded, so each distinct form is scored once."""
     return " ".join(text.casefold().split())
-
 
 
 def word_space(texts: list[str]) -> tuple[FeatureUnion, dict[str, int], sp.csr_matrix]:
@@ -125,14 +129,19 @@ def word_space(texts: list[str]) -> tuple[FeatureUnion, dict[str, int], sp.csr_m
     docs = list(dict.fromkeys(normalise(t) for t in texts)) or ["empty"]
     # The learner keeps a weight per feature and theme: a cap bounds its memory on a question of
     # 100k distinct answers (about 160 MB at 100 themes); ANES' largest sets use a sixth of it.
-    space = FeatureUnion([
-        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_features=LEARNER_FEATURES)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                  max_features=LEARNER_FEATURES)),
-    ])
+    space = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_features=LEARNER_FEATURES)),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, max_features=LEARNER_FEATURES
+                ),
+            ),
+        ]
+    )
     matrix = sp.csr_matrix(space.fit_transform(docs))
     return space, {d: i for i, d in enumerate(docs)}, matrix
-
 
 
 def _confirmed_matrix(answers: list[Answer], ids: list[str]) -> np.ndarray:
@@ -143,7 +152,6 @@ def _confirmed_matrix(answers: list[Answer], ids: list[str]) -> np.ndarray:
             if theme in index:
                 Y[i, index[theme]] = 1
     return Y
-
 
 
 @dataclass
@@ -163,8 +171,12 @@ class _ZeroShotParts:
             for theme in answer.confirmed:
                 examples.setdefault(theme, []).append(answer.text)
         index = {t.id: i for i, t in enumerate(self.codebook.themes)}
-        extra = [Prototype(index[t], "example", text) for t, texts in examples.items() if t in index
-                 for text in (texts[-MAX_EXAMPLES:] if MAX_EXAMPLES else [])]
+        extra = [
+            Prototype(index[t], "example", text)
+            for t, texts in examples.items()
+            if t in index
+            for text in (texts[-MAX_EXAMPLES:] if MAX_EXAMPLES else [])
+        ]
         protos = self.base + extra
         zero_shot = ZeroShot(self.codebook, self.space, self.base_lemmas + [self.lemmas[p.text] for p in extra], protos)
         meaning = None
@@ -174,9 +186,15 @@ class _ZeroShotParts:
         return zero_shot, meaning
 
 
-
-def fit_text_model(codebook, answers: list[Answer], lemmas: dict[str, str], *, seed: int = 0,
-                   calibrate_rule: bool = True, embedder: Embedder | None = None) -> TextModel:
+def fit_text_model(
+    codebook,
+    answers: list[Answer],
+    lemmas: dict[str, str],
+    *,
+    seed: int = 0,
+    calibrate_rule: bool = True,
+    embedder: Embedder | None = None,
+) -> TextModel:
     """Fit the TF-IDF space, zero-shot prototypes and (with enough confirmed codes) the learner.
 
     With an `embedder` (a sentence-embedding model is installed), zero-shot
@@ -205,13 +223,14 @@ def fit_text_model(codebook, answers: list[Answer], lemmas: dict[str, str], *, s
             selection = calibration.rule
     elif calibrate_rule and len(confirmed) >= MIN_CONFIRMED:
         selection = _calibrate_zero_shot(parts, confirmed, Y, confirmed_vectors)
-    return TextModel(codebook, space, zero_shot, classifier, selection, meaning, embedder, texts, calibration, words,
-                     rows, matrix)
+    return TextModel(
+        codebook, space, zero_shot, classifier, selection, meaning, embedder, texts, calibration, words, rows, matrix
+    )
 
 
-
-def _calibrate(parts: _ZeroShotParts, confirmed: list[Answer], Y: np.ndarray, words, vectors: np.ndarray | None,
-               seed: int) -> Calibration:
+def _calibrate(
+    parts: _ZeroShotParts, confirmed: list[Answer], Y: np.ndarray, words, vectors: np.ndarray | None, seed: int
+) -> Calibration:
     """Out-of-fold scores on (a sample of) the confirmed answers, so no answer is its own example."""
     rng = np.random.default_rng(seed)
     sample = np.arange(len(confirmed))
@@ -233,10 +252,12 @@ def _calibrate(parts: _ZeroShotParts, confirmed: list[Answer], Y: np.ndarray, wo
             continue
         learner = ThemeLearner.fit(features[train], Ys[train], None if Vs is None else Vs[train])
         margins[test] = learner.margins(features[test], None if Vs is None else Vs[test])
-        zero_shot, meaning = parts.build([confirmed[i] for i in sample[train]], Ys[train],
-                                         None if Vs is None else Vs[train])
-        zero[test] = with_meaning(zero_shot.score(matrix[test]).scores,
-                                  meaning.score(Vs[test]) if meaning is not None else None)
+        zero_shot, meaning = parts.build(
+            [confirmed[i] for i in sample[train]], Ys[train], None if Vs is None else Vs[train]
+        )
+        zero[test] = with_meaning(
+            zero_shot.score(matrix[test]).scores, meaning.score(Vs[test]) if meaning is not None else None
+        )
         say[test] = zero_shot_say(learner.counts)
     margin, zero_platt = Platt.fit(margins, Ys), Platt.fit(zero, Ys)
     final = blend_learned(zero_platt(zero), margin(margins), say)
@@ -248,19 +269,22 @@ def _calibrate(parts: _ZeroShotParts, confirmed: list[Answer], Y: np.ndarray, wo
     return Calibration(margin, zero_platt, rules[int(np.argmax(fits))])
 
 
-
-def _calibrate_zero_shot(parts: _ZeroShotParts, confirmed: list[Answer], Y: np.ndarray,
-                         vectors: np.ndarray | None) -> Selection:
+def _calibrate_zero_shot(
+    parts: _ZeroShotParts, confirmed: list[Answer], Y: np.ndarray, vectors: np.ndarray | None
+) -> Selection:
     """Confirmed answers of a single theme: zero-shot decides (without their examples, which would
     match themselves), its selection rule calibrated on them."""
     zero_shot, meaning = parts.build([], Y[:0], None if vectors is None else vectors[:0])
-    scores = with_meaning(zero_shot.score(parts.space.transform([parts.lemmas[a.text] for a in confirmed])).scores,
-                          meaning.score(vectors) if meaning is not None else None)
+    scores = with_meaning(
+        zero_shot.score(parts.space.transform([parts.lemmas[a.text] for a in confirmed])).scores,
+        meaning.score(vectors) if meaning is not None else None,
+    )
     return calibrate(scores, [set(np.flatnonzero(row).tolist()) for row in Y])
 
 
-
-def text_suggestions(model: TextModel, texts: list[str], lemmas: dict[str, str], top_k: int = TOP_K) -> list[list[tuple[Suggestion, bool]]]:
+def text_suggestions(
+    model: TextModel, texts: list[str], lemmas: dict[str, str], top_k: int = TOP_K
+) -> list[list[tuple[Suggestion, bool]]]:
     """Top-k suggestions per text, each with whether the selection rule picks it.
 
     Everything depends only on an answer's lemmas, so each distinct lemma
@@ -306,14 +330,18 @@ def text_suggestions(model: TextModel, texts: list[str], lemmas: dict[str, str],
     return [per_key[key(t)] for t in texts]
 
 
-
 def _selection_details(selection: Selection | Thresholds) -> dict:
     if isinstance(selection, Thresholds):
         values = selection.values
-        return {"thresholds": {"min": round(float(values.min()), 3), "median": round(float(np.median(values)), 3),
-                               "max": round(float(values.max()), 3)}, "calibrated_on": selection.calibrated_on}
+        return {
+            "thresholds": {
+                "min": round(float(values.min()), 3),
+                "median": round(float(np.median(values)), 3),
+                "max": round(float(values.max()), 3),
+            },
+            "calibrated_on": selection.calibrated_on,
+        }
     return {"ratio": selection.ratio, "floor": selection.floor, "calibrated_on": selection.calibrated_on}
-
 
 
 def names_suggestions(matcher, texts: list[str]) -> list[list[tuple[Suggestion, bool]]]:
@@ -321,4 +349,3 @@ def names_suggestions(matcher, texts: list[str]) -> list[list[tuple[Suggestion, 
     unique = list(dict.fromkeys(texts))
     found = dict(zip(unique, matcher.match_many(unique)))
     return [[(s, True) for s in found[t]] for t in texts]
-

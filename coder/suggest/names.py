@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from coder.codebook.model import Codebook
-from coder.survey.spec import DEFAULT_NON_ANSWERS, NonAnswers
 from coder.suggest import Suggestion
+from coder.survey.spec import DEFAULT_NON_ANSWERS, NonAnswers
 
 _QUOTES = str.maketrans(
     {c: "'" for c in "\u2018\u2019\u201a\u201b\u2032`\u00b4"} | {c: '"' for c in "\u201c\u201d\u201e\u2033"}
@@ -35,18 +35,68 @@ _SCAN = re.compile(
     r"|(?P<sep>\s[-\u2013\u2014]+\s|[\u2013\u2014/\\,;()\[\]|:\n])"
 )
 _REWRITE = {
-    "dept": "department", "dpt": "department", "depts": "departments",
-    "gov": "government", "govt": "government", "govts": "governments",
+    "dept": "department",
+    "dpt": "department",
+    "depts": "departments",
+    "gov": "government",
+    "govt": "government",
+    "govts": "governments",
 }
 _SPLIT_WORDS = frozenset({"and", "or"})
 # Parts made only of these words name nothing ("the department", "team").
 _GENERIC = frozenset(
-    """
-    the a an of for and or to in on at by with from via re e g eg i ie etc also
-    department departments government central agency agencies office offices
-    service services team teams unit programme program hm her majestys uk national
-    because especially particularly obviously probably maybe definitely
-    """.split()
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "for",
+        "and",
+        "or",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "from",
+        "via",
+        "re",
+        "e",
+        "g",
+        "eg",
+        "i",
+        "ie",
+        "etc",
+        "also",
+        "department",
+        "departments",
+        "government",
+        "central",
+        "agency",
+        "agencies",
+        "office",
+        "offices",
+        "service",
+        "services",
+        "team",
+        "teams",
+        "unit",
+        "programme",
+        "program",
+        "hm",
+        "her",
+        "majestys",
+        "uk",
+        "national",
+        "because",
+        "especially",
+        "particularly",
+        "obviously",
+        "probably",
+        "maybe",
+        "definitely",
+    ]
 )
 
 FUZZY_CUTOFF = 85.0  # a part's best combined score must reach this
@@ -191,9 +241,7 @@ class NameMatcher:
         key = " ".join(words)
         # Case only matters for acronyms typed in lower case, so nearly every
         # cache key is the normalised text alone.
-        words_like_acronyms = tuple(
-            t.norm for t in tokens if t.norm is not None and self._word_not_acronym(source, t)
-        )
+        words_like_acronyms = tuple(t.norm for t in tokens if t.norm is not None and self._word_not_acronym(source, t))
         found = self._cache.get((key, words_like_acronyms))
         if found is None:
             found = self._cache[(key, words_like_acronyms)] = self._match_tokens(source, tokens, key)
@@ -225,8 +273,10 @@ class NameMatcher:
         # is a word when the writer capitalises elsewhere in the cell.
         entry = self.index.get(token.norm)
         return (
-            entry is not None and entry.alias.isupper()
-            and source[token.start : token.end].islower() and source != source.lower()
+            entry is not None
+            and entry.alias.isupper()
+            and source[token.start : token.end].islower()
+            and source != source.lower()
         )
 
     def _spans(self, source: str, words: list[tuple[int, _Token]], hits: list) -> set[int]:
@@ -312,8 +362,13 @@ class NameMatcher:
             # (Skipped when a whole-string match already passes: partial scores are the slow part.)
             # A known name inside a longer part ("cabinet ofice team"), never the
             # part inside a longer name ("standards" in "food standards").
-            inside = process.cdist([norm], self.choices, scorer=fuzz.partial_ratio, processor=None,
-                                   score_cutoff=cutoff / PARTIAL_WEIGHT if cutoff else 0)[0]
+            inside = process.cdist(
+                [norm],
+                self.choices,
+                scorer=fuzz.partial_ratio,
+                processor=None,
+                score_cutoff=cutoff / PARTIAL_WEIGHT if cutoff else 0,
+            )[0]
             usable = (self._lengths <= len(norm)) & (self._lengths >= PARTIAL_MIN_LEN) & ~self._vague
             scores = np.maximum(scores, np.where(usable, inside * PARTIAL_WEIGHT, 0))
         return scores

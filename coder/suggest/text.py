@@ -9,14 +9,14 @@ and noun chunks; nothing ever requires it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'&+-]*")
 
 # Fillers that carry no theme in survey answers, on top of spaCy's stop words.
 # Kept short on purpose: "service", "new" or "better" are parts of theme labels.
-SURVEY_STOP = frozenset("etc e.g eg i.e ie also really just lot lots thing things".split())
+SURVEY_STOP = frozenset(["etc", "e.g", "eg", "i.e", "ie", "also", "really", "just", "lot", "lots", "thing", "things"])
 
 
 @lru_cache(maxsize=1)

@@ -39,7 +39,7 @@ class TextSpace:
     matrix: sp.csr_matrix | None = None
 
     @classmethod
-    def fit(cls, lemmas: list[str], seed: int = 0) -> "TextSpace":
+    def fit(cls, lemmas: list[str], seed: int = 0) -> TextSpace:
         unique = list(dict.fromkeys(t for t in lemmas if t))
         if len(unique) > FIT_SAMPLE:
             rng = np.random.default_rng(seed)
@@ -47,7 +47,9 @@ class TextSpace:
         if not unique:
             unique = ["empty"]
         word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, token_pattern=r"(?u)\b\w[\w'&+-]*\b")
-        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1, max_features=200_000)
+        char = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1, max_features=200_000
+        )
         matrix = cls._stack(word.fit_transform(unique), char.fit_transform(unique))
         return cls(word, char, {t: i for i, t in enumerate(unique)}, matrix)
 
@@ -109,7 +111,7 @@ class ZeroShot:
         self.protos = protos
         self.proto_lemmas = proto_lemmas
         self.matrix = space.transform(proto_lemmas)
-        self.proto_sets = [frozenset(l.split()) for l in proto_lemmas]
+        self.proto_sets = [frozenset(lemma.split()) for lemma in proto_lemmas]
         self._evidence: dict[tuple[str, int], str] = {}
         self.owner = np.array([p.theme for p in protos])
         self.is_example = np.array([p.kind == "example" for p in protos])
@@ -165,8 +167,13 @@ class MeaningZeroShot:
     better with the centroids than without them.
     """
 
-    def __init__(self, codebook: Codebook, protos: list[Prototype], vectors: np.ndarray,
-                 examples: dict[int, np.ndarray] | None = None):
+    def __init__(
+        self,
+        codebook: Codebook,
+        protos: list[Prototype],
+        vectors: np.ndarray,
+        examples: dict[int, np.ndarray] | None = None,
+    ):
         keep = [i for i, p in enumerate(protos) if p.kind != "example"]
         self.owner = np.array([protos[i].theme for i in keep])
         self.matrix = vectors[keep]

@@ -8,6 +8,7 @@ says why for each, and writes a commented spec that `coder import` accepts unedi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import unicodedata
@@ -19,9 +20,9 @@ import yaml
 
 from coder.codebook.model import ID_PATTERN
 from coder.errors import CoderError, location
-from coder.survey.readers import MAX_ATTRIBUTE_CHARS, MAX_ID_CHARS, open_export
 from coder.outputs import write_output
 from coder.safe_input import COLUMN_TEXT, SHORT_TEXT, clean_text, excerpt, shorten
+from coder.survey.readers import MAX_ATTRIBUTE_CHARS, MAX_ID_CHARS, open_export
 from coder.survey.spec import DEFAULT_NON_ANSWERS, NonAnswers
 
 OPEN_MIN_WORDS = 4.0  # mean words per answer: job titles and organisations stay below, comments above
@@ -182,7 +183,7 @@ class Plan:
         lines += [f"  - {_quote(name)}" for name in self.attributes]
         lines += [
             "# Answers that mean 'no answer' are kept out of every base and never coded. Delete a line to code",
-            "# that answer (e.g. \"don't know\"), or write `non_answers: []` to code every answer. An entry",
+            '# that answer (e.g. "don\'t know"), or write `non_answers: []` to code every answer. An entry',
             "# starting re: is a regular expression. A question may have its own non_answers list.",
             "non_answers:",
             *(f"  - {_quote(value)}" for value in DEFAULT_NON_ANSWERS),
@@ -210,23 +211,26 @@ class Plan:
 
 
 def _codebook_text(question: PlannedQuestion) -> str:
-    return "\n".join([
-        f"# Codebook for question {question.id}, written by `coder init`: it starts with no themes.",
-        "# Add them here (id, label, description, keywords), in `coder code` (press n), or with",
-        f"# `coder discover DB --question {question.id}`.",
-        f"id: {_scalar(question.codebook_id)}",
-        f"title: {_quote(question.codebook_title)}",
-        "kind: text",
-        "themes: []",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"# Codebook for question {question.id}, written by `coder init`: it starts with no themes.",
+            "# Add them here (id, label, description, keywords), in `coder code` (press n), or with",
+            f"# `coder discover DB --question {question.id}`.",
+            f"id: {_scalar(question.codebook_id)}",
+            f"title: {_quote(question.codebook_title)}",
+            "kind: text",
+            "themes: []",
+            "",
+        ]
+    )
 
 
 def _quote(text: str) -> str:
     """A YAML double-quoted scalar that reads back as `text`, whatever it holds."""
     quoted = json.dumps(text, ensure_ascii=False)
-    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) <= 0xFFFF
-                            else f"\\U{ord(m.group()):08x}", quoted)
+    return _YAML_UNSAFE.sub(
+        lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) <= 0xFFFF else f"\\U{ord(m.group()):08x}", quoted
+    )
 
 
 def _scalar(text: str) -> str:
@@ -244,7 +248,11 @@ def _slug(text: str, separator: str = "-") -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").casefold()
     slug = re.sub(r"[^a-z0-9]+", separator, folded).strip(separator)
     if len(slug) > SLUG_MAX_CHARS:
-        slug = slug[:SLUG_MAX_CHARS].rsplit(separator, 1)[0] if separator in slug[:SLUG_MAX_CHARS] else slug[:SLUG_MAX_CHARS]
+        slug = (
+            slug[:SLUG_MAX_CHARS].rsplit(separator, 1)[0]
+            if separator in slug[:SLUG_MAX_CHARS]
+            else slug[:SLUG_MAX_CHARS]
+        )
     return slug
 
 
@@ -260,8 +268,11 @@ def _id_like_name(name: str) -> bool:
     folded = name.casefold()
     compact = re.sub(r"[^a-z0-9]", "", folded)
     tokens = set(re.findall(r"[a-z0-9]+", folded))
-    return bool(tokens & {"id", "uuid", "guid"}) or compact in _ID_WORDS or (
-        compact.endswith("id") and compact[:-2] in _ID_PREFIXES)
+    return (
+        bool(tokens & {"id", "uuid", "guid"})
+        or compact in _ID_WORDS
+        or (compact.endswith("id") and compact[:-2] in _ID_PREFIXES)
+    )
 
 
 def _unusable_name(name: str, counts: Counter) -> str | None:
@@ -286,11 +297,16 @@ def profile(path: str | Path, *, encoding: str | None = None, sheet: str | None 
     verdicts: dict[str, bool] = {}
     for number, row in export.rows:
         if len(row) > width and any(c.strip() for c in row[width:]):
-            raise CoderError(f"this row has {len(row)} fields but the header has {width}: "
-                             "a stray delimiter or an unquoted line break?", where=location(export.path, number))
+            raise CoderError(
+                f"this row has {len(row)} fields but the header has {width}: "
+                "a stray delimiter or an unquoted line break?",
+                where=location(export.path, number),
+            )
         if len(row) < width:
-            raise CoderError(f"this row has {len(row)} fields but the header has {width}: the row is cut short",
-                             where=location(export.path, number))
+            raise CoderError(
+                f"this row has {len(row)} fields but the header has {width}: the row is cut short",
+                where=location(export.path, number),
+            )
         rows += 1
         for column, cell in zip(columns, row):
             text = cell.replace("\r\n", "\n").strip()
@@ -356,8 +372,9 @@ def _is_open(columns: list[Column]) -> tuple[bool, str]:
 
 def _choose_id(columns: list[Column], rows: int, unusable: dict[int, str]) -> tuple[Column | None, str]:
     def usable(column: Column) -> bool:
-        return (column.index not in unusable and column.filled == rows and column.unique
-                and column.longest <= MAX_ID_CHARS)
+        return (
+            column.index not in unusable and column.filled == rows and column.unique and column.longest <= MAX_ID_CHARS
+        )
 
     named = [c for c in columns if c.id_like]
     for column in named:
@@ -376,9 +393,11 @@ def _choose_id(columns: list[Column], rows: int, unusable: dict[int, str]) -> tu
         elif not column.unique:
             problems.append(f"{excerpt(column.name)} repeats values")
     found = ("; ".join(problems) + ". ") if problems else ""
-    return None, (f"no column is filled and unique in every row with an id-like name, whole numbers or short codes. "
-                  f"{found}Add a column with one unique id per row (e.g. the row number) to the export, then run "
-                  "coder init again")
+    return None, (
+        f"no column is filled and unique in every row with an id-like name, whole numbers or short codes. "
+        f"{found}Add a column with one unique id per row (e.g. the row number) to the export, then run "
+        "coder init again"
+    )
 
 
 def _question_id(name: str, position: int, taken: set[str]) -> str:
@@ -414,11 +433,20 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
 
     def add_question(members: list[Column], title: str, reason: str) -> None:
         qid = _question_id(title, members[0].index + 1, question_ids)
-        codebook_id = _unique(_slug(title) if ID_PATTERN.fullmatch(_slug(title) or "-") else qid.replace("_", "-"),
-                              codebook_ids)
+        codebook_id = _unique(
+            _slug(title) if ID_PATTERN.fullmatch(_slug(title) or "-") else qid.replace("_", "-"), codebook_ids
+        )
         names = tuple(c.name for c in members)
-        questions.append(PlannedQuestion(qid, title, names, codebook_id,
-                                         title if len(title) <= SHORT_TEXT else shorten(title, SHORT_TEXT - 1), reason))
+        questions.append(
+            PlannedQuestion(
+                qid,
+                title,
+                names,
+                codebook_id,
+                title if len(title) <= SHORT_TEXT else shorten(title, SHORT_TEXT - 1),
+                reason,
+            )
+        )
         decisions.append(Decision(members[0].index, names, "question", reason, qid))
 
     remaining = [c for c in columns if c is not id_column]
@@ -447,12 +475,21 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
                 continue
         column = group[0] if len(group) == 1 else None
         nxt = groups[position + 1] if position + 1 < len(groups) else None
-        if (column is not None and nxt and len(nxt) == 1 and _OTHER_SPECIFY.search(nxt[0].name)
-                and nxt[0].index == column.index + 1 and not _is_open([column])[0]
-                and column.distinct <= CLOSED_MAX_CHOICES):
-            add_question([column, nxt[0]], column.name,
-                         f"a closed question ({column.distinct} choices) and the {excerpt(nxt[0].name, 30)} "
-                         "written in after it: one question over 2 columns")
+        if (
+            column is not None
+            and nxt
+            and len(nxt) == 1
+            and _OTHER_SPECIFY.search(nxt[0].name)
+            and nxt[0].index == column.index + 1
+            and not _is_open([column])[0]
+            and column.distinct <= CLOSED_MAX_CHOICES
+        ):
+            add_question(
+                [column, nxt[0]],
+                column.name,
+                f"a closed question ({column.distinct} choices) and the {excerpt(nxt[0].name, 30)} "
+                "written in after it: one question over 2 columns",
+            )
             done.add(nxt[0].index)
             continue
         for member in group:
@@ -463,8 +500,19 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
                 attributes.append(member.name)
                 decisions.append(Decision(member.index, (member.name,), "attribute", why))
     decisions.sort(key=lambda d: d.index)
-    return Plan(export.path, export.encoding, rows, _survey_name(export.path), id_column.name if id_column else None,
-                id_reason, attributes, questions, decisions, encoding, sheet)
+    return Plan(
+        export.path,
+        export.encoding,
+        rows,
+        _survey_name(export.path),
+        id_column.name if id_column else None,
+        id_reason,
+        attributes,
+        questions,
+        decisions,
+        encoding,
+        sheet,
+    )
 
 
 def write_plan(plan: Plan, directory: str | Path) -> list[Path]:
@@ -474,9 +522,11 @@ def write_plan(plan: Plan, directory: str | Path) -> list[Path]:
     targets = [directory / relative for relative in files]
     existing = [str(t) for t in targets if t.exists() or t.is_symlink()]
     if existing:
-        raise CoderError(f"{len(existing)} file(s) exist already and coder init never overwrites: "
-                         f"{', '.join(existing[:5])}{' ...' if len(existing) > 5 else ''}; "
-                         "move them away or give another --output folder")
+        raise CoderError(
+            f"{len(existing)} file(s) exist already and coder init never overwrites: "
+            f"{', '.join(existing[:5])}{' ...' if len(existing) > 5 else ''}; "
+            "move them away or give another --output folder"
+        )
     made_dirs: list[Path] = []
     written: list[Path] = []
     try:
@@ -492,9 +542,7 @@ def write_plan(plan: Plan, directory: str | Path) -> list[Path]:
         for target in written:
             target.unlink(missing_ok=True)
         for folder in reversed(made_dirs):
-            try:
+            with contextlib.suppress(OSError):
                 folder.rmdir()
-            except OSError:
-                pass
         raise
     return targets

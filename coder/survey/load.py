@@ -12,7 +12,10 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from coder.codebook.db import install_codebook, read_codebook
 from coder.errors import CoderError, location
+from coder.safe_input import excerpt
+from coder.store import audit, get_meta, now, set_meta, write
 from coder.survey.readers import (
     MAX_ATTRIBUTE_CHARS,
     MAX_CELL_CHARS,
@@ -21,10 +24,7 @@ from coder.survey.readers import (
     open_export,
     require_columns,
 )
-from coder.safe_input import excerpt
 from coder.survey.spec import SurveySpec
-from coder.store import audit, get_meta, now, set_meta, write
-from coder.codebook.db import install_codebook, read_codebook
 
 
 @dataclass
@@ -55,15 +55,26 @@ class ImportReport:
             f"{self.answers_updated} updated, {self.answers_removed} removed "
             f"({self.non_answers} non-answers kept out of every base)",
             *(
-                [f"FLAGGED: {self.answers_flagged} coded answer(s) changed text since coding; "
-                 "their codings are kept; review them (`coder codings export --changed`)"]
+                [
+                    f"FLAGGED: {self.answers_flagged} coded answer(s) changed text since coding; "
+                    "their codings are kept; review them (`coder codings export --changed`)"
+                ]
                 if self.answers_flagged
                 else []
             ),
-            *([f"non_answers changed: {self.now_answers} cell(s) now count as answers, {self.now_non_answers} are "
-               "now non-answers" + (f" ({self.coded_now_non_answers} of them coded: the codings are kept, in no base)"
-                                    if self.coded_now_non_answers else "")]
-              if self.now_answers or self.now_non_answers else []),
+            *(
+                [
+                    f"non_answers changed: {self.now_answers} cell(s) now count as answers, {self.now_non_answers} are "
+                    "now non-answers"
+                    + (
+                        f" ({self.coded_now_non_answers} of them coded: the codings are kept, in no base)"
+                        if self.coded_now_non_answers
+                        else ""
+                    )
+                ]
+                if self.now_answers or self.now_non_answers
+                else []
+            ),
             *([f"codebooks added: {', '.join(self.codebooks_added)}"] if self.codebooks_added else []),
         ]
 
@@ -101,9 +112,7 @@ def _install_spec(db: Database, spec: SurveySpec, report: ImportReport) -> None:
                 question.codebook.id,
                 json.dumps(list(question.columns)),
                 question.base,
-                json.dumps(question.fold.to_json())
-                if question.fold
-                else None,
+                json.dumps(question.fold.to_json()) if question.fold else None,
                 json.dumps(question.non_answers.to_list()),
                 question.title,
                 question.header,
@@ -169,11 +178,16 @@ def import_responses(
             # Two exports joined into one file: the second header (with its byte-order mark) would
             # become a respondent whose answers are the column names.
             if any(cell.startswith("\ufeff") for cell in row):
-                raise CoderError("a cell starts with a byte-order mark (U+FEFF): two exports joined into one "
-                                 "file? Import each file on its own", where=location(export.path, number))
+                raise CoderError(
+                    "a cell starts with a byte-order mark (U+FEFF): two exports joined into one "
+                    "file? Import each file on its own",
+                    where=location(export.path, number),
+                )
             if [cell.strip() for cell in row[:width]] == export.header:
-                raise CoderError("this row repeats the header: two exports joined into one file? Import each "
-                                 "file on its own", where=location(export.path, number))
+                raise CoderError(
+                    "this row repeats the header: two exports joined into one file? Import each file on its own",
+                    where=location(export.path, number),
+                )
             rid = row[id_col].strip()
             if not rid:
                 raise CoderError("respondent id is empty", where=location(export.path, number, spec.respondent_id))
@@ -249,8 +263,14 @@ def import_responses(
                     )
                     if coded:
                         report.answers_flagged += 1
-                        audit(db, coder=coder, action="answer.changed", target=f"answer:{rid}/{question.id}/{rank}",
-                              before=old_text, after=text)
+                        audit(
+                            db,
+                            coder=coder,
+                            action="answer.changed",
+                            target=f"answer:{rid}/{question.id}/{rank}",
+                            before=old_text,
+                            after=text,
+                        )
                     else:
                         report.answers_updated += 1
             if not is_new:

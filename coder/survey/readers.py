@@ -16,9 +16,9 @@ import pyexpat
 import re
 import stat
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from coder.errors import CoderError, location
 from coder.outputs import SQLITE_MAGIC
@@ -84,7 +84,9 @@ def _guess_delimiter(text: str) -> str:
 
 def _clean_header(header: list[str], path: Path) -> list[str]:
     if len(header) > MAX_COLUMNS:
-        raise CoderError(f"the header has {len(header):,} columns; the limit is {MAX_COLUMNS:,}", where=location(path, 1))
+        raise CoderError(
+            f"the header has {len(header):,} columns; the limit is {MAX_COLUMNS:,}", where=location(path, 1)
+        )
     cleaned = [h.strip().lstrip("\ufeff") for h in header]
     for number, name in enumerate(cleaned, start=1):
         check_cell(name, MAX_HEADER_CHARS, "a column name", f"{location(path, 1)}, column #{number}")
@@ -291,7 +293,7 @@ def read_csv(path: Path, encoding: str | None = None) -> Export:
     if path.stat().st_size == 0:
         raise CoderError("the file is empty", where=str(path))
     used = _choose_encoding(path, encoding)
-    handle = open(path, encoding=used, newline="")
+    handle = open(path, encoding=used, newline="")  # noqa: SIM115  (the rows generator closes it when done)
     blank = 0  # lines before the header
     first = handle.readline()
     while first and not first.strip():
@@ -320,7 +322,9 @@ def read_csv(path: Path, encoding: str | None = None) -> Export:
                 where=location(path, number, column) + ("" if column or index is None else f", column #{index + 1}"),
             ) from None
         except (OSError, UnicodeError) as exc:
-            raise CoderError(f"cannot read the file near line {blank + reader.line_num}: {exc}", where=str(path)) from None
+            raise CoderError(
+                f"cannot read the file near line {blank + reader.line_num}: {exc}", where=str(path)
+            ) from None
 
     try:
         header.extend(_clean_header(next_row(1), path))
@@ -482,11 +486,12 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Export:
             raise CoderError(f"sheet {excerpt(worksheet.title)} is a chart, not a table", where=str(path))
         worksheet.reset_dimensions()  # its `dimension` may claim any size
         header_row, first, cells = 0, [], 0
-        for header_row, row in _sheet_rows(worksheet, path):
+        for header_row, row in _sheet_rows(worksheet, path):  # noqa: B007  (read after the loop: where data starts)
             cells += len(row)
             if cells > XLSX_MAX_CELLS:
-                raise CoderError(f"sheet {excerpt(worksheet.title)} has no header in its first {cells:,} cells",
-                                 where=str(path))
+                raise CoderError(
+                    f"sheet {excerpt(worksheet.title)} has no header in its first {cells:,} cells", where=str(path)
+                )
             first = [_cell_text(v) for v in row]
             if any(c.strip() for c in first):
                 break
@@ -562,7 +567,9 @@ def _flatten(record: dict, where: str, prefix: str = "", out: dict[str, str] | N
             _flatten(value, where, name + ".", out)
             continue
         if name in out:
-            raise CoderError(f"field {excerpt(name)} is given twice (as a key with a dot and as nested keys)", where=where)
+            raise CoderError(
+                f"field {excerpt(name)} is given twice (as a key with a dot and as nested keys)", where=where
+            )
         if isinstance(value, list):
             out[name] = "; ".join(_cell_text(v) for v in value)
         else:
@@ -608,8 +615,9 @@ def read_jsonl(path: Path) -> Export:
             for key, value in flat.items():
                 # JSON may escape half a surrogate pair ("\ud800") or a NUL: no text store should hold them.
                 if _LONE_SURROGATE.search(key) or _LONE_SURROGATE.search(value):
-                    raise CoderError(f"field {excerpt(key)} holds an invalid character (a lone UTF-16 surrogate escape)",
-                                     where=where)
+                    raise CoderError(
+                        f"field {excerpt(key)} holds an invalid character (a lone UTF-16 surrogate escape)", where=where
+                    )
                 if "\x00" in key or "\x00" in value:
                     raise CoderError(f"field {excerpt(key)} holds a NUL character (U+0000)", where=where)
             header.update(dict.fromkeys(flat))

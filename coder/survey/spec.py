@@ -15,7 +15,17 @@ from typing import Any
 
 from coder.codebook.model import ID_PATTERN, Codebook, load_codebook
 from coder.errors import CoderError
-from coder.safe_input import COLUMN_TEXT, check_encoding, LONG_TEXT, SHORT_TEXT, check_items, clean_text, excerpt, load_yaml, shorten
+from coder.safe_input import (
+    COLUMN_TEXT,
+    LONG_TEXT,
+    SHORT_TEXT,
+    check_encoding,
+    check_items,
+    clean_text,
+    excerpt,
+    load_yaml,
+    shorten,
+)
 
 BASES = ("mentions", "respondents")
 
@@ -110,7 +120,7 @@ class NonAnswers:
     patterns: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
-    def parse(cls, values: list[str] | tuple[str, ...], where: str) -> "NonAnswers":
+    def parse(cls, values: list[str] | tuple[str, ...], where: str) -> NonAnswers:
         literals, patterns = set(), []
         for value in check_items(list(values), where, "non_answers"):
             # A bare `-` is the empty answer; a whole number reads back as typed.
@@ -163,10 +173,14 @@ class Fold:
         return {self.into, *self.themes}
 
     def to_json(self) -> dict:
-        return {"into": self.into, "themes": list(self.themes), "all_except": None if self.all_except is None else list(self.all_except)}
+        return {
+            "into": self.into,
+            "themes": list(self.themes),
+            "all_except": None if self.all_except is None else list(self.all_except),
+        }
 
     @classmethod
-    def from_json(cls, data: dict) -> "Fold":
+    def from_json(cls, data: dict) -> Fold:
         keep = data.get("all_except")
         return cls(data["into"], tuple(data.get("themes") or ()), None if keep is None else tuple(keep))
 
@@ -267,8 +281,10 @@ def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_n
     codebook_ref = _require(raw, "codebook", where, COLUMN_TEXT)
     codebook_path = (spec_dir / codebook_ref).resolve()
     if not codebook_path.exists():
-        raise CoderError(f"codebook file {excerpt(codebook_ref)} not found (looked in {shorten(str(codebook_path), 200)})",
-                         where=where)
+        raise CoderError(
+            f"codebook file {excerpt(codebook_ref)} not found (looked in {shorten(str(codebook_path), 200)})",
+            where=where,
+        )
     codebook = load_codebook(codebook_path)
     base = _optional(raw, "base", where) or "mentions"
     if base not in BASES:
@@ -287,10 +303,16 @@ def _parse_question(raw: Any, index: int, spec_dir: Path, source: str, default_n
         if themes and keep is not None:
             raise CoderError("fold takes 'themes' or 'all_except', not both", where=where)
         found: dict[str, str] = {}  # each name as written -> the id of the theme it names
-        for theme_id in [into, *check_items(themes, where, "fold themes"), *check_items(keep or [], where, "all_except")]:
+        for theme_id in [
+            into,
+            *check_items(themes, where, "fold themes"),
+            *check_items(keep or [], where, "all_except"),
+        ]:
             theme = codebook.find(clean_text(theme_id, where + ", fold", "each theme"))
             if theme is None:
-                raise CoderError(f"fold names theme {excerpt(theme_id)}, which codebook {codebook.id!r} lacks", where=where)
+                raise CoderError(
+                    f"fold names theme {excerpt(theme_id)}, which codebook {codebook.id!r} lacks", where=where
+                )
             found[theme_id] = theme.id
         fold = Fold(
             found[into],
@@ -330,7 +352,10 @@ def load_spec(path: str | Path) -> SurveySpec:
     attributes = data.get("attributes") or []
     if not isinstance(attributes, list) or not all(isinstance(a, str) for a in attributes):
         raise CoderError("attributes must be a list of column names", where=source)
-    attributes = [clean_text(a, source, "each of the attributes", COLUMN_TEXT) for a in check_items(attributes, source, "attributes")]
+    attributes = [
+        clean_text(a, source, "each of the attributes", COLUMN_TEXT)
+        for a in check_items(attributes, source, "attributes")
+    ]
     raw_questions = data.get("questions")
     if not isinstance(raw_questions, list) or not raw_questions:
         raise CoderError("'questions' must be a non-empty list", where=source)
@@ -338,9 +363,7 @@ def load_spec(path: str | Path) -> SurveySpec:
     default_na = data.get("non_answers", list(DEFAULT_NON_ANSWERS))
     if not isinstance(default_na, list):
         raise CoderError("non_answers must be a list", where=source)
-    questions = [
-        _parse_question(raw, i, path.parent, source, default_na) for i, raw in enumerate(raw_questions, 1)
-    ]
+    questions = [_parse_question(raw, i, path.parent, source, default_na) for i, raw in enumerate(raw_questions, 1)]
     seen: set[str] = set()
     columns_seen: dict[str, str] = {}
     for question in questions:
@@ -349,7 +372,9 @@ def load_spec(path: str | Path) -> SurveySpec:
         seen.add(question.id)
         for column in question.columns:
             if column in columns_seen or column == respondent_id or column in attributes:
-                raise CoderError(f"column {excerpt(column)} is used twice in the spec", where=f"{source}, question {question.id!r}")
+                raise CoderError(
+                    f"column {excerpt(column)} is used twice in the spec", where=f"{source}, question {question.id!r}"
+                )
             columns_seen[column] = question.id
     return SurveySpec(
         path=path,

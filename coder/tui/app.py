@@ -16,8 +16,9 @@ class CoderApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "coder"
 
-    def __init__(self, db_path: str | Path, question: str, coder: str | None, *, retrain: bool = True,
-                 adjudicate: bool = False) -> None:
+    def __init__(
+        self, db_path: str | Path, question: str, coder: str | None, *, retrain: bool = True, adjudicate: bool = False
+    ) -> None:
         """Without a coder the app asks for one first (a browser session of `coder serve`)."""
         super().__init__()
         self.db_path = Path(db_path)
@@ -48,7 +49,8 @@ class CoderApp(App[None]):
         self.switch_screen(CodingScreen(self.session, self.db_path, retrain=self.retrain))
 
 
-def make_app(db_path: str | Path, question: str, coder: str | None, *, retrain: bool = True,
-             adjudicate: bool = False) -> CoderApp:
+def make_app(
+    db_path: str | Path, question: str, coder: str | None, *, retrain: bool = True, adjudicate: bool = False
+) -> CoderApp:
     """The one factory the CLI and the tests use."""
     return CoderApp(db_path, question, coder, retrain=retrain, adjudicate=adjudicate)

@@ -64,10 +64,14 @@ def check_port(host: str, port: int) -> None:
                 probe.bind(address)
             except OSError as exc:
                 if exc.errno == errno.EADDRINUSE:
-                    raise CoderError(f"port {port} on {host} is already in use: stop what listens there, "
-                                     "or choose another port with --port") from None
+                    raise CoderError(
+                        f"port {port} on {host} is already in use: stop what listens there, "
+                        "or choose another port with --port"
+                    ) from None
                 if exc.errno == errno.EACCES:
-                    raise CoderError(f"port {port} needs administrator rights: choose one from 1024 up with --port") from None
+                    raise CoderError(
+                        f"port {port} needs administrator rights: choose one from 1024 up with --port"
+                    ) from None
                 raise CoderError(f"cannot listen on {host} port {port}: {exc.strerror}") from None
 
 
@@ -116,12 +120,18 @@ class CoderServer(Server):
         the server's own address is not one the browser can reach."""
         origin = f"{request.scheme}://{request.host}"
         websocket = ("wss:" if request.scheme == "https" else "ws:") + origin.split(":", 1)[1]
-        page = aiohttp_jinja2.render_string("app_index.html", request, {
-            "font_size": to_int(request.query.get("fontsize", "16"), 16),
-            "app_websocket_url": f"{websocket}{request.app.router['websocket'].url_for()}",
-            "config": {"static": {"url": f"{origin}{request.app.router['static'].url_for(filename='/')}".rstrip("/") + "/"}},
-            "application": {"name": self.title},
-        })
+        page = aiohttp_jinja2.render_string(
+            "app_index.html",
+            request,
+            {
+                "font_size": to_int(request.query.get("fontsize", "16"), 16),
+                "app_websocket_url": f"{websocket}{request.app.router['websocket'].url_for()}",
+                "config": {
+                    "static": {"url": f"{origin}{request.app.router['static'].url_for(filename='/')}".rstrip("/") + "/"}
+                },
+                "application": {"name": self.title},
+            },
+        )
         # Survey answers are often confidential: the page asks nothing of any other site (textual-serve's
         # own page loads a web font from Google; the terminal falls back to a local monospace font).
         page = _LINK.sub(lambda link: link[0] if link["href"].startswith(origin + "/") else "", page)

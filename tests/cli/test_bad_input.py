@@ -7,9 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coder.store import open_db
-
-from tests.invoke import run
 from tests.conftest import CORPUS, fingerprint
+from tests.invoke import run
 
 HEADER = (CORPUS / "responses.csv").read_text(encoding="utf-8").splitlines()[0]
 
@@ -54,7 +53,15 @@ def test_import_refuses_bad_exports(db_path, tmp_path, case):
     if case == "huge-cell":
         data = (HEADER + "\n" + row("R900", q16_comments="x" * (50 * 1024 * 1024)) + "\n").encode()  # a 50 MB cell
     before = fingerprint(db_path)
-    result = run("import", db_path, "--survey", CORPUS / "survey.yaml", "--responses", write(tmp_path / "bad.csv", data), ok=False)
+    result = run(
+        "import",
+        db_path,
+        "--survey",
+        CORPUS / "survey.yaml",
+        "--responses",
+        write(tmp_path / "bad.csv", data),
+        ok=False,
+    )
     assert result.exit_code == 1, result.output
     assert message in result.output and "bad.csv" in result.output and "Traceback" not in result.output
     assert fingerprint(db_path) == before
@@ -72,8 +79,10 @@ def test_control_characters_are_kept_as_data(db_path, tmp_path):
 SPECS = {
     "not-yaml": ("survey: [broken\n", "not valid YAML"),
     "no-questions": ("survey: s\nrespondent_id: respondent_id\nquestions: []\n", "non-empty list"),
-    "unknown-codebook": ("survey: s\nrespondent_id: respondent_id\nquestions:\n  - {id: q, columns: q16_comments, codebook: nope.yaml}\n",
-                         "codebook file 'nope.yaml' not found"),
+    "unknown-codebook": (
+        "survey: s\nrespondent_id: respondent_id\nquestions:\n  - {id: q, columns: q16_comments, codebook: nope.yaml}\n",
+        "codebook file 'nope.yaml' not found",
+    ),
 }
 
 
@@ -88,8 +97,14 @@ def test_import_refuses_bad_specs(db_path, tmp_path, case):
 
 
 CODEBOOKS = {
-    "duplicate-ids": ("id: priorities-2014\nthemes:\n  - {id: a, label: A}\n  - {id: a, label: B}\n", "duplicate theme id 'a'"),
-    "cycle": ("id: priorities-2014\nthemes:\n  - {id: a, label: A, parent: b}\n  - {id: b, label: B, parent: a}\n", "nesting cycle"),
+    "duplicate-ids": (
+        "id: priorities-2014\nthemes:\n  - {id: a, label: A}\n  - {id: a, label: B}\n",
+        "duplicate theme id 'a'",
+    ),
+    "cycle": (
+        "id: priorities-2014\nthemes:\n  - {id: a, label: A, parent: b}\n  - {id: b, label: B, parent: a}\n",
+        "nesting cycle",
+    ),
     "empty-label": ("id: priorities-2014\nthemes:\n  - {id: a, label: ''}\n", "label is empty"),
     "drops-coded-theme": ("id: priorities-2014\nthemes:\n  - {id: crm, label: CRM}\n", "which have codings"),
     "not-a-codebook": ("- just\n- a list\n", "must be a mapping"),
@@ -134,19 +149,36 @@ def test_table_compare_refuses_a_bad_previous_wave(db_path, tmp_path):
 
 def test_every_command_refuses_a_missing_database(tmp_path):
     missing = tmp_path / "nope.db"
-    for args in (["table", missing, "-q", "q14"], ["codings", "export", missing], ["suggest", missing],
-                 ["agreement", missing, "-q", "q14"], ["log", missing], ["quotes", missing, "-q", "q14"],
-                 ["questions", missing], ["report", missing, "--output", tmp_path / "r"]):
+    for args in (
+        ["table", missing, "-q", "q14"],
+        ["codings", "export", missing],
+        ["suggest", missing],
+        ["agreement", missing, "-q", "q14"],
+        ["log", missing],
+        ["quotes", missing, "-q", "q14"],
+        ["questions", missing],
+        ["report", missing, "--output", tmp_path / "r"],
+    ):
         result = run(*args, ok=False)
         assert result.exit_code == 1 and "no such database" in result.output, (args, result.output)
     assert not missing.exists()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.binary(max_size=400) | st.text(max_size=300).map(lambda t: (HEADER + "\n" + t).encode("utf-8", "surrogatepass")))
+@given(
+    st.binary(max_size=400) | st.text(max_size=300).map(lambda t: (HEADER + "\n" + t).encode("utf-8", "surrogatepass"))
+)
 def test_random_exports_never_crash_or_half_import(db_path, tmp_path, data):
     before = fingerprint(db_path)
-    result = run("import", db_path, "--survey", CORPUS / "survey.yaml", "--responses", write(tmp_path / "fuzz.csv", data), ok=None)
+    result = run(
+        "import",
+        db_path,
+        "--survey",
+        CORPUS / "survey.yaml",
+        "--responses",
+        write(tmp_path / "fuzz.csv", data),
+        ok=None,
+    )
     assert result.exit_code in (0, 1), result.output
     # A clean refusal is a SystemExit from click; anything else escaped our error handling.
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)

@@ -12,11 +12,10 @@ import click
 import pytest
 
 from coder.cli.main import cli
-from coder.store import open_db
 from coder.codebook.db import read_codebook
-
-from tests.invoke import run
+from coder.store import open_db
 from tests.conftest import CORPUS, ROOT, fingerprint
+from tests.invoke import run
 from tests.report.test_tables import TABLE_2_10, TABLE_2_11
 
 
@@ -37,7 +36,9 @@ def count(path, sql: str) -> int:
 
 
 def test_import_reports_counts(tmp_path):
-    result = run("import", tmp_path / "x.db", "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv")
+    result = run(
+        "import", tmp_path / "x.db", "--survey", CORPUS / "survey.yaml", "--responses", CORPUS / "responses.csv"
+    )
     assert "respondents: 143 new" in result.output
     assert count(tmp_path / "x.db", "SELECT count(*) FROM respondents") == 143
     assert count(tmp_path / "x.db", "SELECT count(DISTINCT question_id) FROM answers") == 6
@@ -72,7 +73,17 @@ def test_table_markdown_and_base_option(demo_db):
 def test_codings_export_columns(demo_db):
     out = run("codings", "export", demo_db, "--question", "q14").output
     reader = csv.DictReader(io.StringIO(out))
-    assert reader.fieldnames == ["respondent_id", "question", "rank", "answer", "theme", "status", "coder", "score", "coded_at"]
+    assert reader.fieldnames == [
+        "respondent_id",
+        "question",
+        "rank",
+        "answer",
+        "theme",
+        "status",
+        "coder",
+        "score",
+        "coded_at",
+    ]
     rows = list(reader)
     assert len(rows) == 152 and {r["status"] for r in rows} == {"confirmed"}
 
@@ -105,7 +116,9 @@ def test_codebook_commands(demo_db, tmp_path):
     coded = count(demo_db, "SELECT count(*) FROM codings")
     out = run("codebook", "merge", demo_db, "hr-payroll", "it-infrastructure", "--question", "q14").output
     assert "3 codings moved" in out
-    assert "hr-payroll" not in {t.id for t in themes(demo_db)} and count(demo_db, "SELECT count(*) FROM codings") <= coded
+    assert (
+        "hr-payroll" not in {t.id for t in themes(demo_db)} and count(demo_db, "SELECT count(*) FROM codings") <= coded
+    )
     # Re-importing the exported version brings hr-payroll back and drops the uncoded "waste".
     out = run("codebook", "import", demo_db, exported).output
     assert "1 added" in out and "1 removed" in out
@@ -131,7 +144,11 @@ def test_questions_lists_progress(demo_db):
 def test_console_script_runs_without_a_terminal(tmp_path):
     """The installed entry point works with no stdin, as in CI."""
     result = subprocess.run(
-        [sys.executable, "-m", "coder.cli.main", "--help"], capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd=ROOT
+        [sys.executable, "-m", "coder.cli.main", "--help"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
     )
     assert result.returncode == 0 and "import" in result.stdout
 

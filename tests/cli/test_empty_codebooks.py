@@ -18,14 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from coder.codebook.db import read_codebook
 from coder.codebook.model import ID_PATTERN, codebook_from_dict
 from coder.store import open_db
 from coder.suggest.names import NameMatcher
-from coder.codebook.db import read_codebook
 from coder.tui import make_app
-
-from tests.invoke import run
 from tests.conftest import CODEBOOKS, CORPUS, ROOT
+from tests.invoke import run
 
 NO_THEMES_APP = "No themes yet: press n to add one, or run coder discover"
 
@@ -53,10 +52,12 @@ questions:
 
 
 def write_spec(folder, extra: str = "") -> None:
-    (folder / "departments-open.yaml").write_text("id: departments-open\ntitle: Departments\nkind: names\n",
-                                                  encoding="utf-8")
-    (folder / "priorities-open.yaml").write_text("id: priorities-open\ntitle: Priorities\nthemes: []\n",
-                                                 encoding="utf-8")
+    (folder / "departments-open.yaml").write_text(
+        "id: departments-open\ntitle: Departments\nkind: names\n", encoding="utf-8"
+    )
+    (folder / "priorities-open.yaml").write_text(
+        "id: priorities-open\ntitle: Priorities\nthemes: []\n", encoding="utf-8"
+    )
     (folder / "comments-open.yaml").write_text("id: comments-open\ntitle: Comments\nthemes:\n", encoding="utf-8")
     (folder / "survey.yaml").write_text(SPEC + extra, encoding="utf-8")
 
@@ -95,8 +96,11 @@ def test_import_keeps_the_empty_codebooks_and_every_answer(db_path):
 def test_questions_shows_non_answers_beside_the_old_columns(db_path):
     out = run("questions", db_path).output.splitlines()
     assert out[0].split() == ["question", "codebook", "base", "answers", "coded", "non-answers"]
-    stored = dict(rows(db_path, "SELECT question_id, count(*) FROM answers WHERE is_answer = 0 AND text != '' "
-                                "GROUP BY question_id"))
+    stored = dict(
+        rows(
+            db_path, "SELECT question_id, count(*) FROM answers WHERE is_answer = 0 AND text != '' GROUP BY question_id"
+        )
+    )
     shown = {line.split()[0]: line.split() for line in out[1:]}
     assert shown["q14"] == ["q14", "priorities-open", "respondents", "148", "0", str(stored["q14"])]
     assert stored["q14"] == 9 and shown["q16"][-1] == str(stored["q16"])
@@ -153,7 +157,8 @@ def test_report_quotes_and_exports(db_path, tmp_path):
     assert "nothing to quote" in run("quotes", db_path, "--question", "q14").output
     assert json.loads(run("quotes", db_path, "--question", "q14", "--format", "json").output) == []
     assert run("quotes", db_path, "--question", "q14", "--theme", "x", ok=False).output.endswith(
-        "in the codebook of q14; it has no themes yet\n")
+        "in the codebook of q14; it has no themes yet\n"
+    )
     out = run("codings", "export", db_path).output
     assert list(csv.reader(io.StringIO(out)))[1:] == []
     run("codings", "export", db_path, "--format", "xlsx", "-o", tmp_path / "codings.xlsx")
@@ -201,8 +206,10 @@ def test_name_matcher_with_no_themes_takes_any_text(texts):
 
 def test_codings_and_evaluate_on_gold_say_the_codebook_is_empty(db_path, tmp_path):
     before = rows(db_path, "SELECT count(*) FROM audit")
-    for args in (("codings", "import", db_path, CORPUS / "codings.csv", "--coder", "gold"),
-                 ("evaluate", db_path, "--gold", CORPUS / "codings.csv")):
+    for args in (
+        ("codings", "import", db_path, CORPUS / "codings.csv", "--coder", "gold"),
+        ("evaluate", db_path, "--gold", CORPUS / "codings.csv"),
+    ):
         out = run(*args, ok=False).output
         assert "has no themes yet" in out and "coder codebook import" in out and "Traceback" not in out
     assert rows(db_path, "SELECT count(*) FROM codings")[0][0] == 0
@@ -237,8 +244,9 @@ async def test_coding_app_says_no_themes_and_n_adds_the_first(db_path):
         await pilot.pause()
         await pilot.press("escape")
     assert rows(db_path, "SELECT t.id FROM themes t WHERE t.codebook_id = 'comments-open'") == [("national-platform",)]
-    assert rows(db_path, "SELECT c.answer_id, t.id, c.status, c.coder FROM codings c JOIN themes t ON t.pk = c.theme_pk"
-                ) == [(first, "national-platform", "confirmed", "ann")]
+    assert rows(
+        db_path, "SELECT c.answer_id, t.id, c.status, c.coder FROM codings c JOIN themes t ON t.pk = c.theme_pk"
+    ) == [(first, "national-platform", "confirmed", "ann")]
 
 
 async def test_codebook_screen_of_an_empty_codebook(db_path):
@@ -259,15 +267,18 @@ async def test_codebook_screen_of_an_empty_codebook(db_path):
 
 
 def not_sure_cell(path):
-    return rows(path, "SELECT respondent_id, rank, is_answer FROM answers WHERE question_id = 'q14' AND text = 'not sure'")[0]
+    return rows(
+        path, "SELECT respondent_id, rank, is_answer FROM answers WHERE question_id = 'q14' AND text = 'not sure'"
+    )[0]
 
 
 def test_coding_a_non_answer_names_the_setting_and_the_value(gold_copy_path, tmp_path):
     respondent, rank, is_answer = not_sure_cell(gold_copy_path)
     assert is_answer == 0
     codings = tmp_path / "c.csv"
-    codings.write_text(f"respondent_id,question,rank,theme\n{respondent},q14,{rank},Business transformation\n",
-                       encoding="utf-8")
+    codings.write_text(
+        f"respondent_id,question,rank,theme\n{respondent},q14,{rank},Business transformation\n", encoding="utf-8"
+    )
     before = rows(gold_copy_path, "SELECT count(*) FROM codings")
     out = run("codings", "import", gold_copy_path, codings, "--coder", "ann", ok=False).output
     assert "'not sure'" in out and "non_answers: []" in out and "question q14" in out and "row 2" in out
@@ -288,10 +299,13 @@ def test_non_answers_setting_then_reimport_makes_them_codable(tmp_path):
     out = run("import", path, "--survey", tmp_path / "survey.yaml", "--responses", CORPUS / "responses.csv").output
     assert "9 updated" in out and "non_answers changed: 9 cell(s) now count as answers, 0 are now non-answers" in out
     assert not_sure_cell(path)[2] == 1
-    assert rows(path, "SELECT count(*) FROM answers WHERE question_id = 'q14' AND is_answer = 0 AND text != ''") == [(0,)]
+    assert rows(path, "SELECT count(*) FROM answers WHERE question_id = 'q14' AND is_answer = 0 AND text != ''") == [
+        (0,)
+    ]
     codings = tmp_path / "c.csv"
-    codings.write_text(f"respondent_id,question,rank,theme\n{respondent},q14,{rank},Business transformation\n",
-                       encoding="utf-8")
+    codings.write_text(
+        f"respondent_id,question,rank,theme\n{respondent},q14,{rank},Business transformation\n", encoding="utf-8"
+    )
     run("codings", "import", path, codings, "--coder", "ann")
     assert rows(path, "SELECT count(*) FROM codings")[0][0] == 1
     q14 = run("questions", path).output.splitlines()[5].split()
@@ -302,8 +316,12 @@ def test_non_answers_setting_then_reimport_makes_them_codable(tmp_path):
 
 
 def test_theme_ids_with_underscores_load_and_the_docs_say_so():
-    codebook = codebook_from_dict({"id": "open_q", "themes": [{"id": "cost_savings", "label": "Cost savings"},
-                                                              {"id": "staff-cuts", "label": "Staff cuts"}]})
+    codebook = codebook_from_dict(
+        {
+            "id": "open_q",
+            "themes": [{"id": "cost_savings", "label": "Cost savings"}, {"id": "staff-cuts", "label": "Staff cuts"}],
+        }
+    )
     assert codebook.ids == ["cost_savings", "staff-cuts"]
     assert ID_PATTERN.pattern == r"^[a-z0-9][a-z0-9_-]*$"
     docs = (CODEBOOKS / "README.md").read_text(encoding="utf-8")
@@ -317,8 +335,9 @@ def test_a_coded_answer_that_becomes_a_non_answer_is_reported(mini):
     codings.write_text("respondent_id,question,rank,theme\nr1,why,1,Apple\n", encoding="utf-8")
     run("codings", "import", mini["db"], codings, "--coder", "ann")
     spec = mini["spec"].read_text(encoding="utf-8")
-    mini["spec"].write_text(spec.replace("respondent_id: id\n", "respondent_id: id\nnon_answers: [tasty, n/a]\n"),
-                            encoding="utf-8")
+    mini["spec"].write_text(
+        spec.replace("respondent_id: id\n", "respondent_id: id\nnon_answers: [tasty, n/a]\n"), encoding="utf-8"
+    )
     out = run("import", mini["db"], "--survey", mini["spec"], "--responses", mini["export"]).output
     # "none" and "-" were non-answers only by the default list, which the spec now replaces.
     assert "2 cell(s) now count as answers, 1 are now non-answers (1 of them coded: the codings are kept" in out

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from coder.store import open_db
 from coder.survey.load import import_responses
 from coder.survey.spec import load_spec
-from coder.store import open_db
-
 from tests.conftest import CORPUS, ROOT
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
@@ -76,7 +75,7 @@ def test_kill_during_import_leaves_all_or_nothing(tmp_path):
         from coder.store import open_db
         db = open_db({str(db_path)!r})
         Path({str(started)!r}).touch()
-        import_responses(db, load_spec({str(CORPUS / 'survey.yaml')!r}), {str(export)!r})
+        import_responses(db, load_spec({str(CORPUS / "survey.yaml")!r}), {str(export)!r})
         Path({str(started)!r} + ".done").touch()
         """,
         started,
@@ -113,7 +112,8 @@ def looked_at(path: Path) -> int:
         return conn.execute(
             """SELECT count(*) FROM answers a WHERE a.question_id = 'q14' AND a.is_answer = 1
                AND (EXISTS (SELECT 1 FROM suggestions s WHERE s.answer_id = a.id)
-                    OR EXISTS (SELECT 1 FROM suggested s WHERE s.answer_id = a.id))""").fetchone()[0]
+                    OR EXISTS (SELECT 1 FROM suggested s WHERE s.answer_id = a.id))"""
+        ).fetchone()[0]
     finally:
         conn.close()
 

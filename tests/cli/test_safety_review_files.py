@@ -12,14 +12,17 @@ import pytest
 from coder.errors import CoderError
 from coder.export import charts
 from coder.survey.spec import NonAnswers
-
-from tests.invoke import run
 from tests.conftest import MINI_HEADER, MINI_ROWS, write_csv
+from tests.invoke import run
 
 
 @pytest.mark.parametrize("pattern", ["re:(a+)+$", "re:(a|a)*$", "re:(?:x*)*y", "re:(a{1,9}){1,9}$", "re:a*a*a*a*a*b"])
 def test_a_non_answer_pattern_that_backtracks_for_ever_is_refused(mini, pattern):
-    spec = mini["spec"].read_text(encoding="utf-8").replace("    base: mentions\n", f"    base: mentions\n    non_answers: ['{pattern}']\n")
+    spec = (
+        mini["spec"]
+        .read_text(encoding="utf-8")
+        .replace("    base: mentions\n", f"    base: mentions\n    non_answers: ['{pattern}']\n")
+    )
     mini["spec"].write_text(spec, encoding="utf-8")
     rows = [row[:] for row in MINI_ROWS]
     rows[0][-1] = "a" * 40 + "!"  # hours for (a+)+$
@@ -91,11 +94,14 @@ def test_two_exports_joined_into_one_file_import_nothing(mini, joined):
     assert mini["db"].read_bytes() == before
 
 
-@pytest.mark.parametrize("typo, where", [
-    ("    base: mentions\n", "    base: mentions\n    non_answer: ['-']\n"),
-    ("survey: mini\n", "survey: mini\nquestionz: []\n"),
-    ("fold: {into: other, themes: [kiwi]}", "fold: {into: other, theme: [kiwi]}"),
-])
+@pytest.mark.parametrize(
+    "typo, where",
+    [
+        ("    base: mentions\n", "    base: mentions\n    non_answer: ['-']\n"),
+        ("survey: mini\n", "survey: mini\nquestionz: []\n"),
+        ("fold: {into: other, themes: [kiwi]}", "fold: {into: other, theme: [kiwi]}"),
+    ],
+)
 def test_a_misspelt_spec_key_is_named_not_ignored(mini, typo, where):
     spec = mini["spec"].read_text(encoding="utf-8")
     mini["spec"].write_text(spec.replace(typo, where, 1), encoding="utf-8")

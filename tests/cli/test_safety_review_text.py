@@ -10,27 +10,48 @@ from decimal import Decimal
 import pytest
 
 from coder.export import formats as table_formats
-from coder.spreadsheet import neutralise, unneutralise
 from coder.export.formats import md_text
 from coder.report.tables import Row, Table
-
-from tests.invoke import run
+from coder.spreadsheet import neutralise, unneutralise
 from tests.conftest import fingerprint
+from tests.invoke import run
 
 NOT_XML = "bidi \ufffe end \uffff"
 
 
 def _table(label: str, title: str = "Title") -> Table:
     row = Row(theme_id="t1", label=label, count=1, percent=Decimal("100.0"))
-    return Table(question="q1", title=title, header="Theme", rows=(row,), base="respondents", base_n=1,
-                 respondents=1, mentions=1, uncoded=0)
+    return Table(
+        question="q1",
+        title=title,
+        header="Theme",
+        rows=(row,),
+        base="respondents",
+        base_n=1,
+        respondents=1,
+        mentions=1,
+        uncoded=0,
+    )
 
 
 # --- formula injection ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cell", ["\uff1d1+1", "\uff0bSUM(A1)", "\uff0d1", "\uff20SUM(A1)", " =1+1", "\u00a0=HYPERLINK(\"x\")",
-                                  "  +44 20", "\n=cmd|' /C calc'!A0", "'\uff1dx", "' =x"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "\uff1d1+1",
+        "\uff0bSUM(A1)",
+        "\uff0d1",
+        "\uff20SUM(A1)",
+        " =1+1",
+        '\u00a0=HYPERLINK("x")',
+        "  +44 20",
+        "\n=cmd|' /C calc'!A0",
+        "'\uff1dx",
+        "' =x",
+    ],
+)
 def test_full_width_and_padded_formulas_are_neutralised_and_round_trip(cell):
     assert neutralise(cell).startswith("'")
     assert unneutralise(neutralise(cell)) == cell
@@ -98,33 +119,39 @@ PEOPLE = ["John O'Brien", "Siân Ní Bhriain", "Mary Smith-Jones"]
 ORGANISATIONS = ["Acme Widgets Ltd", "Waltham Forest Council"]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("post to SW1A  1AA please", "post to [postcode] please"),
-    ("call 07700 900123 ext 45 today", "call [phone] today"),
-    ("020 7946 0958 (x123)", "[phone]"),
-    ("ring oh seven seven double oh nine hundred one two three", "ring [phone]"),
-    ("zero seven seven zero zero nine zero zero one two three", "[phone]"),
-    ("Sian said so", "[name] said so"),
-    ("acme widgets did it", "[organisation] did it"),
-    ("Acme Widgets Limited did it", "[organisation] did it"),
-    ("Acme did it", "[organisation] did it"),
-    ("My daughter Keira Smith asked", "My daughter [name] asked"),
-    ("My manager Zofia approved", "My manager [name] approved"),
-    ("Sia\u0302n said so", "[name] said so"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("post to SW1A  1AA please", "post to [postcode] please"),
+        ("call 07700 900123 ext 45 today", "call [phone] today"),
+        ("020 7946 0958 (x123)", "[phone]"),
+        ("ring oh seven seven double oh nine hundred one two three", "ring [phone]"),
+        ("zero seven seven zero zero nine zero zero one two three", "[phone]"),
+        ("Sian said so", "[name] said so"),
+        ("acme widgets did it", "[organisation] did it"),
+        ("Acme Widgets Limited did it", "[organisation] did it"),
+        ("Acme did it", "[organisation] did it"),
+        ("My daughter Keira Smith asked", "My daughter [name] asked"),
+        ("My manager Zofia approved", "My manager [name] approved"),
+        ("Sia\u0302n said so", "[name] said so"),
+    ],
+)
 def test_personal_data_the_second_review_found_is_redacted(text, expected):
     from coder.report.anonymise import Anonymiser
 
     assert Anonymiser(PEOPLE, ORGANISATIONS + ["Acme Ltd"])(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "one or two things, three at most",
-    "one two three four five",
-    "we ranked them one, two, three, four, five, six, seven",
-    "acme of perfection is not the aim",
-    "digital by default, 14 services",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "one or two things, three at most",
+        "one two three four five",
+        "we ranked them one, two, three, four, five, six, seven",
+        "acme of perfection is not the aim",
+        "digital by default, 14 services",
+    ],
+)
 def test_ordinary_words_and_counts_stay(text):
     from coder.report.anonymise import Anonymiser
 

@@ -18,14 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coder.cli.main import cli, main
-from coder.survey.load import import_responses
 from coder.printable import PrintableStream, one_line, printable, terminal_stream
-from coder.survey.spec import load_spec
 from coder.store import open_db
 from coder.suggest.engine import suggest
-
-from tests.invoke import run
+from coder.survey.load import import_responses
+from coder.survey.spec import load_spec
 from tests.conftest import MINI_HEADER, ROOT, write_csv
+from tests.invoke import run
 
 UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # all but \n and \t
 ATTACK = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x1b[0m\x9b2J\x9d0;t\x9c\u202eevil\u202c\rover\x08"
@@ -52,8 +51,16 @@ CLEANED = {
     "bidi overrides and isolates": ("\u202eevil\u202c \u2066x\u2069 \u202a\u202b\u202d", "evil x "),
 }
 
-UNCHANGED = ["[bold]not bold[/bold]", "a\tb\nc", "café £5 – “quoted” ½", "مرحبا بالعالم שלום",
-             "emoji 🎉👍🏽 👩\u200d💻 ❤️", "zero\u200bwidth", "", "x" * 10_000]
+UNCHANGED = [
+    "[bold]not bold[/bold]",
+    "a\tb\nc",
+    "café £5 – “quoted” ½",
+    "مرحبا بالعالم שלום",
+    "emoji 🎉👍🏽 👩\u200d💻 ❤️",
+    "zero\u200bwidth",
+    "",
+    "x" * 10_000,
+]
 
 
 @pytest.mark.parametrize("case", list(CLEANED), ids=list(CLEANED))
@@ -71,8 +78,9 @@ def test_one_line_puts_labels_on_one_line():
     assert one_line("HR /\npayroll\t\x1b[2J") == "HR / payroll "
 
 
-HOSTILE = st.text(st.sampled_from("\x1b\x9b\x9d\x90\x9c\x07\\[]P^_X0;?2Jm\r\n\t \x00\x7f\u202e\u2069a")
-                  | st.characters(), max_size=60)
+HOSTILE = st.text(
+    st.sampled_from("\x1b\x9b\x9d\x90\x9c\x07\\[]P^_X0;?2Jm\r\n\t \x00\x7f\u202e\u2069a") | st.characters(), max_size=60
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -84,8 +92,14 @@ def test_printable_leaves_nothing_that_drives_a_terminal(text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(st.characters(blacklist_categories=("Cc",), blacklist_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-               | st.sampled_from("\n\t")))
+@given(
+    st.text(
+        st.characters(
+            blacklist_categories=("Cc",), blacklist_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+        )
+        | st.sampled_from("\n\t")
+    )
+)
 def test_printable_text_passes_unchanged(text):
     assert printable(text) == text
 
@@ -146,8 +160,10 @@ def hostile_db(gold_db):
     """The gold corpus with an attack in every q14 answer, q14's theme labels and every role."""
     with gold_db.conn:
         gold_db.execute("UPDATE answers SET text = text || ? WHERE question_id = 'q14'", [" " + ATTACK])
-        gold_db.execute("UPDATE themes SET label = label || ? WHERE codebook_id = (SELECT codebook_id FROM questions WHERE id = 'q14')",
-                        [ATTACK])
+        gold_db.execute(
+            "UPDATE themes SET label = label || ? WHERE codebook_id = (SELECT codebook_id FROM questions WHERE id = 'q14')",
+            [ATTACK],
+        )
         gold_db.execute("UPDATE respondent_attributes SET value = value || ? WHERE name = 'role'", [ATTACK])
     gold_db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return gold_db
@@ -156,24 +172,30 @@ def hostile_db(gold_db):
 @pytest.mark.parametrize("fmt", ["md", "html", "json"])
 def test_quotes_are_printable_in_every_format(hostile_db, fmt):
     path = hostile_db.execute("PRAGMA database_list").fetchone()[2]
-    result = run("quotes", path, "--question", "q14", "--theme", "customer-access", "--n", "2",
-                 "--format", fmt)
+    result = run("quotes", path, "--question", "q14", "--theme", "customer-access", "--n", "2", "--format", fmt)
     assert result.exit_code == 0, result.output
     assert "evil" in result.output and "redevil" in result.output
     assert not UNSAFE.search(result.output) and "\\u001b" not in result.output
     if fmt == "json":
-        assert all(not UNSAFE.search(q["text"] + q["theme_label"] + q["attribution"]) for q in json.loads(result.output))
+        assert all(
+            not UNSAFE.search(q["text"] + q["theme_label"] + q["attribution"]) for q in json.loads(result.output)
+        )
 
 
 def test_an_escape_code_does_not_hide_a_name_from_the_anonymiser(gold_db):
     from coder.report.quotes import representative_quotes
 
-    name = gold_db.execute("SELECT value FROM respondent_attributes WHERE name = 'name' AND value LIKE '% %' LIMIT 1").fetchone()[0]
+    name = gold_db.execute(
+        "SELECT value FROM respondent_attributes WHERE name = 'name' AND value LIKE '% %' LIMIT 1"
+    ).fetchone()[0]
     first, last = name.split(" ", 1)
     hidden = f"{first[:2]}\x1b[0m{first[2:]} {last}"  # prints as the name
     with gold_db.conn:
-        gold_db.execute("UPDATE answers SET text = ? || ' told us the website and the contact centre work together well' "
-                        "WHERE question_id = 'q14'", [hidden])
+        gold_db.execute(
+            "UPDATE answers SET text = ? || ' told us the website and the contact centre work together well' "
+            "WHERE question_id = 'q14'",
+            [hidden],
+        )
     found = representative_quotes(gold_db, "q14", n=1)
     assert found and all(first not in q.text and "\x1b" not in q.text and "[name]" in q.text for q in found)
 
@@ -200,7 +222,16 @@ def read_all(fd: int, process: subprocess.Popen) -> bytes:
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_a_real_terminal_gets_printable_text_and_a_pipe_the_stored_text(hostile_db):
     path = hostile_db.execute("PRAGMA database_list").fetchone()[2]
-    command = [sys.executable, "-c", "from coder.cli.main import main; main()", "codebook", "show", path, "--question", "q14"]
+    command = [
+        sys.executable,
+        "-c",
+        "from coder.cli.main import main; main()",
+        "codebook",
+        "show",
+        path,
+        "--question",
+        "q14",
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     controller, terminal = pty.openpty()
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal, cwd=ROOT, env=env)
@@ -217,6 +248,7 @@ def test_a_real_terminal_gets_printable_text_and_a_pipe_the_stored_text(hostile_
 
 # -- the coding app -------------------------------------------------------------------------
 
+
 def app_db_carrying(mini, tmp_path, payload: str, label_separator: str):
     """The mini names question with `payload` in every answer, respondent id, role, label and description."""
     rows = [[f"r{i}{payload}", f"Officer{payload}", f"apple {payload}", "", "", f"why {payload}"] for i in range(3)]
@@ -224,7 +256,9 @@ def app_db_carrying(mini, tmp_path, payload: str, label_separator: str):
     db = open_db(mini["db"])
     import_responses(db, load_spec(mini["spec"]), export)
     with db.conn:
-        db.execute("UPDATE themes SET label = label || ?, description = ?", [label_separator + payload, "about " + payload])
+        db.execute(
+            "UPDATE themes SET label = label || ?, description = ?", [label_separator + payload, "about " + payload]
+        )
     suggest(db, "fav")
     db.close()
     return mini["db"]
@@ -305,7 +339,9 @@ async def test_a_failing_retrain_shows_the_childs_one_line_error(hostile_app_db,
 
     def failing_run(command, **kwargs):
         calls.append(command)
-        return subprocess.CompletedProcess(command, 1, "", "Traceback (most recent call last):\n  ...\nError: the database is \x1b[2Jlocked\n")
+        return subprocess.CompletedProcess(
+            command, 1, "", "Traceback (most recent call last):\n  ...\nError: the database is \x1b[2Jlocked\n"
+        )
 
     monkeypatch.setattr(coding_screen.subprocess, "run", failing_run)
     app = make_app(hostile_app_db, "fav", "ann")

@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 
 from coder.codebook.model import Codebook, Theme, codebook_from_dict, dump_codebook, load_codebook, validate
 from coder.errors import CoderError
-
 from tests.conftest import CODEBOOKS
 from tests.report.test_tables import TABLE_2_10, TABLE_2_11
 
@@ -30,8 +29,13 @@ def test_departments_codebook_has_table_2_10_groups_first_in_order():
     labels = {t.label for t in departments.themes}
     assert {"Ministry of Justice", "Department for Education", "Defra", "HM Land Registry"} <= labels
     aliases = {a.casefold(): t.id for t in departments.themes for a in t.aliases}
-    for alias, theme in [("GDS", "cabinet-office"), ("Jobcentre Plus", "dwp"), ("Government Digital Service", "cabinet-office"),
-                         ("Crown Commercial Service", "treasury"), ("Highways Agency", "transport")]:
+    for alias, theme in [
+        ("GDS", "cabinet-office"),
+        ("Jobcentre Plus", "dwp"),
+        ("Government Digital Service", "cabinet-office"),
+        ("Crown Commercial Service", "treasury"),
+        ("Highways Agency", "transport"),
+    ]:
         assert aliases.get(alias.casefold()) == theme, alias
     for theme in departments.themes[:11]:
         assert len(theme.aliases) >= 8, theme.id
@@ -44,12 +48,31 @@ def test_priorities_codebook_is_table_2_11():
 
 
 BAD = {
-    "duplicate-id": ({"id": "x", "themes": [{"id": "a", "label": "A"}, {"id": "a", "label": "B"}]}, "duplicate theme id 'a'"),
+    "duplicate-id": (
+        {"id": "x", "themes": [{"id": "a", "label": "A"}, {"id": "a", "label": "B"}]},
+        "duplicate theme id 'a'",
+    ),
     "empty-label": ({"id": "x", "themes": [{"id": "a", "label": "  "}]}, "label is empty"),
-    "duplicate-label": ({"id": "x", "themes": [{"id": "a", "label": "A"}, {"id": "b", "label": "a"}]}, "also the label of theme 'a'"),
-    "cycle": ({"id": "x", "themes": [{"id": "a", "label": "A", "parent": "b"}, {"id": "b", "label": "B", "parent": "a"}]}, "nesting cycle"),
-    "unknown-parent": ({"id": "x", "themes": [{"id": "a", "label": "A", "parent": "zz"}]}, "parent 'zz' is not a theme"),
-    "shared-alias": ({"id": "x", "kind": "names", "themes": [{"id": "a", "label": "A", "aliases": ["Q"]}, {"id": "b", "label": "B", "aliases": ["q"]}]}, "also an alias of theme 'a'"),
+    "duplicate-label": (
+        {"id": "x", "themes": [{"id": "a", "label": "A"}, {"id": "b", "label": "a"}]},
+        "also the label of theme 'a'",
+    ),
+    "cycle": (
+        {"id": "x", "themes": [{"id": "a", "label": "A", "parent": "b"}, {"id": "b", "label": "B", "parent": "a"}]},
+        "nesting cycle",
+    ),
+    "unknown-parent": (
+        {"id": "x", "themes": [{"id": "a", "label": "A", "parent": "zz"}]},
+        "parent 'zz' is not a theme",
+    ),
+    "shared-alias": (
+        {
+            "id": "x",
+            "kind": "names",
+            "themes": [{"id": "a", "label": "A", "aliases": ["Q"]}, {"id": "b", "label": "B", "aliases": ["q"]}],
+        },
+        "also an alias of theme 'a'",
+    ),
     "bad-kind": ({"id": "x", "kind": "pictures", "themes": [{"id": "a", "label": "A"}]}, "kind must be one of"),
     "themes-not-list": ({"id": "x", "themes": "a, b"}, "must be a list"),
     "not-mapping": (["a", "b"], "must be a mapping"),

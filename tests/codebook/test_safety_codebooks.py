@@ -9,16 +9,15 @@ import time
 
 import pytest
 
-from coder.codebook.model import load_codebook
-from coder.errors import CoderError
-from coder.codebook.qdc import dump_qdc, load_qdc
-from coder.safe_input import MAX_YAML_BYTES
-from coder.survey.spec import load_spec
-from coder.store import open_db
 from coder.codebook.db import add_alias, add_theme, describe_theme, merge_themes, read_codebook, rename_theme
-
-from tests.invoke import run
+from coder.codebook.model import load_codebook
+from coder.codebook.qdc import dump_qdc, load_qdc
+from coder.errors import CoderError
+from coder.safe_input import MAX_YAML_BYTES
+from coder.store import open_db
+from coder.survey.spec import load_spec
 from tests.conftest import MINI_SPEC
+from tests.invoke import run
 
 CODEBOOK_HEAD = "id: fruit\ntitle: Fruit\nthemes:\n  - id: apple\n    label: Apple\n"
 
@@ -77,7 +76,9 @@ def test_alias_bomb_in_a_question_non_answers(mini):
 
 
 def test_codebook_dev_zero_is_refused_not_read(mini):
-    mini["spec"].write_text(MINI_SPEC.replace("codebook: fruit.yaml\n    base: mentions", "codebook: /dev/zero\n    base: mentions"))
+    mini["spec"].write_text(
+        MINI_SPEC.replace("codebook: fruit.yaml\n    base: mentions", "codebook: /dev/zero\n    base: mentions")
+    )
     with pytest.raises(CoderError, match="device or pipe") as info:
         load_spec(mini["spec"])
     assert "/dev/zero" in str(info.value)
@@ -98,8 +99,11 @@ def test_a_directory_is_refused(tmp_path):
     refused(load_codebook, tmp_path, "directory")
 
 
-@pytest.mark.parametrize("nesting", ["[" * 100_000 + "]" * 100_000, "[" * 100_000, "{a: " * 100_000],
-                         ids=["balanced", "unclosed", "mappings"])
+@pytest.mark.parametrize(
+    "nesting",
+    ["[" * 100_000 + "]" * 100_000, "[" * 100_000, "{a: " * 100_000],
+    ids=["balanced", "unclosed", "mappings"],
+)
 def test_deep_nesting_is_a_clear_error(tmp_path, nesting):
     path = tmp_path / "deep.yaml"
     path.write_text(CODEBOOK_HEAD.replace("title: Fruit", "title: " + nesting))
@@ -137,14 +141,18 @@ def test_a_yaml_error_quotes_only_an_excerpt(tmp_path):
 # --- types and lengths of every field -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("line,match", [
-    ("encoding: 5", "encoding must be text, found a number"),
-    ("encoding: [utf-8]", "encoding must be text, found list"),
-    ("encoding: klingon-8", "unknown encoding 'klingon-8'"),
-    ("sheet: {a: 1}", "sheet must be text"),
-    ("title: " + "T" * 10_000, "title is 10,000 characters long; the limit is 200"),
-    ("survey: [a, b]", "survey must be text"),
-], ids=["encoding-number", "encoding-list", "encoding-unknown", "sheet-mapping", "title-10k", "survey-list"])
+@pytest.mark.parametrize(
+    "line,match",
+    [
+        ("encoding: 5", "encoding must be text, found a number"),
+        ("encoding: [utf-8]", "encoding must be text, found list"),
+        ("encoding: klingon-8", "unknown encoding 'klingon-8'"),
+        ("sheet: {a: 1}", "sheet must be text"),
+        ("title: " + "T" * 10_000, "title is 10,000 characters long; the limit is 200"),
+        ("survey: [a, b]", "survey must be text"),
+    ],
+    ids=["encoding-number", "encoding-list", "encoding-unknown", "sheet-mapping", "title-10k", "survey-list"],
+)
 def test_spec_fields_are_type_checked(mini, line, match):
     key = line.split(":")[0]
     text = "\n".join(row for row in MINI_SPEC.splitlines() if not row.startswith(key + ":")) + "\n" + line + "\n"
@@ -164,22 +172,35 @@ def test_question_fields_are_type_checked(mini):
     refused(load_spec, mini["spec"], "id must be text, found a number 14; put it in quotes")
     mini["spec"].write_text(MINI_SPEC.replace("base: mentions", "base: [mentions]"))
     refused(load_spec, mini["spec"], "base must be text")
-    mini["spec"].write_text(MINI_SPEC.replace("id: why", "id: \"why\\n\""))
+    mini["spec"].write_text(MINI_SPEC.replace("id: why", 'id: "why\\n"'))
     assert load_spec(mini["spec"]).question("why").id == "why"
 
 
-@pytest.mark.parametrize("theme_line,match", [
-    ("    label: " + "L" * 10_000, "label is 10,000 characters long; the limit is 200"),
-    ("    label: 012", "label must be text, found a number 10; put it in quotes"),
-    ("    label: [a, b]", "label must be text, found list"),
-    ('    label: "A\\e[31mB"', r"label 'A\\x1b\[31mB' holds a control character \(U\+001B\)"),
-    ("    aliases: [" + "a" * 300 + "]", "each of the aliases is 300 characters long"),
-    ("    keywords: [ok, " + "k" * 201 + "]", "each of the keywords is 201 characters long"),
-    ("    keywords: [1.5]", "keywords must be a list of strings, found float"),
-    ("    description: " + "d" * 20_001, "description is 20,001 characters long; the limit is 20,000"),
-    ("  - id: " + "a" * 201 + "\n    label: Other", "id is 201 characters long"),
-], ids=["label-10k", "label-octal", "label-list", "label-escape", "alias-300", "keyword-201", "keyword-float",
-        "description-20k", "id-201"])
+@pytest.mark.parametrize(
+    "theme_line,match",
+    [
+        ("    label: " + "L" * 10_000, "label is 10,000 characters long; the limit is 200"),
+        ("    label: 012", "label must be text, found a number 10; put it in quotes"),
+        ("    label: [a, b]", "label must be text, found list"),
+        ('    label: "A\\e[31mB"', r"label 'A\\x1b\[31mB' holds a control character \(U\+001B\)"),
+        ("    aliases: [" + "a" * 300 + "]", "each of the aliases is 300 characters long"),
+        ("    keywords: [ok, " + "k" * 201 + "]", "each of the keywords is 201 characters long"),
+        ("    keywords: [1.5]", "keywords must be a list of strings, found float"),
+        ("    description: " + "d" * 20_001, "description is 20,001 characters long; the limit is 20,000"),
+        ("  - id: " + "a" * 201 + "\n    label: Other", "id is 201 characters long"),
+    ],
+    ids=[
+        "label-10k",
+        "label-octal",
+        "label-list",
+        "label-escape",
+        "alias-300",
+        "keyword-201",
+        "keyword-float",
+        "description-20k",
+        "id-201",
+    ],
+)
 def test_codebook_fields_are_type_and_length_checked(tmp_path, theme_line, match):
     path = tmp_path / "cb.yaml"
     head = CODEBOOK_HEAD.replace("    label: Apple\n", "") if theme_line.startswith("    label") else CODEBOOK_HEAD
@@ -246,9 +267,11 @@ def test_a_merge_of_a_names_theme_keeps_within_the_limits(gold_db):
 def test_cli_add_rename_and_discover_refuse_a_long_label(gold_db_path, tmp_path):
     db = tmp_path / "gold.db"
     shutil.copy(gold_db_path, db)
-    for args in (["codebook", "add", str(db), LONG, "-q", "q14"],
-                 ["codebook", "rename", str(db), "crm", LONG, "-q", "q14"],
-                 ["codebook", "add", str(db), "Fine", "--id", "a" * 300, "-q", "q14"]):
+    for args in (
+        ["codebook", "add", str(db), LONG, "-q", "q14"],
+        ["codebook", "rename", str(db), "crm", LONG, "-q", "q14"],
+        ["codebook", "add", str(db), "Fine", "--id", "a" * 300, "-q", "q14"],
+    ):
         result = run(*args, ok=False)
         assert result.exit_code == 1, (args, result.output)
         assert "characters long; the limit is 200" in result.output and len(result.output) < 300
@@ -313,13 +336,18 @@ def _qdc(tmp_path, text, name="cb.qdc", encoding="utf-8"):
 
 
 def test_qdc_billion_laughs_and_external_entities_are_refused(tmp_path):
-    entities = '<!ENTITY l0 "lol">' + "".join(f'<!ENTITY l{n} "{("&l" + str(n - 1) + ";") * 10}">' for n in range(1, 10))
+    entities = '<!ENTITY l0 "lol">' + "".join(
+        f'<!ENTITY l{n} "{("&l" + str(n - 1) + ";") * 10}">' for n in range(1, 10)
+    )
     bomb = QDC_HEAD + f"<!DOCTYPE CodeBook [{entities}]>" + QDC_BODY.format(codes='<Code guid="g" name="&l9;"/>')
     refused(load_qdc, _qdc(tmp_path, bomb), "DOCTYPE")
-    xxe = QDC_HEAD + '<!DOCTYPE CodeBook [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + QDC_BODY.format(
-        codes='<Code guid="g" name="&x;"/>')
+    xxe = (
+        QDC_HEAD
+        + '<!DOCTYPE CodeBook [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        + QDC_BODY.format(codes='<Code guid="g" name="&x;"/>')
+    )
     refused(load_qdc, _qdc(tmp_path, xxe, "xxe.qdc"), "DOCTYPE")
-    utf16 = '<?xml version="1.0" encoding="utf-16"?>\n' + bomb[len(QDC_HEAD):]
+    utf16 = '<?xml version="1.0" encoding="utf-16"?>\n' + bomb[len(QDC_HEAD) :]
     refused(load_qdc, _qdc(tmp_path, utf16, "utf16.qdc", "utf-16"), "DOCTYPE")
 
 

@@ -3,9 +3,6 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from coder.codebook.model import codebook_from_dict, dump_codebook
-from coder.errors import CoderError
-from coder.report.tables import build_table
 from coder.codebook.db import (
     add_alias,
     add_theme,
@@ -16,6 +13,9 @@ from coder.codebook.db import (
     rename_theme,
     replace_codebook,
 )
+from coder.codebook.model import codebook_from_dict, dump_codebook
+from coder.errors import CoderError
+from coder.report.tables import build_table
 
 
 def test_add_theme_appends_and_is_audited(gold_db):
@@ -47,7 +47,12 @@ def test_merge_moves_codings_and_counts_each_respondent_once(gold_db):
     assert "customer-account" not in after
     assert after["customer-access"] == before["customer-access"] + before["customer-account"] - both
     assert "customer-account" not in read_codebook(gold_db, "priorities-2014").ids
-    assert gold_db.execute("SELECT count(*) FROM codings c LEFT JOIN themes t ON t.pk = c.theme_pk WHERE t.pk IS NULL").fetchone()[0] == 0
+    assert (
+        gold_db.execute(
+            "SELECT count(*) FROM codings c LEFT JOIN themes t ON t.pk = c.theme_pk WHERE t.pk IS NULL"
+        ).fetchone()[0]
+        == 0
+    )
 
 
 def test_merging_names_keeps_the_old_name_as_an_alias(gold_db):
@@ -96,6 +101,8 @@ def test_codebook_import_updates_by_id_and_protects_coded_themes(gold_db):
     data["themes"] = [t for t in data["themes"] if t["id"] != "crm"]
     with pytest.raises(CoderError, match="drops theme.*crm.*codings"):
         replace_codebook(gold_db, codebook_from_dict(data))
-    data["themes"] = [t for t in data["themes"] if t["id"] != "new-one"] + [t for t in yaml.safe_load(dump_codebook(cb))["themes"] if t["id"] == "crm"]
+    data["themes"] = [t for t in data["themes"] if t["id"] != "new-one"] + [
+        t for t in yaml.safe_load(dump_codebook(cb))["themes"] if t["id"] == "crm"
+    ]
     result = replace_codebook(gold_db, codebook_from_dict(data))
     assert result["removed"] == 1

@@ -7,11 +7,11 @@ import shutil
 import numpy as np
 import pytest
 
+from coder.coding.queue import MIN_CONFIRMED, expected_errors, explores, teaching_order, teaching_queue
 from coder.coding.session import ORDER_NAMES, CodingSession
+from coder.coding.team import assign, assigned_answers
 from coder.store import open_db
 from coder.suggest.engine import suggest
-from coder.coding.queue import MIN_CONFIRMED, expected_errors, explores, teaching_order, teaching_queue
-from coder.coding.team import assign, assigned_answers
 from coder.tui import make_app
 
 NAN = float("nan")
@@ -84,20 +84,30 @@ def test_uncertain_answers_rank_before_confident_ones():
 
 
 def test_rarely_confirmed_themes_come_first_among_equally_uncertain():
-    order = teaching_order([1, 2], of({1: "better websites", 2: "shared services"}), errors=[0.9, 0.9],
-                           top_rarity=[0.1, 1.0])
+    order = teaching_order(
+        [1, 2], of({1: "better websites", 2: "shared services"}), errors=[0.9, 0.9], top_rarity=[0.1, 1.0]
+    )
     assert order == [2, 1]
 
 
 def test_a_batch_is_not_near_duplicates():
     copies = [f"Improve the CRM system{'!' * i}" for i in range(10)]  # the most uncertain, all alike
-    others = ["Channel shift to online services", "Better broadband in rural areas", "Staff digital skills",
-              "Open data publishing", "Shared services with neighbours", "Cyber security", "Mobile apps for residents",
-              "Reduce costs through automation", "Social media engagement"]
+    others = [
+        "Channel shift to online services",
+        "Better broadband in rural areas",
+        "Staff digital skills",
+        "Open data publishing",
+        "Shared services with neighbours",
+        "Cyber security",
+        "Mobile apps for residents",
+        "Reduce costs through automation",
+        "Social media engagement",
+    ]
     texts = copies + others
     n = len(texts)
-    order = teaching_order(list(range(n)), of(dict(enumerate(texts))), errors=[1.0] * 10 + [0.9] * 9,
-                           top_rarity=[1.0] * n)
+    order = teaching_order(
+        list(range(n)), of(dict(enumerate(texts))), errors=[1.0] * 10 + [0.9] * 9, top_rarity=[1.0] * n
+    )
     batch = order[:10]
     assert sum(1 for i in batch if i < 10) == 1  # one of the copies, then every different answer
     assert sorted(order) == list(range(n))
@@ -105,8 +115,17 @@ def test_a_batch_is_not_near_duplicates():
 
 def test_a_large_question_starts_with_typical_answers_whatever_the_uncertainty():
     assert explores(20, 10_000) and not explores(100, 10_000) and not explores(MIN_CONFIRMED, 148)
-    texts = ["the economy", "economy", "The economy.", "the economy stupid", "economy and jobs", "jobs",
-             "the war", "war in iraq", "zxq wibble plonk"]  # the last: an outlier the learner knows nothing about
+    texts = [
+        "the economy",
+        "economy",
+        "The economy.",
+        "the economy stupid",
+        "economy and jobs",
+        "jobs",
+        "the war",
+        "war in iraq",
+        "zxq wibble plonk",
+    ]  # the last: an outlier the learner knows nothing about
     n = len(texts)
     sure = dict(errors=[0.1] * (n - 1) + [NAN], top_rarity=[1.0] * n)
     assert teaching_order(list(range(n)), of(dict(enumerate(texts))), **sure)[0] == n - 1

@@ -40,12 +40,16 @@ def test_alpha_matches_the_krippendorff_package_with_missing_values():
 def test_alpha_agrees_with_the_package_on_random_data(data):
     krippendorff = pytest.importorskip("krippendorff")
     pairable = sum(1 for u in range(8) if sum(row[u] is not None for row in data) >= 2)
-    values = {row[u] for row in data for u in range(8) if row[u] is not None and sum(r[u] is not None for r in data) >= 2}
+    values = {
+        row[u] for row in data for u in range(8) if row[u] is not None and sum(r[u] is not None for r in data) >= 2
+    }
     if pairable == 0 or len(values) < 2:
         return
     ours = krippendorff_alpha_nominal(data)
-    theirs = krippendorff.alpha(reliability_data=np.array([[np.nan if v is None else v for v in row] for row in data]),
-                                level_of_measurement="nominal")
+    theirs = krippendorff.alpha(
+        reliability_data=np.array([[np.nan if v is None else v for v in row] for row in data]),
+        level_of_measurement="nominal",
+    )
     assert ours == pytest.approx(theirs, abs=1e-9)
 
 

@@ -9,12 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coder.coding.agreement import POOLED_KAPPA_NOTE, agreement, krippendorff_alpha_nominal, roll_up
-from coder.codebook.model import load_codebook
 from coder.codebook.db import add_theme, nest_theme
-
-from tests.invoke import run
+from coder.codebook.model import load_codebook
+from coder.coding.agreement import POOLED_KAPPA_NOTE, agreement, krippendorff_alpha_nominal, roll_up
 from tests.conftest import CODEBOOKS, CORPUS
+from tests.invoke import run
 
 Q = "q14"
 
@@ -30,6 +29,7 @@ UNITS = {
 def strict_json(text):
     def refuse(name):
         raise AssertionError(f"{name} in JSON output")
+
     return json.loads(text, parse_constant=refuse)
 
 
@@ -40,7 +40,9 @@ def test_pooled_kappa_and_alpha_by_hand():
     # Coincidences: 9 yes, 15 no, 3 disagreeing decisions: alpha = 1 - 23 * 6 / (2 * 9 * 15).
     assert result.alpha == pytest.approx(22 / 45)
     # Each theme: po 3/4, pe 1/2 -> kappa 1/2; their mean 1/2.
-    assert [t.kappa for t in result.themes] == pytest.approx([0.5, 0.5, 0.5]) and result.kappa_mean == pytest.approx(0.5)
+    assert [t.kappa for t in result.themes] == pytest.approx([0.5, 0.5, 0.5]) and result.kappa_mean == pytest.approx(
+        0.5
+    )
     # Whole sets: 2 of 4 identical, pe = 4/16 -> kappa 1/3.
     assert result.percent == pytest.approx(0.5) and result.kappa == pytest.approx(1 / 3)
 
@@ -66,8 +68,10 @@ def test_more_than_two_coders_kappa_per_pair_alpha_for_all():
 
 
 def test_undefined_kappa_is_na_with_a_reason():
-    units = {1: {"ann": frozenset({"x"}), "bob": frozenset({"x"})},
-             2: {"ann": frozenset({"x", "y"}), "bob": frozenset({"x"})}}
+    units = {
+        1: {"ann": frozenset({"x"}), "bob": frozenset({"x"})},
+        2: {"ann": frozenset({"x", "y"}), "bob": frozenset({"x"})},
+    }
     result = agreement(units, ["ann", "bob"])
     x = result.themes[0]
     assert x.theme == "x" and x.kappa is None and "no variation" in x.notes["cohen_kappa"]
@@ -112,6 +116,7 @@ def test_roll_up_maps_to_the_net_at_each_depth():
 
 # --- On the real corpus, through the CLI -------------------------------------------------------------
 
+
 def gold_sets() -> dict[tuple, list[str]]:
     sets: dict[tuple, list[str]] = {}
     with open(CORPUS / "codings.csv", newline="", encoding="utf-8") as f:
@@ -152,13 +157,13 @@ def two_coders(tmp_path, corpus_db):
     write_file(tmp_path / "second.csv", second)
     path = str(tmp_path / "corpus.db")
     for name, coder in (("first.csv", "first"), ("second.csv", "second")):
-        result = run("codings", "import", path, str(tmp_path / name), "--coder", coder,
-                     "--independent")
+        result = run("codings", "import", path, str(tmp_path / name), "--coder", coder, "--independent")
         assert result.exit_code == 0, result.output
     codebook = load_codebook(CODEBOOKS / "priorities-2014.yaml")
 
     def ids(sets):
         return {k: {codebook.find(t).id for t in v} for k, v in sets.items()}
+
     return path, corpus_db, ids(gold), ids(second)
 
 
@@ -219,7 +224,8 @@ def test_terminal_report_names_each_statistic_and_lists_respondents(two_coders):
 
     def value(name):
         line = next(line for line in lines if line.strip().startswith(name))
-        return float(line[len(line) - len(line.lstrip()) + len(name):].split()[0])
+        return float(line[len(line) - len(line.lstrip()) + len(name) :].split()[0])
+
     assert value("percent agreement") == pytest.approx(stats["percent_agreement"], abs=5e-4)
     assert value("Cohen's kappa") == pytest.approx(stats["cohen_kappa_sets"], abs=5e-4)
     assert value("pooled Cohen's kappa") == pytest.approx(stats["cohen_kappa_pooled"], abs=5e-4)
@@ -264,7 +270,7 @@ def test_table_aligns_with_a_long_theme_id(two_coders):
     out = run("agreement", path, "-q", Q, ok=None).output
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["theme", "agree"])
-    rows = lines[header: header + 1 + len(run_json(path, "-q", Q)["themes"])]
+    rows = lines[header : header + 1 + len(run_json(path, "-q", Q)["themes"])]
     assert len({len(line) for line in rows}) == 1  # every row as wide as the header: columns line up
     assert any(line.strip().startswith(long_id[:30]) and "…" in line for line in rows)
     assert all(len(line) < 100 for line in rows)
@@ -283,7 +289,9 @@ def test_no_common_answers_names_the_commands(tmp_path, corpus_db):
     assert f"coder codings import {path} FILE --coder NAME --independent" in result.output
     assert f"coder assign {path} --question {Q} --coders ann,bob --overlap" in result.output
     result = run("agreement", path, "-q", Q, "--coders", "ann,zed", ok=False)
-    assert result.exit_code == 1 and "no blind codes by zed" in result.output and "coder codings import" in result.output
+    assert (
+        result.exit_code == 1 and "no blind codes by zed" in result.output and "coder codings import" in result.output
+    )
 
 
 def test_three_coders_kappa_per_named_pair(two_coders, tmp_path):
@@ -292,8 +300,7 @@ def test_three_coders_kappa_per_named_pair(two_coders, tmp_path):
     path, db, first, second = two_coders
     third = {k: v for i, (k, v) in enumerate(gold_sets().items()) if i % 2 == 0}  # half the answers, as gold
     write_file(tmp_path / "third.csv", third)
-    result = run("codings", "import", path, str(tmp_path / "third.csv"), "--coder", "third",
-                 "--independent")
+    result = run("codings", "import", path, str(tmp_path / "third.csv"), "--coder", "third", "--independent")
     assert result.exit_code == 0, result.output
     stats = run_json(path, "-q", Q)
     assert stats["coders"] == ["first", "second", "third"] and stats["cohen_kappa_pooled"] is None

@@ -8,7 +8,6 @@ import pytest
 
 from coder.coding.codings import EXPORT_COLUMNS, Code, apply_codes, export_codings, import_codings, write_codings_csv
 from coder.errors import CoderError
-
 from tests.conftest import CORPUS, read_csv_rows, write_csv
 
 
@@ -25,7 +24,9 @@ def test_gold_import_records_confirmed_codes_with_coder(gold_db):
 def test_export_round_trips_the_gold_file(gold_db):
     rows = list(export_codings(gold_db))
     assert list(rows[0]) == EXPORT_COLUMNS
-    gold = {(r["respondent_id"], r["question"], int(r["rank"]), r["theme"]) for r in read_csv_rows(CORPUS / "codings.csv")}
+    gold = {
+        (r["respondent_id"], r["question"], int(r["rank"]), r["theme"]) for r in read_csv_rows(CORPUS / "codings.csv")
+    }
     exported = {(r["respondent_id"], r["question"], r["rank"], r["theme"]) for r in rows}
     assert exported == gold
     out = io.StringIO()
@@ -73,7 +74,9 @@ def test_non_answer_cells_cannot_be_coded(corpus_db, tmp_path):
         "SELECT respondent_id, question_id, rank FROM answers WHERE is_answer = 0 AND question_id IN ('q13', 'q14') LIMIT 1"
     ).fetchone()
     theme = "DWP" if question == "q13" else "CRM"
-    path = write_csv(tmp_path / "c.csv", [["respondent_id", "question", "rank", "theme"], [respondent, question, str(rank), theme]])
+    path = write_csv(
+        tmp_path / "c.csv", [["respondent_id", "question", "rank", "theme"], [respondent, question, str(rank), theme]]
+    )
     with pytest.raises(CoderError, match="non-answer"):
         import_codings(corpus_db, path, coder="x")
 
@@ -92,7 +95,9 @@ def test_replace_removes_codes_the_file_does_not_give(gold_db, tmp_path):
         """SELECT a.respondent_id FROM answers a JOIN codings c ON c.answer_id = a.id
            WHERE a.question_id = 'q14' AND a.rank = 1 LIMIT 1"""
     ).fetchone()[0]
-    path = write_csv(tmp_path / "c.csv", [["respondent_id", "question", "rank", "theme"], [respondent, "q14", "1", "hr-payroll"]])
+    path = write_csv(
+        tmp_path / "c.csv", [["respondent_id", "question", "rank", "theme"], [respondent, "q14", "1", "hr-payroll"]]
+    )
     import_codings(gold_db, path, coder="fix", replace=True)
     themes = gold_db.execute(
         """SELECT t.label, c.coder FROM codings c JOIN answers a ON a.id = c.answer_id JOIN themes t ON t.pk = c.theme_pk

@@ -8,13 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from coder.codebook.db import add_theme, nest_theme
 from coder.codebook.model import Codebook, Theme, load_codebook, validate
 from coder.coding.codings import resolve_theme, theme_path
 from coder.errors import CoderError
-from coder.codebook.db import add_theme, nest_theme
-
-from tests.invoke import run
 from tests.conftest import CODEBOOKS, CORPUS, fingerprint, read_csv_rows, write_csv
+from tests.invoke import run
 
 POLITICAL = "Political and member buy-in"
 CULTURE = "Organisation-wide buy-in and culture"
@@ -26,21 +25,29 @@ def nets(db):
     add_theme(db, cb, "Support", theme_id="support")
     add_theme(db, cb, "Buy-in", theme_id="buy-in", parent="support")
     add_theme(db, cb, "Capability", theme_id="capability")
-    for theme, parent in (("political-buy-in", "buy-in"), ("organisation-buy-in", "buy-in"),
-                          ("staff-skills", "capability")):
+    for theme, parent in (
+        ("political-buy-in", "buy-in"),
+        ("organisation-buy-in", "buy-in"),
+        ("staff-skills", "capability"),
+    ):
         nest_theme(db, cb, theme, parent)
 
 
 def q6_respondents(n):
     """Respondents who really answered q6 in the corpus."""
-    return list(dict.fromkeys(r["respondent_id"] for r in read_csv_rows(CORPUS / "codings.csv")
-                              if r["question"] == "q6"))[:n]
+    return list(
+        dict.fromkeys(r["respondent_id"] for r in read_csv_rows(CORPUS / "codings.csv") if r["question"] == "q6")
+    )[:n]
 
 
 def codings(db, question):
-    return sorted(db.execute(
-        """SELECT a.respondent_id, a.rank, t.id, c.coder FROM codings c JOIN answers a ON a.id = c.answer_id
-           JOIN themes t ON t.pk = c.theme_pk WHERE a.question_id = ?""", [question]).fetchall())
+    return sorted(
+        db.execute(
+            """SELECT a.respondent_id, a.rank, t.id, c.coder FROM codings c JOIN answers a ON a.id = c.answer_id
+           JOIN themes t ON t.pk = c.theme_pk WHERE a.question_id = ?""",
+            [question],
+        ).fetchall()
+    )
 
 
 def invoke(db_path, path, *args):
@@ -49,35 +56,47 @@ def invoke(db_path, path, *args):
 
 # Label and id paths
 
+
 def test_label_and_id_paths_of_any_depth_import(corpus_db, tmp_path):
     nets(corpus_db)
     r = q6_respondents(6)
-    path = write_csv(tmp_path / "paths.csv", [
-        ["respondent_id", "question", "rank", "theme"],
-        [r[0], "q6", "1", f"Support > Buy-in > {POLITICAL}"],          # the whole path
-        [r[1], "q6", "1", f"buy-in>{CULTURE.upper()}"],                 # from the parent, no spaces, any case
-        [r[2], "q6", "1", "support > buy-in > political-buy-in"],       # ids
-        [r[3], "q6", "1", "capability/staff-skills"],                   # ids with '/'
-        [r[4], "q6", "1", "  Capability  >  staff-skills "],            # label and id mixed
-        [r[5], "q6", "1", "Buy-in"],                                    # a net is a theme too
-    ])
+    path = write_csv(
+        tmp_path / "paths.csv",
+        [
+            ["respondent_id", "question", "rank", "theme"],
+            [r[0], "q6", "1", f"Support > Buy-in > {POLITICAL}"],  # the whole path
+            [r[1], "q6", "1", f"buy-in>{CULTURE.upper()}"],  # from the parent, no spaces, any case
+            [r[2], "q6", "1", "support > buy-in > political-buy-in"],  # ids
+            [r[3], "q6", "1", "capability/staff-skills"],  # ids with '/'
+            [r[4], "q6", "1", "  Capability  >  staff-skills "],  # label and id mixed
+            [r[5], "q6", "1", "Buy-in"],  # a net is a theme too
+        ],
+    )
     result = invoke(tmp_path / "corpus.db", path)
     assert result.exit_code == 0, result.output
-    assert codings(corpus_db, "q6") == sorted([
-        (r[0], 1, "political-buy-in", "ann"), (r[1], 1, "organisation-buy-in", "ann"),
-        (r[2], 1, "political-buy-in", "ann"), (r[3], 1, "staff-skills", "ann"),
-        (r[4], 1, "staff-skills", "ann"), (r[5], 1, "buy-in", "ann"),
-    ])
+    assert codings(corpus_db, "q6") == sorted(
+        [
+            (r[0], 1, "political-buy-in", "ann"),
+            (r[1], 1, "organisation-buy-in", "ann"),
+            (r[2], 1, "political-buy-in", "ann"),
+            (r[3], 1, "staff-skills", "ann"),
+            (r[4], 1, "staff-skills", "ann"),
+            (r[5], 1, "buy-in", "ann"),
+        ]
+    )
 
 
 def test_a_path_with_the_wrong_parent_names_row_value_and_real_path(corpus_db, tmp_path):
     nets(corpus_db)
     r = q6_respondents(2)
-    path = write_csv(tmp_path / "wrong.csv", [
-        ["respondent_id", "question", "rank", "theme"],
-        [r[0], "q6", "1", f"Support > Buy-in > {POLITICAL}"],
-        [r[1], "q6", "1", f"Capability > {POLITICAL}"],
-    ])
+    path = write_csv(
+        tmp_path / "wrong.csv",
+        [
+            ["respondent_id", "question", "rank", "theme"],
+            [r[0], "q6", "1", f"Support > Buy-in > {POLITICAL}"],
+            [r[1], "q6", "1", f"Capability > {POLITICAL}"],
+        ],
+    )
     before = fingerprint(tmp_path / "corpus.db")
     result = invoke(tmp_path / "corpus.db", path)
     assert result.exit_code == 1
@@ -89,17 +108,26 @@ def test_a_path_with_the_wrong_parent_names_row_value_and_real_path(corpus_db, t
 
 def test_a_path_under_a_top_level_theme_says_it_is_top_level(corpus_db, tmp_path):
     r = q6_respondents(1)
-    path = write_csv(tmp_path / "top.csv", [["respondent_id", "question", "rank", "theme"],
-                                            [r[0], "q6", "1", "User focus > Funding and investment"]])
+    path = write_csv(
+        tmp_path / "top.csv",
+        [["respondent_id", "question", "rank", "theme"], [r[0], "q6", "1", "User focus > Funding and investment"]],
+    )
     result = invoke(tmp_path / "corpus.db", path)
     assert result.exit_code == 1 and "a top-level theme" in result.output and "row 2" in result.output
 
 
 def same_label_codebook():
     # Codebook files refuse one label twice, but the rule for an ambiguous label must still hold.
-    return Codebook("money", "Money", themes=(
-        Theme("money", "Money"), Theme("time", "Time"),
-        Theme("money-cost", "Cost", parent="money"), Theme("time-cost", "Cost", parent="time")))
+    return Codebook(
+        "money",
+        "Money",
+        themes=(
+            Theme("money", "Money"),
+            Theme("time", "Time"),
+            Theme("money-cost", "Cost", parent="money"),
+            Theme("time-cost", "Cost", parent="time"),
+        ),
+    )
 
 
 def test_a_label_under_two_parents_must_be_a_path():
@@ -113,8 +141,10 @@ def test_a_label_under_two_parents_must_be_a_path():
 
 
 def test_unknown_theme_names_the_closest_id(corpus_db, tmp_path):
-    path = write_csv(tmp_path / "typo.csv", [["respondent_id", "question", "rank", "theme"],
-                                             ["R002", "q14", "1", "Cost and efficency savings"]])
+    path = write_csv(
+        tmp_path / "typo.csv",
+        [["respondent_id", "question", "rank", "theme"], ["R002", "q14", "1", "Cost and efficency savings"]],
+    )
     result = invoke(tmp_path / "corpus.db", path)
     assert result.exit_code == 1 and "row 2" in result.output and "'cost-savings'" in result.output
 
@@ -143,10 +173,14 @@ def test_any_spelling_of_a_path_resolves_to_its_theme(codebook, data):
     chain = [theme]
     while chain[0].parent:
         chain.insert(0, codebook.theme(chain[0].parent))
-    chain = chain[data.draw(st.integers(0, len(chain) - 1)):]  # the path may start at any net above
+    chain = chain[data.draw(st.integers(0, len(chain) - 1)) :]  # the path may start at any net above
     parts = []
     for t in chain:
-        part = t.id if data.draw(st.booleans()) else data.draw(st.sampled_from([t.label, t.label.upper(), t.label.lower()]))
+        part = (
+            t.id
+            if data.draw(st.booleans())
+            else data.draw(st.sampled_from([t.label, t.label.upper(), t.label.lower()]))
+        )
         parts.append(data.draw(st.sampled_from(["", " ", "  "])) + part + data.draw(st.sampled_from(["", " "])))
     value = ">".join(parts).strip()
     assert resolve_theme(codebook, value) == theme
@@ -168,6 +202,7 @@ def test_a_wrong_parent_is_refused_with_the_real_path(codebook, data):
 
 
 # The wide layout
+
 
 def gold_q14():
     """(respondent, rank) -> theme ids of the corpus's gold coding of q14, in file order."""
@@ -203,37 +238,85 @@ def test_wide_xlsx_with_question_option_and_no_rank(corpus_db, tmp_path):
     r = q6_respondents(3)
     book = openpyxl.Workbook()
     sheet = book.active
-    for row in (["respondent_id", "code_1", "code_2", "code_3"],
-                [r[0], "User focus", "funding", None],
-                [r[1], None, None, None],  # coded with nothing: skipped
-                [r[2], "Other", None, "other"]):
+    for row in (
+        ["respondent_id", "code_1", "code_2", "code_3"],
+        [r[0], "User focus", "funding", None],
+        [r[1], None, None, None],  # coded with nothing: skipped
+        [r[2], "Other", None, "other"],
+    ):
         sheet.append(row)
     book.save(tmp_path / "wide.xlsx")
     result = invoke(tmp_path / "corpus.db", tmp_path / "wide.xlsx", "--wide", "--question", "q6")
     assert result.exit_code == 0, result.output
-    assert codings(corpus_db, "q6") == sorted([(r[0], 1, "user-focus", "ann"), (r[0], 1, "funding", "ann"),
-                                               (r[2], 1, "other", "ann")])
+    assert codings(corpus_db, "q6") == sorted(
+        [(r[0], 1, "user-focus", "ann"), (r[0], 1, "funding", "ann"), (r[2], 1, "other", "ann")]
+    )
 
 
-@pytest.mark.parametrize("rows, args, message, where", [
-    ([["respondent_id", "code_1"], ["R002", "CRM"]], ["--wide"], "--question", "row 1"),
-    ([["respondent_id", "question", "rank", "code_1"], ["R002", "q14", "1", "CRM"]], ["--question", "q14", "--wide"],
-     "the file has a question column", "row 1"),
-    ([["respondent_id", "question", "rank", "code_1", "code_2"], ["R002", "q14", "1", "CRM", ""]], [], "--wide", "row 1"),
-    ([["respondent_id", "question", "rank", "theme"], ["R002", "q14", "1", "CRM"]], ["--wide"], "code_1", "row 1"),
-    ([["respondent_id", "question", "code_1"], ["R002", "q14", "CRM"]], ["--wide"], "add a rank column", "row 2"),
-    ([["respondent_id", "question", "rank", "Code 1", "Code 2"], ["R002", "q14", "1", "CRM", "Nonsense"]], ["--wide"],
-     "unknown theme 'Nonsense'", "row 2, column 'Code 2'"),
-    ([["respondent_id", "question", "rank", "code_1"], ["R002", "q14", "1", "CRM"], ["R999", "q14", "1", "CRM"]],
-     ["--wide"], "no such respondent", "row 3, column 'respondent_id'"),
-    ([["respondent_id", "question", "rank", "code_1"]], ["--wide"], "no codes", "wide.csv"),
-    ([["respondent_id", "question", "rank", "code_1"], ["R002", "q14", "1", ""]], ["--wide"], "no codes", "wide.csv"),
-    ([["respondent_id", "question", "rank", "theme"], ["R002", "q14", "1", ""]], [], "theme is empty",
-     "row 2, column 'theme'"),
-    ([["respondent_id", "rank", "code_1"], ["R002", "1", "CRM"]], ["--wide", "--question", "q99"],
-     "unknown question 'q99'", ""),
-], ids=["no-question", "two-questions", "wide-without-flag", "flag-without-codes", "ranked-without-rank",
-        "unknown-theme", "unknown-respondent", "header-only", "all-blank", "blank-long-theme", "unknown-question"])
+@pytest.mark.parametrize(
+    "rows, args, message, where",
+    [
+        ([["respondent_id", "code_1"], ["R002", "CRM"]], ["--wide"], "--question", "row 1"),
+        (
+            [["respondent_id", "question", "rank", "code_1"], ["R002", "q14", "1", "CRM"]],
+            ["--question", "q14", "--wide"],
+            "the file has a question column",
+            "row 1",
+        ),
+        (
+            [["respondent_id", "question", "rank", "code_1", "code_2"], ["R002", "q14", "1", "CRM", ""]],
+            [],
+            "--wide",
+            "row 1",
+        ),
+        ([["respondent_id", "question", "rank", "theme"], ["R002", "q14", "1", "CRM"]], ["--wide"], "code_1", "row 1"),
+        ([["respondent_id", "question", "code_1"], ["R002", "q14", "CRM"]], ["--wide"], "add a rank column", "row 2"),
+        (
+            [["respondent_id", "question", "rank", "Code 1", "Code 2"], ["R002", "q14", "1", "CRM", "Nonsense"]],
+            ["--wide"],
+            "unknown theme 'Nonsense'",
+            "row 2, column 'Code 2'",
+        ),
+        (
+            [["respondent_id", "question", "rank", "code_1"], ["R002", "q14", "1", "CRM"], ["R999", "q14", "1", "CRM"]],
+            ["--wide"],
+            "no such respondent",
+            "row 3, column 'respondent_id'",
+        ),
+        ([["respondent_id", "question", "rank", "code_1"]], ["--wide"], "no codes", "wide.csv"),
+        (
+            [["respondent_id", "question", "rank", "code_1"], ["R002", "q14", "1", ""]],
+            ["--wide"],
+            "no codes",
+            "wide.csv",
+        ),
+        (
+            [["respondent_id", "question", "rank", "theme"], ["R002", "q14", "1", ""]],
+            [],
+            "theme is empty",
+            "row 2, column 'theme'",
+        ),
+        (
+            [["respondent_id", "rank", "code_1"], ["R002", "1", "CRM"]],
+            ["--wide", "--question", "q99"],
+            "unknown question 'q99'",
+            "",
+        ),
+    ],
+    ids=[
+        "no-question",
+        "two-questions",
+        "wide-without-flag",
+        "flag-without-codes",
+        "ranked-without-rank",
+        "unknown-theme",
+        "unknown-respondent",
+        "header-only",
+        "all-blank",
+        "blank-long-theme",
+        "unknown-question",
+    ],
+)
 def test_bad_files_name_the_problem_and_import_nothing(gold_copy_path, tmp_path, rows, args, message, where):
     before = fingerprint(gold_copy_path)
     result = invoke(gold_copy_path, write_csv(tmp_path / "wide.csv", rows), *args)
@@ -248,8 +331,9 @@ def test_an_empty_file_is_refused(gold_copy_path, tmp_path):
 
 
 def test_the_long_layout_stays_the_default_and_takes_a_question_option(corpus_db, tmp_path):
-    path = write_csv(tmp_path / "long.csv", [["respondent_id", "rank", "theme"],
-                                             ["R002", "1", "CRM"], ["R002", "1", "crm"]])
+    path = write_csv(
+        tmp_path / "long.csv", [["respondent_id", "rank", "theme"], ["R002", "1", "CRM"], ["R002", "1", "crm"]]
+    )
     result = invoke(tmp_path / "corpus.db", path, "--question", "q14")
     assert result.exit_code == 0, result.output
     assert [row[2] for row in codings(corpus_db, "q14")] == ["crm"]
@@ -272,8 +356,16 @@ def test_two_coders_wide_files_feed_agreement(corpus_db, tmp_path):
         row[3] = "crm" if row[3] != "crm" else "cost-savings"
     db_path = tmp_path / "corpus.db"
     for coder, rows in (("ann", mine), ("bob", theirs)):
-        result = run("codings", "import", str(db_path), str(write_csv(tmp_path / f"{coder}.csv",
-                     [header, *rows])), "--coder", coder, "--wide", "--independent")
+        result = run(
+            "codings",
+            "import",
+            str(db_path),
+            str(write_csv(tmp_path / f"{coder}.csv", [header, *rows])),
+            "--coder",
+            coder,
+            "--wide",
+            "--independent",
+        )
         assert result.exit_code == 0, result.output
     result = run("agreement", str(db_path), "--question", "q14", "--coders", "ann,bob", "--json")
     assert result.exit_code == 0, result.output

@@ -6,11 +6,10 @@ import subprocess
 import sys
 import textwrap
 
-from coder.survey.load import import_responses
-from coder.survey.spec import load_spec
 from coder.store import open_db
 from coder.suggest.engine import suggest
-
+from coder.survey.load import import_responses
+from coder.survey.spec import load_spec
 from tests.conftest import CORPUS, ROOT
 
 CODER = """
@@ -40,8 +39,16 @@ def test_parallel_coders_never_lose_or_duplicate_codes(tmp_path):
     suggest(db, "q14")
     db.close()
     processes = [
-        subprocess.Popen([sys.executable, "-c", textwrap.dedent(CODER.format(root=str(ROOT), db=str(db_path), coder=name, steps=150))],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                textwrap.dedent(CODER.format(root=str(ROOT), db=str(db_path), coder=name, steps=150)),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("ann", "bob", "cat")
     ]
     results = [p.communicate(timeout=300) for p in processes]
@@ -50,7 +57,12 @@ def test_parallel_coders_never_lose_or_duplicate_codes(tmp_path):
     db = open_db(db_path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     # One coding per (answer, theme), and every confirmation in the audit log is reflected.
-    assert db.execute("SELECT count(*) FROM (SELECT answer_id, theme_pk FROM codings GROUP BY 1, 2 HAVING count(*) > 1)").fetchone()[0] == 0
+    assert (
+        db.execute(
+            "SELECT count(*) FROM (SELECT answer_id, theme_pk FROM codings GROUP BY 1, 2 HAVING count(*) > 1)"
+        ).fetchone()[0]
+        == 0
+    )
     confirmed = {r[0] for r in db.execute("SELECT DISTINCT answer_id FROM codings WHERE status = 'confirmed'")}
     accepted = {int(r[0].split(":")[1]) for r in db.execute("SELECT target FROM audit WHERE action = 'coding.accept'")}
     assert accepted and confirmed == accepted

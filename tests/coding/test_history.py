@@ -6,14 +6,14 @@ import sqlite3
 from coder.coding.session import CodingSession
 from coder.store import open_db
 from coder.suggest.engine import suggest
-
 from tests.invoke import run
 
 
 def state(db, answer_id):
     return db.execute(
         "SELECT t.id, c.status, c.coder FROM codings c JOIN themes t ON t.pk = c.theme_pk WHERE c.answer_id = ? ORDER BY t.id",
-        [answer_id]).fetchall()
+        [answer_id],
+    ).fetchall()
 
 
 def test_log_undo_and_backup_from_the_cli(corpus_db, tmp_path):
@@ -40,7 +40,10 @@ def test_log_undo_and_backup_from_the_cli(corpus_db, tmp_path):
     assert result.exit_code == 0
     copy = sqlite3.connect(backup)
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert copy.execute("SELECT count(*) FROM codings").fetchone()[0] == corpus_db.execute("SELECT count(*) FROM codings").fetchone()[0]
+    assert (
+        copy.execute("SELECT count(*) FROM codings").fetchone()[0]
+        == corpus_db.execute("SELECT count(*) FROM codings").fetchone()[0]
+    )
     assert run("backup", path, path, ok=False).exit_code == 1
     text = run("log", path, "--limit", "3", ok=None).output
     assert "undo" in text

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from coder.errors import CoderError
 from coder.coding.session import CodingSession
+from coder.errors import CoderError
 from coder.store import open_db
 from coder.suggest.engine import suggest
 
@@ -16,8 +16,11 @@ def session(corpus_db):
 
 
 def statuses(db, answer_id):
-    return dict(db.execute(
-        "SELECT t.id, c.status FROM codings c JOIN themes t ON t.pk = c.theme_pk WHERE c.answer_id = ?", [answer_id]).fetchall())
+    return dict(
+        db.execute(
+            "SELECT t.id, c.status FROM codings c JOIN themes t ON t.pk = c.theme_pk WHERE c.answer_id = ?", [answer_id]
+        ).fetchall()
+    )
 
 
 def test_opens_at_first_uncoded_answer_with_context(session):

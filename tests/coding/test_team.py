@@ -12,13 +12,12 @@ import pytest
 
 from coder.coding.agreement import agreement, krippendorff_alpha_nominal
 from coder.coding.session import CodingSession
+from coder.coding.team import assign, disputed_answers, originals, question_agreement
 from coder.store import open_db
 from coder.suggest.engine import suggest
-from coder.coding.team import assign, disputed_answers, originals, question_agreement
 from coder.tui import make_app
-
-from tests.invoke import run
 from tests.conftest import ROOT
+from tests.invoke import run
 
 
 @pytest.fixture
@@ -33,7 +32,8 @@ def team_db(corpus_db):
 def final(db, answer_id):
     return db.execute(
         "SELECT t.id, c.status, c.coder FROM codings c JOIN themes t ON t.pk = c.theme_pk WHERE c.answer_id = ? ORDER BY t.id",
-        [answer_id]).fetchall()
+        [answer_id],
+    ).fetchall()
 
 
 def test_each_coder_sees_their_queue_and_codes_the_overlap_blind(team_db):
@@ -138,12 +138,16 @@ def test_agreement_matches_the_statistics_and_the_package(team_db):
     assert result.units == 30 and result.percent == pytest.approx(20 / 30)
     out = run("agreement", team_db.execute("PRAGMA database_list").fetchone()[2], "-q", "q14", "--json", ok=None)
     reported = json.loads(out.output)
-    assert reported["cohen_kappa_sets"] == pytest.approx(result.kappa) and reported["krippendorff_alpha_pooled"] == pytest.approx(result.alpha)
+    assert reported["cohen_kappa_sets"] == pytest.approx(result.kappa) and reported[
+        "krippendorff_alpha_pooled"
+    ] == pytest.approx(result.alpha)
     # The same pooled decisions through the krippendorff package.
     units = {u: codes for u, codes in _units(team_db).items()}
     themes = sorted({t for codes in units.values() for v in codes.values() for t in v})
     data = [[float(t in units[u][c]) for t in themes for u in sorted(units)] for c in ("ann", "bob")]
-    assert result.alpha == pytest.approx(krippendorff.alpha(reliability_data=np.array(data), level_of_measurement="nominal"))
+    assert result.alpha == pytest.approx(
+        krippendorff.alpha(reliability_data=np.array(data), level_of_measurement="nominal")
+    )
     assert result.alpha == pytest.approx(krippendorff_alpha_nominal(data))
     assert agreement(units, ["ann", "bob"]).kappa == pytest.approx(result.kappa)
     text = run("agreement", team_db.execute("PRAGMA database_list").fetchone()[2], "-q", "q14", ok=None).output
@@ -153,7 +157,8 @@ def test_agreement_matches_the_statistics_and_the_package(team_db):
 def _units(db):
     units = {}
     for answer, coder, theme in db.execute(
-        "SELECT c.answer_id, c.coder, t.id FROM coder_codings c JOIN themes t ON t.pk = c.theme_pk WHERE c.status = 'confirmed'"):
+        "SELECT c.answer_id, c.coder, t.id FROM coder_codings c JOIN themes t ON t.pk = c.theme_pk WHERE c.status = 'confirmed'"
+    ):
         units.setdefault(answer, {}).setdefault(coder, set()).add(theme)
     return {u: {c: frozenset(v) for c, v in codes.items()} for u, codes in units.items()}
 
@@ -184,8 +189,15 @@ def test_two_coders_code_with_overlap_in_two_processes_at_once(team_db):
             break
     print("ok")
     """
-    processes = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(script.format(root=str(ROOT), db=path, coder=c))],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in ("ann", "bob")]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(script.format(root=str(ROOT), db=path, coder=c))],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for c in ("ann", "bob")
+    ]
     for process in processes:
         out, err = process.communicate(timeout=300)
         assert process.returncode == 0 and out.strip() == "ok", err[-2000:]
@@ -194,7 +206,8 @@ def test_two_coders_code_with_overlap_in_two_processes_at_once(team_db):
     # Every answer is now finally coded: agreed overlap ones at once, the rest by their coder...
     undecided = db.execute(
         """SELECT count(*) FROM answers a WHERE a.question_id = 'q14' AND a.is_answer = 1
-           AND NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed')""").fetchone()[0]
+           AND NOT EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id AND c.status = 'confirmed')"""
+    ).fetchone()[0]
     # ...except the disputed overlap answers, which wait for adjudication.
     assert undecided == len(disputed_answers(db, "q14"))
     assert question_agreement(db, "q14").stats.units == 30

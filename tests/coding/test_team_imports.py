@@ -7,9 +7,8 @@ import json
 
 from coder.coding.session import CodingSession
 from coder.coding.team import disputed_answers, originals
-
-from tests.invoke import run
 from tests.conftest import CORPUS, fingerprint
+from tests.invoke import run
 
 Q = "q14"
 
@@ -39,7 +38,7 @@ def split(tmp_path):
     third = len(keys) // 3
     a = {k: gold[k] for k in keys[: 2 * third]}
     b = {k: list(gold[k]) for k in keys[third:]}
-    shared = keys[third: 2 * third]
+    shared = keys[third : 2 * third]
     changed = [k for k in shared if len(b[k]) >= 2][::2]
     for k in changed:
         b[k] = b[k][:-1]
@@ -49,14 +48,20 @@ def split(tmp_path):
 
 
 def answer_ids(db):
-    return {(r, str(k)): i for i, r, k in db.execute(
-        "SELECT id, respondent_id, rank FROM answers WHERE question_id = ?", [Q])}
+    return {
+        (r, str(k)): i
+        for i, r, k in db.execute("SELECT id, respondent_id, rank FROM answers WHERE question_id = ?", [Q])
+    }
 
 
 def final(db, answer_id):
-    return sorted(db.execute(
-        """SELECT t.label, c.coder FROM codings c JOIN themes t ON t.pk = c.theme_pk
-           WHERE c.answer_id = ? AND c.status = 'confirmed'""", [answer_id]).fetchall())
+    return sorted(
+        db.execute(
+            """SELECT t.label, c.coder FROM codings c JOIN themes t ON t.pk = c.theme_pk
+           WHERE c.answer_id = ? AND c.status = 'confirmed'""",
+            [answer_id],
+        ).fetchall()
+    )
 
 
 def imported(tmp_path, corpus_db):
@@ -98,8 +103,7 @@ def test_disagreements_wait_for_adjudication(tmp_path, corpus_db):
 
 def test_agreement_runs_and_matches_a_count(tmp_path, corpus_db):
     a, b, shared, changed, before, second = imported(tmp_path, corpus_db)
-    result = run("agreement", str(tmp_path / "corpus.db"), "--question", Q,
-                 "--coders", "primary,secondary", "--json")
+    result = run("agreement", str(tmp_path / "corpus.db"), "--question", Q, "--coders", "primary,secondary", "--json")
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)
     agree = sum(1 for k in shared if set(a[k]) == set(b[k]))
@@ -121,8 +125,7 @@ def test_replace_still_overwrites(tmp_path, corpus_db):
     a, b, shared, changed = split(tmp_path)
     db_path = str(tmp_path / "corpus.db")
     run("codings", "import", db_path, str(tmp_path / "a.csv"), "--coder", "primary", ok=None)
-    result = run("codings", "import", db_path, str(tmp_path / "b.csv"), "--coder", "secondary",
-                 "--replace")
+    result = run("codings", "import", db_path, str(tmp_path / "b.csv"), "--coder", "secondary", "--replace")
     assert result.exit_code == 0 and "Warning" not in result.output
     ids = answer_ids(corpus_db)
     for key in shared:
@@ -135,8 +138,7 @@ def test_independent_first_import_then_agreement(tmp_path, corpus_db):
     a, b, shared, changed = split(tmp_path)
     db_path = str(tmp_path / "corpus.db")
     for name, coder in (("a.csv", "primary"), ("b.csv", "secondary")):
-        result = run("codings", "import", db_path, str(tmp_path / name), "--coder", coder,
-                     "--independent")
+        result = run("codings", "import", db_path, str(tmp_path / name), "--coder", coder, "--independent")
         assert result.exit_code == 0, result.output
     stats = json.loads(run("agreement", db_path, "--question", Q, "--json", ok=None).output)
     assert stats["units"] == len(shared)

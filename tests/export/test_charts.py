@@ -8,7 +8,6 @@ import pytest
 from coder.errors import CoderError
 from coder.export.charts import render_chart
 from coder.report.tables import Row, Table, build_table
-
 from tests.invoke import run
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -45,8 +44,10 @@ def test_svg_chart_has_one_element_per_bar_in_table_order(gold_db, tmp_path, que
 
 
 def test_long_labels_wrap_and_fold_row_is_drawn(tmp_path):
-    rows = (Row("a", "A very long theme label that would not fit beside its bar at report size", 5, Decimal("50.0")),
-            Row("other", "Other", 5, Decimal("50.0"), folded=True))
+    rows = (
+        Row("a", "A very long theme label that would not fit beside its bar at report size", 5, Decimal("50.0")),
+        Row("other", "Other", 5, Decimal("50.0"), folded=True),
+    )
     table = Table("q1", "Title & more", "Theme", "mentions", 10, 8, 10, 0, rows)
     path = tmp_path / "wrapped.svg"
     assert render_chart(table, path) == 2

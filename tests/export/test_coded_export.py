@@ -14,7 +14,6 @@ from coder.coding.codings import EXPORT_COLUMNS, export_codings, import_codings,
 from coder.errors import CoderError
 from coder.export.coded_data import XLSX_COLUMNS, export_xlsx, sheet_name, write_safe_csv
 from coder.spreadsheet import neutralise, unneutralise
-
 from tests.invoke import run
 
 INJECTION = [
@@ -34,9 +33,25 @@ INJECTION = [
 ]
 
 
-@pytest.mark.parametrize("value,written", INJECTION,
-                         ids=["formula", "phone", "dash", "at", "tab", "cr", "normal", "empty", "apostrophe",
-                              "apostrophe-formula", "int", "float", "none"])
+@pytest.mark.parametrize(
+    "value,written",
+    INJECTION,
+    ids=[
+        "formula",
+        "phone",
+        "dash",
+        "at",
+        "tab",
+        "cr",
+        "normal",
+        "empty",
+        "apostrophe",
+        "apostrophe-formula",
+        "int",
+        "float",
+        "none",
+    ],
+)
 def test_formula_cells_are_neutralised_and_read_back(value, written):
     assert neutralise(value) == written
     if isinstance(value, str):
@@ -61,6 +76,7 @@ def _poison(db, text: str) -> tuple[str, str, int]:
 
 # CSV ---------------------------------------------------------------------------------------
 
+
 def test_default_csv_output_is_unchanged(gold_db, tmp_path):
     expected = io.StringIO()
     write_codings_csv(export_codings(gold_db), expected)
@@ -79,13 +95,13 @@ def test_csv_to_a_file_is_the_same_csv(gold_db, tmp_path):
 
 
 def test_csv_neutralises_formulas_and_still_imports(gold_db, corpus_db, tmp_path):
-    respondent, question, rank = _poison(gold_db, "=HYPERLINK(\"http://evil\",\"click\")")
+    respondent, question, rank = _poison(gold_db, '=HYPERLINK("http://evil","click")')
     out = io.StringIO()
     write_safe_csv(export_codings(gold_db), out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     poisoned = [r for r in rows if (r["respondent_id"], r["question"], r["rank"]) == (respondent, question, str(rank))]
-    assert poisoned and all(r["answer"] == "'=HYPERLINK(\"http://evil\",\"click\")" for r in poisoned)
-    assert unneutralise(poisoned[0]["answer"]) == "=HYPERLINK(\"http://evil\",\"click\")"
+    assert poisoned and all(r["answer"] == '\'=HYPERLINK("http://evil","click")' for r in poisoned)
+    assert unneutralise(poisoned[0]["answer"]) == '=HYPERLINK("http://evil","click")'
     # Every other cell is exactly what the plain writer gives.
     plain = list(csv.DictReader(io.StringIO(_plain(gold_db))))
     assert [r for r in rows if r not in poisoned] == [r for r in plain if r["answer"][:1] != "="]
@@ -102,6 +118,7 @@ def _plain(db) -> str:
 
 
 # XLSX --------------------------------------------------------------------------------------
+
 
 def _coded_cells(db, question: str) -> list[tuple]:
     return db.execute(
@@ -170,6 +187,11 @@ def test_cli_xlsx(gold_db, tmp_path):
     run("codings", "export", db_path, "-q", "q13", "-o", tmp_path / "q13.xlsx")  # the name says xlsx
     assert load_workbook(tmp_path / "q13.xlsx").sheetnames == ["q13"]
     assert "--output" in run("codings", "export", db_path, "--format", "xlsx", ok=False).output
-    assert "unknown question 'q99'" in run("codings", "export", db_path, "-q", "q99", "--format", "xlsx", "-o", tmp_path / "x.xlsx", ok=False).output
+    assert (
+        "unknown question 'q99'"
+        in run(
+            "codings", "export", db_path, "-q", "q99", "--format", "xlsx", "-o", tmp_path / "x.xlsx", ok=False
+        ).output
+    )
     with pytest.raises(CoderError, match="unknown question"):
         export_xlsx(gold_db, tmp_path / "x.xlsx", "q99")

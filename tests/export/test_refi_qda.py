@@ -9,8 +9,8 @@ import pytest
 import yaml
 from sqlite_utils import Database
 
+from coder.codebook.db import colour_theme, nest_theme, read_codebook, rename_theme, replace_codebook
 from coder.codebook.model import Codebook, Theme, codebook_from_dict, dump_codebook, load_codebook, parse_colour
-from coder.errors import CoderError
 from coder.codebook.qdc import (
     NAMESPACE,
     codebook_from_qdc,
@@ -20,11 +20,10 @@ from coder.codebook.qdc import (
     theme_guid,
     tree_order,
 )
+from coder.errors import CoderError
 from coder.store import migrations, open_db
-from coder.codebook.db import colour_theme, nest_theme, read_codebook, rename_theme, replace_codebook
-
-from tests.invoke import run
 from tests.conftest import CODEBOOKS
+from tests.invoke import run
 
 
 def _nested_priorities(db) -> Codebook:
@@ -39,11 +38,14 @@ def _nested_priorities(db) -> Codebook:
 
 def _shape(codebook: Codebook, themes=None) -> list[tuple]:
     by_id = {t.id: t for t in codebook.themes}
-    return [(t.label, t.description, t.colour, by_id[t.parent].label if t.parent else None)
-            for t in (themes if themes is not None else codebook.themes)]
+    return [
+        (t.label, t.description, t.colour, by_id[t.parent].label if t.parent else None)
+        for t in (themes if themes is not None else codebook.themes)
+    ]
 
 
 # Colours -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "value,expected",
@@ -54,8 +56,11 @@ def test_colours_are_normalised(value, expected):
     assert parse_colour(value, "here") == expected
 
 
-@pytest.mark.parametrize("value", ["red", "#FFF", "#GGGGGG", "1F77B4", "#1F77B4FF", 123456, True],
-                         ids=["name", "short", "not-hex", "no-hash", "alpha", "number", "bool"])
+@pytest.mark.parametrize(
+    "value",
+    ["red", "#FFF", "#GGGGGG", "1F77B4", "#1F77B4FF", 123456, True],
+    ids=["name", "short", "not-hex", "no-hash", "alpha", "number", "bool"],
+)
 def test_bad_colours_are_refused_with_the_place(value):
     data = {"id": "x", "themes": [{"id": "a", "label": "A", "colour": value}]}
     with pytest.raises(CoderError, match="must be a hex colour") as info:
@@ -64,11 +69,14 @@ def test_bad_colours_are_refused_with_the_place(value):
 
 
 def test_yaml_colours_round_trip_and_accept_color():
-    data = {"id": "x", "themes": [
-        {"id": "a", "label": "A", "colour": "#1f77b4"},
-        {"id": "b", "label": "B", "color": "#2CA02C", "parent": "a"},
-        {"id": "c", "label": "C"},
-    ]}
+    data = {
+        "id": "x",
+        "themes": [
+            {"id": "a", "label": "A", "colour": "#1f77b4"},
+            {"id": "b", "label": "B", "color": "#2CA02C", "parent": "a"},
+            {"id": "c", "label": "C"},
+        ],
+    }
     codebook = codebook_from_dict(data)
     assert [t.colour for t in codebook.themes] == ["#1F77B4", "#2CA02C", None]
     dumped = yaml.safe_load(dump_codebook(codebook))
@@ -93,7 +101,10 @@ def test_unquoted_yaml_colour_is_an_error_not_a_silent_comment(tmp_path):
     assert "line 5" in str(info.value)
     path.write_text("id: x\nthemes:\n  - id: a\n    label: A\n    colour: '#1F77B4'  # blue\n", encoding="utf-8")
     assert load_codebook(path).themes[0].colour == "#1F77B4"
-    path.write_text("id: x\nthemes:\n  - id: a\n    label: A\n    description: |\n      colour: #fff is fine here\n", encoding="utf-8")
+    path.write_text(
+        "id: x\nthemes:\n  - id: a\n    label: A\n    description: |\n      colour: #fff is fine here\n",
+        encoding="utf-8",
+    )
     assert load_codebook(path).themes[0].colour is None
 
 
@@ -129,6 +140,7 @@ def test_migration_adds_a_null_colour_to_existing_themes(tmp_path):
 
 # QDC out and back --------------------------------------------------------------------------
 
+
 def test_qdc_round_trip_keeps_hierarchy_labels_descriptions_colours_order(gold_db):
     cb = _nested_priorities(gold_db)
     text = dump_qdc(cb)
@@ -141,7 +153,10 @@ def test_qdc_round_trip_keeps_hierarchy_labels_descriptions_colours_order(gold_d
     access = root.find(f"{{{NAMESPACE}}}Codes/{{{NAMESPACE}}}Code[@name='Customer access / self service']")
     assert access.get("color") == "#1F77B4" and access.get("isCodable") == "true"
     assert access.get("guid") == theme_guid("priorities-2014", "customer-access")
-    assert [c.get("name") for c in access.findall(f"{{{NAMESPACE}}}Code")] == ["Single customer account / portal", "CRM"]
+    assert [c.get("name") for c in access.findall(f"{{{NAMESPACE}}}Code")] == [
+        "Single customer account / portal",
+        "CRM",
+    ]
     assert access.findtext(f"{{{NAMESPACE}}}Description") == cb.theme("customer-access").description
 
 
@@ -174,7 +189,11 @@ def test_qdc_edited_elsewhere_updates_by_guid_and_label(gold_db):
     crm.set("name", "CRM and case management")  # renamed in the QDA tool: found again by guid
     crm.set("color", "#9467bd")
     crm.find("q:Description", ns).text = "Rewritten."
-    new = ET.SubElement(crm, f"{{{NAMESPACE}}}Code", {"guid": "6f1c1a4e-0000-4000-8000-000000000001", "name": "Dynamics", "isCodable": "true"})
+    new = ET.SubElement(
+        crm,
+        f"{{{NAMESPACE}}}Code",
+        {"guid": "6f1c1a4e-0000-4000-8000-000000000001", "name": "Dynamics", "isCodable": "true"},
+    )
     ET.SubElement(new, f"{{{NAMESPACE}}}Description").text = "Microsoft Dynamics."
     housing = root.find(".//q:Code[@name='Housing / housing benefits']", ns)
     housing.set("guid", "00000000-0000-4000-8000-000000000000")  # a tool that made new guids: found by label
@@ -237,11 +256,20 @@ BROKEN = {
     "not-xml": ("<CodeBook xmlns='urn:QDA-XML:codebook:1.0'><Codes>", "not valid XML"),
     "yaml": ("id: x\nthemes: []\n", "not valid XML"),
     "wrong-root": ("<Codes xmlns='urn:QDA-XML:codebook:1.0'/>", "root element is 'urn:QDA-XML:codebook:1.0 Codes'"),
-    "no-namespace": ("<CodeBook><Codes><Code guid='a' name='A' isCodable='true'/></Codes></CodeBook>", "not 'CodeBook' in namespace"),
+    "no-namespace": (
+        "<CodeBook><Codes><Code guid='a' name='A' isCodable='true'/></Codes></CodeBook>",
+        "not 'CodeBook' in namespace",
+    ),
     "project": ("<Project xmlns='urn:QDA-XML:project:1.0' name='p'/>", "a REFI-QDA project is not a codebook"),
     "no-codes": ("<CodeBook xmlns='urn:QDA-XML:codebook:1.0'/>", "no <Codes> element"),
-    "no-name": ("<CodeBook xmlns='urn:QDA-XML:codebook:1.0'><Codes><Code guid='a' isCodable='true'/></Codes></CodeBook>", "code 1: a <Code> has no name"),
-    "bad-color": ("<CodeBook xmlns='urn:QDA-XML:codebook:1.0'><Codes><Code guid='a' name='A' isCodable='true' color='blue'/></Codes></CodeBook>", "code 'A': colour 'blue'"),
+    "no-name": (
+        "<CodeBook xmlns='urn:QDA-XML:codebook:1.0'><Codes><Code guid='a' isCodable='true'/></Codes></CodeBook>",
+        "code 1: a <Code> has no name",
+    ),
+    "bad-color": (
+        "<CodeBook xmlns='urn:QDA-XML:codebook:1.0'><Codes><Code guid='a' name='A' isCodable='true' color='blue'/></Codes></CodeBook>",
+        "code 'A': colour 'blue'",
+    ),
 }
 
 
@@ -271,17 +299,28 @@ def test_cli_codebook_export_qdc_and_import_back(gold_db, tmp_path):
     assert out.read_text(encoding="utf-8") == dump_qdc(read_codebook(gold_db, "priorities-2014"))
     assert run("codebook", "export", db_path, "-q", "q14", "--format", "qdc").output == out.read_text(encoding="utf-8")
     # YAML stays the default, to stdout and to any other file name.
-    assert run("codebook", "export", db_path, "-q", "q14").output == dump_codebook(read_codebook(gold_db, "priorities-2014"))
+    assert run("codebook", "export", db_path, "-q", "q14").output == dump_codebook(
+        read_codebook(gold_db, "priorities-2014")
+    )
     run("codebook", "export", db_path, "-q", "q14", "-o", tmp_path / "p.yaml")
     assert load_codebook(tmp_path / "p.yaml") == read_codebook(gold_db, "priorities-2014")
 
     # Edited in a QDA tool: the file name picks the codebook.
-    out.write_text(out.read_text(encoding="utf-8").replace('name="CRM" isCodable="true" color="#FF7F0E"',
-                                                          'name="CRM" isCodable="true" color="#000000"'), encoding="utf-8")
+    out.write_text(
+        out.read_text(encoding="utf-8").replace(
+            'name="CRM" isCodable="true" color="#FF7F0E"', 'name="CRM" isCodable="true" color="#000000"'
+        ),
+        encoding="utf-8",
+    )
     assert "1 updated" in run("codebook", "import", db_path, out).output
     db = open_db(db_path)
-    assert db.execute("SELECT colour FROM themes WHERE codebook_id = 'priorities-2014' AND id = 'crm'").fetchone() == ("#000000",)
-    assert db.execute("SELECT count(*) FROM codings c JOIN themes t ON t.pk = c.theme_pk WHERE t.id = 'crm'").fetchone()[0] == 6
+    assert db.execute("SELECT colour FROM themes WHERE codebook_id = 'priorities-2014' AND id = 'crm'").fetchone() == (
+        "#000000",
+    )
+    assert (
+        db.execute("SELECT count(*) FROM codings c JOIN themes t ON t.pk = c.theme_pk WHERE t.id = 'crm'").fetchone()[0]
+        == 6
+    )
     db.close()
 
 

@@ -9,9 +9,8 @@ import pytest
 
 from coder.coding.codings import question_ids
 from coder.export import charts
-
-from tests.invoke import run
 from tests.conftest import FakeQuote
+from tests.invoke import run
 
 TABLE_SUFFIXES = [".md", ".csv", ".xlsx", ".html", ".tex", ".json"]
 CHART_SUFFIXES = [".png", ".svg"]
@@ -41,7 +40,7 @@ def test_report_writes_every_file_and_an_index(gold_db, gold_path, tmp_path, mon
     assert "Quotes are not included" in index  # coder.report.quotes is missing: noted, not fatal
     page = (out / "index.html").read_text(encoding="utf-8")
     assert '<a href="q14.tex">LaTeX</a>' in page and '<img class="chart" src="q14.svg"' in page
-    assert "<th scope=\"row\">Other/unknown</th>" in page
+    assert '<th scope="row">Other/unknown</th>' in page
     assert json.loads((out / "q14.json").read_text(encoding="utf-8"))["base"]["n"] == 68
     assert (out / "q13.png").read_bytes()[:4] == b"\x89PNG"
     assert leftovers(out.parent) == []
@@ -63,8 +62,9 @@ def test_report_refuses_a_non_empty_folder_unless_forced(gold_path, tmp_path, mo
         return [FakeQuote(theme, "x", f"Quote about {theme} in {question}", "Officer, a council")] if theme else []
 
     monkeypatch.setattr(charts, "render_chart", lambda table, path: path.write_bytes(b"") or 0)  # charts: tested above
-    monkeypatch.setitem(sys.modules, "coder.report.quotes",
-                        types.SimpleNamespace(representative_quotes=representative_quotes))
+    monkeypatch.setitem(
+        sys.modules, "coder.report.quotes", types.SimpleNamespace(representative_quotes=representative_quotes)
+    )
     run("report", gold_path, "--output", out, "--force")
     assert not (out / "notes.txt").exists()
     quotes = (out / "q14-quotes.md").read_text(encoding="utf-8")

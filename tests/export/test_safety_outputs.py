@@ -15,9 +15,8 @@ from markdown_it import MarkdownIt
 
 from coder.export import charts
 from coder.store import open_db
-
-from tests.invoke import run
 from tests.conftest import FakeQuote
+from tests.invoke import run
 
 MARKER = ".coder-report"  # the file that marks a folder coder report wrote
 
@@ -141,8 +140,10 @@ def test_leftovers_of_interrupted_runs_are_removed_but_not_unmarked_folders(db_p
 def test_a_question_id_that_is_a_path_is_refused(db_path, tmp_path, elsewhere, fast_charts):
     db = open_db(db_path)
     with db.conn:
-        db.execute("INSERT INTO questions (id, codebook_id, columns, base, position) "
-                   "SELECT '../escaped', codebook_id, '[]', base, 99 FROM questions WHERE id = 'q13'")
+        db.execute(
+            "INSERT INTO questions (id, codebook_id, columns, base, position) "
+            "SELECT '../escaped', codebook_id, '[]', base, 99 FROM questions WHERE id = 'q13'"
+        )
     db.close()
     result = run("report", db_path, "--output", tmp_path / "report", ok=False)
     assert "cannot name a file" in result.output
@@ -152,18 +153,31 @@ def test_a_question_id_that_is_a_path_is_refused(db_path, tmp_path, elsewhere, f
 # --- item 2: no export overwrites the database or an input --------------------------------------
 
 
-@pytest.mark.parametrize("args", [
-    ["codings", "export", "{db}", "-o", "{db}"],
-    ["codings", "export", "{db}", "--format", "xlsx", "-o", "{db}"],
-    ["codings", "export", "{db}", "-o", "{db}-wal"],
-    ["codebook", "export", "{db}", "--question", "q14", "-o", "{db}"],
-    ["codebook", "export", "{db}", "--question", "q14", "-o", "{link}"],
-    ["table", "{db}", "-q", "q14", "--output", "{db}"],
-    ["table", "{db}", "-q", "q14", "--format", "xlsx", "--output", "{db}"],
-    ["table", "{db}", "-q", "q14", "--output", "{copy}"],
-    ["chart", "{db}", "-q", "q14", "--output", "{png}"],
-], ids=["codings-csv", "codings-xlsx", "wal", "codebook", "codebook-symlink", "table", "table-xlsx",
-        "other-database", "chart-over-a-database"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["codings", "export", "{db}", "-o", "{db}"],
+        ["codings", "export", "{db}", "--format", "xlsx", "-o", "{db}"],
+        ["codings", "export", "{db}", "-o", "{db}-wal"],
+        ["codebook", "export", "{db}", "--question", "q14", "-o", "{db}"],
+        ["codebook", "export", "{db}", "--question", "q14", "-o", "{link}"],
+        ["table", "{db}", "-q", "q14", "--output", "{db}"],
+        ["table", "{db}", "-q", "q14", "--format", "xlsx", "--output", "{db}"],
+        ["table", "{db}", "-q", "q14", "--output", "{copy}"],
+        ["chart", "{db}", "-q", "q14", "--output", "{png}"],
+    ],
+    ids=[
+        "codings-csv",
+        "codings-xlsx",
+        "wal",
+        "codebook",
+        "codebook-symlink",
+        "table",
+        "table-xlsx",
+        "other-database",
+        "chart-over-a-database",
+    ],
+)
 def test_an_export_never_overwrites_a_database(db_path, tmp_path, args):
     copy, png, link = tmp_path / "other.db", tmp_path / "looks-like.png", tmp_path / "link.yaml"
     shutil.copy(db_path, copy)
@@ -210,9 +224,12 @@ def set_label(db_path: Path, question: str, label: str) -> None:
     """Give the question's most-mentioned theme `label` (any theme of it would do)."""
     db = open_db(db_path)
     with db.conn:
-        db.execute("UPDATE themes SET label = ? WHERE pk = (SELECT c.theme_pk FROM codings c "
-                   "JOIN answers a ON a.id = c.answer_id WHERE a.question_id = ? "
-                   "GROUP BY c.theme_pk ORDER BY count(*) DESC LIMIT 1)", [label, question])
+        db.execute(
+            "UPDATE themes SET label = ? WHERE pk = (SELECT c.theme_pk FROM codings c "
+            "JOIN answers a ON a.id = c.answer_id WHERE a.question_id = ? "
+            "GROUP BY c.theme_pk ORDER BY count(*) DESC LIMIT 1)",
+            [label, question],
+        )
     db.close()
 
 
@@ -239,7 +256,9 @@ def test_report_markdown_passes_no_raw_html(db_path, tmp_path, elsewhere, monkey
     def representative_quotes(db, question, theme=None, n=3):
         return [FakeQuote(theme, "x", "<iframe src=evil></iframe> **loud**", "<b>Officer</b>")]
 
-    monkeypatch.setitem(sys.modules, "coder.report.quotes", types.SimpleNamespace(representative_quotes=representative_quotes))
+    monkeypatch.setitem(
+        sys.modules, "coder.report.quotes", types.SimpleNamespace(representative_quotes=representative_quotes)
+    )
     out = tmp_path / "report"
     run("report", db_path, "--output", out)
     for name in ("index.md", "q14-quotes.md", "q14.md"):
@@ -271,8 +290,10 @@ def test_latex_escapes_every_special_character(db_path):
     set_label(db_path, "q14", "\\input{x} & 5% $ # _ ~ ^ <>\rend")
     tex = run("table", db_path, "-q", "q14", "--format", "latex").output
     line = next(line for line in tex.splitlines() if "input" in line)
-    assert line.startswith(r"\textbackslash{}input\{x\} \& 5\% \$ \# \_ \textasciitilde{} \textasciicircum{} "
-                           r"\textless{}\textgreater{} end")
+    assert line.startswith(
+        r"\textbackslash{}input\{x\} \& 5\% \$ \# \_ \textasciitilde{} \textasciicircum{} "
+        r"\textless{}\textgreater{} end"
+    )
 
 
 def test_control_characters_leave_valid_svg_and_no_terminal_escapes(db_path, tmp_path):

@@ -9,14 +9,19 @@ from openpyxl import load_workbook
 
 from coder.errors import CoderError
 from coder.export.formats import FORMATS, grid, grid_csv, latex_escape, render, to_csv, to_markdown, to_xlsx
+from coder.report.tables import (
+    Row,
+    Table,
+    build_crosstab,
+    build_table,
+    compare_table,
+    format_change,
+    read_previous_csv,
+)
 from coder.spreadsheet import neutralise as spreadsheet_safe
 from coder.spreadsheet import unneutralise
-from coder.report.tables import (
-    Row, Table, build_crosstab, build_table, compare_table, format_change, read_previous_csv,
-)
-
-from tests.invoke import run
 from tests.conftest import write_csv
+from tests.invoke import run
 
 QUESTIONS = ["q13", "q14"]
 
@@ -26,8 +31,11 @@ def sheet_rows(data: bytes) -> list[tuple]:
 
 
 def tricky_table() -> Table:
-    rows = (Row("rd", "R&D_costs <100%> {x} $#", 3, Decimal("60.0")), Row("eq", "=HYPERLINK(1)", 1, Decimal("20.0")),
-            Row("other", "-other-", 1, Decimal("20.0"), folded=True))
+    rows = (
+        Row("rd", "R&D_costs <100%> {x} $#", 3, Decimal("60.0")),
+        Row("eq", "=HYPERLINK(1)", 1, Decimal("20.0")),
+        Row("other", "-other-", 1, Decimal("20.0"), folded=True),
+    )
     return Table("q1", "Spend & tax_rates at 5% <now>", "Theme", "mentions", 5, 4, 5, 0, rows)
 
 
@@ -48,7 +56,8 @@ def test_json_values_equal_the_table(gold_db, question):
     assert data["base"]["n"] == table.base_n and data["base"]["kind"] == table.base
     assert data["base"]["text"] == table.base_text
     assert [(r["theme_id"], r["label"], r["count"], Decimal(str(r["percent"])), r["folded"]) for r in data["rows"]] == [
-        (r.theme_id, r.label, r.count, r.percent, r.folded) for r in table.rows]
+        (r.theme_id, r.label, r.count, r.percent, r.folded) for r in table.rows
+    ]
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
@@ -57,9 +66,10 @@ def test_xlsx_has_the_rows_and_the_base(gold_db, question):
     rows = sheet_rows(render(table, "xlsx"))
     assert rows[0][0] == table.title
     assert rows[2] == (table.header, "Count", "Response")
-    body = rows[3:3 + len(table.rows)]
+    body = rows[3 : 3 + len(table.rows)]
     assert [(label, count, Decimal(str(share))) for label, count, share in body] == [
-        (r.label, r.count, r.percent) for r in table.rows]
+        (r.label, r.count, r.percent) for r in table.rows
+    ]
     assert table.base_text + "." in [row[0] for row in rows]
 
 
@@ -91,8 +101,11 @@ def test_latex_escapes_what_it_must():
 
 def test_every_format_renders_every_shape(gold_db, tmp_path):
     previous = write_csv(tmp_path / "prev.csv", [["theme", "count", "percent"], ["CRM", "3", "5.0"]])
-    shapes = [build_table(gold_db, "q14"), build_crosstab(gold_db, "q14", "role"),
-              compare_table(build_table(gold_db, "q14"), read_previous_csv(previous))]
+    shapes = [
+        build_table(gold_db, "q14"),
+        build_crosstab(gold_db, "q14", "role"),
+        compare_table(build_table(gold_db, "q14"), read_previous_csv(previous)),
+    ]
     for shape in shapes:
         for fmt in FORMATS:
             assert render(shape, fmt)
@@ -101,9 +114,20 @@ def test_every_format_renders_every_shape(gold_db, tmp_path):
 # --- formula safety -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text,safe", [("=1+1", "'=1+1"), ("+44", "'+44"), ("-other-", "'-other-"), ("@SUM", "'@SUM"),
-                                       ("'=x", "''=x"), ("CRM", "CRM"), ("'quoted", "'quoted"), ("", "")],
-                         ids=["eq", "plus", "minus", "at", "quoted-formula", "plain", "apostrophe", "empty"])
+@pytest.mark.parametrize(
+    "text,safe",
+    [
+        ("=1+1", "'=1+1"),
+        ("+44", "'+44"),
+        ("-other-", "'-other-"),
+        ("@SUM", "'@SUM"),
+        ("'=x", "''=x"),
+        ("CRM", "CRM"),
+        ("'quoted", "'quoted"),
+        ("", ""),
+    ],
+    ids=["eq", "plus", "minus", "at", "quoted-formula", "plain", "apostrophe", "empty"],
+)
 def test_spreadsheet_safe_round_trips(text, safe):
     assert spreadsheet_safe(text) == safe
     assert unneutralise(safe) == text
@@ -165,19 +189,25 @@ def test_crosstab_unknown_attribute_lists_the_attributes(gold_db):
 # --- comparison with an earlier wave ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("change,text", [(Decimal("4.6"), "+4.6%"), (Decimal("-1.2"), "-1.2%"), (Decimal("0.0"), "0.0%"),
-                                         (Decimal("18.7"), "+18.7%")], ids=["up", "down", "same", "big"])
+@pytest.mark.parametrize(
+    "change,text",
+    [(Decimal("4.6"), "+4.6%"), (Decimal("-1.2"), "-1.2%"), (Decimal("0.0"), "0.0%"), (Decimal("18.7"), "+18.7%")],
+    ids=["up", "down", "same", "big"],
+)
 def test_change_is_signed_to_one_decimal(change, text):
     assert format_change(change) == text
 
 
 def test_compare_with_previous_wave(gold_db, tmp_path):
-    previous = write_csv(tmp_path / "q14-2013.csv", [
-        ["theme", "count", "percent"],
-        ["COST AND EFFICIENCY SAVINGS / STAFF REDUCTION", "20", "33.6"],  # matched case-insensitively
-        ["Customer access / self service", "25", "32.1"],
-        ["Paperless office", "4", "5.1"],  # dropped this year
-    ])
+    previous = write_csv(
+        tmp_path / "q14-2013.csv",
+        [
+            ["theme", "count", "percent"],
+            ["COST AND EFFICIENCY SAVINGS / STAFF REDUCTION", "20", "33.6"],  # matched case-insensitively
+            ["Customer access / self service", "25", "32.1"],
+            ["Paperless office", "4", "5.1"],  # dropped this year
+        ],
+    )
     comparison = compare_table(build_table(gold_db, "q14"), read_previous_csv(previous))
     rows = {r.label: r for r in comparison.rows}
     assert str(rows["Cost and efficiency savings / staff reduction"].change) == "4.6"
@@ -190,8 +220,9 @@ def test_compare_with_previous_wave(gold_db, tmp_path):
     assert "| Customer access / self service | 32.1% | 30.9% | -1.2% |" in md
     assert "| Business transformation | N/A | 23.5% | N/A |" in md
     assert "| Paperless office | 5.1% | N/A | N/A |" in md
-    labels = compare_table(build_table(gold_db, "q14"), read_previous_csv(previous),
-                           previous_label="Wave 1", current_label="Wave 2")
+    labels = compare_table(
+        build_table(gold_db, "q14"), read_previous_csv(previous), previous_label="Wave 1", current_label="Wave 2"
+    )
     assert "| Top service redesign priorities | Wave 1 | Wave 2 | % Change |" in render(labels, "md")
 
 
@@ -202,14 +233,21 @@ def test_compare_reads_what_coder_table_wrote(gold_db, tmp_path):
     assert all(r.change == 0 for r in comparison.rows) and len(comparison.rows) == 12
 
 
-@pytest.mark.parametrize("rows,message", [
-    ([["label", "n", "pct"]], "prev.csv, row 1: the header must be exactly theme,count,percent"),
-    ([["theme", "count", "percent"], ["CRM", "x", "3.0"]], "prev.csv, row 2, column 'count'"),
-    ([["theme", "count", "percent"], ["CRM", "3", "lots"]], "prev.csv, row 2, column 'percent'"),
-    ([["theme", "count", "percent"], ["CRM", "3", "3.0"], ["crm", "3", "3.0"]], "prev.csv, row 3, column 'theme': theme 'crm' is listed twice"),
-    ([["theme", "count", "percent"], ["CRM", "3"]], "prev.csv, row 2: expected 3 cells"),
-    ([["theme", "count", "percent"], ["CRM", "3", "140"]], "prev.csv, row 2: count must be"),
-], ids=["header", "count", "percent", "twice", "short", "range"])
+@pytest.mark.parametrize(
+    "rows,message",
+    [
+        ([["label", "n", "pct"]], "prev.csv, row 1: the header must be exactly theme,count,percent"),
+        ([["theme", "count", "percent"], ["CRM", "x", "3.0"]], "prev.csv, row 2, column 'count'"),
+        ([["theme", "count", "percent"], ["CRM", "3", "lots"]], "prev.csv, row 2, column 'percent'"),
+        (
+            [["theme", "count", "percent"], ["CRM", "3", "3.0"], ["crm", "3", "3.0"]],
+            "prev.csv, row 3, column 'theme': theme 'crm' is listed twice",
+        ),
+        ([["theme", "count", "percent"], ["CRM", "3"]], "prev.csv, row 2: expected 3 cells"),
+        ([["theme", "count", "percent"], ["CRM", "3", "140"]], "prev.csv, row 2: count must be"),
+    ],
+    ids=["header", "count", "percent", "twice", "short", "range"],
+)
 def test_bad_previous_csv_names_file_and_row(tmp_path, rows, message):
     path = write_csv(tmp_path / "prev.csv", rows)
     with pytest.raises(CoderError) as caught:
@@ -240,7 +278,9 @@ def test_min_count_adds_an_other_row_without_a_fold(gold_db):
     respondents = gold_db.execute(
         f"""SELECT count(DISTINCT a.respondent_id) FROM codings c JOIN answers a ON a.id = c.answer_id
             JOIN themes t ON t.pk = c.theme_pk WHERE a.question_id = 'q14' AND a.is_answer = 1
-            AND t.id IN ({",".join("?" * len(small))})""", sorted(small)).fetchone()[0]
+            AND t.id IN ({",".join("?" * len(small))})""",
+        sorted(small),
+    ).fetchone()[0]
     assert last.count == respondents and folded.base_n == 68
     assert build_table(gold_db, "q14", min_count=0) == build_table(gold_db, "q14")
 
@@ -257,8 +297,10 @@ def gold_path(gold_db):
 def test_table_command_formats(gold_path, tmp_path):
     table = json.loads(run("table", gold_path, "-q", "q14", "--format", "json").output)
     assert table["rows"][0]["count"] == 26
-    assert run("table", gold_path, "-q", "q14", "--format", "csv").output.splitlines()[1] == \
-        "Cost and efficiency savings / staff reduction,26,38.2"
+    assert (
+        run("table", gold_path, "-q", "q14", "--format", "csv").output.splitlines()[1]
+        == "Cost and efficiency savings / staff reduction,26,38.2"
+    )
     result = run("table", gold_path, "-q", "q14", "--format", "xlsx", ok=False)
     assert "give --output" in result.output
     out = tmp_path / "q14.xlsx"
@@ -274,10 +316,18 @@ def test_table_command_by_compare_and_min_count(gold_path, tmp_path):
     result = run("table", gold_path, "-q", "q14", "--by", "grade", ok=False)
     assert "unknown attribute 'grade'" in result.output and "role" in result.output
     previous = write_csv(tmp_path / "q14-2013.csv", [["theme", "count", "percent"], ["CRM", "4", "6.3"]])
-    out = run("table", gold_path, "-q", "q14", "--compare", previous, "--previous-label", "2012",
-              "--current-label", "2013").output
+    out = run(
+        "table", gold_path, "-q", "q14", "--compare", previous, "--previous-label", "2012", "--current-label", "2013"
+    ).output
     assert "| CRM | 6.3% | 8.8% | +2.5% |" in out and "| 2012 | 2013 | % Change |" in out
-    assert "--by and --compare" in run("table", gold_path, "-q", "q14", "--by", "role", "--compare", previous, ok=False).output
+    assert (
+        "--by and --compare"
+        in run("table", gold_path, "-q", "q14", "--by", "role", "--compare", previous, ok=False).output
+    )
     bad = write_csv(tmp_path / "bad.csv", [["theme", "count", "percent"], ["CRM", "four", "6.3"]])
     assert "bad.csv, row 2, column 'count'" in run("table", gold_path, "-q", "q14", "--compare", bad, ok=False).output
-    assert run("table", gold_path, "-q", "q14", "--min-count", "5", "--format", "csv").output.splitlines()[-1].startswith("Other,")
+    assert (
+        run("table", gold_path, "-q", "q14", "--min-count", "5", "--format", "csv")
+        .output.splitlines()[-1]
+        .startswith("Other,")
+    )

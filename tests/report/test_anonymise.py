@@ -9,9 +9,22 @@ import pytest
 
 from coder.report.anonymise import anonymise, attribution, name_parts, organisation_type, place_of
 
-NAMES = ["Deborah Sykes", "Cllr Eleanor Greenhalgh", "F. Baird", "Grace Mensah", "Rhian Morgan-Jones", "Bridget O'Rourke"]
-ORGS = ["Waltham Forest Council", "Tunbridge Wells Borough Council", "Camden London Borough",
-        "Department for Communities & Local Government", "Reading Borough Council", "Kent County Council"]
+NAMES = [
+    "Deborah Sykes",
+    "Cllr Eleanor Greenhalgh",
+    "F. Baird",
+    "Grace Mensah",
+    "Rhian Morgan-Jones",
+    "Bridget O'Rourke",
+]
+ORGS = [
+    "Waltham Forest Council",
+    "Tunbridge Wells Borough Council",
+    "Camden London Borough",
+    "Department for Communities & Local Government",
+    "Reading Borough Council",
+    "Kent County Council",
+]
 
 
 def redact(text: str) -> str:

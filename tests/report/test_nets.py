@@ -13,15 +13,13 @@ from hypothesis import strategies as st
 
 from coder.codebook.model import Codebook, Theme
 from coder.coding.codings import import_codings
-from coder.export.formats import FORMATS, render
+from coder.export.formats import FORMATS, render, to_csv
+from coder.report.tables import build_crosstab, build_table, compare_table, percent, read_previous_csv
+from coder.store import open_db
 from coder.survey.load import import_responses
 from coder.survey.spec import load_spec
-from coder.store import open_db
-from coder.export.formats import to_csv
-from coder.report.tables import build_crosstab, build_table, compare_table, percent, read_previous_csv
-
-from tests.invoke import run
 from tests.conftest import CODEBOOKS, CORPUS, read_csv_rows
+from tests.invoke import run
 from tests.report.test_tables import TABLE_2_11
 
 # child -> net; "customer-net" and "online-net" are new themes, business-transformation a net with codes of its own.
@@ -88,8 +86,11 @@ def gold_q14() -> list[tuple[str, str, str]]:
     """(theme id, respondent, rank) for every q14 coding of the gold file."""
     data = yaml.safe_load((CODEBOOKS / "priorities-2014.yaml").read_text(encoding="utf-8"))
     by_label = {t["label"]: t["id"] for t in data["themes"]}
-    return [(by_label[r["theme"]], r["respondent_id"], r["rank"])
-            for r in read_csv_rows(CORPUS / "codings.csv") if r["question"] == "q14"]
+    return [
+        (by_label[r["theme"]], r["respondent_id"], r["rank"])
+        for r in read_csv_rows(CORPUS / "codings.csv")
+        if r["question"] == "q14"
+    ]
 
 
 NETS = ["customer-net", "online-net", "business-transformation"]
@@ -134,11 +135,17 @@ def test_children_sit_indented_under_their_net_in_codebook_order(nets_db):
     table = build_table(nets_db, "q14")
     placed = [(r.theme_id, r.level, r.net) for r in table.rows]
     start = placed.index(("customer-net", 0, True))
-    assert placed[start:start + 7] == [
-        ("customer-net", 0, True), ("customer-access", 1, False), ("customer-account", 1, False),
-        ("customer-service", 1, False), ("online-net", 1, True), ("website-forms", 2, False), ("mobile", 2, False)]
+    assert placed[start : start + 7] == [
+        ("customer-net", 0, True),
+        ("customer-access", 1, False),
+        ("customer-account", 1, False),
+        ("customer-service", 1, False),
+        ("online-net", 1, True),
+        ("website-forms", 2, False),
+        ("mobile", 2, False),
+    ]
     start = placed.index(("business-transformation", 0, True))
-    assert placed[start + 1:start + 3] == [("front-back-office", 1, False), ("crm", 1, False)]
+    assert placed[start + 1 : start + 3] == [("front-back-office", 1, False), ("crm", 1, False)]
     top = [theme for theme, level, _ in placed if level == 0]
     data = yaml.safe_load((CODEBOOKS / "priorities-2014.yaml").read_text(encoding="utf-8"))
     order = [t["id"] for t in data["themes"]] + [n["id"] for n in NEW_NETS]
@@ -164,7 +171,7 @@ def test_a_codebook_without_parents_prints_as_before(gold_db, question):
         assert render(netted, fmt) == render(flat, fmt) or fmt == "xlsx"
     assert to_csv(netted).splitlines()[0] == "theme,count,percent"
     page = render(netted, "html")
-    assert "tr.net" not in page and "class=\"net\"" not in page and " style=" not in page  # not even in the stylesheet
+    assert "tr.net" not in page and 'class="net"' not in page and " style=" not in page  # not even in the stylesheet
     assert "level" not in json.loads(render(netted, "json"))["rows"][0]
 
 
@@ -214,11 +221,18 @@ def test_every_format_has_the_net_rows(nets_db):
 def test_crosstab_nets_count_each_group_once(nets_db):
     crosstab = build_crosstab(nets_db, "q14", "role")
     index = [r.theme_id for r in crosstab.table.rows].index("customer-net")
-    role = dict(nets_db.execute("SELECT respondent_id, value FROM respondent_attributes WHERE name = 'role'").fetchall())
+    role = dict(
+        nets_db.execute("SELECT respondent_id, value FROM respondent_attributes WHERE name = 'role'").fetchall()
+    )
     members = net_members("customer-net")
     for column in crosstab.columns:
-        expected = len({who for theme, who, _ in gold_q14()
-                        if theme in members and ((role.get(who) or "").strip() or "(not given)") == column.name})
+        expected = len(
+            {
+                who
+                for theme, who, _ in gold_q14()
+                if theme in members and ((role.get(who) or "").strip() or "(not given)") == column.name
+            }
+        )
         assert column.counts[index] == expected, column.name
     assert crosstab.total.counts[index] == 43
     for fmt in ("md", "csv", "html", "latex", "json"):
@@ -273,8 +287,11 @@ def test_chart_draws_net_bars_darker_in_table_order(nets_db_path, tmp_path):
     result = run("chart", nets_db_path, "--question", "q14", "--output", path)
     assert "(18 bars)" in result.output
     root = ET.parse(path).getroot()
-    bars = {el.get("id"): ET.tostring(el, encoding="unicode") for el in root.iter()
-            if (el.get("id") or "").startswith("bar-")}
+    bars = {
+        el.get("id"): ET.tostring(el, encoding="unicode")
+        for el in root.iter()
+        if (el.get("id") or "").startswith("bar-")
+    }
     table = build_table(open_db(nets_db_path), "q14")
     for index, row in enumerate(table.rows):
         assert (_NET_COLOUR if row.net else _COLOUR).lstrip("#") in bars[f"bar-{index}"].lower(), row.label
@@ -293,7 +310,9 @@ def test_report_folder_shows_nets(nets_db_path, tmp_path, monkeypatch):
     out = tmp_path / "report"
     run("report", nets_db_path, "--output", out)
     assert "| **Customer experience** | 63.2% |" in (out / "index.md").read_text(encoding="utf-8")
-    assert '<tr class="net"><th scope="row" style="font-weight:bold">Customer experience</th>' in (out / "index.html").read_text(encoding="utf-8")
+    assert '<tr class="net"><th scope="row" style="font-weight:bold">Customer experience</th>' in (
+        out / "index.html"
+    ).read_text(encoding="utf-8")
     assert (out / "q14.csv").read_text(encoding="utf-8").startswith("theme,count,percent,level,net\n")
     assert (out / "q13.csv").read_text(encoding="utf-8").startswith("theme,count,percent\n")  # no parents: flat
 

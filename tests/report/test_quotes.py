@@ -10,13 +10,12 @@ import sys
 import numpy as np
 import pytest
 
-from coder.report import quotes as quotes_module
-from coder.report.anonymise import COMMON_WORDS, name_parts, place_of
 from coder.coding.codings import question_ids
 from coder.errors import CoderError
+from coder.report import quotes as quotes_module
+from coder.report.anonymise import COMMON_WORDS, name_parts, place_of
 from coder.report.quotes import Quote, representative_quotes, theme_order, trim, word_count
 from coder.store import now
-
 from tests.invoke import run
 
 
@@ -61,7 +60,10 @@ def flag(db, answer_id, theme_id, question):
         [question, theme_id],
     ).fetchone()[0]
     with db.conn:
-        db.execute("INSERT INTO quote_flags (answer_id, theme_pk, coder, flagged_at) VALUES (?, ?, 'ann', ?)", [answer_id, pk, now()])
+        db.execute(
+            "INSERT INTO quote_flags (answer_id, theme_pk, coder, flagged_at) VALUES (?, ?, 'ann', ?)",
+            [answer_id, pk, now()],
+        )
 
 
 def answers_of(db, question, theme_id):
@@ -144,7 +146,9 @@ def test_theme_by_id_or_label_in_table_order(gold_db):
 def test_flagged_answer_comes_first(gold_db):
     default = representative_quotes(gold_db, "q16", "leadership-awareness", n=3)
     candidates = answers_of(gold_db, "q16", "leadership-awareness")
-    unpicked = [a for a in sorted(candidates) if a not in {q.answer_id for q in default} and word_count(candidates[a]) >= 5]
+    unpicked = [
+        a for a in sorted(candidates) if a not in {q.answer_id for q in default} and word_count(candidates[a]) >= 5
+    ]
     assert unpicked, "the theme needs an answer the default does not pick"
     flag(gold_db, unpicked[-1], "leadership-awareness", "q16")
     flagged = representative_quotes(gold_db, "q16", "leadership-awareness", n=3)
@@ -175,8 +179,12 @@ def test_auto_codes_count_and_confirmed_ones_are_preferred(gold_db):
         gold_db.execute("UPDATE codings SET status = 'auto' WHERE theme_pk = ?", [pk])
         # The same words from two respondents: the confirmed one speaks for both.
         for answer_id in candidates[:2]:
-            gold_db.execute("UPDATE answers SET text = 'Getting residents to self serve online' WHERE id = ?", [answer_id])
-        gold_db.execute("UPDATE codings SET status = 'confirmed' WHERE theme_pk = ? AND answer_id = ?", [pk, candidates[1]])
+            gold_db.execute(
+                "UPDATE answers SET text = 'Getting residents to self serve online' WHERE id = ?", [answer_id]
+            )
+        gold_db.execute(
+            "UPDATE codings SET status = 'confirmed' WHERE theme_pk = ? AND answer_id = ?", [pk, candidates[1]]
+        )
     found = representative_quotes(gold_db, "q14", "customer-access", n=3)
     assert len(found) == 3  # auto codes alone are enough to quote from
     same = [q for q in found if q.text == "Getting residents to self serve online"]
@@ -210,10 +218,12 @@ def test_long_answer_is_trimmed_at_a_sentence_boundary(gold_db):
     long = [q for q in found if q.text.endswith("…")]
     assert long, "a q16 funding answer runs past 60 words"
     for quote in long:
-        original = " ".join(gold_db.execute("SELECT text FROM answers WHERE id = ?", [quote.answer_id]).fetchone()[0].split())
+        original = " ".join(
+            gold_db.execute("SELECT text FROM answers WHERE id = ?", [quote.answer_id]).fetchone()[0].split()
+        )
         kept = quote.text.removesuffix(" …")
         assert original.startswith(kept) and word_count(kept) <= 60
-        rest = original[len(kept):]
+        rest = original[len(kept) :]
         # The cut falls after a sentence's closing punctuation ("... at the moment..." keeps one ellipsis).
         assert kept[-1] in ".!?" or re.match(r"(\.{2,}|…)\s", rest), rest[:20]
 
@@ -224,7 +234,10 @@ def test_long_answer_is_trimmed_at_a_sentence_boundary(gold_db):
         ("Short and sweet.", "Short and sweet."),
         ("  spread \n over   lines ", "spread over lines"),
         ("One two three four five six seven eight. " + "word " * 70, "One two three four five six seven eight. …"),
-        ("A sentence that trails off like this one here... " + "more " * 70, "A sentence that trails off like this one here …"),
+        (
+            "A sentence that trails off like this one here... " + "more " * 70,
+            "A sentence that trails off like this one here …",
+        ),
         ("Yes. " + "alpha beta, " * 40, "Yes. " + ", ".join(["alpha beta"] * 29) + " …"),
         ("word " * 75, " ".join(["word"] * 60) + " …"),
     ],
@@ -279,7 +292,9 @@ def db_path(db):
 
 
 def counts(db):
-    return [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("codings", "quote_flags", "answers", "audit")]
+    return [
+        db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("codings", "quote_flags", "answers", "audit")
+    ]
 
 
 def test_cli_markdown(gold_db):
@@ -294,7 +309,10 @@ def test_cli_markdown(gold_db):
 def test_cli_html_escapes_answers(gold_db):
     target = min(answers_of(gold_db, "q16", "leadership-awareness"))
     with gold_db.conn:
-        gold_db.execute("UPDATE answers SET text = ? WHERE id = ?", ["Leaders must <b>own</b> R&D and digital, not just IT.", target])
+        gold_db.execute(
+            "UPDATE answers SET text = ? WHERE id = ?",
+            ["Leaders must <b>own</b> R&D and digital, not just IT.", target],
+        )
     flag(gold_db, target, "leadership-awareness", "q16")
     result = run("quotes", db_path(gold_db), "-q", "q16", "--theme", "leadership-awareness", "--format", "html")
     assert result.exit_code == 0, result.output

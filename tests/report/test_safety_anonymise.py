@@ -146,17 +146,40 @@ def test_keeps_ordinary_text(text):
     assert redact(text) == text
 
 
-@pytest.mark.parametrize("kind", sorted({organisation_type(o) for o in (
-    "Kent County Council", "Craven District Council", "Camden London Borough", "Rochdale Metropolitan Borough Council",
-    "Renfrewshire Council", "Monmouthshire County Council", "Belfast City Council", "Milton Keynes Council",
-    "Department for Communities & Local Government")}))
+@pytest.mark.parametrize(
+    "kind",
+    sorted(
+        {
+            organisation_type(o)
+            for o in (
+                "Kent County Council",
+                "Craven District Council",
+                "Camden London Borough",
+                "Rochdale Metropolitan Borough Council",
+                "Renfrewshire Council",
+                "Monmouthshire County Council",
+                "Belfast City Council",
+                "Milton Keynes Council",
+                "Department for Communities & Local Government",
+            )
+        }
+    ),
+)
 def test_attribution_kinds_survive(kind):
     assert Anonymiser(NAMES, ORGS)(f"Web Manager, {kind}") == f"Web Manager, {kind}"
 
 
 def test_long_adversarial_input_is_quick():
     anonymiser = Anonymiser(NAMES, ORGS)
-    for text in ["0 " * 3000, "(0)" * 3000, "Word " * 3000, "0-" * 3000, "+4 " * 3000, "a.b" * 2000 + "@", "foo " * 3000 + "council"]:
+    for text in [
+        "0 " * 3000,
+        "(0)" * 3000,
+        "Word " * 3000,
+        "0-" * 3000,
+        "+4 " * 3000,
+        "a.b" * 2000 + "@",
+        "foo " * 3000 + "council",
+    ]:
         start = time.process_time()
         anonymiser(text)
         assert time.process_time() - start < 1.5, text[:10]
@@ -181,7 +204,10 @@ def test_ner_path_marks_people_and_organisations_but_not_departments(monkeypatch
 
 _MARKS = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
 _SOUP = st.lists(
-    st.sampled_from(list("aAbBmMsSwW01456789 .-@+()[]:/,\t") + ["dot", "at", " Council", " Sarah", "gmail", "com", "uk", "0161 ", "\u200b", "ｊ"]),
+    st.sampled_from(
+        list("aAbBmMsSwW01456789 .-@+()[]:/,\t")
+        + ["dot", "at", " Council", " Sarah", "gmail", "com", "uk", "0161 ", "\u200b", "ｊ"]
+    ),
     max_size=40,
 ).map("".join)
 
@@ -203,17 +229,27 @@ def test_quotes_of_salted_answers_carry_none_of_the_new_kinds(gold_db):
     from coder.report.quotes import representative_quotes
 
     salts = [
-        "Post to m1 1ae or 14 Acacia Avenue.", "Ring 0161.496.0000 or 0044 7700 900456.", "My NI is QQ 12 34 56 C.",
-        "See www.example.co.uk and bit.ly/x.", "Follow @jsmith_digital.", "Mail jane dot doe at gmail dot com.",
-        "Server 192.168.0.1.", "Card 4111 1111 1111 1111.", "DOB 01/02/1980.", "Ask my manager Sarah Jones.",
+        "Post to m1 1ae or 14 Acacia Avenue.",
+        "Ring 0161.496.0000 or 0044 7700 900456.",
+        "My NI is QQ 12 34 56 C.",
+        "See www.example.co.uk and bit.ly/x.",
+        "Follow @jsmith_digital.",
+        "Mail jane dot doe at gmail dot com.",
+        "Server 192.168.0.1.",
+        "Card 4111 1111 1111 1111.",
+        "DOB 01/02/1980.",
+        "Ask my manager Sarah Jones.",
         "We work with manchester city council and Leeds Teaching Hospitals NHS Trust.",
     ]
-    rows = gold_db.execute("SELECT id, text FROM answers WHERE question_id = 'q16' AND is_answer = 1 ORDER BY id").fetchall()
+    rows = gold_db.execute(
+        "SELECT id, text FROM answers WHERE question_id = 'q16' AND is_answer = 1 ORDER BY id"
+    ).fetchall()
     with gold_db.conn:
         for i, (answer_id, text) in enumerate(rows):
             gold_db.execute("UPDATE answers SET text = ? WHERE id = ?", [f"{salts[i % len(salts)]} {text}", answer_id])
     leaked = re.compile(
-        r"m1 1ae|Acacia|0161|7700|QQ 12|example\.co|bit\.ly|jsmith|jane|192\.168|4111|1980|Sarah|Jones|manchester|Leeds", re.I
+        r"m1 1ae|Acacia|0161|7700|QQ 12|example\.co|bit\.ly|jsmith|jane|192\.168|4111|1980|Sarah|Jones|manchester|Leeds",
+        re.I,
     )
     quotes = representative_quotes(gold_db, "q16", n=5)
     assert sum("[" in quote.text for quote in quotes) >= 3  # the salted answers are quoted

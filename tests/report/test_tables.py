@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from coder.coding.codings import Code, apply_codes
 from coder.errors import CoderError
-from coder.survey.load import import_responses
-from coder.survey.spec import load_spec
-from coder.store import open_db
 from coder.export.formats import to_csv, to_markdown
 from coder.report.tables import build_table, percent
+from coder.store import open_db
+from coder.survey.load import import_responses
+from coder.survey.spec import load_spec
 
 # Tables 2.10 and 2.11 of Local Digital Today 2014, row by row.
 TABLE_2_10 = [
@@ -104,7 +104,15 @@ def test_unknown_question(gold_db):
 
 @pytest.mark.parametrize(
     "count,base,expected",
-    [(35, 147, "23.8"), (2, 147, "1.4"), (1, 8, "12.5"), (1, 16, "6.3"), (1, 3, "33.3"), (0, 0, "0.0"), (1, 200, "0.5")],
+    [
+        (35, 147, "23.8"),
+        (2, 147, "1.4"),
+        (1, 8, "12.5"),
+        (1, 16, "6.3"),
+        (1, 3, "33.3"),
+        (0, 0, "0.0"),
+        (1, 200, "0.5"),
+    ],
 )
 def test_percent_rounds_half_up_exactly(count, base, expected):
     assert str(percent(count, base)) == expected
@@ -166,7 +174,9 @@ def mini_db_factory(mini, tmp_path_factory):
         path = tmp_path_factory.mktemp("prop") / "p.db"
         shutil.copy(template, path)
         db = open_db(path)
-        answer_ids = [r[0] for r in db.execute("SELECT id FROM answers WHERE question_id = 'fav' AND is_answer = 1 ORDER BY id")]
+        answer_ids = [
+            r[0] for r in db.execute("SELECT id FROM answers WHERE question_id = 'fav' AND is_answer = 1 ORDER BY id")
+        ]
         pks = {r[0]: r[1] for r in db.execute("SELECT id, pk FROM themes")}
         return db, answer_ids, pks
 

@@ -7,7 +7,6 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 import coder.suggest.discover as discover_module
 from coder.suggest.discover import Proposal, discover
-
 from tests.conftest import CORPUS
 
 # A theme the comments codebook does not have, worded as differently as officers would.

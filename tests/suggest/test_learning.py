@@ -7,11 +7,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from coder.suggest.learn import (
+    OWN_THRESHOLD,
+    THRESHOLD_PRIOR,
+    ThemeLearner,
+    Thresholds,
+    picked_f1,
+    sample_f1,
+    zero_shot_say,
+)
 from coder.suggest.model import Answer, fit_text_model, text_suggestions
-from coder.suggest.learn import (OWN_THRESHOLD, THRESHOLD_PRIOR, Thresholds, ThemeLearner, picked_f1, sample_f1,
-                                 zero_shot_say)
 from coder.suggest.text import lemmatise
-
 from tests.conftest import q14_gold_items
 
 
@@ -19,8 +25,12 @@ from tests.conftest import q14_gold_items
 def blind():
     """q14 with opaque labels and no keywords: only confirmed answers can teach the themes."""
     codebook, items = q14_gold_items()
-    codebook = replace(codebook, themes=tuple(
-        replace(t, label=f"Theme {i}", description="", keywords=()) for i, t in enumerate(codebook.themes)))
+    codebook = replace(
+        codebook,
+        themes=tuple(
+            replace(t, label=f"Theme {i}", description="", keywords=()) for i, t in enumerate(codebook.themes)
+        ),
+    )
     texts = [t for t, _ in items]
     return codebook, items, dict(zip(texts, lemmatise(texts)))
 

@@ -24,8 +24,12 @@ def fake_anes(folder, items, n: int = 3) -> None:
     data = folder / "traintest_data"
     data.mkdir(parents=True)
     for part, rows in (("train", items[:-20]), ("test", items[-20:])):
-        write_csv(data / f"dataset{n}_X{part}.csv", [["caseID", "verbatim"]] + [[str(i), t] for i, (t, _) in enumerate(rows)])
-        write_csv(data / f"dataset{n}_y{part}.csv", [themes] + [["1" if t in ts else "0" for t in themes] for _, ts in rows])
+        write_csv(
+            data / f"dataset{n}_X{part}.csv", [["caseID", "verbatim"]] + [[str(i), t] for i, (t, _) in enumerate(rows)]
+        )
+        write_csv(
+            data / f"dataset{n}_y{part}.csv", [themes] + [["1" if t in ts else "0" for t in themes] for _, ts in rows]
+        )
 
 
 def test_over_selection_counts_one_code_answers_given_more(bench_anes):
@@ -42,7 +46,7 @@ def test_bench_anes_confirms_only_the_asked_number(bench_anes, tmp_path, capsys)
     assert bench_anes.main(["--repo", str(tmp_path), "--datasets", "3", "--confirmed", "30", "--json"]) == 0
     output = capsys.readouterr().out
     assert "only 30 train answers confirmed" in output and " over " in output
-    [result] = json.loads(output[output.index("\n[") + 1:])
+    [result] = json.loads(output[output.index("\n[") + 1 :])
     assert result["train"] == 30 and result["test"] == 20 and 0.0 <= result["over"] <= 1.0
     assert bench_anes.run_dataset(tmp_path, 3, confirmed=30)["coder"] == result["coder"]  # the same 30 each time
 
@@ -54,7 +58,7 @@ def test_bench_learning_says_what_kind_of_answers_each_order_offered(capsys):
     assert bench_learning.main(["--data", "q14", "--steps", "20", "--every", "10", "--json"]) == 0
     output = capsys.readouterr().out
     assert "answers confirmed by the last step: queue " in output and "; random " in output
-    [result] = json.loads(output[output.index("\n[") + 1:])
+    [result] = json.loads(output[output.index("\n[") + 1 :])
     for strategy in ("queue", "random"):
         codes, words = result["picks"][strategy]
         assert 1.0 <= codes <= 3.0 and words >= 1.0  # q14 cells carry one to three themes

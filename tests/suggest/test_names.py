@@ -11,7 +11,6 @@ import pytest
 from coder.codebook.model import load_codebook
 from coder.suggest import METHODS
 from coder.suggest.names import NameCandidate, NameMatcher, normalise_name
-
 from tests.conftest import CODEBOOKS, CORPUS
 
 
@@ -45,8 +44,20 @@ def ids(suggestions):
         ("Cabinet Office/GDS/GOV.UK", "cabinet office gds govuk"),
         ("Attorney General\u2019s Office", "attorney generals office"),
     ],
-    ids=["dots", "spaced-dots", "gov-uk", "www", "letters-joined", "dept", "gov-apostrophe",
-         "plus", "leading-the", "case-spaces", "slashes", "curly-apostrophe"],
+    ids=[
+        "dots",
+        "spaced-dots",
+        "gov-uk",
+        "www",
+        "letters-joined",
+        "dept",
+        "gov-apostrophe",
+        "plus",
+        "leading-the",
+        "case-spaces",
+        "slashes",
+        "curly-apostrophe",
+    ],
 )
 def test_normalise_name(text, expected):
     assert normalise_name(text) == expected
@@ -166,9 +177,7 @@ def test_match_many_caches_by_normalised_text(codebook):
 def test_learnt_alias_matches_exactly_after_rebuild(codebook):
     spelling = "Dept of Wizardry & Pensions"
     assert matcher_method(NameMatcher(codebook), spelling) != ("dwp", "alias")
-    themes = tuple(
-        replace(t, aliases=t.aliases + (spelling,)) if t.id == "dwp" else t for t in codebook.themes
-    )
+    themes = tuple(replace(t, aliases=t.aliases + (spelling,)) if t.id == "dwp" else t for t in codebook.themes)
     rebuilt = NameMatcher(replace(codebook, themes=themes))
     assert matcher_method(rebuilt, spelling) == ("dwp", "alias")
     assert matcher_method(rebuilt, "dept. of wizardry and pensions") == ("dwp", "alias")
@@ -180,8 +189,16 @@ def matcher_method(matcher, text):
 
 
 def test_unmatched_groups_spellings(matcher):
-    texts = ["Ministry of Magic", "Ministy of Magic", "min of magic", "Ministry of Magic",
-             "DWP and the Ministry of Magic", "DWP", "Goblin Bank", "n/a"]
+    texts = [
+        "Ministry of Magic",
+        "Ministy of Magic",
+        "min of magic",
+        "Ministry of Magic",
+        "DWP and the Ministry of Magic",
+        "DWP",
+        "Goblin Bank",
+        "n/a",
+    ]
     groups = matcher.unmatched(texts)
     assert all(isinstance(g, NameCandidate) for g in groups)
     magic, goblins = groups

@@ -8,7 +8,6 @@ import shutil
 from coder.coding.codings import import_codings
 from coder.store import open_db
 from coder.suggest.engine import autocode, suggest
-
 from tests.conftest import CORPUS
 
 

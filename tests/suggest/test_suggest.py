@@ -8,16 +8,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from coder.coding.codings import import_codings
-from coder.suggest.evaluate import evaluate
-from coder.suggest.engine import autocode, review_queue, suggest
-from coder.suggest.model import Answer, fit_text_model, text_suggestions
-from coder.suggest.learn import Selection, calibrate, uncertainty_order
-from coder.suggest.text import lemmatise
 from coder.codebook.db import read_codebook
-
-from tests.invoke import run
+from coder.coding.codings import import_codings
+from coder.suggest.engine import autocode, review_queue, suggest
+from coder.suggest.evaluate import evaluate
+from coder.suggest.learn import Selection, calibrate, uncertainty_order
+from coder.suggest.model import Answer, fit_text_model, text_suggestions
+from coder.suggest.text import lemmatise
 from tests.conftest import CORPUS, q14_gold_items
+from tests.invoke import run
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +43,12 @@ def test_zero_shot_q14(q14_items):
 def test_learning_improves_accuracy(q14_items):
     """With opaque labels and no keywords, zero-shot is near chance; confirmed codes teach the themes."""
     codebook, items = q14_items
-    blind = replace(codebook, themes=tuple(
-        replace(t, label=f"Theme {i}", description="", keywords=()) for i, t in enumerate(codebook.themes)))
+    blind = replace(
+        codebook,
+        themes=tuple(
+            replace(t, label=f"Theme {i}", description="", keywords=()) for i, t in enumerate(codebook.themes)
+        ),
+    )
     confirmed = set(range(0, len(items), 2))
     before = top1(blind, [items[i] for i in range(len(items)) if i not in confirmed])
     after = top1(blind, items, confirmed)
@@ -69,10 +72,12 @@ def test_suggestions_are_stored_with_method_and_evidence(corpus_db):
 
 def test_names_question_uses_aliases(corpus_db):
     suggest(corpus_db, "q13")
-    methods = dict(corpus_db.execute(
-        """SELECT s.method, count(*) FROM suggestions s JOIN answers a ON a.id = s.answer_id
+    methods = dict(
+        corpus_db.execute(
+            """SELECT s.method, count(*) FROM suggestions s JOIN answers a ON a.id = s.answer_id
            WHERE a.question_id = 'q13' AND s.rank = 1 GROUP BY s.method"""
-    ).fetchall())
+        ).fetchall()
+    )
     assert methods["alias"] > 100
     evidence = corpus_db.execute(
         """SELECT s.evidence, t.id FROM suggestions s JOIN answers a ON a.id = s.answer_id JOIN themes t ON t.pk = s.theme_pk
@@ -83,16 +88,21 @@ def test_names_question_uses_aliases(corpus_db):
 
 def test_confirmations_make_suggestions_stale_and_train_the_classifier(gold_db):
     # Gold codes everything: take q14 codes off half the answers, then suggest for them.
-    answers = [r[0] for r in gold_db.execute("SELECT id FROM answers WHERE question_id = 'q14' AND is_answer = 1 ORDER BY id")]
+    answers = [
+        r[0] for r in gold_db.execute("SELECT id FROM answers WHERE question_id = 'q14' AND is_answer = 1 ORDER BY id")
+    ]
     with gold_db.atomic():
         gold_db.execute(f"DELETE FROM codings WHERE answer_id IN ({','.join(map(str, answers[::2]))})")
     report = suggest(gold_db, "q14")
     assert report.confirmed == len(answers) - len(answers[::2]) and report.computed == len(answers[::2])
     assert report.selection["calibrated_on"] > 0
     assert {m for m in report.methods} <= {"zero-shot", "classifier"}
-    assert gold_db.execute(
-        "SELECT count(*) FROM suggestions s JOIN codings c ON c.answer_id = s.answer_id AND c.status = 'confirmed'"
-    ).fetchone()[0] == 0
+    assert (
+        gold_db.execute(
+            "SELECT count(*) FROM suggestions s JOIN codings c ON c.answer_id = s.answer_id AND c.status = 'confirmed'"
+        ).fetchone()[0]
+        == 0
+    )
 
 
 def test_autocode_never_overwrites_confirmed(corpus_db, tmp_path):
@@ -117,7 +127,12 @@ def test_autocode_never_overwrites_confirmed(corpus_db, tmp_path):
     assert rows == [("confirmed", "ann", None, None, "hr-payroll")]
     auto = corpus_db.execute("SELECT DISTINCT status, coder FROM codings WHERE coder != 'ann'").fetchall()
     assert auto == [("auto", "auto")]
-    assert corpus_db.execute("SELECT count(*) FROM codings WHERE status = 'auto' AND (method IS NULL OR evidence IS NULL)").fetchone()[0] == 0
+    assert (
+        corpus_db.execute(
+            "SELECT count(*) FROM codings WHERE status = 'auto' AND (method IS NULL OR evidence IS NULL)"
+        ).fetchone()[0]
+        == 0
+    )
     # Running again converges: same auto codes, no duplicates.
     before = corpus_db.execute("SELECT count(*) FROM codings").fetchone()[0]
     autocode(corpus_db, "q14")
@@ -143,7 +158,12 @@ def test_review_queue_is_least_confident_first(corpus_db):
     assert len(queue) == 148
     margins = []
     for answer_id in queue:
-        scores = [r[0] for r in corpus_db.execute("SELECT score FROM suggestions WHERE answer_id = ? ORDER BY rank LIMIT 2", [answer_id])]
+        scores = [
+            r[0]
+            for r in corpus_db.execute(
+                "SELECT score FROM suggestions WHERE answer_id = ? ORDER BY rank LIMIT 2", [answer_id]
+            )
+        ]
         scores += [0.0, 0.0]  # an answer with no suggestion is the least confident of all
         margins.append(scores[0] - scores[1])
     assert margins == sorted(margins)
@@ -189,10 +209,9 @@ def read_codebook_of(path, question):
 
 
 def test_discover_on_names_question_offers_unknown_spellings(tmp_path):
+    from coder.store import open_db
     from coder.survey.load import import_responses
     from coder.survey.spec import load_spec
-    from coder.store import open_db
-
     from tests.conftest import HOLDOUT
 
     db_path = tmp_path / "h.db"

@@ -6,10 +6,9 @@ import pytest
 
 from coder.coding.codings import Code, apply_codes, export_codings
 from coder.errors import CoderError
+from coder.store import open_db
 from coder.survey.load import import_responses
 from coder.survey.spec import load_spec
-from coder.store import open_db
-
 from tests.conftest import CORPUS, MINI_HEADER, MINI_ROWS, write_csv
 
 
@@ -36,9 +35,12 @@ def test_corpus_imports_one_row_per_answer_cell(corpus_db):
     ).fetchone()[0]
     assert header_cells == 0
     # 68 respondents gave at least one real priority.
-    assert corpus_db.execute(
-        "SELECT count(DISTINCT respondent_id) FROM answers WHERE question_id = 'q14' AND is_answer = 1"
-    ).fetchone()[0] == 68
+    assert (
+        corpus_db.execute(
+            "SELECT count(DISTINCT respondent_id) FROM answers WHERE question_id = 'q14' AND is_answer = 1"
+        ).fetchone()[0]
+        == 68
+    )
     roles = corpus_db.execute(
         "SELECT count(*) FROM respondent_attributes WHERE name = 'role' AND value != ''"
     ).fetchone()[0]
@@ -78,7 +80,9 @@ def test_reimport_of_updated_file_flags_changed_coded_answers(mini):
     import_responses(db, spec, mini["export"])
     apple = db.execute("SELECT pk FROM themes WHERE id = 'apple'").fetchone()[0]
     pear = db.execute("SELECT pk FROM themes WHERE id = 'pear'").fetchone()[0]
-    r1_1 = db.execute("SELECT id FROM answers WHERE respondent_id = 'r1' AND rank = 1 AND question_id = 'fav'").fetchone()[0]
+    r1_1 = db.execute(
+        "SELECT id FROM answers WHERE respondent_id = 'r1' AND rank = 1 AND question_id = 'fav'"
+    ).fetchone()[0]
     apply_codes(db, r1_1, [Code(apple, coder="ann")], coder="ann")
     rows = [list(r) for r in MINI_ROWS]
     rows[0][2] = "apples!"  # coded answer edited in the survey tool
@@ -151,7 +155,8 @@ def test_jsonl_import(mini):
         '{"id": "r1", "role": "Officer", "fav_1": "apple", "fav_2": ["pear", "plum"], "fav_3": "", "why": "tasty"}\n'
         "\n"
         '{"id": "r2", "role": "Head", "fav_1": 42, "fav_2": null, "fav_3": "", "why": "caf\\u00e9 [b]"}\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     db = open_db(mini["db"])
     import_responses(db, load_spec(mini["spec"]), path)
     assert ("r1", 2, "pear; plum", 1, 0) in answers(db)
@@ -174,33 +179,60 @@ def jsonl(mini, text: str):
 GOOD_RECORD = '{"id": "r1", "role": "x", "fav_1": "a", "fav_2": "", "fav_3": "", "why": "b"}'
 
 BAD_INPUTS = {
-    "missing-column": (lambda m: write_csv(m["dir"] / "bad.csv", [["id", "role", "fav_1", "fav_2", "why"], ["r1", "x", "a", "b", "c"]]),
-                       ["missing column", "fav_3", "row 1"]),
-    "misspelt-column": (lambda m: write_csv(m["dir"] / "bad.csv", [["id", "role", "fav_1", "fav_2", "fav3", "why"], ["r1", "x", "a", "b", "c", "d"]]),
-                        ["'fav_3'", "did you mean 'fav3'"]),
-    "duplicate-id": (lambda m: write_csv(m["dir"] / "bad.csv", [MINI_HEADER, MINI_ROWS[0], MINI_ROWS[1], MINI_ROWS[0]]),
-                     ["duplicate respondent id 'r1'", "row 4", "column 'id'", "first seen in row 2"]),
-    "empty-id": (lambda m: write_csv(m["dir"] / "bad.csv", [MINI_HEADER, MINI_ROWS[0], ["", "x", "a", "", "", ""]]),
-                 ["respondent id is empty", "row 3"]),
-    "undecodable": (lambda m: bad_bytes(m, ",".join(MINI_HEADER).encode() + b"\r\nr1,x,ok,,,\r\nr2,x,caf\x81,,,\r\n"),
-                    ["undecodable byte 0x81", "row 3", "column 'fav_1'"]),
+    "missing-column": (
+        lambda m: write_csv(
+            m["dir"] / "bad.csv", [["id", "role", "fav_1", "fav_2", "why"], ["r1", "x", "a", "b", "c"]]
+        ),
+        ["missing column", "fav_3", "row 1"],
+    ),
+    "misspelt-column": (
+        lambda m: write_csv(
+            m["dir"] / "bad.csv", [["id", "role", "fav_1", "fav_2", "fav3", "why"], ["r1", "x", "a", "b", "c", "d"]]
+        ),
+        ["'fav_3'", "did you mean 'fav3'"],
+    ),
+    "duplicate-id": (
+        lambda m: write_csv(m["dir"] / "bad.csv", [MINI_HEADER, MINI_ROWS[0], MINI_ROWS[1], MINI_ROWS[0]]),
+        ["duplicate respondent id 'r1'", "row 4", "column 'id'", "first seen in row 2"],
+    ),
+    "empty-id": (
+        lambda m: write_csv(m["dir"] / "bad.csv", [MINI_HEADER, MINI_ROWS[0], ["", "x", "a", "", "", ""]]),
+        ["respondent id is empty", "row 3"],
+    ),
+    "undecodable": (
+        lambda m: bad_bytes(m, ",".join(MINI_HEADER).encode() + b"\r\nr1,x,ok,,,\r\nr2,x,caf\x81,,,\r\n"),
+        ["undecodable byte 0x81", "row 3", "column 'fav_1'"],
+    ),
     "empty-file": (lambda m: bad_bytes(m, b""), ["the file is empty"]),
     "blank-file": (lambda m: bad_bytes(m, b"\r\n  \r\n"), ["the file is empty"]),
     "header-only": (lambda m: write_csv(m["dir"] / "bad.csv", [MINI_HEADER]), ["no data rows"]),
     "binary": (lambda m: bad_bytes(m, b"PK\x03\x04\x00\x00garbage\x00\xff"), ["NUL byte", "binary"]),
-    "ragged-long": (lambda m: write_csv(m["dir"] / "bad.csv", [MINI_HEADER, MINI_ROWS[0], ["r2", "x", "a", "b", "c", "d", "oops"]]),
-                    ["row 3", "7 fields", "header has 6"]),
-    "ragged-short": (lambda m: write_csv(m["dir"] / "bad.csv", [MINI_HEADER, ["r2", "x", "a"]]),
-                     ["row 2", "cut short"]),
-    "huge-cell": (lambda m: write_csv(m["dir"] / "bad.csv", [MINI_HEADER, ["r1", "x", "a" * 250_000, "", "", ""]]),
-                  ["row 2", "column 'fav_1'", "250,000 characters"]),
-    "not-xlsx": (lambda m: bad_bytes(m, b"not a zip") and (m["dir"] / "bad.csv").rename(m["dir"] / "bad.xlsx"),
-                 ["not a readable XLSX"]),
+    "ragged-long": (
+        lambda m: write_csv(m["dir"] / "bad.csv", [MINI_HEADER, MINI_ROWS[0], ["r2", "x", "a", "b", "c", "d", "oops"]]),
+        ["row 3", "7 fields", "header has 6"],
+    ),
+    "ragged-short": (
+        lambda m: write_csv(m["dir"] / "bad.csv", [MINI_HEADER, ["r2", "x", "a"]]),
+        ["row 2", "cut short"],
+    ),
+    "huge-cell": (
+        lambda m: write_csv(m["dir"] / "bad.csv", [MINI_HEADER, ["r1", "x", "a" * 250_000, "", "", ""]]),
+        ["row 2", "column 'fav_1'", "250,000 characters"],
+    ),
+    "not-xlsx": (
+        lambda m: bad_bytes(m, b"not a zip") and (m["dir"] / "bad.csv").rename(m["dir"] / "bad.xlsx"),
+        ["not a readable XLSX"],
+    ),
     "missing-file": (lambda m: m["dir"] / "nope.csv", ["file not found"]),
-    "jsonl-invalid": (lambda m: jsonl(m, GOOD_RECORD + "\n{\"id\": \"r2\", oops}\n"), ["bad.jsonl, line 2", "invalid JSON"]),
+    "jsonl-invalid": (
+        lambda m: jsonl(m, GOOD_RECORD + '\n{"id": "r2", oops}\n'),
+        ["bad.jsonl, line 2", "invalid JSON"],
+    ),
     "jsonl-not-object": (lambda m: jsonl(m, GOOD_RECORD + "\n[1, 2]\n"), ["line 2", "must be a JSON object"]),
-    "jsonl-lone-surrogate": (lambda m: jsonl(m, GOOD_RECORD.replace('"b"', '"caf\\ud800"') + "\n"),
-                             ["line 1", "field 'why'", "lone UTF-16 surrogate"]),
+    "jsonl-lone-surrogate": (
+        lambda m: jsonl(m, GOOD_RECORD.replace('"b"', '"caf\\ud800"') + "\n"),
+        ["line 1", "field 'why'", "lone UTF-16 surrogate"],
+    ),
     "jsonl-empty": (lambda m: jsonl(m, "\n \n"), ["the file is empty"]),
 }
 

@@ -13,13 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from coder.survey import init as survey_init
 from coder.errors import CoderError
-from coder.survey.spec import DEFAULT_NON_ANSWERS, load_spec
+from coder.survey import init as survey_init
 from coder.survey.init import plan_survey, write_plan
-
-from tests.invoke import run
+from coder.survey.spec import DEFAULT_NON_ANSWERS, load_spec
 from tests.conftest import CORPUS
+from tests.invoke import run
 
 COMMENTS = [
     "The council should put more services online so people can use them at any time",
@@ -72,8 +71,9 @@ def test_corpus_export_groups_ranked_columns_like_the_hand_written_spec(tmp_path
 
 
 def test_spec_lists_the_default_non_answers_visibly_and_they_can_be_emptied(tmp_path):
-    export = write_csv(tmp_path / "e.csv", ["id", "comment"],
-                       [[i, text] for i, text in enumerate(COMMENTS + ["not sure"], 1)])
+    export = write_csv(
+        tmp_path / "e.csv", ["id", "comment"], [[i, text] for i, text in enumerate(COMMENTS + ["not sure"], 1)]
+    )
     out = tmp_path / "out"
     write_plan(plan_survey(export), out)
     text = (out / "survey.yaml").read_text(encoding="utf-8")
@@ -87,9 +87,13 @@ def test_spec_lists_the_default_non_answers_visibly_and_they_can_be_emptied(tmp_
 
 def test_themefinder_style_jsonl_with_a_numeric_id(tmp_path):
     export = tmp_path / "responses.jsonl"
-    export.write_text("".join(json.dumps({"response_id": 1000 + i, "response": text, "demographic": {"region": r}}) + "\n"
-                              for i, (text, r) in enumerate(zip(COMMENTS * 2, ["North", "South", "East"] * 4))),
-                      encoding="utf-8")
+    export.write_text(
+        "".join(
+            json.dumps({"response_id": 1000 + i, "response": text, "demographic": {"region": r}}) + "\n"
+            for i, (text, r) in enumerate(zip(COMMENTS * 2, ["North", "South", "East"] * 4))
+        ),
+        encoding="utf-8",
+    )
     result, out, conn = init_and_import(tmp_path, export)
     spec = load_spec(out / "survey.yaml")
     assert spec.respondent_id == "response_id"
@@ -101,22 +105,48 @@ def test_themefinder_style_jsonl_with_a_numeric_id(tmp_path):
 def test_xlsx_with_a_dept_group_other_please_specify_and_odd_headers(tmp_path):
     workbook = Workbook()
     sheet = workbook.active
-    header = ["Serial", "Dept 1", "Dept 2", "Dept 3", "Channel", "Other (please specify)",
-              "Qu'est-ce qui compte?  ", "Région", "Notes", "Empty", "Constant"]
+    header = [
+        "Serial",
+        "Dept 1",
+        "Dept 2",
+        "Dept 3",
+        "Channel",
+        "Other (please specify)",
+        "Qu'est-ce qui compte?  ",
+        "Région",
+        "Notes",
+        "Empty",
+        "Constant",
+    ]
     sheet.append(header)
     depts = ["HMRC", "Cabinet Office", "DWP", "Home Office", "DVLA", "Treasury", "Health", "BIS"]
     for i in range(12):
-        sheet.append([f"S-{i:03d}", depts[i % 8], depts[(i + 3) % 8], depts[(i + 5) % 8] if i % 2 else None,
-                      ["Phone", "Web", "Other"][i % 3], "By letter from the council" if i % 3 == 2 else None,
-                      COMMENTS[i % 6] + f" ({i})", ["Île-de-France", "Bretagne"][i % 2], None, None, "v1"])
+        sheet.append(
+            [
+                f"S-{i:03d}",
+                depts[i % 8],
+                depts[(i + 3) % 8],
+                depts[(i + 5) % 8] if i % 2 else None,
+                ["Phone", "Web", "Other"][i % 3],
+                "By letter from the council" if i % 3 == 2 else None,
+                COMMENTS[i % 6] + f" ({i})",
+                ["Île-de-France", "Bretagne"][i % 2],
+                None,
+                None,
+                "v1",
+            ]
+        )
     export = tmp_path / "survey export.xlsx"
     workbook.save(export)
     result, out, conn = init_and_import(tmp_path, export)
     spec = load_spec(out / "survey.yaml")
     assert spec.respondent_id == "Serial"
     columns = {q.id: q.columns for q in spec.questions}
-    assert columns == {"dept": ("Dept 1", "Dept 2", "Dept 3"), "channel": ("Channel", "Other (please specify)"),
-                       "qu_est_ce_qui_compte": ("Qu'est-ce qui compte?",)}
+    assert columns == {
+        "dept": ("Dept 1", "Dept 2", "Dept 3"),
+        "channel": ("Channel", "Other (please specify)"),
+        "qu_est_ce_qui_compte": ("Qu'est-ce qui compte?",),
+    }
     assert spec.attributes == ("Région",)
     assert "Empty" in result.output and "left out: empty in every row" in result.output
     assert "left out: the same value 'v1' in every row" in result.output
@@ -131,8 +161,10 @@ def test_duplicate_blank_and_unicode_headers_get_safe_ids_or_are_left_out_by_nam
     result, out, conn = init_and_import(tmp_path, export)
     spec = load_spec(out / "survey.yaml")
     assert spec.respondent_id == "ID"
-    assert [(q.id, q.columns) for q in spec.questions] == [("q5", ("意见",)),
-                                                           ("what_would_you_change", ("What would you change?!",))]
+    assert [(q.id, q.columns) for q in spec.questions] == [
+        ("q5", ("意见",)),
+        ("what_would_you_change", ("What would you change?!",)),
+    ]
     assert all(q.codebook.id for q in spec.questions)
     assert spec.attributes == ("Age",)
     assert "2 columns share this header" in result.output
@@ -141,8 +173,7 @@ def test_duplicate_blank_and_unicode_headers_get_safe_ids_or_are_left_out_by_nam
 
 
 def test_no_id_column_says_what_to_do_and_writes_nothing(tmp_path):
-    export = write_csv(tmp_path / "e.csv", ["region", "comment"],
-                       [["North", text] for text in COMMENTS])
+    export = write_csv(tmp_path / "e.csv", ["region", "comment"], [["North", text] for text in COMMENTS])
     result = run("init", export, "--output", tmp_path / "out", ok=False)
     assert result.exit_code == 1
     assert "no respondent id column" in result.output and "unique id per row" in result.output
@@ -150,8 +181,11 @@ def test_no_id_column_says_what_to_do_and_writes_nothing(tmp_path):
 
 
 def test_a_named_id_with_repeats_is_refused_and_unique_codes_are_used_instead(tmp_path):
-    export = write_csv(tmp_path / "e.csv", ["id", "token", "comment"],
-                       [["1" if i < 2 else str(i), f"tok{i}x", text] for i, text in enumerate(COMMENTS)])
+    export = write_csv(
+        tmp_path / "e.csv",
+        ["id", "token", "comment"],
+        [["1" if i < 2 else str(i), f"tok{i}x", text] for i, text in enumerate(COMMENTS)],
+    )
     plan = plan_survey(export)
     assert plan.respondent_id == "token"
     assert "short codes" in plan.id_reason
@@ -161,16 +195,19 @@ def test_a_named_id_with_repeats_is_refused_and_unique_codes_are_used_instead(tm
 
 
 def test_numeric_id_without_an_id_name(tmp_path):
-    export = write_csv(tmp_path / "e.csv", ["Region", "Number", "Why?"],
-                       [["North", 100 + i, text] for i, text in enumerate(COMMENTS)])
+    export = write_csv(
+        tmp_path / "e.csv", ["Region", "Number", "Why?"], [["North", 100 + i, text] for i, text in enumerate(COMMENTS)]
+    )
     plan = plan_survey(export)
     assert plan.respondent_id == "Number" and "whole numbers" in plan.id_reason
 
 
 def test_question_1_2_3_are_not_one_question_but_q5_1_is(tmp_path):
     header = ["id", "Question 1", "Question 2", "Q5_1", "Q5_2", "Q5_3"]
-    rows = [[i, COMMENTS[i % 6], COMMENTS[(i + 2) % 6] + str(i), ["Agree", "Disagree"][i % 2], "Agree", "Neutral"]
-            for i in range(10)]
+    rows = [
+        [i, COMMENTS[i % 6], COMMENTS[(i + 2) % 6] + str(i), ["Agree", "Disagree"][i % 2], "Agree", "Neutral"]
+        for i in range(10)
+    ]
     plan = plan_survey(write_csv(tmp_path / "e.csv", header, rows))
     assert [q.columns for q in plan.questions] == [("Question 1",), ("Question 2",)]
     assert plan.attributes == ["Q5_1"]  # Q5_2 and Q5_3 are constant
@@ -188,12 +225,14 @@ def test_never_overwrites_and_writes_nothing_when_a_file_is_in_the_way(tmp_path,
     assert "never overwrites" in result.output and existing.split("/")[-1] in result.output
     assert (out / existing).read_text(encoding="utf-8") == "mine\n"
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == sorted(
-        {existing, *(["codebooks"] if "/" in existing else [])})
+        {existing, *(["codebooks"] if "/" in existing else [])}
+    )
 
 
 def test_a_failed_write_leaves_no_half_written_folder(tmp_path, monkeypatch):
-    export = write_csv(tmp_path / "e.csv", ["id", "comment", "q2 why"],
-                       [[i, t, t[::-1]] for i, t in enumerate(COMMENTS)])
+    export = write_csv(
+        tmp_path / "e.csv", ["id", "comment", "q2 why"], [[i, t, t[::-1]] for i, t in enumerate(COMMENTS)]
+    )
     calls = []
 
     def failing(target, text, inputs=()):
@@ -243,13 +282,17 @@ def test_any_header_either_round_trips_through_the_spec_or_is_left_out(tmp_path_
 
 def test_a_forced_encoding_and_a_chosen_sheet_are_written_into_the_spec(tmp_path):
     export = tmp_path / "latin.csv"
-    export.write_bytes("id;commentaire\n".encode() + "".join(f"{i};{t.replace(';', ',')} café\n" for i, t in enumerate(COMMENTS))
-                       .encode("latin-1"))
+    export.write_bytes(
+        b"id;commentaire\n"
+        + "".join(f"{i};{t.replace(';', ',')} café\n" for i, t in enumerate(COMMENTS)).encode("latin-1")
+    )
     result = run("init", export, "--output", tmp_path / "a", "--encoding", "latin-1")
     assert result.exit_code == 0, result.output
     assert load_spec(tmp_path / "a" / "survey.yaml").encoding == "latin-1"
-    assert run("import", tmp_path / "a.db", "--survey", tmp_path / "a" / "survey.yaml",
-               "--responses", export).exit_code == 0
+    assert (
+        run("import", tmp_path / "a.db", "--survey", tmp_path / "a" / "survey.yaml", "--responses", export).exit_code
+        == 0
+    )
     conn = sqlite3.connect(tmp_path / "a.db")
     assert conn.execute("SELECT text FROM answers WHERE respondent_id = '0'").fetchone()[0].endswith("café")
 
@@ -265,8 +308,9 @@ def test_a_forced_encoding_and_a_chosen_sheet_are_written_into_the_spec(tmp_path
     assert result.exit_code == 0, result.output
     spec = load_spec(tmp_path / "b" / "survey.yaml")
     assert (spec.sheet, spec.respondent_id, spec.questions[0].columns) == ("Answers", "Response ID", ("Why?",))
-    assert run("import", tmp_path / "b.db", "--survey", tmp_path / "b" / "survey.yaml",
-               "--responses", book).exit_code == 0
+    assert (
+        run("import", tmp_path / "b.db", "--survey", tmp_path / "b" / "survey.yaml", "--responses", book).exit_code == 0
+    )
 
 
 def test_other_please_specify_joins_a_closed_question_whose_choices_include_a_non_answer(tmp_path):
@@ -295,8 +339,13 @@ def test_typed_in_ranked_answers_stay_one_question_in_a_large_export(tmp_path):
 
 def test_an_export_with_no_free_text_says_so_after_printing_each_column(tmp_path):
     export = tmp_path / "respondents.jsonl"
-    export.write_text("".join(json.dumps({"response_id": i, "demographic_data": {"Do you live in:": r}}) + "\n"
-                              for i, r in enumerate(["England", "Wales", "Scotland"] * 5)), encoding="utf-8")
+    export.write_text(
+        "".join(
+            json.dumps({"response_id": i, "demographic_data": {"Do you live in:": r}}) + "\n"
+            for i, r in enumerate(["England", "Wales", "Scotland"] * 5)
+        ),
+        encoding="utf-8",
+    )
     result = run("init", export, "--output", tmp_path / "out", ok=False)
     assert result.exit_code == 1
     assert "demographic_data.Do you live in:" in result.output and "attribute: a few values repeated" in result.output

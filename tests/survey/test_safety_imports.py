@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 from coder.cli.newdb import open_or_create
 from coder.errors import CoderError
 from coder.survey.readers import open_export
-
-from tests.invoke import run
 from tests.conftest import CORPUS, fingerprint
+from tests.invoke import run
 
 SURVEY = CORPUS / "survey.yaml"
 HEADER = (CORPUS / "responses.csv").read_text(encoding="utf-8").splitlines()[0]
@@ -50,11 +49,13 @@ def refused(db_path, export, *fragments, extra=()):
 
 # Item 3: one stray Windows-1252 byte in a UTF-8 export.
 
+
 def test_stray_cp1252_byte_in_utf8_is_an_error_not_mojibake(db_path, tmp_path):
     export = tmp_path / "mixed.csv"
     export.write_bytes(
         f"{HEADER}\n{row('R900', q16_comments='costs £5 – honestly')}\n".encode()
-        + row("R901", q16_comments="it’s fine").encode("cp1252") + b"\n"
+        + row("R901", q16_comments="it’s fine").encode("cp1252")
+        + b"\n"
     )
     output = refused(db_path, export, "0x92", "line 3", "byte offset", "column 'q16_comments'", "--encoding cp1252")
     assert "mixed.csv" in output
@@ -72,8 +73,11 @@ def test_a_windows_1252_export_still_imports(db_path, tmp_path):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(lambda t: t.strip()),
-       st.integers(0x80, 0xFF), st.data())
+@given(
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(lambda t: t.strip()),
+    st.integers(0x80, 0xFF),
+    st.data(),
+)
 def test_valid_utf8_is_never_read_as_anything_else(tmp_path_factory, answer, stray, data):
     path = tmp_path_factory.mktemp("p") / "e.csv"
     answer = answer.replace('"', "") or "x"
@@ -90,6 +94,7 @@ def test_valid_utf8_is_never_read_as_anything_else(tmp_path_factory, answer, str
 
 # Item 9: encodings that are not text encodings.
 
+
 @pytest.mark.parametrize("encoding", ["rot13", "base64", "zlib_codec", "undefined", "hex", "no-such-codec"])
 def test_non_text_encodings_are_refused(db_path, encoding):
     refused(db_path, CORPUS / "responses.csv", "encoding", "utf-8, cp1252", extra=("--encoding", encoding))
@@ -97,12 +102,17 @@ def test_non_text_encodings_are_refused(db_path, encoding):
 
 # Item 10: limits on ids and attributes; NUL in every encoding.
 
-@pytest.mark.parametrize("cells,fragments", [
-    ({"respondent_id": "R" * 5_000}, ["row 2", "column 'respondent_id'", "limit for a respondent id is 1,000"]),
-    ({"respondent_id": "R" * 1_000_000}, ["row 2", "column 'respondent_id'", "more than 800,000 characters"]),
-    ({"name": "N" * 20_000}, ["row 2", "column 'name'", "limit for an attribute is 10,000"]),
-    ({"role": "N" * 1_000_000}, ["row 2", "column 'role'", "more than 800,000 characters"]),
-], ids=["id", "huge-id", "attribute", "huge-attribute"])
+
+@pytest.mark.parametrize(
+    "cells,fragments",
+    [
+        ({"respondent_id": "R" * 5_000}, ["row 2", "column 'respondent_id'", "limit for a respondent id is 1,000"]),
+        ({"respondent_id": "R" * 1_000_000}, ["row 2", "column 'respondent_id'", "more than 800,000 characters"]),
+        ({"name": "N" * 20_000}, ["row 2", "column 'name'", "limit for an attribute is 10,000"]),
+        ({"role": "N" * 1_000_000}, ["row 2", "column 'role'", "more than 800,000 characters"]),
+    ],
+    ids=["id", "huge-id", "attribute", "huge-attribute"],
+)
 def test_ids_and_attributes_have_limits(db_path, tmp_path, cells, fragments):
     values = [cells.get(c, "") for c in COLUMNS]
     values[0] = cells.get("respondent_id", "R900")
@@ -140,17 +150,22 @@ def test_a_database_given_as_the_export_is_named(db_path, tmp_path):
 
 # Item 9: JSONL.
 
+
 def test_jsonl_nested_100000_deep_is_a_clear_error(db_path, tmp_path):
     export = tmp_path / "deep.jsonl"
     export.write_text('{"respondent_id": "R900", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
     refused(db_path, export, "deep.jsonl, line 1", "nested too deeply")
 
 
-@pytest.mark.parametrize("line,fragment", [
-    ('{"respondent_id": "R900", "respondent_id": "R901"}', "appears twice"),
-    ('{"a.b": "1", "a": {"b": "2"}, "respondent_id": "R900"}', "given twice"),
-    ('{"respondent_id": ' + "9" * 5_000 + "}", "invalid JSON"),
-], ids=["duplicate-key", "flattened-twice", "huge-number"])
+@pytest.mark.parametrize(
+    "line,fragment",
+    [
+        ('{"respondent_id": "R900", "respondent_id": "R901"}', "appears twice"),
+        ('{"a.b": "1", "a": {"b": "2"}, "respondent_id": "R900"}', "given twice"),
+        ('{"respondent_id": ' + "9" * 5_000 + "}", "invalid JSON"),
+    ],
+    ids=["duplicate-key", "flattened-twice", "huge-number"],
+)
 def test_jsonl_ambiguous_or_unreadable_records(db_path, tmp_path, line, fragment):
     export = tmp_path / "odd.jsonl"
     export.write_text(line + "\n")
@@ -196,13 +211,17 @@ def column_letter(index: int) -> str:
 
 def workbook(path, rows, *, dimension="A1:O2", prologue="", padding=""):
     cells = "".join(
-        f'<row r="{n}">' + "".join(
+        f'<row r="{n}">'
+        + "".join(
             f'<c r="{column_letter(i)}{n}" t="inlineStr"><is><t>{v}</t></is></c>' for i, v in enumerate(values, 1) if v
-        ) + "</row>"
+        )
+        + "</row>"
         for n, values in rows
     )
-    sheet = (f'<?xml version="1.0" encoding="UTF-8"?>{prologue}<worksheet xmlns="http://schemas.openxmlformats.org/'
-             f'spreadsheetml/2006/main"><dimension ref="{dimension}"/><sheetData>{padding}{cells}</sheetData></worksheet>')
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8"?>{prologue}<worksheet xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><dimension ref="{dimension}"/><sheetData>{padding}{cells}</sheetData></worksheet>'
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", CONTENT_TYPES)
         archive.writestr("_rels/.rels", RELS.format(kind="officeDocument", target="xl/workbook.xml"))
@@ -219,8 +238,10 @@ def data_row(rid, comment="fine"):
 @pytest.fixture
 def deadline():
     """Fail, rather than hang, if a bomb is not defused (the old code took minutes or forever)."""
+
     def expired(*_):
         raise TimeoutError("took too long: the file was trusted")
+
     previous = signal.signal(signal.SIGALRM, expired)
     signal.alarm(30)
     yield
@@ -229,11 +250,17 @@ def deadline():
 
 
 def test_xlsx_entity_bomb_is_refused(db_path, tmp_path, deadline):
-    entities = '<!ENTITY a "' + "ha" * 50 + '">' + "".join(
-        f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(8)
+    entities = (
+        '<!ENTITY a "'
+        + "ha" * 50
+        + '">'
+        + "".join(f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(8))
     )
-    export = workbook(tmp_path / "bomb.xlsx", [(1, COLUMNS), (2, data_row("R900", "&i;"))],
-                      prologue=f"<!DOCTYPE worksheet [{entities}]>")
+    export = workbook(
+        tmp_path / "bomb.xlsx",
+        [(1, COLUMNS), (2, data_row("R900", "&i;"))],
+        prologue=f"<!DOCTYPE worksheet [{entities}]>",
+    )
     refused(db_path, export, "bomb.xlsx", "DTD")
 
 
@@ -244,12 +271,18 @@ def test_xlsx_zip_bomb_is_refused(db_path, tmp_path, deadline):
 
 def test_xlsx_dimension_is_not_trusted(db_path, tmp_path, deadline):
     """A dimension claiming every cell of Excel and a last row renumbered 1,048,576: the two real rows import."""
-    export = workbook(tmp_path / "dim.xlsx", [(1, COLUMNS), (2, data_row("R900")), (1_048_576, data_row("R901", "last"))],
-                      dimension="A1:XFD1048576")
+    export = workbook(
+        tmp_path / "dim.xlsx",
+        [(1, COLUMNS), (2, data_row("R900")), (1_048_576, data_row("R901", "last"))],
+        dimension="A1:XFD1048576",
+    )
     result = run("import", db_path, "--survey", SURVEY, "--responses", export)
     assert result.exit_code == 0, result.output
-    rows = sqlite3.connect(db_path).execute(
-        "SELECT respondent_id, text FROM answers WHERE respondent_id IN ('R900', 'R901') ORDER BY 1").fetchall()
+    rows = (
+        sqlite3.connect(db_path)
+        .execute("SELECT respondent_id, text FROM answers WHERE respondent_id IN ('R900', 'R901') ORDER BY 1")
+        .fetchall()
+    )
     assert rows == [("R900", "fine"), ("R901", "last")]
 
 
@@ -259,6 +292,7 @@ def test_xlsx_row_beyond_excel_is_refused(db_path, tmp_path, deadline):
 
 
 # Item 4 and the "database unchanged" rule.
+
 
 def test_a_failed_first_import_leaves_no_database(tmp_path):
     db = tmp_path / "new.db"
@@ -287,17 +321,17 @@ def test_a_failed_import_into_an_existing_database_keeps_it(db_path, tmp_path):
 
 def test_a_new_database_another_process_wrote_to_is_kept(tmp_path):
     db = tmp_path / "shared.db"
-    with pytest.raises(CoderError):
-        with open_or_create(db):
-            other = sqlite3.connect(db)
-            other.execute("INSERT INTO meta (key, value) VALUES ('survey', 'theirs')")
-            other.commit()
-            other.close()
-            raise CoderError("this command failed")
+    with pytest.raises(CoderError), open_or_create(db):
+        other = sqlite3.connect(db)
+        other.execute("INSERT INTO meta (key, value) VALUES ('survey', 'theirs')")
+        other.commit()
+        other.close()
+        raise CoderError("this command failed")
     assert sqlite3.connect(db).execute("SELECT value FROM meta").fetchone() == ("theirs",)
 
 
 # The same reading serves `codings import`.
+
 
 def test_codings_import_reads_with_the_same_care(db_path, tmp_path):
     before = fingerprint(db_path)

@@ -4,7 +4,6 @@ import pytest
 
 from coder.errors import CoderError
 from coder.survey.spec import NonAnswers, load_spec
-
 from tests.conftest import MINI_SPEC
 
 
@@ -20,8 +19,19 @@ def test_corpus_spec(corpus_spec):
 
 @pytest.mark.parametrize(
     "text,is_non_answer",
-    [("n/a", True), ("N/A.", True), ("  none ", True), ("Nil", True), ("-", True), ("", True), ("Don’t know", True),
-     ("No comment.", True), ("None of the above really", False), ("DWP", False), ("no idea what GDS does", False)],
+    [
+        ("n/a", True),
+        ("N/A.", True),
+        ("  none ", True),
+        ("Nil", True),
+        ("-", True),
+        ("", True),
+        ("Don’t know", True),
+        ("No comment.", True),
+        ("None of the above really", False),
+        ("DWP", False),
+        ("no idea what GDS does", False),
+    ],
 )
 def test_default_non_answers(corpus_spec, text, is_non_answer):
     assert corpus_spec.question("q14").non_answers.matches(text) is is_non_answer
@@ -33,7 +43,10 @@ def test_regex_non_answers():
 
 
 BAD_SPECS = {
-    "unknown-codebook": (MINI_SPEC.replace("codebook: fruit.yaml\n    base: mentions", "codebook: nope.yaml\n    base: mentions"), "codebook file 'nope.yaml' not found"),
+    "unknown-codebook": (
+        MINI_SPEC.replace("codebook: fruit.yaml\n    base: mentions", "codebook: nope.yaml\n    base: mentions"),
+        "codebook file 'nope.yaml' not found",
+    ),
     "duplicate-question": (MINI_SPEC.replace("id: why", "id: fav"), "question id 'fav' appears twice"),
     "bad-base": (MINI_SPEC.replace("base: mentions", "base: people"), "base must be 'mentions' or 'respondents'"),
     "fold-unknown-theme": (MINI_SPEC.replace("themes: [kiwi]", "themes: [mango]"), "fold names theme 'mango'"),

@@ -19,22 +19,21 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coder.survey.load import import_responses
-from coder.tui.serve import session_command
 from coder.store import open_db
 from coder.suggest.engine import suggest
+from coder.survey.load import import_responses
 from coder.tui import make_app
 from coder.tui.screens import CodingScreen, NameScreen
-
-from tests.invoke import run
+from coder.tui.serve import session_command
 from tests.conftest import CORPUS, ROOT
+from tests.invoke import run
 
 aiohttp = pytest.importorskip("aiohttp")
 
@@ -72,11 +71,16 @@ def db_path(suggested_path, tmp_path):
 @contextmanager
 def running_server(db_path: Path, tmp_path: Path, *extra: str):
     port = free_port()
-    log = open(tmp_path / "serve.log", "wb")
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115  (the server writes to it until the finally below)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
-    process = subprocess.Popen([sys.executable, "-m", "coder", "serve", str(db_path), "--port", str(port), *extra],
-                               stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coder", "serve", str(db_path), "--port", str(port), *extra],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + TIMEOUT
         while True:
@@ -94,10 +98,8 @@ def running_server(db_path: Path, tmp_path: Path, *extra: str):
         try:
             process.wait(timeout=10)
         finally:
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             log.close()
 
 
@@ -109,7 +111,7 @@ class Browser:
         self.output = b""
 
     @classmethod
-    async def open(cls, client, address: str) -> "Browser":
+    async def open(cls, client, address: str) -> Browser:
         browser = cls(await client.ws_connect(f"ws://{address}/ws", origin=f"http://{address}"))
         await browser.websocket.send_json(["resize", {"width": 100, "height": 30}])
         return browser
@@ -121,7 +123,9 @@ class Browser:
     async def shows(self, text: str) -> None:
         """Wait until the screen output holds `text` (escape sequences removed), and forget it."""
         deadline = time.monotonic() + TIMEOUT
-        while text not in (screen := re.sub(rb"\x1b\[[0-9;?<>=]*[a-zA-Z~]", b"", self.output).decode("utf-8", "replace")):
+        while text not in (
+            screen := re.sub(rb"\x1b\[[0-9;?<>=]*[a-zA-Z~]", b"", self.output).decode("utf-8", "replace")
+        ):
             message = await asyncio.wait_for(self.websocket.receive(), max(deadline - time.monotonic(), 0.01))
             assert message.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT), f"session ended: {message}"
             if message.type == aiohttp.WSMsgType.BINARY:
@@ -140,7 +144,8 @@ def confirmed(path: Path) -> list[tuple]:
     try:
         return connection.execute(
             """SELECT c.answer_id, c.coder, t.id FROM codings c JOIN themes t ON t.pk = c.theme_pk
-               WHERE c.status = 'confirmed' ORDER BY c.answer_id""").fetchall()
+               WHERE c.status = 'confirmed' ORDER BY c.answer_id"""
+        ).fetchall()
     finally:
         connection.close()
 
@@ -168,11 +173,15 @@ async def test_two_browsers_code_one_database_at_once(db_path, tmp_path):
             await asyncio.gather(ann.shows("suggestions"), bob.shows("suggestions"))
             await ann.keys("1", "\r")  # toggle the top suggestion on the first answer, confirm
             await bob.keys("s", "s", "1", "\r")  # skip two answers, code the third
-            rows = await until(lambda: {r[1] for r in confirmed(db_path)} == {"ann", "bob"} and confirmed(db_path),
-                               "both coders' codings")
+            rows = await until(
+                lambda: {r[1] for r in confirmed(db_path)} == {"ann", "bob"} and confirmed(db_path),
+                "both coders' codings",
+            )
             await ann.keys(" ")  # accept the top suggestion on the second answer
-            rows = await until(lambda: len({r[0] for r in confirmed(db_path) if r[1] == "ann"}) == 2 and confirmed(db_path),
-                               "ann's second coding")
+            rows = await until(
+                lambda: len({r[0] for r in confirmed(db_path) if r[1] == "ann"}) == 2 and confirmed(db_path),
+                "ann's second coding",
+            )
             # Ctrl+C with both sessions open: the server ends them (as a browser would see) and exits.
             readers = [asyncio.create_task(browser.closed()) for browser in (ann, bob)]
             stopping = time.monotonic()
@@ -205,8 +214,10 @@ async def test_pages_and_sessions_of_other_sites_are_refused(db_path, tmp_path):
 
 
 @settings(max_examples=200, deadline=None)
-@given(name=st.text(st.characters(blacklist_characters="\x00/", blacklist_categories=("Cs",)), min_size=1),
-       question=st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), min_size=1))
+@given(
+    name=st.text(st.characters(blacklist_characters="\x00/", blacklist_categories=("Cs",)), min_size=1),
+    question=st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), min_size=1),
+)
 def test_session_command_quotes_any_path_and_question(name, question):
     """textual-serve runs the command through a shell: every word must come back exactly as given."""
     path = Path("/tmp/coder-serve-names") / name

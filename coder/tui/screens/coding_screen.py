@@ -14,8 +14,9 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from rich.text import Text
 from textual import work
@@ -23,16 +24,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header
 from textual.timer import Timer
+from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from coder.coding.session import ORDER_NAMES, CodingSession, Progress, question_progress
 from coder.errors import CoderError
 from coder.printable import one_line, printable
-from coder.coding.session import ORDER_NAMES, CodingSession, Progress, question_progress
+from coder.report.tables import Table, build_table
 from coder.store import open_db
 from coder.suggest.engine import ran_without_embeddings
-from coder.report.tables import Table, build_table
 from coder.tui.screens.codebook_screen import CodebookScreen
 from coder.tui.screens.help_screen import HelpScreen
 from coder.tui.screens.message_screen import MessageScreen
@@ -55,7 +56,10 @@ class AnswerScroll(VerticalScroll, can_focus=False):
 
 class CodingScreen(Screen[None]):
     BINDINGS = [
-        *[Binding(str(n), f"toggle_suggestion({n})", f"Toggle {n}", show=False, id=f"code.toggle{n}") for n in range(1, 10)],
+        *[
+            Binding(str(n), f"toggle_suggestion({n})", f"Toggle {n}", show=False, id=f"code.toggle{n}")
+            for n in range(1, 10)
+        ],
         Binding("enter", "confirm", "Confirm", id="code.confirm"),
         Binding("space", "accept", "Accept top", id="code.accept"),
         Binding("backspace", "clear", "Clear", id="code.clear"),
@@ -165,8 +169,15 @@ class CodingScreen(Screen[None]):
         In a thread, its Python work would hold the interpreter lock and stall
         every keystroke for as long as it runs (a second or more at 100k answers).
         """
-        command = [sys.executable, "-c", "from coder.cli.main import main; main()",
-                   "suggest", str(self.db_path), "--question", self.session.question]
+        command = [
+            sys.executable,
+            "-c",
+            "from coder.cli.main import main; main()",
+            "suggest",
+            str(self.db_path),
+            "--question",
+            self.session.question,
+        ]
         db = open_db(self.db_path, create=False, readonly=True)  # this thread's own connection
         try:
             if ran_without_embeddings(db, self.session.question):
@@ -178,7 +189,9 @@ class CodingScreen(Screen[None]):
             return
         if result.returncode != 0:
             # Its one-line error ("Error: ..."), or a traceback's last line; shown by on_worker_state_changed.
-            raise CoderError((result.stderr.strip().splitlines() or [f"coder suggest exited with {result.returncode}"])[-1])
+            raise CoderError(
+                (result.stderr.strip().splitlines() or [f"coder suggest exited with {result.returncode}"])[-1]
+            )
         self.app.call_from_thread(self.after_retrain)
 
     def after_retrain(self) -> None:
@@ -219,7 +232,9 @@ class CodingScreen(Screen[None]):
             self.app.push_screen(MessageScreen("Not done", str(exc)))
         except sqlite3.Error as exc:
             # One transaction per key, rolled back: say so rather than close the app with a traceback.
-            self.app.push_screen(MessageScreen("Not done", f"the database refused the change ({exc}); nothing was changed"))
+            self.app.push_screen(
+                MessageScreen("Not done", f"the database refused the change ({exc}); nothing was changed")
+            )
         return None
 
     # -- actions -----------------------------------------------------------------------------
@@ -235,8 +250,12 @@ class CodingScreen(Screen[None]):
         if self.attempt(self.session.confirm):
             self.changed(confirmed=True)
         elif (view := self.session.view()) is not None and not view.codes:
-            self.app.notify(NO_THEMES if not self.session.labels else
-                            "No codes yet: toggle a suggestion (1-9), search (/) or accept the top one (space)", timeout=3)
+            self.app.notify(
+                NO_THEMES
+                if not self.session.labels
+                else "No codes yet: toggle a suggestion (1-9), search (/) or accept the top one (space)",
+                timeout=3,
+            )
 
     def action_accept(self) -> None:
         if self.attempt(self.session.accept_top):
@@ -307,5 +326,3 @@ class CodingScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
-
-

@@ -6,7 +6,7 @@ neither, and every code a session confirms is recorded under this name.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding

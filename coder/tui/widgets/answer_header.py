@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from coder.printable import one_line
 from coder.coding.session import AnswerView
+from coder.printable import one_line
 
 
 class AnswerHeader(Static):

@@ -7,8 +7,8 @@ import re
 from rich.text import Text
 from textual.widgets import Static
 
-from coder.printable import printable
 from coder.coding.session import AnswerView
+from coder.printable import printable
 
 
 def evidence_terms(view: AnswerView) -> list[str]:

@@ -9,8 +9,8 @@ from textual import events
 from textual.message import Message
 from textual.widgets import Static
 
-from coder.printable import one_line
 from coder.coding.session import AnswerView
+from coder.printable import one_line
 
 BAR = 6
 NO_THEMES = "No themes yet: press n to add one, or run coder discover"
@@ -33,7 +33,9 @@ def render(view: AnswerView, labels: dict[str, str]) -> tuple[Text, dict[int, in
         # Adjudication: every coder's blind codes, side by side.
         out.append(f"{one_line(coder)}: ", style="bold magenta")
         order = {t: i for i, t in enumerate(labels)}
-        out.append(", ".join(one_line(labels.get(t, t)) for t in sorted(themes, key=lambda t: order.get(t, len(order)))) or "-")
+        out.append(
+            ", ".join(one_line(labels.get(t, t)) for t in sorted(themes, key=lambda t: order.get(t, len(order)))) or "-"
+        )
         out.append("\n")
     if view.blind:
         out.append("blind: your own codes; other coders' are hidden\n", style="dim italic")
