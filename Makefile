@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CORPUS := corpus/local-digital-2014
 
-.PHONY: demo test clean
+.PHONY: demo check test clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,8 +31,15 @@ demo: $(STAMP)
 		$(BIN)/coder code demo-code.db --question q14 --coder demo; \
 	fi
 
-test: $(STAMP)
+# Static checks: formatting, lint, types, and the import layers (pyproject.toml holds their settings).
+check: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy coder
+	$(BIN)/lint-imports
+
+test: check
 	$(BIN)/python -m pytest -n auto
 
 clean:
-	rm -rf $(VENV) demo.db* demo-code.db* .pytest_cache
+	rm -rf $(VENV) demo.db* demo-code.db* .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
