@@ -7,8 +7,7 @@ file and the theme that is wrong rather than failing somewhere later.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -280,9 +279,3 @@ def codebook_to_dict(codebook: Codebook) -> dict[str, Any]:
 def dump_codebook(codebook: Codebook) -> str:
     """YAML that load_codebook reads back to an equal codebook."""
     return yaml.safe_dump(codebook_to_dict(codebook), sort_keys=False, allow_unicode=True, width=100)
-
-
-def with_themes(codebook: Codebook, themes: Iterable[Theme]) -> Codebook:
-    updated = replace(codebook, themes=tuple(themes))
-    validate(updated, codebook.id)
-    return updated

@@ -80,7 +80,6 @@ def to_markdown(table: Table) -> str:
 
 FORMATS = ("md", "csv", "xlsx", "html", "latex", "json")
 SUFFIXES = {"md": ".md", "csv": ".csv", "xlsx": ".xlsx", "html": ".html", "latex": ".tex", "json": ".json"}
-BINARY = {"xlsx"}
 
 # Column kinds: how a cell is shown and whether a spreadsheet gets a number.
 TEXT, COUNT, PERCENT, CHANGE, COUNT_PERCENT = "text", "count", "percent", "change", "count+percent"

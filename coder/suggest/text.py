@@ -41,10 +41,6 @@ def get_nlp():
     return nlp
 
 
-def pipeline_name() -> str:
-    return get_nlp().meta.get("coder_pipeline", "unknown")
-
-
 def _clean(text: str) -> str:
     # Answers like "H&SC/NHS" are lists; spaCy should see the words. The lookup
     # table is keyed by lower-case forms, so "Reducing" must arrive as "reducing".
