@@ -20,6 +20,7 @@ from coder.survey.readers import (
     MAX_ATTRIBUTE_CHARS,
     MAX_CELL_CHARS,
     MAX_ID_CHARS,
+    Export,
     check_cell,
     open_export,
     require_columns,
@@ -142,149 +143,195 @@ def import_responses(
     export = open_export(path, encoding=encoding or spec.encoding, sheet=spec.sheet)
     columns = require_columns(export, spec.columns)
     report = ImportReport(str(export.path), export.encoding)
-    stamp = now()
-    id_col = columns[spec.respondent_id]
-    width = len(export.header)
     with write(db):
         _install_spec(db, spec, report)
-        known_respondents = {r[0]: r[1] for r in db.execute("SELECT id, position FROM respondents")}
-        next_position = max(known_respondents.values(), default=-1) + 1
-        attributes = {}
-        for rid, name, value in db.execute("SELECT respondent_id, name, value FROM respondent_attributes"):
-            attributes[(rid, name)] = value
-        existing = {}
-        for answer_id, rid, qid, rank, text, was_answer, coded in db.execute(
-            """SELECT a.id, a.respondent_id, a.question_id, a.rank, a.text, a.is_answer,
-                      EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id)
-               FROM answers a"""
-        ):
-            existing[(rid, qid, rank)] = (answer_id, text, was_answer, coded)
-        seen: dict[str, int] = {}
-        non_answer_cache: dict[tuple[str, str], bool] = {}  # survey answers repeat a lot
-        new_respondents, new_attributes, new_answers = [], [], []
+        loader = _Loader(db, spec, export, columns, report, now(), coder)
         for number, row in export.rows:
-            if len(row) > width and any(c.strip() for c in row[width:]):
-                raise CoderError(
-                    f"this row has {len(row)} fields but the header has {width}: "
-                    "a stray delimiter or an unquoted line break?",
-                    where=location(export.path, number),
-                )
-            if len(row) < width:
-                hint = " (an unclosed quote swallowed the rest?)" if any("\n" in c for c in row) else ""
-                raise CoderError(
-                    f"this row has {len(row)} fields but the header has {width}: the row is cut short{hint}",
-                    where=location(export.path, number),
-                )
-            # Two exports joined into one file: the second header (with its byte-order mark) would
-            # become a respondent whose answers are the column names.
-            if any(cell.startswith("\ufeff") for cell in row):
-                raise CoderError(
-                    "a cell starts with a byte-order mark (U+FEFF): two exports joined into one "
-                    "file? Import each file on its own",
-                    where=location(export.path, number),
-                )
-            if [cell.strip() for cell in row[:width]] == export.header:
-                raise CoderError(
-                    "this row repeats the header: two exports joined into one file? Import each file on its own",
-                    where=location(export.path, number),
-                )
-            rid = row[id_col].strip()
-            if not rid:
-                raise CoderError("respondent id is empty", where=location(export.path, number, spec.respondent_id))
-            check_cell(rid, MAX_ID_CHARS, "a respondent id", location(export.path, number, spec.respondent_id))
-            if rid in seen:
-                raise CoderError(
-                    f"duplicate respondent id {excerpt(rid)} (first seen in row {seen[rid]})",
-                    where=location(export.path, number, spec.respondent_id),
-                )
-            seen[rid] = number
-            changed = False
-            if rid not in known_respondents:
-                new_respondents.append((rid, next_position, stamp, stamp))
-                known_respondents[rid] = next_position
-                next_position += 1
-                report.respondents_new += 1
-                is_new = True
-            else:
-                is_new = False
-            for name in spec.attributes:
-                value = row[columns[name]].strip()
-                check_cell(value, MAX_ATTRIBUTE_CHARS, "an attribute", location(export.path, number, name))
-                if attributes.get((rid, name)) != value:
-                    new_attributes.append((rid, name, value))
-                    changed = changed or not is_new
-            for question in spec.questions:
-                for rank, column in enumerate(question.columns, start=1):
-                    text = row[columns[column]].replace("\r\n", "\n").strip()
-                    check_cell(text, MAX_CELL_CHARS, "one answer", location(export.path, number, column))
-                    if not text:
-                        is_answer = 0
-                    elif len(text) <= 40:
-                        # Short answers repeat ("n/a", "CRM", "savings"): check each once.
-                        verdict = non_answer_cache.get((question.id, text))
-                        if verdict is None:
-                            verdict = non_answer_cache[(question.id, text)] = question.non_answers.matches(text)
-                        is_answer = 0 if verdict else 1
-                    else:
-                        is_answer = 0 if question.non_answers.matches(text) else 1
-                    if text and not is_answer:
-                        report.non_answers += 1
-                    key = (rid, question.id, rank)
-                    if key not in existing:
-                        if text:
-                            new_answers.append((rid, question.id, rank, text, is_answer, stamp))
-                            report.answers_new += 1
-                            changed = changed or not is_new
-                        continue
-                    answer_id, old_text, was_answer, coded = existing[key]
-                    if old_text == text:
-                        if was_answer == is_answer:
-                            report.answers_unchanged += 1
-                        else:
-                            # The spec's non_answers changed: the same text now is (or is no longer) one.
-                            db.execute("UPDATE answers SET is_answer = ? WHERE id = ?", [is_answer, answer_id])
-                            report.answers_updated += 1
-                            if is_answer:
-                                report.now_answers += 1
-                            else:
-                                report.now_non_answers += 1
-                                report.coded_now_non_answers += coded
-                            changed = True
-                        continue
-                    changed = True
-                    if not text and not coded:
-                        db.execute("DELETE FROM answers WHERE id = ?", [answer_id])
-                        report.answers_removed += 1
-                        continue
-                    db.execute(
-                        """UPDATE answers SET text = ?, is_answer = ?, previous_text = ?, changed = ?,
-                               imported_at = ? WHERE id = ?""",
-                        [text, is_answer, old_text, 1 if coded else 0, stamp, answer_id],
-                    )
-                    if coded:
-                        report.answers_flagged += 1
-                        audit(
-                            db,
-                            coder=coder,
-                            action="answer.changed",
-                            target=f"answer:{rid}/{question.id}/{rank}",
-                            before=old_text,
-                            after=text,
-                        )
-                    else:
-                        report.answers_updated += 1
-            if not is_new:
-                if changed:
-                    report.respondents_updated += 1
-                    db.execute("UPDATE respondents SET updated_at = ? WHERE id = ?", [stamp, rid])
-                else:
-                    report.respondents_unchanged += 1
-            if len(new_answers) >= 5000:
-                _flush(db, new_respondents, new_attributes, new_answers)
-        if not seen:
+            loader.load_row(number, row)
+        if not loader.seen:
             raise CoderError("the file has a header but no data rows", where=str(export.path))
-        _flush(db, new_respondents, new_attributes, new_answers)
+        loader.flush()
     return report
+
+
+def check_row_shape(export: Export, number: int, row: list[str]) -> None:
+    """Refuse a row that cannot be one respondent's: the wrong width, or a second export's header."""
+    width = len(export.header)
+    if len(row) > width and any(c.strip() for c in row[width:]):
+        raise CoderError(
+            f"this row has {len(row)} fields but the header has {width}: a stray delimiter or an unquoted line break?",
+            where=location(export.path, number),
+        )
+    if len(row) < width:
+        hint = " (an unclosed quote swallowed the rest?)" if any("\n" in c for c in row) else ""
+        raise CoderError(
+            f"this row has {len(row)} fields but the header has {width}: the row is cut short{hint}",
+            where=location(export.path, number),
+        )
+    # Two exports joined into one file: the second header (with its byte-order mark) would
+    # become a respondent whose answers are the column names.
+    if any(cell.startswith("\ufeff") for cell in row):
+        raise CoderError(
+            "a cell starts with a byte-order mark (U+FEFF): two exports joined into one "
+            "file? Import each file on its own",
+            where=location(export.path, number),
+        )
+    if [cell.strip() for cell in row[:width]] == export.header:
+        raise CoderError(
+            "this row repeats the header: two exports joined into one file? Import each file on its own",
+            where=location(export.path, number),
+        )
+
+
+class _Loader:
+    """One import's state: what the database already holds, and the new rows waiting to be written."""
+
+    FLUSH_EVERY = 5000  # answer cells: bounded memory on a million-row export
+
+    def __init__(
+        self,
+        db: Database,
+        spec: SurveySpec,
+        export: Export,
+        columns: dict[str, int],
+        report: ImportReport,
+        stamp: str,
+        coder: str | None,
+    ) -> None:
+        self.db, self.spec, self.export, self.columns = db, spec, export, columns
+        self.report, self.stamp, self.coder = report, stamp, coder
+        self.known = {r[0]: r[1] for r in db.execute("SELECT id, position FROM respondents")}
+        self.next_position = max(self.known.values(), default=-1) + 1
+        self.attributes = {
+            (rid, name): value
+            for rid, name, value in db.execute("SELECT respondent_id, name, value FROM respondent_attributes")
+        }
+        self.existing = {
+            (rid, qid, rank): (answer_id, text, was_answer, coded)
+            for answer_id, rid, qid, rank, text, was_answer, coded in db.execute(
+                """SELECT a.id, a.respondent_id, a.question_id, a.rank, a.text, a.is_answer,
+                          EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id)
+                   FROM answers a"""
+            )
+        }
+        self.seen: dict[str, int] = {}
+        self.non_answer_cache: dict[tuple[str, str], bool] = {}  # survey answers repeat a lot
+        self.new_respondents: list = []
+        self.new_attributes: list = []
+        self.new_answers: list = []
+
+    def load_row(self, number: int, row: list[str]) -> None:
+        check_row_shape(self.export, number, row)
+        rid = self._respondent(number, row)
+        is_new = rid not in self.known
+        if is_new:
+            self.new_respondents.append((rid, self.next_position, self.stamp, self.stamp))
+            self.known[rid] = self.next_position
+            self.next_position += 1
+            self.report.respondents_new += 1
+        changed = self._load_attributes(number, row, rid, is_new)
+        for question in self.spec.questions:
+            for rank, column in enumerate(question.columns, start=1):
+                changed = self._load_cell(number, row, rid, question, rank, column, is_new) or changed
+        if not is_new:
+            if changed:
+                self.report.respondents_updated += 1
+                self.db.execute("UPDATE respondents SET updated_at = ? WHERE id = ?", [self.stamp, rid])
+            else:
+                self.report.respondents_unchanged += 1
+        if len(self.new_answers) >= self.FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        _flush(self.db, self.new_respondents, self.new_attributes, self.new_answers)
+
+    def _respondent(self, number: int, row: list[str]) -> str:
+        where = location(self.export.path, number, self.spec.respondent_id)
+        rid = row[self.columns[self.spec.respondent_id]].strip()
+        if not rid:
+            raise CoderError("respondent id is empty", where=where)
+        check_cell(rid, MAX_ID_CHARS, "a respondent id", where)
+        if rid in self.seen:
+            raise CoderError(
+                f"duplicate respondent id {excerpt(rid)} (first seen in row {self.seen[rid]})", where=where
+            )
+        self.seen[rid] = number
+        return rid
+
+    def _load_attributes(self, number: int, row: list[str], rid: str, is_new: bool) -> bool:
+        changed = False
+        for name in self.spec.attributes:
+            value = row[self.columns[name]].strip()
+            check_cell(value, MAX_ATTRIBUTE_CHARS, "an attribute", location(self.export.path, number, name))
+            if self.attributes.get((rid, name)) != value:
+                self.new_attributes.append((rid, name, value))
+                changed = changed or not is_new
+        return changed
+
+    def _is_answer(self, question, text: str) -> int:
+        if not text:
+            return 0
+        if len(text) <= 40:
+            # Short answers repeat ("n/a", "CRM", "savings"): check each once.
+            verdict = self.non_answer_cache.get((question.id, text))
+            if verdict is None:
+                verdict = self.non_answer_cache[(question.id, text)] = question.non_answers.matches(text)
+            return 0 if verdict else 1
+        return 0 if question.non_answers.matches(text) else 1
+
+    def _load_cell(self, number: int, row: list[str], rid: str, question, rank: int, column: str, is_new: bool) -> bool:
+        """One answer cell: new, unchanged, re-judged by an edited non_answers list, changed or emptied.
+
+        Returns whether the respondent changed."""
+        report = self.report
+        text = row[self.columns[column]].replace("\r\n", "\n").strip()
+        check_cell(text, MAX_CELL_CHARS, "one answer", location(self.export.path, number, column))
+        is_answer = self._is_answer(question, text)
+        if text and not is_answer:
+            report.non_answers += 1
+        key = (rid, question.id, rank)
+        if key not in self.existing:
+            if text:
+                self.new_answers.append((rid, question.id, rank, text, is_answer, self.stamp))
+                report.answers_new += 1
+                return not is_new
+            return False
+        answer_id, old_text, was_answer, coded = self.existing[key]
+        if old_text == text:
+            if was_answer == is_answer:
+                report.answers_unchanged += 1
+                return False
+            # The spec's non_answers changed: the same text now is (or is no longer) one.
+            self.db.execute("UPDATE answers SET is_answer = ? WHERE id = ?", [is_answer, answer_id])
+            report.answers_updated += 1
+            if is_answer:
+                report.now_answers += 1
+            else:
+                report.now_non_answers += 1
+                report.coded_now_non_answers += coded
+            return True
+        if not text and not coded:
+            self.db.execute("DELETE FROM answers WHERE id = ?", [answer_id])
+            report.answers_removed += 1
+            return True
+        self.db.execute(
+            """UPDATE answers SET text = ?, is_answer = ?, previous_text = ?, changed = ?,
+                   imported_at = ? WHERE id = ?""",
+            [text, is_answer, old_text, 1 if coded else 0, self.stamp, answer_id],
+        )
+        if coded:
+            report.answers_flagged += 1
+            audit(
+                self.db,
+                coder=self.coder,
+                action="answer.changed",
+                target=f"answer:{rid}/{question.id}/{rank}",
+                before=old_text,
+                after=text,
+            )
+        else:
+            report.answers_updated += 1
+        return True
 
 
 def _flush(db: Database, respondents: list, attributes: list, answers: list) -> None:
