@@ -390,7 +390,7 @@ def _excluded(exclude_terms: Iterable[str]) -> frozenset[str]:
     return frozenset(words)
 
 
-def _distinctive(presence, weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def _distinctive(presence, weights: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Score per column: share of the cluster using it times its lift over the rest."""
     inside = np.zeros(len(weights), dtype=bool)
     inside[rows] = True
@@ -505,7 +505,7 @@ def _stop() -> frozenset[str]:
 
     from coder.suggest.text import SURVEY_STOP
 
-    return STOP_WORDS | SURVEY_STOP | CLUSTER_STOP
+    return frozenset(STOP_WORDS | SURVEY_STOP | CLUSTER_STOP)
 
 
 def _docs(texts: list[str]):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -147,7 +148,7 @@ class SentenceEncoder:
         self.positions = w["embeddings.position_embeddings.weight"] + w["embeddings.token_type_embeddings.weight"][0]
         self.norm = w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"]
         scale = np.float32(1 / np.sqrt(self.dim // self.heads))
-        self.layer_weights = []
+        self.layer_weights: list[dict[str, np.ndarray]] = []
         for layer in range(self.layers):
             p = f"encoder.layer.{layer}."
             a = p + "attention.self."
@@ -161,7 +162,8 @@ class SentenceEncoder:
                     "qkv_bias": np.concatenate([w[a + "query.bias"] * scale, w[a + "key.bias"], w[a + "value.bias"]]),
                     **{name: np.ascontiguousarray(w[p + key + ".weight"].T) for name, key in self._DENSE.items()},
                     **{name + "_bias": w[p + key + ".bias"] for name, key in self._DENSE.items()},
-                    **{name: (w[p + key + ".weight"], w[p + key + ".bias"]) for name, key in self._NORMS.items()},
+                    **{name: w[p + key + ".weight"] for name, key in self._NORMS.items()},
+                    **{name + "_bias": w[p + key + ".bias"] for name, key in self._NORMS.items()},
                 }
             )
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -241,14 +243,14 @@ class SentenceEncoder:
             attended = context @ layer["out"]
             attended += layer["out_bias"]
             attended += x
-            x = _layer_norm(attended, *layer["norm1"], eps)
+            x = _layer_norm(attended, layer["norm1"], layer["norm1_bias"], eps)
             hidden = x @ layer["ffn1"]
             hidden += layer["ffn1_bias"]
             hidden = _gelu(hidden)
             projected = hidden @ layer["ffn2"]
             projected += layer["ffn2_bias"]
             projected += x
-            x = _layer_norm(projected, *layer["norm2"], eps)
+            x = _layer_norm(projected, layer["norm2"], layer["norm2_bias"], eps)
         pooled = np.add.reduceat(x, starts, axis=0)
         pooled /= lengths[:, None].astype(np.float32)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
@@ -322,7 +324,8 @@ class Embedder:
         self.db = db
         self.store = store  # False: read the database's vectors but write none (a read-only connection)
         self.memory: dict[str, np.ndarray] = {}
-        self.progress = None  # called with (encoded, to encode) while texts are encoded
+        # Called with (encoded, to encode) while texts are encoded.
+        self.progress: Callable[[int, int], None] | None = None
 
     @property
     def encoder(self) -> SentenceEncoder:

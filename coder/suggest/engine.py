@@ -29,6 +29,7 @@ from coder.suggest.model import (
     ENGINE_VERSION,
     TOP_K,
     Answer,
+    TextModel,
     _selection_details,
     fit_text_model,
     names_suggestions,
@@ -193,7 +194,9 @@ def suggest(
         report.skipped = sum(1 for a in pending if a.id in have)
         pending = [a for a in pending if a.id not in have]
     details: dict = {"kind": codebook.kind}
-    model = lemmas = matcher = None
+    model: TextModel | None = None
+    lemmas: dict[str, str] = {}
+    matcher = None
     if codebook.kind == "names":
         from coder.suggest.names import NameMatcher
 
@@ -225,8 +228,10 @@ def suggest(
         texts = [a.text for a in chunk]
         if codebook.kind == "names":
             results = names_suggestions(matcher, texts)
-        else:
+        elif model is not None:
             results = text_suggestions(model, texts, lemmas, top_k)
+        else:  # the model is fitted above whenever answers are pending
+            raise RuntimeError(f"{question}: no text model for its pending answers")
         _store(db, pks, chunk, results, version, stamp, top_k, report)
         if progress:
             progress(start + len(chunk), len(pending))

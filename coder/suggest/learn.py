@@ -99,7 +99,8 @@ def _merge(X: sp.csr_matrix, Y: np.ndarray, dense: np.ndarray | None):
     """Identical (features, themes) rows merged into one, weighted by how many there were."""
     X = sp.csr_matrix(X)
     keys: dict[tuple, int] = {}
-    first, weights = [], []
+    first: list[int] = []
+    weights: list[float] = []
     for i in range(X.shape[0]):
         start, end = X.indptr[i], X.indptr[i + 1]
         key = (

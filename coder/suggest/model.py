@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
+from coder.codebook.model import Codebook
 from coder.suggest import Suggestion
 from coder.suggest.embeddings import Embedder
 from coder.suggest.learn import (
@@ -72,7 +73,7 @@ class Calibration:
 class TextModel:
     """A fitted model for one text question: score any of its answers."""
 
-    codebook: object
+    codebook: Codebook
     space: TextSpace
     zero_shot: ZeroShot
     classifier: ThemeLearner | None
@@ -96,7 +97,7 @@ class TextModel:
         """Scores per answer: zero-shot reads the lemmas; the learner (and the sentence encoder) the texts."""
         zs = self.zero_shot.score(self.space.transform(lemmas))
         vectors = self.vectors(lemmas, texts)
-        meaning = self.meaning.score(vectors) if self.meaning is not None else None
+        meaning = self.meaning.score(vectors) if self.meaning is not None and vectors is not None else None
         zero = with_meaning(zs.scores, meaning)
         if not self.classifier:
             return Scores(zero, zs.best, None, meaning)
@@ -109,10 +110,14 @@ class TextModel:
         """The learner's features of normalised texts: looked up where the fit has them, else computed."""
         if self.word_matrix is not None and all(d in self.word_rows for d in docs):
             return self.word_matrix[[self.word_rows[d] for d in docs]]
+        if self.words is None:
+            raise ValueError("the learner's features exist only once the learner is trained")
         return sp.csr_matrix(self.words.transform(docs))
 
     @property
     def say(self) -> np.ndarray:
+        if self.classifier is None:
+            raise ValueError("zero-shot's say is set by the learner, which is not trained")
         return zero_shot_say(self.classifier.counts)
 
 
@@ -158,7 +163,7 @@ def _confirmed_matrix(answers: list[Answer], ids: list[str]) -> np.ndarray:
 class _ZeroShotParts:
     """What zero-shot is built from, so calibration folds rebuild it cheaply from their own examples."""
 
-    codebook: object
+    codebook: Codebook
     space: TextSpace
     base: list  # the codebook's prototypes (label, keywords, description)
     base_lemmas: list[str]
@@ -180,7 +185,7 @@ class _ZeroShotParts:
         protos = self.base + extra
         zero_shot = ZeroShot(self.codebook, self.space, self.base_lemmas + [self.lemmas[p.text] for p in extra], protos)
         meaning = None
-        if vectors is not None:
+        if vectors is not None and self.base_vectors is not None:
             by_theme = {j: vectors[np.flatnonzero(Y[:, j])] for j in range(Y.shape[1]) if Y[:, j].any()}
             meaning = MeaningZeroShot(self.codebook, self.base, self.base_vectors, by_theme)
         return zero_shot, meaning
@@ -205,7 +210,8 @@ def fit_text_model(
     base_lemmas = lemmatise([p.text for p in base])
     space = TextSpace.fit([lemmas[a.text] for a in answers] + base_lemmas, seed=seed)
     Y = _confirmed_matrix(confirmed, codebook.ids)
-    confirmed_vectors, texts, base_vectors = None, {}, None
+    confirmed_vectors, base_vectors = None, None
+    texts: dict[str, str] = {}
     if embedder is not None:
         confirmed_vectors = embedder.vectors([a.text for a in confirmed])
         base_vectors = embedder.vectors([p.text for p in base])
@@ -213,14 +219,17 @@ def fit_text_model(
             texts.setdefault(lemmas[answer.text], answer.text)
     parts = _ZeroShotParts(codebook, space, base, base_lemmas, base_vectors, lemmas)
     zero_shot, meaning = parts.build(confirmed, Y, confirmed_vectors)
-    classifier, selection, calibration, words, rows, matrix = None, Selection(), Calibration(), None, {}, None
+    classifier, calibration, words, matrix = None, Calibration(), None, None
+    selection: Selection | Thresholds = Selection()
+    rows: dict[str, int] = {}
     if len(confirmed) >= MIN_CONFIRMED and (Y.sum(axis=0) > 0).sum() >= 2:
         words, rows, matrix = word_space([a.text for a in answers])
         features = matrix[[rows[normalise(a.text)] for a in confirmed]]
         classifier = ThemeLearner.fit(features, Y, confirmed_vectors)
         if calibrate_rule:
             calibration = _calibrate(parts, confirmed, Y, features, confirmed_vectors, seed)
-            selection = calibration.rule
+            if calibration.rule is not None:
+                selection = calibration.rule
     elif calibrate_rule and len(confirmed) >= MIN_CONFIRMED:
         selection = _calibrate_zero_shot(parts, confirmed, Y, confirmed_vectors)
     return TextModel(
@@ -256,7 +265,8 @@ def _calibrate(
             [confirmed[i] for i in sample[train]], Ys[train], None if Vs is None else Vs[train]
         )
         zero[test] = with_meaning(
-            zero_shot.score(matrix[test]).scores, meaning.score(Vs[test]) if meaning is not None else None
+            zero_shot.score(matrix[test]).scores,
+            meaning.score(Vs[test]) if meaning is not None and Vs is not None else None,
         )
         say[test] = zero_shot_say(learner.counts)
     margin, zero_platt = Platt.fit(margins, Ys), Platt.fit(zero, Ys)
@@ -264,7 +274,7 @@ def _calibrate(
     # With few confirmed answers zero-shot still leads, and its rule (within a ratio of the top
     # score) may fit them better than thresholds: the rule that reproduces them best decides.
     gold = [set(np.flatnonzero(row).tolist()) for row in Ys]
-    rules = [Thresholds.fit(final, Ys), calibrate(final, gold)]
+    rules: list[Thresholds | Selection] = [Thresholds.fit(final, Ys), calibrate(final, gold)]
     fits = [picked_f1(rule.picked(final), Ys > 0) for rule in rules]
     return Calibration(margin, zero_platt, rules[int(np.argmax(fits))])
 
@@ -293,14 +303,14 @@ def text_suggestions(
     ids = model.codebook.ids
     # The learner reads the text (stop words decide there), zero-shot only the lemmas.
     key = normalise if model.classifier else (lambda t: lemmas[t])
-    first = {}
+    first: dict[str, str] = {}
     for text in texts:
         first.setdefault(key(text), text)
     unique = list(first)
     if not unique:
         return []
     scored = model.scores([lemmas[t] for t in first.values()], list(first.values()))
-    final, best, learned, meaning = scored.final, scored.best, scored.learned, scored.meaning
+    final, best, learned, meaning, zero = scored.final, scored.best, scored.learned, scored.meaning, scored.zero_shot
     say = model.say if model.classifier else np.ones(len(ids), dtype=np.float32)
     order = np.argsort(-final, axis=1, kind="stable")[:, :top_k]
     rounded = np.round(final.astype(np.float64), 4)
@@ -320,10 +330,10 @@ def text_suggestions(
             if meaning is not None:
                 evidence += f"; meaning sim={meaning[u, j]:.2f}"
             method = "zero-shot"
-            if learned is not None:
+            if learned is not None and zero is not None:
                 # Name the part of the blend that contributed more.
                 from_learner = (1 - say[j]) * learned[u, j]
-                method = "classifier" if from_learner > say[j] * scored.zero_shot[u, j] else "zero-shot"
+                method = "classifier" if from_learner > say[j] * zero[u, j] else "zero-shot"
                 evidence += f"; classifier p={learned[u, j]:.2f}"
             items.append((Suggestion(ids[j], float(rounded[u, j]), method, evidence), j in chosen))
         per_key[k] = items

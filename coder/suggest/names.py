@@ -133,6 +133,11 @@ def _tokens(text: str) -> tuple[str, list[_Token]]:
     return text, _join_letters(tokens)
 
 
+def _norms(tokens: list[_Token]) -> list[str]:
+    """The words of tokens that hold no separator (the filter is for the type checker)."""
+    return [t.norm for t in tokens if t.norm is not None]
+
+
 def _join_letters(tokens: list[_Token]) -> list[_Token]:
     """Merge runs of single letters: "H M Revenue" and "D. W. P." are typed gaps."""
     out: list[_Token] = []
@@ -142,7 +147,7 @@ def _join_letters(tokens: list[_Token]) -> list[_Token]:
             run.append(tok)
             continue
         if len(run) > 1:
-            out.append(_Token("".join(t.norm for t in run), run[0].start, run[-1].end))
+            out.append(_Token("".join(_norms(run)), run[0].start, run[-1].end))
         else:
             out.extend(run)
         run = []
@@ -271,6 +276,8 @@ class NameMatcher:
     def _word_not_acronym(self, source: str, token: _Token) -> bool:
         # "DWP would be nice" does not name NICE: an acronym typed in lower case
         # is a word when the writer capitalises elsewhere in the cell.
+        if token.norm is None:
+            return False
         entry = self.index.get(token.norm)
         return (
             entry is not None
@@ -285,7 +292,7 @@ class NameMatcher:
         i = 0
         while i < len(words):
             for n in range(min(self.max_words, len(words) - i), 0, -1):
-                key = " ".join(t.norm for _, t in words[i : i + n])
+                key = " ".join(_norms([t for _, t in words[i : i + n]]))
                 entry = self.index.get(key)
                 if entry is None or entry.vague:
                     continue
@@ -305,19 +312,20 @@ class NameMatcher:
             return
         if len(words) < len(run) or any(t.norm in _SPLIT_WORDS for t in words):
             # "Communites & Local Gov": a misspelt name that holds a separator.
-            best = self._fuzzy(" ".join(_drop_the([t.norm for t in words])), strict=True)
+            best = self._fuzzy(" ".join(_drop_the(_norms(words))), strict=True)
             if best is not None:
                 hits.append((run[0].start, self._fuzzy_suggestion(best, source, words)))
                 return
         for part in _split(run):
             if len(part) > 1 and part[0].norm == "the":
                 part = part[1:]
-            norm = " ".join(t.norm for t in part)
+            norms = _norms(part)
+            norm = " ".join(norms)
             entry = self.index.get(norm)
             if entry is not None:
                 hits.append((part[0].start, Suggestion(entry.theme_id, 1.0, "alias", entry.alias)))
                 continue
-            if all(t.norm in _GENERIC or not any(c.isalpha() for c in t.norm) for t in part):
+            if all(w in _GENERIC or not any(c.isalpha() for c in w) for w in norms):
                 continue  # "the department", "1.", "team": no name to look for
             best = self._fuzzy(norm, strict=False)
             if best is not None:
@@ -431,8 +439,9 @@ def _fallback_theme(codebook: Codebook) -> str | None:
 
 def _runs(tokens: list[_Token], covered: set[int]) -> list[list[_Token]]:
     """Maximal stretches of tokens no alias span took, without outer separators."""
-    runs, run = [], []
-    for i, tok in enumerate(tokens + [None]):
+    runs: list[list[_Token]] = []
+    run: list[_Token] = []
+    for i, tok in enumerate([*tokens, None]):
         if tok is None or i in covered:
             while run and run[-1].norm is None:
                 run.pop()
@@ -445,7 +454,8 @@ def _runs(tokens: list[_Token], covered: set[int]) -> list[list[_Token]]:
 
 
 def _split(run: list[_Token]) -> list[list[_Token]]:
-    parts, part = [], []
+    parts: list[list[_Token]] = []
+    part: list[_Token] = []
     for tok in run + [_Token(None, -1, -1)]:
         if tok.norm is None or tok.norm in _SPLIT_WORDS:
             if part:

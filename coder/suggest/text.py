@@ -33,7 +33,7 @@ def get_nlp():
     nlp = spacy.blank("en")
     try:
         lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        lemmatizer.initialize()
+        lemmatizer.initialize()  # type: ignore[attr-defined]  # spaCy types add_pipe as a bare Doc -> Doc callable
         nlp.meta["coder_pipeline"] = "blank-en+lookup"
     except Exception:  # pragma: no cover - spacy-lookups-data missing: lower-case forms still work
         nlp.remove_pipe("lemmatizer")
