@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 import pytest
@@ -12,7 +11,8 @@ from hypothesis import strategies as st
 from coder.codebook.db import add_theme, nest_theme
 from coder.codebook.model import load_codebook
 from coder.coding.agreement import POOLED_KAPPA_NOTE, agreement, krippendorff_alpha_nominal, roll_up
-from tests.conftest import CODEBOOKS, CORPUS
+from tests.coding.test_team_imports import gold_sets, write_file
+from tests.conftest import CODEBOOKS
 from tests.invoke import run
 
 Q = "q14"
@@ -117,15 +117,6 @@ def test_roll_up_maps_to_the_net_at_each_depth():
 # --- On the real corpus, through the CLI -------------------------------------------------------------
 
 
-def gold_sets() -> dict[tuple, list[str]]:
-    sets: dict[tuple, list[str]] = {}
-    with open(CORPUS / "codings.csv", newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            if row["question"] == Q:
-                sets.setdefault((row["respondent_id"], row["rank"]), []).append(row["theme"])
-    return sets
-
-
 def perturbed(gold: dict[tuple, list[str]]) -> dict[tuple, list[str]]:
     """A second coder who drops a theme now and then, and swaps one for another theme now and then."""
     labels = [t.label for t in load_codebook(CODEBOOKS / "priorities-2014.yaml").themes]
@@ -138,15 +129,6 @@ def perturbed(gold: dict[tuple, list[str]]) -> dict[tuple, list[str]]:
             themes = [labels[(labels.index(themes[0]) + 1) % len(labels)] if themes[0] in labels else labels[0]]
         out[key] = themes
     return out
-
-
-def write_file(path, sets):
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["respondent_id", "question", "rank", "theme"])
-        for (respondent, rank), themes in sets.items():
-            for theme in themes:
-                w.writerow([respondent, Q, rank, theme])
 
 
 @pytest.fixture

@@ -7,16 +7,14 @@ import json
 from itertools import combinations
 
 import pytest
-import yaml
-from click.testing import CliRunner
 
 import coder.codebook.db as theme_ops
-from coder.cli.main import cli
 from coder.coding.codings import question_codebook
 from coder.store import open_db
 from coder.suggest import embeddings
 from coder.suggest.discover import discover
-from tests.suggest.test_discover_scratch import NOISE, THEMES, f1
+from tests.invoke import run
+from tests.suggest.test_discover_scratch import NOISE, THEMES, f1, town_survey
 
 
 def two_themes_each() -> tuple[list[str], dict[str, set[int]], set[int]]:
@@ -68,74 +66,38 @@ def test_two_themes_each_in_sentence_vector_space(monkeypatch):
 def coded(tmp_path):
     """The two-theme answers under a question whose codebook has a library theme, coded on its answers."""
     texts, themes, _ = two_themes_each()
-    codebook = {"id": "town", "title": "Town", "themes": [{"id": "books", "label": "Library"}]}
-    (tmp_path / "codebook.yaml").write_text(yaml.safe_dump(codebook))
-    (tmp_path / "survey.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "survey": "town",
-                "respondent_id": "id",
-                "questions": [
-                    {
-                        "id": "q1",
-                        "text": "What should the council fix?",
-                        "columns": "answer",
-                        "codebook": "codebook.yaml",
-                    }
-                ],
-            }
-        )
-    )
-    with open(tmp_path / "responses.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "answer"])
-        writer.writerows([f"R{i}", t] for i, t in enumerate(texts))
+    db_path = town_survey(tmp_path, texts, [{"id": "books", "label": "Library"}])
     with open(tmp_path / "codings.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["respondent_id", "question", "rank", "theme"])
-        writer.writerows([f"R{i}", "q1", 1, "books"] for i in sorted(themes["library"]))
-    db_path = tmp_path / "town.db"
-    runner = CliRunner()
-    for args in (
-        [
-            "import",
-            str(db_path),
-            "--survey",
-            str(tmp_path / "survey.yaml"),
-            "--responses",
-            str(tmp_path / "responses.csv"),
-        ],
-        ["codings", "import", str(db_path), str(tmp_path / "codings.csv"), "--coder", "gold"],
-    ):
-        result = runner.invoke(cli, args)
-        assert result.exit_code == 0, result.output
+        writer.writerows([f"R{i:03d}", "q1", 1, "books"] for i in sorted(themes["library"]))
+    run("codings", "import", db_path, tmp_path / "codings.csv", "--coder", "gold")
     return db_path, themes
 
 
 def test_all_leaves_out_proposals_that_repeat_an_existing_theme(coded):
     db_path, themes = coded
-    runner = CliRunner()
-    result = runner.invoke(cli, ["discover", str(db_path), "-q", "q1", "--all", "--json", "--no-embeddings"])
+    result = run("discover", str(db_path), "-q", "q1", "--all", "--json", "--no-embeddings")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    library = {f"R{i}" for i in themes["library"]}
+    library = {f"R{i:03d}" for i in themes["library"]}
     shown = [{m["respondent_id"] for m in p["members"]} for p in report["proposals"]]
     assert shown and all(f1(members, library) < 0.8 for members in shown)
     assert report["left_out"] and {r["theme"] for r in report["left_out"]} == {"books"}
     assert all(r["reason"].endswith("of its answers are coded with it") for r in report["left_out"])
     # The other planted themes are still proposed.
     for name in ("buses", "bins", "parking", "potholes"):
-        theme = {f"R{i}" for i in themes[name]}
+        theme = {f"R{i:03d}" for i in themes[name]}
         assert max(f1(members, theme) for members in shown) >= 0.8, name
 
-    text = runner.invoke(cli, ["discover", str(db_path), "-q", "q1", "--all", "--no-embeddings"])
+    text = run("discover", str(db_path), "-q", "q1", "--all", "--no-embeddings")
     assert text.exit_code == 0
     assert f"{len(report['left_out'])} proposals repeat existing themes and are left out:" in text.output
     assert "theme books, " in text.output
 
     # Accepting all adds only what was shown.
     before = {t.id for t in theme_ops.read_codebook(open_db(db_path), "town").themes}
-    result = runner.invoke(cli, ["discover", str(db_path), "-q", "q1", "--all", "--no-embeddings", "--accept", "all"])
+    result = run("discover", str(db_path), "-q", "q1", "--all", "--no-embeddings", "--accept", "all")
     assert result.exit_code == 0, result.output
     db = open_db(db_path)
     after = theme_ops.read_codebook(db, question_codebook(db, "q1")).themes
@@ -145,15 +107,14 @@ def test_all_leaves_out_proposals_that_repeat_an_existing_theme(coded):
 
 def test_a_proposal_named_as_an_existing_theme_is_left_out(coded):
     db_path, themes = coded
-    runner = CliRunner()
     args = ["discover", str(db_path), "-q", "q1", "--all", "--json", "--no-embeddings"]
-    potholes = {f"R{i}" for i in themes["potholes"]}
-    first = json.loads(runner.invoke(cli, args).output)["proposals"]
+    potholes = {f"R{i:03d}" for i in themes["potholes"]}
+    first = json.loads(run(*args).output)["proposals"]
     label = max(first, key=lambda p: f1({m["respondent_id"] for m in p["members"]}, potholes))["label"]
     db = open_db(db_path)
     theme = theme_ops.add_theme(db, question_codebook(db, "q1"), label.upper(), coder="test")  # no answer coded
     db.close()
-    report = json.loads(runner.invoke(cli, args).output)
+    report = json.loads(run(*args).output)
     assert label not in [p["label"] for p in report["proposals"]]
     assert {"label": label, "theme": theme.id, "reason": "same label"}.items() <= next(
         r for r in report["left_out"] if r["theme"] == theme.id

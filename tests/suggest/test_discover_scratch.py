@@ -115,36 +115,27 @@ def test_a_theme_split_by_the_clustering_is_one_proposal():
         assert sum(len(theme & set(p.member_ids)) * 2 > p.size for p in proposals) == 1, name
 
 
-@pytest.fixture
-def survey(tmp_path):
-    """A database of the planted answers under a question whose codebook has no themes."""
-    texts, themes, noise = planted()
-    (tmp_path / "codebook.yaml").write_text(yaml.safe_dump({"id": "town", "title": "Town", "themes": []}))
+def town_survey(tmp_path, texts: list[str], themes: list[dict] | None = None):
+    """Answers `texts` (respondents R000, R001, ...) imported under one question and codebook `themes`."""
+    (tmp_path / "codebook.yaml").write_text(yaml.safe_dump({"id": "town", "title": "Town", "themes": themes or []}))
+    question = {"id": "q1", "text": "What should the council fix?", "columns": "answer", "codebook": "codebook.yaml"}
     (tmp_path / "survey.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "survey": "town",
-                "respondent_id": "id",
-                "questions": [
-                    {
-                        "id": "q1",
-                        "text": "What should the council fix?",
-                        "columns": "answer",
-                        "codebook": "codebook.yaml",
-                    }
-                ],
-            }
-        )
+        yaml.safe_dump({"survey": "town", "respondent_id": "id", "questions": [question]})
     )
     with open(tmp_path / "responses.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "answer"])
         writer.writerows([f"R{i:03d}", text] for i, text in enumerate(texts))
     db = tmp_path / "town.db"
-    result = run(
-        "import", str(db), "--survey", str(tmp_path / "survey.yaml"), "--responses", str(tmp_path / "responses.csv")
-    )
-    assert result.exit_code == 0, result.output
+    run("import", db, "--survey", tmp_path / "survey.yaml", "--responses", tmp_path / "responses.csv")
+    return db
+
+
+@pytest.fixture
+def survey(tmp_path):
+    """A database of the planted answers under a question whose codebook has no themes."""
+    texts, themes, noise = planted()
+    db = town_survey(tmp_path, texts)
     ids = {name: {f"R{i:03d}" for i in members} for name, members in themes.items()}
     return db, ids, {f"R{i:03d}" for i in noise}
 
