@@ -49,6 +49,11 @@ def init(export, output, encoding, sheet):
     """
     plan = plan_survey(export, encoding=encoding, sheet=sheet)
     click.echo(f"Read {plan.export} ({plan.encoding}): {plan.rows} rows, {len(plan.decisions)} decisions.")
+    if plan.header_rows > 1:
+        click.echo(
+            f"  A Qualtrics export: {plan.header_rows} header rows (column names, question wording, import ids); "
+            "the wording becomes each question's text."
+        )
     width = min(40, max((len(d.shown) for d in plan.decisions), default=0))
     for decision in plan.decisions:
         role = decision.role + (f" {decision.question_id}" if decision.question_id else "")

@@ -9,6 +9,7 @@ says why for each, and writes a commented spec that `coder import` accepts unedi
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
 import unicodedata
@@ -146,6 +147,7 @@ class Plan:
     decisions: list[Decision]
     encoding_given: str | None = None
     sheet: str | None = None
+    header_rows: int = 1
 
     def files(self) -> dict[str, str]:
         """Relative path -> text of every file to write, or a CoderError saying why none can be."""
@@ -173,6 +175,11 @@ class Plan:
             f"title: {_quote(self.survey)}  # printed above every table",
             *([f"encoding: {_quote(self.encoding_given)}  # as given to coder init"] if self.encoding_given else []),
             *([f"sheet: {_quote(self.sheet)}  # the workbook sheet to read"] if self.sheet else []),
+            *(
+                [f"header_rows: {self.header_rows}  # Qualtrics: names, question wording, import ids; answers below"]
+                if self.header_rows > 1
+                else []
+            ),
             f"# {_comment(self.id_reason)}",
             f"respondent_id: {_quote(self.respondent_id or '')}",
             "# Short, categorical columns kept with each respondent: `coder table --by NAME` breaks a table",
@@ -288,14 +295,30 @@ def _unusable_name(name: str, counts: Counter) -> str | None:
     return None
 
 
+_IMPORT_ID = re.compile(r'^\{\s*"ImportId"\s*:')
+
+
+def qualtrics_header(first_rows: list[list[str]]) -> tuple[int, list[str]]:
+    """(header rows, each column's question wording): Qualtrics puts the wording in row 2 and
+    `{"ImportId": ...}` in row 3 under the short names of row 1; other exports have one header row."""
+    if len(first_rows) == 2:
+        cells = [c.strip() for c in first_rows[1] if c.strip()]
+        if cells and sum(1 for c in cells if _IMPORT_ID.match(c)) * 2 > len(cells):
+            return 3, [" ".join(c.split()) for c in first_rows[0]]
+    return 1, []
+
+
 def profile(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> tuple:
-    """Read the export once: (export, columns, number of data rows)."""
+    """Read the export once: (export, columns, number of data rows, header rows, question wording)."""
     export = open_export(path, encoding=encoding, sheet=sheet)
     non_answers = NonAnswers.parse(list(DEFAULT_NON_ANSWERS), "the default non_answers")
     columns = [Column(i, name, id_like=_id_like_name(name)) for i, name in enumerate(export.header)]
     width, rows = len(columns), 0
     verdicts: dict[str, bool] = {}
-    for number, row in export.rows:
+    data = iter(export.rows)
+    first = list(itertools.islice(data, 2))
+    header_rows, wording = qualtrics_header([row for _, row in first])
+    for number, row in itertools.chain(first[header_rows - 1 :], data):
         if len(row) > width and any(c.strip() for c in row[width:]):
             raise CoderError(
                 f"this row has {len(row)} fields but the header has {width}: "
@@ -322,7 +345,7 @@ def profile(path: str | Path, *, encoding: str | None = None, sheet: str | None 
             column.add(text, verdict)
     if not rows:
         raise CoderError("the file has a header but no data rows", where=str(export.path))
-    return export, columns, rows
+    return export, columns, rows, header_rows, wording
 
 
 def _group(columns: list[Column]) -> list[list[Column]]:
@@ -418,7 +441,7 @@ def _survey_name(path: Path) -> str:
 
 def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> Plan:
     """Decide, and say why, what each column of the export is."""
-    export, columns, rows = profile(path, encoding=encoding, sheet=sheet)
+    export, columns, rows, header_rows, wording = profile(path, encoding=encoding, sheet=sheet)
     counts = Counter(" ".join(c.name.split()) for c in columns)
     unusable = {c.index: why for c in columns if (why := _unusable_name(" ".join(c.name.split()), counts))}
     id_column, id_reason = _choose_id(columns, rows, unusable)
@@ -437,13 +460,18 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
             _slug(title) if ID_PATTERN.fullmatch(_slug(title) or "-") else qid.replace("_", "-"), codebook_ids
         )
         names = tuple(c.name for c in members)
+        # Qualtrics' row 2 holds the wording; a grid's columns add " - item" to the shared question.
+        text = wording[members[0].index] if members[0].index < len(wording) else ""
+        if len(members) > 1 and " - " in text:
+            text = text.rsplit(" - ", 1)[0]
+        text = text or title
         questions.append(
             PlannedQuestion(
                 qid,
-                title,
+                text,
                 names,
                 codebook_id,
-                title if len(title) <= SHORT_TEXT else shorten(title, SHORT_TEXT - 1),
+                text if len(text) <= SHORT_TEXT else shorten(text, SHORT_TEXT - 1),
                 reason,
             )
         )
@@ -512,6 +540,7 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
         decisions,
         encoding,
         sheet,
+        header_rows,
     )
 
 

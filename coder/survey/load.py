@@ -146,8 +146,9 @@ def import_responses(
     with write(db):
         _install_spec(db, spec, report)
         loader = _Loader(db, spec, export, columns, report, now(), coder)
-        for number, row in export.rows:
-            loader.load_row(number, row)
+        for index, (number, row) in enumerate(export.rows):
+            if index >= spec.header_rows - 1:  # the rows after the first header row that are header too
+                loader.load_row(number, row)
         if not loader.seen:
             raise CoderError("the file has a header but no data rows", where=str(export.path))
         loader.flush()

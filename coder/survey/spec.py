@@ -208,6 +208,7 @@ class SurveySpec:
     questions: tuple[Question, ...]
     sheet: str | None = None
     encoding: str | None = None
+    header_rows: int = 1  # Qualtrics exports carry 3: the names, the question wording, import ids
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:
@@ -253,7 +254,18 @@ def _encoding(value: Any, where: str) -> str | None:
     return check_encoding(clean_text(value, where, "encoding"), where)
 
 
-SPEC_KEYS = ("survey", "title", "respondent_id", "attributes", "questions", "non_answers", "sheet", "encoding")
+SPEC_KEYS = (
+    "survey",
+    "title",
+    "respondent_id",
+    "attributes",
+    "questions",
+    "non_answers",
+    "sheet",
+    "encoding",
+    "header_rows",
+)
+MAX_HEADER_ROWS = 10
 QUESTION_KEYS = ("id", "text", "columns", "column", "codebook", "base", "fold", "non_answers", "table")
 FOLD_KEYS = ("into", "themes", "all_except")
 TABLE_KEYS = ("title", "header")
@@ -385,4 +397,16 @@ def load_spec(path: str | Path) -> SurveySpec:
         questions=tuple(questions),
         sheet=_optional(data, "sheet", source) or None,
         encoding=_encoding(data.get("encoding"), source),
+        header_rows=_header_rows(data.get("header_rows", 1), source),
     )
+
+
+def _header_rows(value: Any, where: str) -> int:
+    """Rows at the top of the export before the answers; the first names the columns."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_HEADER_ROWS:
+        raise CoderError(
+            f"header_rows must be a whole number from 1 to {MAX_HEADER_ROWS} (rows before the answers; "
+            f"the first names the columns), not {excerpt(str(value))}",
+            where=where,
+        )
+    return value

@@ -364,3 +364,27 @@ def test_a_header_with_the_question_wording_over_two_lines_is_kept_and_imports(t
     result = run("import", tmp_path / "e.db", "--survey", tmp_path / "out" / "survey.yaml", "--responses", export)
     assert result.exit_code == 0, result.output
     assert sqlite3.connect(tmp_path / "e.db").execute("SELECT count(*) FROM answers").fetchone()[0] == 12
+
+
+def test_a_qualtrics_export_with_three_header_rows_imports_unedited(tmp_path):
+    """Qualtrics writes the column names, then the question wording, then import ids, then the answers."""
+    header = ["ResponseId", "Q1", "Q2", "Q3"]
+    wording = ["Response ID", "What should the council change?", "Any other comments?", "Your region"]
+    ids = ['{"ImportId":"_recordId"}', '{"ImportId":"QID1_TEXT"}', '{"ImportId":"QID2_TEXT"}', '{"ImportId":"QID3"}']
+    rows = [
+        [f"R_{i:04d}", COMMENTS[i % 6] + f" {i}", COMMENTS[(i + 3) % 6] + f" and {i}", "North" if i % 2 else "South"]
+        for i in range(12)
+    ]
+    export = write_csv(tmp_path / "qualtrics.csv", header, [wording, ids, *rows])
+    result = run("init", export, "--output", tmp_path / "out")
+    assert "A Qualtrics export: 3 header rows" in result.output
+    spec = load_spec(tmp_path / "out" / "survey.yaml")
+    assert spec.header_rows == 3 and spec.respondent_id == "ResponseId"
+    assert [(q.id, q.text) for q in spec.questions] == [
+        ("q1", "What should the council change?"),
+        ("q2", "Any other comments?"),
+    ]
+    run("import", tmp_path / "q.db", "--survey", tmp_path / "out" / "survey.yaml", "--responses", export)
+    db = sqlite3.connect(tmp_path / "q.db")
+    assert db.execute("SELECT count(*) FROM respondents").fetchone()[0] == 12  # no wording or ids as respondents
+    assert not db.execute("SELECT 1 FROM answers WHERE text LIKE '%ImportId%' OR text LIKE 'What should%'").fetchall()

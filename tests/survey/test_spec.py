@@ -54,6 +54,8 @@ BAD_SPECS = {
     "no-questions": ("survey: x\nrespondent_id: id\nquestions: []\n", "non-empty list"),
     "no-id-column": ("survey: x\nquestions: []\n", "missing 'respondent_id'"),
     "not-yaml": ("survey: [x\n", "not valid YAML"),
+    "header-rows-zero": (MINI_SPEC + "header_rows: 0\n", "header_rows must be a whole number from 1 to 10"),
+    "header-rows-text": (MINI_SPEC + "header_rows: three\n", "header_rows must be a whole number"),
 }
 
 
