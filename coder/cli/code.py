@@ -47,7 +47,8 @@ def code(db, question, coder, adjudicate, ask_coder):
         coder = coder or getpass.getuser() or "coder"
     elif coder:
         raise CoderError("--ask-coder asks for the name that --coder gives: choose one")
-    make_app(db, question, coder, adjudicate=adjudicate).run()
+    # A session of `coder serve` (--ask-coder): the server took the backup once, when it started.
+    make_app(db, question, coder, adjudicate=adjudicate, take_backup=not ask_coder).run()
 
 
 def _first_unfinished(database) -> str:

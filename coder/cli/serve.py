@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from coder.cli.common import db_argument, existing_db, friendly
@@ -55,6 +57,10 @@ def serve(db, host, port, question):
             "can code in the database; use --host 127.0.0.1 and `ssh -L` to keep it private",
             err=True,
         )
+    from coder.coding.history import backup
+    from coder.tui.app import autobackup_path
+
+    copy = backup(Path(db), autobackup_path(db))  # once, before any session changes anything
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"Serving the coding app for {db} on http://{shown}:{port} (Ctrl+C stops)")
+    click.echo(f"Serving the coding app for {db} on http://{shown}:{port} (Ctrl+C stops); a copy from before: {copy}")
     run_server(db, question, host, port)

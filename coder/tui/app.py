@@ -17,7 +17,14 @@ class CoderApp(App[None]):
     TITLE = "coder"
 
     def __init__(
-        self, db_path: str | Path, question: str, coder: str | None, *, retrain: bool = True, adjudicate: bool = False
+        self,
+        db_path: str | Path,
+        question: str,
+        coder: str | None,
+        *,
+        retrain: bool = True,
+        adjudicate: bool = False,
+        take_backup: bool = True,
     ) -> None:
         """Without a coder the app asks for one first (a browser session of `coder serve`)."""
         super().__init__()
@@ -25,8 +32,11 @@ class CoderApp(App[None]):
         self.question = question
         self.adjudicate = adjudicate
         self.retrain = retrain
-        # A copy of weeks of coding before anything is changed in this session.
-        self.backup_path = backup(self.db_path, self.db_path.with_name(self.db_path.name + ".autobackup"))
+        # A copy of weeks of coding before anything is changed in this session. `coder serve` takes
+        # it once when it starts: each browser session taking its own would overwrite that copy.
+        self.backup_path = (
+            backup(self.db_path, autobackup_path(self.db_path)) if take_backup else autobackup_path(self.db_path)
+        )
         self.session: CodingSession | None = None if coder is None else self._open_session(coder)
 
     def _open_session(self, coder: str) -> CodingSession:
@@ -49,8 +59,19 @@ class CoderApp(App[None]):
         self.switch_screen(CodingScreen(self.session, self.db_path, retrain=self.retrain))
 
 
+def autobackup_path(db_path: str | Path) -> Path:
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".autobackup")
+
+
 def make_app(
-    db_path: str | Path, question: str, coder: str | None, *, retrain: bool = True, adjudicate: bool = False
+    db_path: str | Path,
+    question: str,
+    coder: str | None,
+    *,
+    retrain: bool = True,
+    adjudicate: bool = False,
+    take_backup: bool = True,
 ) -> CoderApp:
     """The one factory the CLI and the tests use."""
-    return CoderApp(db_path, question, coder, retrain=retrain, adjudicate=adjudicate)
+    return CoderApp(db_path, question, coder, retrain=retrain, adjudicate=adjudicate, take_backup=take_backup)

@@ -166,6 +166,8 @@ async def test_two_browsers_code_one_database_at_once(db_path, tmp_path):
                 html = await page.text()
                 assert f'data-session-websocket-url="ws://{address}/ws"' in html
                 assert "googleapis" not in html and "xterm.css" in html  # nothing from other sites
+            backup = db_path.with_name(db_path.name + ".autobackup")  # taken once, when the server started
+            taken = backup.stat().st_mtime_ns
             ann, bob = await asyncio.gather(Browser.open(client, address), Browser.open(client, address))
             await asyncio.gather(ann.shows("Your name"), bob.shows("Your name"))
             await ann.keys(*"ann", "\r")
@@ -195,6 +197,8 @@ async def test_two_browsers_code_one_database_at_once(db_path, tmp_path):
     for answer, coder, _ in rows:
         by_coder.setdefault(coder, set()).add(answer)
     assert len(by_coder["ann"]) == 2 and len(by_coder["bob"]) == 1 and not by_coder["ann"] & by_coder["bob"]
+    # The sessions did not replace the server's copy from before them: it holds none of their codes.
+    assert backup.stat().st_mtime_ns == taken and confirmed(backup) == []
     connection = sqlite3.connect(db_path)
     actions = connection.execute("SELECT coder, action FROM audit WHERE action LIKE 'coding.%' ORDER BY id").fetchall()
     connection.close()
