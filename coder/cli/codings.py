@@ -42,8 +42,13 @@ def codings():
     help="One row per answer cell, its codes over columns code_1 ... code_N (blank cells skipped).",
 )
 @click.option("--question", default=None, help="The question every row codes, for a FILE with no question column.")
+@click.option(
+    "--add-themes",
+    is_flag=True,
+    help="Add the themes FILE names that the codebook lacks ('Net > Theme' adds the net too), in the same transaction.",
+)
 @friendly
-def codings_import(db, file, coder, replace, independent, wide, question):
+def codings_import(db, file, coder, replace, independent, wide, question, add_themes):
     """Record the codes in FILE as confirmed by CODER.
 
     FILE is CSV or XLSX. The long layout has a row per code, with at least
@@ -55,10 +60,22 @@ def codings_import(db, file, coder, replace, independent, wide, question):
     confirmed, CODER's codes are kept as CODER's own (blind) codes: where the
     coders agree the answer settles, where they differ the first coding stays
     and the answer waits for `coder code --adjudicate`. --replace overwrites.
+    With --add-themes a theme FILE names that the codebook lacks is added
+    (after `coder init`, the coders' files may be the only codebook there is).
     """
     result = import_codings(
-        existing_db(db), file, coder=coder, replace=replace, independent=independent, wide=wide, question=question
+        existing_db(db),
+        file,
+        coder=coder,
+        replace=replace,
+        independent=independent,
+        wide=wide,
+        question=question,
+        add_themes=add_themes,
     )
+    for codebook_id, labels in result["themes_added"].items():
+        shown = ", ".join(labels[:8]) + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
+        click.echo(f"Added {len(labels)} theme(s) to codebook {codebook_id}: {shown}")
     if result["shared"]:
         click.echo(
             f"Warning: {result['shared']} answer cells in {file} were already confirmed by another coder; "

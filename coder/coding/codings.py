@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from coder.codebook.db import read_codebook
+from coder.codebook.db import add_theme, read_codebook
 from coder.codebook.model import Codebook, Theme
 from coder.errors import CoderError, location
 from coder.safe_input import SHORT_TEXT, excerpt
@@ -418,7 +418,8 @@ def import_codings(
     independent: bool = False,
     wide: bool = False,
     question: str | None = None,
-) -> dict[str, int]:
+    add_themes: bool = False,
+) -> dict:
     """Record a codings file (either layout, see `read_coding_file`) as confirmed codes by `coder`; all or none.
 
     Every row is checked before anything is written. On answers another coder
@@ -427,15 +428,74 @@ def import_codings(
     work. With `independent`, the codes are also kept as blind codes on the
     answers no one else coded, so later comparisons see exactly this file.
     With `replace`, answer cells named in the file get exactly the file's
-    codes as their final coding, whoever coded them before.
+    codes as their final coding, whoever coded them before. With `add_themes`,
+    a theme the codebook lacks is added first (a path's missing nets too), in the
+    same transaction: coders' files can be the only codebook a team kept.
     """
-    from coder.coding.team import code_independently, others_codes, set_own_codes  # team builds on this module
-
     if not coder or not coder.strip():
         raise CoderError("a coder name is required (--coder)")
     if replace and independent:
         raise CoderError("--replace overwrites the final codings and --independent keeps them: choose one")
     path = Path(path)
+    with write(db):  # the themes it adds and the codes it records: one transaction
+        added = _add_missing_themes(db, path, wide, question, coder) if add_themes else {}
+        result = _import_rows(db, path, coder, replace, independent, wide, question)
+    return {**result, "themes_added": added}
+
+
+def _missing_path(codebook: Codebook, value: str) -> list[tuple[str | None, str]]:
+    """The (parent id, label) pairs to add so that `value` (a label or a `Net > Theme` path) names a theme."""
+    parts = [p.strip() for p in value.split(">")] if ">" in value else [value.strip()]
+    if not all(parts):
+        return []  # an empty part: resolve_theme says what is wrong
+    parent: str | None = None
+    for depth, part in enumerate(parts):
+        here = [t for t in codebook.themes if t.parent == parent and _names(t, part)]
+        if depth == 0 and not here:
+            here = [t for t in codebook.themes if _names(t, part)]  # outer nets may be left out, as in resolve_theme
+        if len(here) != 1:
+            if here:
+                return []  # ambiguous: resolve_theme says so
+            return [(parent, part)] + [(None, p) for p in parts[depth + 1 :]]
+        parent = here[0].id
+    return []
+
+
+def _add_missing_themes(db: Database, path: Path, wide: bool, question: str | None, coder: str) -> dict[str, list]:
+    """Add the themes the file names that its questions' codebooks lack; {codebook id: labels added}."""
+    export = open_export(path)
+    added: dict[str, list] = {}
+    codebooks: dict[str, str] = {}
+    for line in _lines(export, path, wide, question):
+        if line.question not in codebooks:
+            try:
+                codebooks[line.question] = question_codebook(db, line.question)
+            except CoderError as exc:
+                raise CoderError(exc.message, where=location(path, line.number, "question")) from None
+        codebook_id = codebooks[line.question]
+        for column, cell in line.codes:
+            if not cell:
+                continue
+            codebook = read_codebook(db, codebook_id)
+            parent: str | None = None
+            for step, (known, label) in enumerate(_missing_path(codebook, cell)):
+                parent = known if step == 0 else parent
+                try:
+                    theme = add_theme(db, codebook_id, label, parent=parent, coder=coder)
+                except CoderError as exc:
+                    raise CoderError(
+                        f"cannot add theme {excerpt(label)}: {exc.message}", where=location(path, line.number, column)
+                    ) from None
+                added.setdefault(codebook_id, []).append(theme.label)
+                parent = theme.id
+    return added
+
+
+def _import_rows(
+    db: Database, path: Path, coder: str, replace: bool, independent: bool, wide: bool, question: str | None
+) -> dict[str, int]:
+    from coder.coding.team import code_independently, others_codes, set_own_codes  # team builds on this module
+
     rows = read_coding_file(db, path, wide=wide, question=question)
     if not rows:
         raise CoderError("the codings file has no codes", where=str(path))
