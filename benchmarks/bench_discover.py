@@ -13,10 +13,11 @@ Nothing in coder is tuned to this data set.
 settings are chosen: the bundled corpus's q5, q6, q14 and q16 against their gold
 coding, and random samples of `DEV_SAMPLE` answers from ANES 2008 train parts
 (`traintest_data/datasetN_{X,y}train.csv`), where each code with at least
-`MIN_ANSWERS` answers in the sample is a theme.
+`MIN_ANSWERS` answers in the sample is a theme. `--pairs` adds, per ANES sample, one
+where half the answers are two answers run together and coded with both (see `paired`).
 
     python benchmarks/bench_discover.py [--data DIR] [--json]
-    python benchmarks/bench_discover.py --dev /work/data/anes [--datasets 2,3,5] [--seeds 0,1]
+    python benchmarks/bench_discover.py --dev /work/data/anes [--datasets 2,3,5] [--seeds 0,1] [--pairs]
 """
 
 from __future__ import annotations
@@ -135,7 +136,25 @@ def run_part(part_dir: Path) -> dict:
     }
 
 
-def dev_sets(anes: Path, datasets: list[int], seeds: list[int]):
+def paired(pairs: list[tuple[str, list[str]]], seed: int) -> tuple[list[str], dict[str, set[int]]]:
+    """Half the sample's answers two ANES answers run together ("A. B."), coded with both: answers that
+    carry several themes, as ThemeFinder's do (1.8 each), which single ANES answers rarely are."""
+    rng = random.Random(seed)
+    drawn = rng.sample(pairs, min(DEV_SAMPLE * 3 // 2, len(pairs)))
+    half = len(drawn) // 3
+    joined = [
+        (f"{a.strip().rstrip('.')}. {b.strip()}", ca + cb)
+        for (a, ca), (b, cb) in zip(drawn[:half], drawn[half : 2 * half])
+    ]
+    sample = joined + drawn[2 * half :]
+    themes: dict[str, set[int]] = {}
+    for i, (_, found) in enumerate(sample):
+        for code in found:
+            themes.setdefault(code, set()).add(i)
+    return [t for t, _ in sample], themes
+
+
+def dev_sets(anes: Path, datasets: list[int], seeds: list[int], pairs: bool = False):
     """(name, texts, themes as sets of positions) for every development set."""
     from coder.coding.codings import import_codings
 
@@ -173,14 +192,18 @@ def dev_sets(anes: Path, datasets: list[int], seeds: list[int]):
                 for code in found:
                     themes.setdefault(code, set()).add(i)
             yield f"anes {number} seed {seed}", [t for t, _ in sample], themes
+            if pairs:
+                yield f"anes {number} pairs {seed}", *paired(pairs, seed)
 
 
-def run_dev(anes: Path, datasets: list[int], seeds: list[int], embeddings: bool = True) -> list[dict]:
+def run_dev(
+    anes: Path, datasets: list[int], seeds: list[int], embeddings: bool = True, pairs: bool = False
+) -> list[dict]:
     from coder.suggest import embeddings as embedding_models
     from coder.suggest.discover import discover, enough_for_vectors
 
     results = []
-    for name, texts, themes in dev_sets(anes, datasets, seeds):
+    for name, texts, themes in dev_sets(anes, datasets, seeds, pairs):
         themes = {t: m for t, m in themes.items() if len(m) >= MIN_ANSWERS}
         embedder = embedding_models.embedder_for(texts) if embeddings and enough_for_vectors(texts) else None
         vectors = embedder.vectors(texts) if embedder is not None else None
@@ -234,11 +257,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", default="2,3,5,7,9", help="With --dev: ANES dataset numbers.")
     parser.add_argument("--seeds", default="0,1", help="With --dev: sampling seeds.")
     parser.add_argument("--no-embeddings", action="store_true", help="With --dev: TF-IDF only.")
+    parser.add_argument(
+        "--pairs", action="store_true", help="With --dev: also samples where half the answers are two run together."
+    )
     args = parser.parse_args(argv)
     if args.dev is not None:
         numbers = [int(n) for n in args.datasets.split(",") if n.strip()]
         seeds = [int(n) for n in args.seeds.split(",") if n.strip()]
-        results = run_dev(args.dev, numbers, seeds, embeddings=not args.no_embeddings)
+        results = run_dev(args.dev, numbers, seeds, embeddings=not args.no_embeddings, pairs=args.pairs)
         print_dev(results)
         if args.json:
             print(json.dumps(results, indent=2))
