@@ -49,7 +49,12 @@ def init(export, output, encoding, sheet):
     """
     plan = plan_survey(export, encoding=encoding, sheet=sheet)
     click.echo(f"Read {plan.export} ({plan.encoding}): {plan.rows} rows, {len(plan.decisions)} decisions.")
-    if plan.header_rows > 1:
+    if plan.header_names == "joined":
+        click.echo(
+            "  A SurveyMonkey export: 2 header rows (the question, then the option under it); "
+            "columns are named 'question - option'."
+        )
+    elif plan.header_rows > 1:
         click.echo(
             f"  A Qualtrics export: {plan.header_rows} header rows (column names, question wording, import ids); "
             "the wording becomes each question's text."

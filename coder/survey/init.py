@@ -23,7 +23,7 @@ from coder.codebook.model import ID_PATTERN
 from coder.errors import CoderError, location
 from coder.outputs import write_output
 from coder.safe_input import COLUMN_TEXT, SHORT_TEXT, clean_text, excerpt, shorten
-from coder.survey.readers import MAX_ATTRIBUTE_CHARS, MAX_ID_CHARS, open_export
+from coder.survey.readers import MAX_ATTRIBUTE_CHARS, MAX_ID_CHARS, joined_header, open_export
 from coder.survey.spec import DEFAULT_NON_ANSWERS, NonAnswers
 
 OPEN_MIN_WORDS = 4.0  # mean words per answer: job titles and organisations stay below, comments above
@@ -148,6 +148,7 @@ class Plan:
     encoding_given: str | None = None
     sheet: str | None = None
     header_rows: int = 1
+    header_names: str = "first"
 
     def files(self) -> dict[str, str]:
         """Relative path -> text of every file to write, or a CoderError saying why none can be."""
@@ -177,7 +178,15 @@ class Plan:
             *([f"sheet: {_quote(self.sheet)}  # the workbook sheet to read"] if self.sheet else []),
             *(
                 [f"header_rows: {self.header_rows}  # Qualtrics: names, question wording, import ids; answers below"]
-                if self.header_rows > 1
+                if self.header_rows > 1 and self.header_names == "first"
+                else []
+            ),
+            *(
+                [
+                    f"header_rows: {self.header_rows}  # SurveyMonkey: the question, then the option under it",
+                    "header_names: joined  # a column is named 'question - option' (a blank question cell: the one on its left)",
+                ]
+                if self.header_names == "joined"
                 else []
             ),
             f"# {_comment(self.id_reason)}",
@@ -308,16 +317,27 @@ def qualtrics_header(first_rows: list[list[str]]) -> tuple[int, list[str]]:
     return 1, []
 
 
+def surveymonkey_header(first_row: list[str]) -> bool:
+    """SurveyMonkey's second header row: blank under the respondent's own columns, "Response" or
+    "Open-Ended Response" (or an option) under each question."""
+    plain = sum(1 for c in first_row if c.strip().casefold() in ("response", "open-ended response"))
+    return bool(first_row) and not first_row[0].strip() and plain > 0
+
+
 def profile(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> tuple:
-    """Read the export once: (export, columns, number of data rows, header rows, question wording)."""
+    """Read the export once: (export, columns, data rows, header rows, question wording, names joined)."""
     export = open_export(path, encoding=encoding, sheet=sheet)
     non_answers = NonAnswers.parse(list(DEFAULT_NON_ANSWERS), "the default non_answers")
-    columns = [Column(i, name, id_like=_id_like_name(name)) for i, name in enumerate(export.header)]
-    width, rows = len(columns), 0
-    verdicts: dict[str, bool] = {}
     data = iter(export.rows)
     first = list(itertools.islice(data, 2))
     header_rows, wording = qualtrics_header([row for _, row in first])
+    names, joined = export.header, False
+    if header_rows == 1 and first and surveymonkey_header(first[0][1]):
+        header_rows, joined = 2, True
+        names = joined_header([export.header, first[0][1]])
+    columns = [Column(i, name, id_like=_id_like_name(name)) for i, name in enumerate(names)]
+    width, rows = len(columns), 0
+    verdicts: dict[str, bool] = {}
     for number, row in itertools.chain(first[header_rows - 1 :], data):
         if len(row) > width and any(c.strip() for c in row[width:]):
             raise CoderError(
@@ -345,7 +365,7 @@ def profile(path: str | Path, *, encoding: str | None = None, sheet: str | None 
             column.add(text, verdict)
     if not rows:
         raise CoderError("the file has a header but no data rows", where=str(export.path))
-    return export, columns, rows, header_rows, wording
+    return export, columns, rows, header_rows, wording, joined
 
 
 def _group(columns: list[Column]) -> list[list[Column]]:
@@ -441,7 +461,7 @@ def _survey_name(path: Path) -> str:
 
 def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> Plan:
     """Decide, and say why, what each column of the export is."""
-    export, columns, rows, header_rows, wording = profile(path, encoding=encoding, sheet=sheet)
+    export, columns, rows, header_rows, wording, joined = profile(path, encoding=encoding, sheet=sheet)
     counts = Counter(" ".join(c.name.split()) for c in columns)
     unusable = {c.index: why for c in columns if (why := _unusable_name(" ".join(c.name.split()), counts))}
     id_column, id_reason = _choose_id(columns, rows, unusable)
@@ -541,6 +561,7 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
         encoding,
         sheet,
         header_rows,
+        "joined" if joined else "first",
     )
 
 

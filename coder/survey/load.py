@@ -24,6 +24,7 @@ from coder.survey.readers import (
     check_cell,
     open_export,
     require_columns,
+    with_header_rows,
 )
 from coder.survey.spec import SurveySpec
 
@@ -141,14 +142,14 @@ def import_responses(
     silently recoding it.
     """
     export = open_export(path, encoding=encoding or spec.encoding, sheet=spec.sheet)
+    export = with_header_rows(export, spec.header_rows, spec.header_names == "joined")
     columns = require_columns(export, spec.columns)
     report = ImportReport(str(export.path), export.encoding)
     with write(db):
         _install_spec(db, spec, report)
         loader = _Loader(db, spec, export, columns, report, now(), coder)
-        for index, (number, row) in enumerate(export.rows):
-            if index >= spec.header_rows - 1:  # the rows after the first header row that are header too
-                loader.load_row(number, row)
+        for number, row in export.rows:
+            loader.load_row(number, row)
         if not loader.seen:
             raise CoderError("the file has a header but no data rows", where=str(export.path))
         loader.flush()

@@ -65,6 +65,33 @@ class Export:
     encoding: str = "utf-8"
 
 
+_PLAIN_SUBHEADS = {"", "response", "open-ended response"}  # SurveyMonkey's second row under a one-column question
+
+
+def joined_header(rows: list[list[str]]) -> list[str]:
+    """Column names spread over header rows, as SurveyMonkey writes them: the question in row 1 (a blank
+    cell belongs to the question on its left, a merged cell), the option in row 2; joined with " - "."""
+    width = max(len(row) for row in rows)
+    names, top = [], ""
+    for i in range(width):
+        cells = [" ".join(row[i].split()) if i < len(row) else "" for row in rows]
+        top = cells[0] or top
+        below = [c for c in cells[1:] if c.casefold() not in _PLAIN_SUBHEADS]
+        names.append(" - ".join([top, *below]) if top else " - ".join(below))
+    return names
+
+
+def with_header_rows(export: Export, header_rows: int, joined: bool) -> Export:
+    """The export with its data rows only: `header_rows` at the top, the first naming the columns
+    (Qualtrics) or all of them joined (SurveyMonkey, `joined`)."""
+    rows = iter(export.rows)
+    extra = [row for _, row in itertools.islice(rows, header_rows - 1)]
+    if len(extra) < header_rows - 1:
+        raise CoderError(f"the file ends within its {header_rows} header rows", where=str(export.path))
+    header = _clean_header(joined_header([export.header, *extra]), export.path) if joined else export.header
+    return Export(export.path, header, rows, export.encoding)
+
+
 def check_cell(text: str, limit: int, what: str, where: str) -> None:
     """Refuse a cell no store should hold: too long for `what`, a NUL, or half a surrogate pair."""
     if len(text) > limit:

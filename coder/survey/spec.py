@@ -209,6 +209,7 @@ class SurveySpec:
     sheet: str | None = None
     encoding: str | None = None
     header_rows: int = 1  # Qualtrics exports carry 3: the names, the question wording, import ids
+    header_names: str = "first"  # or "joined": SurveyMonkey names a column by its question and option rows
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:
@@ -264,6 +265,7 @@ SPEC_KEYS = (
     "sheet",
     "encoding",
     "header_rows",
+    "header_names",
 )
 MAX_HEADER_ROWS = 10
 QUESTION_KEYS = ("id", "text", "columns", "column", "codebook", "base", "fold", "non_answers", "table")
@@ -398,7 +400,18 @@ def load_spec(path: str | Path) -> SurveySpec:
         sheet=_optional(data, "sheet", source) or None,
         encoding=_encoding(data.get("encoding"), source),
         header_rows=_header_rows(data.get("header_rows", 1), source),
+        header_names=_header_names(data.get("header_names", "first"), source),
     )
+
+
+def _header_names(value: Any, where: str) -> str:
+    if value not in ("first", "joined"):
+        raise CoderError(
+            "header_names must be 'first' (the first header row names the columns) or 'joined' (every header "
+            f"row, as SurveyMonkey writes them), not {excerpt(str(value))}",
+            where=where,
+        )
+    return value
 
 
 def _header_rows(value: Any, where: str) -> int:

@@ -388,3 +388,35 @@ def test_a_qualtrics_export_with_three_header_rows_imports_unedited(tmp_path):
     db = sqlite3.connect(tmp_path / "q.db")
     assert db.execute("SELECT count(*) FROM respondents").fetchone()[0] == 12  # no wording or ids as respondents
     assert not db.execute("SELECT 1 FROM answers WHERE text LIKE '%ImportId%' OR text LIKE 'What should%'").fetchall()
+
+
+def test_a_surveymonkey_export_with_two_header_rows_imports_unedited(tmp_path):
+    """SurveyMonkey writes each question over its options: row 1 the question (blank over a merged cell),
+    row 2 "Response", "Open-Ended Response" or the option."""
+    top = ["Respondent ID", "Collector ID", "What should the council change?", "Which services do you use?", "", ""]
+    top.append("Any other comments?")
+    second = ["", "", "Response", "Libraries", "Bins", "Other (please specify)", "Open-Ended Response"]
+    rows = [
+        [
+            str(1000 + i),
+            "42",
+            COMMENTS[i % 6] + f" {i}",
+            "Libraries" if i % 2 else "",
+            "Bins" if i % 3 else "",
+            "",
+            COMMENTS[(i + 3) % 6] + f" and {i}",
+        ]
+        for i in range(12)
+    ]
+    export = write_csv(tmp_path / "monkey.csv", top, [second, *rows])
+    result = run("init", export, "--output", tmp_path / "out")
+    assert "A SurveyMonkey export" in result.output
+    spec = load_spec(tmp_path / "out" / "survey.yaml")
+    assert spec.header_rows == 2 and spec.header_names == "joined" and spec.respondent_id == "Respondent ID"
+    columns = {c for q in spec.questions for c in q.columns}
+    assert {"What should the council change?", "Any other comments?"} <= columns
+    assert "Which services do you use? - Libraries" in spec.attributes
+    run("import", tmp_path / "m.db", "--survey", tmp_path / "out" / "survey.yaml", "--responses", export)
+    db = sqlite3.connect(tmp_path / "m.db")
+    assert db.execute("SELECT count(*) FROM respondents").fetchone()[0] == 12  # the option row is no respondent
+    assert db.execute("SELECT count(*) FROM answers WHERE text = 'Open-Ended Response'").fetchone()[0] == 0

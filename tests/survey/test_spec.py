@@ -56,6 +56,7 @@ BAD_SPECS = {
     "not-yaml": ("survey: [x\n", "not valid YAML"),
     "header-rows-zero": (MINI_SPEC + "header_rows: 0\n", "header_rows must be a whole number from 1 to 10"),
     "header-rows-text": (MINI_SPEC + "header_rows: three\n", "header_rows must be a whole number"),
+    "header-names": (MINI_SPEC + "header_names: merged\n", "header_names must be 'first'"),
 }
 
 
@@ -71,3 +72,18 @@ def test_bad_specs(mini, case):
 def test_unknown_question_in_spec_lookup(corpus_spec):
     with pytest.raises(CoderError, match="unknown question 'q99'"):
         corpus_spec.question("q99")
+
+
+def test_header_rows_joined_as_surveymonkey_names_them():
+    from coder.survey.readers import joined_header
+
+    top = ["Respondent ID", "Q1 text", "Q2 text", "", "", "Q3"]
+    second = ["", "Response", "Yes", "No", "Other (please specify)", "Open-Ended Response"]
+    assert joined_header([top, second]) == [
+        "Respondent ID",
+        "Q1 text",
+        "Q2 text - Yes",
+        "Q2 text - No",
+        "Q2 text - Other (please specify)",
+        "Q3",
+    ]
