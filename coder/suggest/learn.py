@@ -48,6 +48,10 @@ class ThemeLearner:
         n, k = Yd.shape
         counts = (Yd * weights[:, None]).sum(axis=0)
         coef = np.zeros((X.shape[1], k), dtype=np.float32)
+        # The SVMs see only the columns these answers use: the space is built on every answer, and a
+        # column no confirmed answer has keeps a zero weight anyway, so this is the same fit, cheaper.
+        used = np.flatnonzero(X.getnnz(axis=0))
+        X = X[:, used]
         intercept = np.zeros(k, dtype=np.float32)
         targets = np.where(Yd > 0, 1.0, -1.0)
         trained = []
@@ -68,7 +72,7 @@ class ThemeLearner:
         # confirmations gave different suggestions from run to run. Reproducible codes come first.
         for j in trained:
             model = svm(j)
-            coef[:, j] = model.coef_[0]
+            coef[used, j] = model.coef_[0]
             intercept[j] = model.intercept_[0]
         dense_coef = None
         if dense is not None:
