@@ -462,6 +462,14 @@ def _survey_name(path: Path) -> str:
 def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> Plan:
     """Decide, and say why, what each column of the export is."""
     export, columns, rows, header_rows, wording, joined = profile(path, encoding=encoding, sheet=sheet)
+    named = [c.name for c in columns if c.name.strip()]
+    if len(columns) >= 3 and len(named) * 2 < len(columns):
+        # A report's title above the table ("Survey results 2024" in A1): that row is read as the header.
+        raise CoderError(
+            f"row 1 names only {len(named)} of {len(columns)} columns ({', '.join(excerpt(n, 30) for n in named[:3])}): "
+            "the column names must be the first row; remove any title rows above them and run coder init again",
+            where=location(export.path, 1),
+        )
     counts = Counter(" ".join(c.name.split()) for c in columns)
     unusable = {c.index: why for c in columns if (why := _unusable_name(" ".join(c.name.split()), counts))}
     id_column, id_reason = _choose_id(columns, rows, unusable)

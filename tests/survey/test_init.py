@@ -420,3 +420,14 @@ def test_a_surveymonkey_export_with_two_header_rows_imports_unedited(tmp_path):
     db = sqlite3.connect(tmp_path / "m.db")
     assert db.execute("SELECT count(*) FROM respondents").fetchone()[0] == 12  # the option row is no respondent
     assert db.execute("SELECT count(*) FROM answers WHERE text = 'Open-Ended Response'").fetchone()[0] == 0
+
+
+def test_a_title_row_above_the_header_is_named_not_guessed(tmp_path):
+    export = write_csv(
+        tmp_path / "report.csv",
+        ["Council survey results 2024", "", "", ""],
+        [["id", "comment", "region", "age"], *[[str(i), COMMENTS[i % 6], "North", "30"] for i in range(8)]],
+    )
+    result = run("init", export, "--output", tmp_path / "out", ok=False)
+    assert "row 1 names only 1 of 4 columns" in result.output and "remove any title rows" in result.output
+    assert not (tmp_path / "out").exists()
