@@ -337,7 +337,6 @@ def profile(path: str | Path, *, encoding: str | None = None, sheet: str | None 
         names = joined_header([export.header, first[0][1]])
     columns = [Column(i, name, id_like=_id_like_name(name)) for i, name in enumerate(names)]
     width, rows = len(columns), 0
-    verdicts: dict[str, bool] = {}
     for number, row in itertools.chain(first[header_rows - 1 :], data):
         if len(row) > width and any(c.strip() for c in row[width:]):
             raise CoderError(
@@ -355,14 +354,7 @@ def profile(path: str | Path, *, encoding: str | None = None, sheet: str | None 
             text = cell.replace("\r\n", "\n").strip()
             if not text:
                 continue
-            if len(text) > 40:
-                column.add(text, non_answers.matches(text))
-                continue
-            # Short answers repeat ("n/a", "Yes", "England"): check each once.
-            verdict = verdicts.get(text)
-            if verdict is None:
-                verdict = verdicts[text] = non_answers.matches(text)
-            column.add(text, verdict)
+            column.add(text, non_answers.matches(text))
     if not rows:
         raise CoderError("the file has a header but no data rows", where=str(export.path))
     return export, columns, rows, header_rows, wording, joined

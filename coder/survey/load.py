@@ -217,7 +217,6 @@ class _Loader:
             )
         }
         self.seen: dict[str, int] = {}
-        self.non_answer_cache: dict[tuple[str, str], bool] = {}  # survey answers repeat a lot
         self.new_respondents: list = []
         self.new_attributes: list = []
         self.new_answers: list = []
@@ -270,17 +269,6 @@ class _Loader:
                 changed = changed or not is_new
         return changed
 
-    def _is_answer(self, question, text: str) -> int:
-        if not text:
-            return 0
-        if len(text) <= 40:
-            # Short answers repeat ("n/a", "CRM", "savings"): check each once.
-            verdict = self.non_answer_cache.get((question.id, text))
-            if verdict is None:
-                verdict = self.non_answer_cache[(question.id, text)] = question.non_answers.matches(text)
-            return 0 if verdict else 1
-        return 0 if question.non_answers.matches(text) else 1
-
     def _load_cell(self, number: int, row: list[str], rid: str, question, rank: int, column: str, is_new: bool) -> bool:
         """One answer cell: new, unchanged, re-judged by an edited non_answers list, changed or emptied.
 
@@ -288,7 +276,7 @@ class _Loader:
         report = self.report
         text = row[self.columns[column]].replace("\r\n", "\n").strip()
         check_cell(text, MAX_CELL_CHARS, "one answer", location(self.export.path, number, column))
-        is_answer = self._is_answer(question, text)
+        is_answer = 0 if question.non_answers.matches(text) else 1
         if text and not is_answer:
             report.non_answers += 1
         key = (rid, question.id, rank)

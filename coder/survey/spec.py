@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import re._parser as _re_parser  # type: ignore[import-not-found]  # typeshed has no stub for it (only sre_parse)
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -112,12 +112,17 @@ def _backtracking_risk(pattern: str) -> str | None:
     return found
 
 
+REPEATED_TEXT = 40  # answers up to this long repeat enough to remember their verdict
+
+
 @dataclass(frozen=True)
 class NonAnswers:
     """Literal patterns, or `re:` regular expressions, that mark a cell as no answer."""
 
     literals: frozenset[str]
     patterns: tuple[re.Pattern[str], ...] = ()
+    # Short answers repeat ("n/a", "CRM", "Yes"): each is judged once per list, whoever asks.
+    _verdicts: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def parse(cls, values: list[str] | tuple[str, ...], where: str) -> NonAnswers:
@@ -146,6 +151,14 @@ class NonAnswers:
         return cls(frozenset(literals), tuple(patterns))
 
     def matches(self, text: str) -> bool:
+        if len(text) > REPEATED_TEXT:
+            return self._judge(text)
+        verdict = self._verdicts.get(text)
+        if verdict is None:
+            verdict = self._verdicts[text] = self._judge(text)
+        return verdict
+
+    def _judge(self, text: str) -> bool:
         if normalise_nonanswer(text) in self.literals:
             return True
         stripped = text.strip()
