@@ -23,7 +23,7 @@ from coder.codebook.model import ID_PATTERN
 from coder.errors import CoderError, location
 from coder.outputs import write_output
 from coder.safe_input import COLUMN_TEXT, SHORT_TEXT, clean_text, excerpt, shorten
-from coder.survey.readers import MAX_ATTRIBUTE_CHARS, MAX_ID_CHARS, joined_header, open_export
+from coder.survey.readers import MAX_ATTRIBUTE_CHARS, MAX_ID_CHARS, check_row_width, joined_header, open_export
 from coder.survey.spec import DEFAULT_NON_ANSWERS, NonAnswers
 
 OPEN_MIN_WORDS = 4.0  # mean words per answer: job titles and organisations stay below, comments above
@@ -338,17 +338,7 @@ def profile(path: str | Path, *, encoding: str | None = None, sheet: str | None 
     columns = [Column(i, name, id_like=_id_like_name(name)) for i, name in enumerate(names)]
     width, rows = len(columns), 0
     for number, row in itertools.chain(first[header_rows - 1 :], data):
-        if len(row) > width and any(c.strip() for c in row[width:]):
-            raise CoderError(
-                f"this row has {len(row)} fields but the header has {width}: "
-                "a stray delimiter or an unquoted line break?",
-                where=location(export.path, number),
-            )
-        if len(row) < width:
-            raise CoderError(
-                f"this row has {len(row)} fields but the header has {width}: the row is cut short",
-                where=location(export.path, number),
-            )
+        check_row_width(export.path, number, row, width)
         rows += 1
         for column, cell in zip(columns, row):
             text = cell.replace("\r\n", "\n").strip()

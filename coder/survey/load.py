@@ -22,6 +22,7 @@ from coder.survey.readers import (
     MAX_ID_CHARS,
     Export,
     check_cell,
+    check_row_width,
     open_export,
     require_columns,
     with_header_rows,
@@ -159,17 +160,7 @@ def import_responses(
 def check_row_shape(export: Export, number: int, row: list[str]) -> None:
     """Refuse a row that cannot be one respondent's: the wrong width, or a second export's header."""
     width = len(export.header)
-    if len(row) > width and any(c.strip() for c in row[width:]):
-        raise CoderError(
-            f"this row has {len(row)} fields but the header has {width}: a stray delimiter or an unquoted line break?",
-            where=location(export.path, number),
-        )
-    if len(row) < width:
-        hint = " (an unclosed quote swallowed the rest?)" if any("\n" in c for c in row) else ""
-        raise CoderError(
-            f"this row has {len(row)} fields but the header has {width}: the row is cut short{hint}",
-            where=location(export.path, number),
-        )
+    check_row_width(export.path, number, row, width)
     # Two exports joined into one file: the second header (with its byte-order mark) would
     # become a respondent whose answers are the column names.
     if any(cell.startswith("\ufeff") for cell in row):

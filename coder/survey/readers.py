@@ -92,6 +92,21 @@ def with_header_rows(export: Export, header_rows: int, joined: bool) -> Export:
     return Export(export.path, header, rows, export.encoding)
 
 
+def check_row_width(path: Path, number: int, row: list[str], width: int) -> None:
+    """Refuse a row with more filled fields than the header has columns, or fewer fields."""
+    if len(row) > width and any(c.strip() for c in row[width:]):
+        raise CoderError(
+            f"this row has {len(row)} fields but the header has {width}: a stray delimiter or an unquoted line break?",
+            where=location(path, number),
+        )
+    if len(row) < width:
+        hint = " (an unclosed quote swallowed the rest?)" if any("\n" in c for c in row) else ""
+        raise CoderError(
+            f"this row has {len(row)} fields but the header has {width}: the row is cut short{hint}",
+            where=location(path, number),
+        )
+
+
 def check_cell(text: str, limit: int, what: str, where: str) -> None:
     """Refuse a cell no store should hold: too long for `what`, a NUL, or half a surrogate pair."""
     if len(text) > limit:
