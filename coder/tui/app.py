@@ -34,9 +34,9 @@ class CoderApp(App[None]):
         self.retrain = retrain
         # A copy of weeks of coding before anything is changed in this session. `coder serve` takes
         # it once when it starts: each browser session taking its own would overwrite that copy.
-        self.backup_path = (
-            backup(self.db_path, autobackup_path(self.db_path)) if take_backup else autobackup_path(self.db_path)
-        )
+        self.backup_path = autobackup_path(self.db_path)
+        if take_backup:
+            backup(self.db_path, self.backup_path)
         self.session: CodingSession | None = None if coder is None else self._open_session(coder)
 
     def _open_session(self, coder: str) -> CodingSession:
