@@ -466,6 +466,7 @@ def _add_missing_themes(db: Database, path: Path, wide: bool, question: str | No
     export = open_export(path)
     added: dict[str, list] = {}
     codebooks: dict[str, str] = {}
+    read: dict[str, Codebook] = {}  # each codebook as it stands, read again only after a theme is added
     for line in _lines(export, path, wide, question):
         if line.question not in codebooks:
             try:
@@ -476,9 +477,10 @@ def _add_missing_themes(db: Database, path: Path, wide: bool, question: str | No
         for column, cell in line.codes:
             if not cell:
                 continue
-            codebook = read_codebook(db, codebook_id)
+            if codebook_id not in read:
+                read[codebook_id] = read_codebook(db, codebook_id)
             parent: str | None = None
-            for step, (known, label) in enumerate(_missing_path(codebook, cell)):
+            for step, (known, label) in enumerate(_missing_path(read[codebook_id], cell)):
                 parent = known if step == 0 else parent
                 try:
                     theme = add_theme(db, codebook_id, label, parent=parent, coder=coder)
@@ -488,6 +490,7 @@ def _add_missing_themes(db: Database, path: Path, wide: bool, question: str | No
                     ) from None
                 added.setdefault(codebook_id, []).append(theme.label)
                 parent = theme.id
+                read.pop(codebook_id, None)
     return added
 
 
