@@ -28,6 +28,8 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlite_utils import Database
 
+from coder.suggest.engine import has_suggestions
+
 MIN_CONFIRMED = 20  # confirmed answers of a question before the queue teaches (the learner needs some first)
 POOL = 400  # most uncertain candidates spread for diversity; the rest follow by priority
 REFERENCE = 1000  # answers sampled to measure how typical a candidate is
@@ -162,7 +164,7 @@ def mixed(order: list[int], rng: np.random.Generator) -> list[int]:
 
 def ready(db: Database, question: str) -> bool:
     """Whether the question has suggestions and MIN_CONFIRMED confirmed answers: enough to know what it does not know."""
-    if not db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [question]).fetchone():
+    if not has_suggestions(db, question):
         return False
     return (
         db.execute(

@@ -20,7 +20,7 @@ from coder.coding.queue import ready, teaching_queue
 from coder.coding.team import assigned_answers, blind_answers, disputed_answers, originals, own_codes, set_own_codes
 from coder.errors import CoderError
 from coder.store import audit, now, write
-from coder.suggest.engine import review_queue
+from coder.suggest.engine import has_suggestions, review_queue
 
 ORDERS = ("imported", "uncertain", "theme", "teaches")
 ORDER_NAMES = {
@@ -271,10 +271,7 @@ class CodingSession:
 
     def has_suggestions(self) -> bool:
         """Whether `coder suggest` has ever run on the question (the app computes them if not)."""
-        return (
-            self.db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [self.question]).fetchone()
-            is not None
-        )
+        return has_suggestions(self.db, self.question)
 
     # -- moving ----------------------------------------------------------------------------
 

@@ -255,10 +255,14 @@ def stored_embeddings(db: Database, question: str) -> str | None:
         return None
 
 
+def has_suggestions(db: Database, question: str) -> bool:
+    """Whether `coder suggest` has ever run on the question (zero rows stored is still a run)."""
+    return db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [question]).fetchone() is not None
+
+
 def ran_without_embeddings(db: Database, question: str) -> bool:
     """Whether the stored suggestions were made without the embedding model (so a retrain keeps to that)."""
-    ran = db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
-    return ran is not None and stored_embeddings(db, question) is None
+    return has_suggestions(db, question) and stored_embeddings(db, question) is None
 
 
 def _unique_lemmas(texts: list[str]) -> tuple[list[str], list[str]]:
@@ -283,7 +287,7 @@ def autocode(db: Database, question: str, *, min_score: float = 0.0, coder: str 
            ORDER BY s.answer_id, s.rank""",
         [question, min_score],
     ).fetchall()
-    if not rows and not db.execute("SELECT 1 FROM suggestion_runs WHERE question_id = ?", [question]).fetchone():
+    if not rows and not has_suggestions(db, question):
         raise CoderError(f"no suggestions for {question!r} yet: run `coder suggest` first")
     by_answer: dict[int, list[Code]] = {}
     for answer_id, theme_pk, score, method, evidence in rows:
