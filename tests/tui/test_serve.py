@@ -26,13 +26,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coder.store import open_db
-from coder.suggest.engine import suggest
-from coder.survey.load import import_responses
 from coder.tui import make_app
 from coder.tui.screens import CodingScreen, NameScreen
 from coder.tui.serve import session_command
-from tests.conftest import CORPUS, ROOT
+from tests.conftest import ROOT
 from tests.invoke import run
 
 aiohttp = pytest.importorskip("aiohttp")
@@ -49,22 +46,11 @@ def free_port() -> int:
         pytest.skip(f"this sandbox forbids binding a local port ({exc})")
 
 
-@pytest.fixture(scope="module")
-def suggested_path(tmp_path_factory, corpus_spec):
-    path = tmp_path_factory.mktemp("serve") / "serve.db"
-    db = open_db(path)
-    import_responses(db, corpus_spec, CORPUS / "responses.csv")
-    suggest(db, "q14")
-    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    return path
-
-
 @pytest.fixture
-def db_path(suggested_path, tmp_path):
+def db_path(suggested_db_path, tmp_path):
     # A name a shell would expand or split: the session command must quote it.
     path = tmp_path / "team's survey $(false).db"
-    shutil.copy(suggested_path, path)
+    shutil.copy(suggested_db_path, path)
     return path
 
 

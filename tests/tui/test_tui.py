@@ -20,21 +20,6 @@ from coder.tui.widgets import AnswerPanel
 from tests.conftest import MINI_HEADER, write_csv
 
 
-@pytest.fixture(scope="session")
-def suggested_db_path(tmp_path_factory, corpus_spec):
-    """The corpus with suggestions and no codes, built once."""
-    from tests.conftest import CORPUS
-
-    path = tmp_path_factory.mktemp("tui") / "tui.db"
-    db = open_db(path)
-    import_responses(db, corpus_spec, CORPUS / "responses.csv")
-    suggest(db, "q13")
-    suggest(db, "q14")
-    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    return path
-
-
 @pytest.fixture
 def db_path(suggested_db_path, tmp_path):
     path = tmp_path / "tui.db"
