@@ -5,7 +5,8 @@ confirmations in the app) takes under 2 s for 10k confirmed answers and 100
 themes on 2 cores. Answers are resampled and perturbed from the corpus's coded
 q14 cells (as bench_suggest.py does), each keeping its gold themes; each of
 the 16 themes is split seven ways by the answer's word count, so there are
-100 themes to learn. Timed: the learner alone (one SVM per theme), and the
+100 themes to learn. Timed: the learner alone (one SVM per theme, half of them
+in a second process), and the
 whole fit of the question's model (TF-IDF spaces, zero-shot, learner and the
 cross-validated calibration). Printed beside the floor (one
 TfidfVectorizer.fit_transform of the same texts) and their ratio. With a

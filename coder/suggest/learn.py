@@ -10,16 +10,13 @@ drifts from what the coders confirmed.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.svm import LinearSVC
 
-SVM_C = 0.5  # inverse penalty of the per-theme SVMs on TF-IDF
-SVM_TOL = 1e-2  # about half the time of 1e-3 on character n-grams, the same ANES --dev F1
+from coder.suggest.svm_fits import fit_svms
+
 RIDGE_ALPHA = 1.0  # penalty of the ridge per theme on sentence vectors (unit vectors, few features)
 ZERO_SHOT_GONE = 30  # confirmed examples of a theme at which zero-shot has no say left
 OWN_THRESHOLD = 3  # confirmed examples of a theme (in the calibration sample) for a threshold of its own
@@ -43,7 +40,9 @@ class ThemeLearner:
     counts: np.ndarray  # confirmed examples per theme
 
     @classmethod
-    def fit(cls, X: sp.csr_matrix, Y: np.ndarray, dense: np.ndarray | None = None) -> ThemeLearner:
+    def fit(
+        cls, X: sp.csr_matrix, Y: np.ndarray, dense: np.ndarray | None = None, *, second_process: bool | None = None
+    ) -> ThemeLearner:
         X, Yd, weights, dense = _merge(X, Y, dense)
         n, k = Yd.shape
         counts = (Yd * weights[:, None]).sum(axis=0)
@@ -54,26 +53,14 @@ class ThemeLearner:
         X = X[:, used]
         intercept = np.zeros(k, dtype=np.float32)
         targets = np.where(Yd > 0, 1.0, -1.0)
-        trained = []
-        for j in range(k):
-            positive = Yd[:, j] > 0
-            if positive.all() or not positive.any():
-                intercept[j] = np.inf if positive.all() else -np.inf
-            else:
-                trained.append(j)
-
-        def svm(j: int) -> LinearSVC:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed iteration budget: no chatter
-                return LinearSVC(C=SVM_C, tol=SVM_TOL, random_state=0).fit(X, Yd[:, j] > 0, sample_weight=weights)
-
-        # One theme after another: liblinear draws its coordinate order from one random generator
-        # shared by the whole process, so fits on two threads interleave their draws and the same
-        # confirmations gave different suggestions from run to run. Reproducible codes come first.
-        for j in trained:
-            model = svm(j)
-            coef[used, j] = model.coef_[0]
-            intercept[j] = model.intercept_[0]
+        positives = Yd.sum(axis=0) > 0
+        everywhere = (Yd > 0).all(axis=0)
+        intercept[everywhere] = np.inf
+        intercept[~positives] = -np.inf
+        trained = np.flatnonzero(positives & ~everywhere)
+        if trained.size:
+            fitted, intercept[trained] = fit_svms(X, Yd[:, trained], weights, second_process=second_process)
+            coef[np.ix_(used, trained)] = fitted
         dense_coef = None
         if dense is not None:
             # Ridge on +-1 targets, all themes in one solve: a few hundred features make it cheap.

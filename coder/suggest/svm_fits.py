@@ -1,0 +1,173 @@
+"""The per-theme SVM fits, half of them in a second process when there is enough work.
+
+liblinear draws its coordinate order from one random generator for the whole process, so fits
+on two threads interleave their draws and the same confirmations gave different codes from run
+to run. A second process has a generator of its own: each fit there starts from the same seed
+as it would here, so the models are the same as one after another, in about half the time.
+
+The second process is this module run as a script (`python -m coder.suggest.svm_fits`), fed
+pickled work on its standard input: multiprocessing would import the caller's main script in
+it again, which runs an unguarded script twice.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import warnings
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.svm import LinearSVC
+
+SVM_C = 0.5  # inverse penalty of the per-theme SVMs on TF-IDF
+SVM_TOL = 1e-2  # about half the time of 1e-3 on character n-grams, the same ANES --dev F1
+SHARED_WORK = 5_000_000  # stored values x themes from which the second process saves more than it costs
+
+
+def fit_svms(
+    X: sp.csr_matrix, Y: np.ndarray, weights: np.ndarray, *, second_process: bool | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One linear SVM per column of Y (each with both classes): coefficients (features, k) and intercepts.
+
+    `second_process` None decides by the amount of work; True or False forces it (tests).
+    """
+    k = Y.shape[1]
+    share = second_process if second_process is not None else X.nnz * k >= SHARED_WORK
+    if not share or k < 2 or not _WORKER.lock.acquire(blocking=False):
+        return _fit_columns(X, Y, weights)
+    try:
+        theirs, ours = np.arange(1, k, 2), np.arange(0, k, 2)  # alternate columns: themes differ in cost
+        sent = _WORKER.send((X, Y[:, theirs], weights))
+        coef = np.zeros((X.shape[1], k), dtype=np.float32)
+        intercept = np.zeros(k, dtype=np.float32)
+        coef[:, ours], intercept[ours] = _fit_columns(X, Y[:, ours], weights)
+        answer = _WORKER.receive() if sent else None
+        # Whatever went wrong there (no second process here, or it died) is the same fits, here.
+        coef[:, theirs], intercept[theirs] = answer if answer is not None else _fit_columns(X, Y[:, theirs], weights)
+        return coef, intercept
+    finally:
+        _WORKER.lock.release()
+
+
+def _fit_columns(X: sp.csr_matrix, Y: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    coef = np.zeros((X.shape[1], Y.shape[1]), dtype=np.float32)
+    intercept = np.zeros(Y.shape[1], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed iteration budget: no chatter
+        for j in range(Y.shape[1]):
+            model = LinearSVC(C=SVM_C, tol=SVM_TOL, random_state=0).fit(X, Y[:, j] > 0, sample_weight=weights)
+            coef[:, j] = model.coef_[0]
+            intercept[j] = model.intercept_[0]
+    return coef, intercept
+
+
+class _Worker:
+    """The second process, started on first use and kept for the life of this one."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen | None = None
+        self.failed = False
+
+    def send(self, work: tuple) -> bool:
+        process = self._running()
+        if process is None or process.stdin is None:
+            return False
+        try:
+            _write(process.stdin, work)
+            return True
+        except (OSError, pickle.PicklingError):
+            self._give_up()
+            return False
+
+    def receive(self) -> tuple[np.ndarray, np.ndarray] | None:
+        if self.process is None or self.process.stdout is None:
+            return None
+        try:
+            ok, result = _read(self.process.stdout)
+        except (OSError, EOFError, pickle.UnpicklingError, struct.error):
+            self._give_up()
+            return None
+        return result if ok else None
+
+    def _running(self) -> subprocess.Popen | None:
+        if self.failed:
+            return None
+        if self.process is None:
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            if cores < 2:
+                self.failed = True
+                return None
+            package_root = str(Path(__file__).resolve().parents[2])
+            env = dict(
+                os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
+            )
+            try:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", __name__],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,  # never onto the caller's screen (the app draws there)
+                    env=env,
+                )
+            except OSError:
+                self.failed = True
+                return None
+        return self.process
+
+    def _give_up(self) -> None:
+        self.failed = True
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+_WORKER = _Worker()
+
+
+def _write(stream: IO[bytes], obj: object) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(struct.pack("<Q", len(data)))
+    stream.write(data)
+    stream.flush()
+
+
+def _read(stream: IO[bytes]):
+    (size,) = struct.unpack("<Q", _exactly(stream, 8))
+    return pickle.loads(_exactly(stream, size))
+
+
+def _exactly(stream: IO[bytes], size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError("the second process ended")
+    return data
+
+
+def _serve() -> None:
+    """The second process: fit what arrives until the caller closes the pipe."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the caller's; this ends with it
+    source, sink = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        try:
+            X, Y, weights = _read(source)
+        except EOFError:
+            return
+        try:
+            _write(sink, (True, _fit_columns(X, Y, weights)))
+        except Exception:  # noqa: BLE001 - the caller fits these itself and reports what fails
+            _write(sink, (False, None))
+
+
+if __name__ == "__main__":
+    _serve()
