@@ -157,7 +157,9 @@ def _exactly(stream: IO[bytes], size: int) -> bytes:
 def _serve() -> None:
     """The second process: fit what arrives until the caller closes the pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the caller's; this ends with it
-    source, sink = sys.stdin.buffer, sys.stdout.buffer
+    source = sys.stdin.buffer
+    sink = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # anything printed here can never garble the answers
     while True:
         try:
             X, Y, weights = _read(source)
