@@ -1,4 +1,4 @@
-"""Spreadsheet formula injection: text a spreadsheet would run as a formula, made inert.
+"""Spreadsheet rules shared by the writers and the readers: inert formulas, sheet names.
 
 Answers are typed by the public; "=HYPERLINK(...)" or "+44 20..." must reach a
 spreadsheet as text. A leaf module (it imports nothing of ours) so that tables, exporters and the
@@ -40,3 +40,17 @@ def unneutralise(cell: str) -> str:
     if cell.startswith("'") and _needs_quote(cell[1:]):
         return cell[1:]
     return cell
+
+
+_BAD_SHEET_CHARS = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+
+def sheet_name(question: str, taken: set[str]) -> str:
+    """Excel allows 31 characters and none of []:*?/\\ in a sheet name, unique ignoring case."""
+    base = question.translate(_BAD_SHEET_CHARS)[:31] or "question"
+    name, n = base, 2
+    while name.casefold() in taken:
+        suffix = f"~{n}"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(name.casefold())
+    return name

@@ -53,7 +53,10 @@ def codings_import(db, file, coder, replace, independent, wide, question, add_th
 
     FILE is CSV or XLSX. The long layout has a row per code, with at least
     respondent_id,question,rank,theme; --wide reads a row per answer cell
-    (respondent_id, question, optional rank, code_1 ... code_N). A theme is
+    (respondent_id, question, optional rank, code_1 ... code_N); a themes
+    column holds an answer's themes joined by ';', and a workbook as
+    `codings export --format xlsx` writes it (a sheet per question, named by
+    its id) is read sheet by sheet. A theme is
     its id, its label, or its path: 'Net > Theme' (labels or ids; any depth)
     or 'net-id/theme-id'. An unknown question, answer cell or theme stops
     the import before anything is written. On answers another coder already

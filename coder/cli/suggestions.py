@@ -123,7 +123,13 @@ def autocode(db, question, min_score, coder):
 
 @click.command()
 @db_argument
-@click.option("--gold", required=True, type=click.Path(exists=True, dir_okay=False), help="Gold codings CSV.")
+@click.option(
+    "--gold",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Gold codings, CSV or XLSX, in a layout `codings import` reads.",
+)
+@click.option("--wide", is_flag=True, help="The gold file is in the wide layout (code_1 ... code_N).")
 @click.option("--question", "-q", default=None, help="Only this question.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option(
@@ -134,7 +140,7 @@ def autocode(db, question, min_score, coder):
 )
 @click.option("--seeds", default="0,1,2,3,4", show_default=True, help="Seeds for --simulate-confirmed.")
 @friendly
-def evaluate(db, gold, question, as_json, simulate_confirmed, seeds):
+def evaluate(db, gold, wide, question, as_json, simulate_confirmed, seeds):
     """Compare stored suggestions with a gold coding.
 
     Reports top-1 and top-3 accuracy, macro precision/recall/F1, sample F1,
@@ -152,13 +158,13 @@ def evaluate(db, gold, question, as_json, simulate_confirmed, seeds):
     from coder.suggest.evaluate import simulate_confirmed as run_simulation
 
     database = readonly_db(db)
-    results = run_evaluate(database, gold, question)
+    results = run_evaluate(database, gold, question, wide=wide)
     if simulate_confirmed is not None:
         if not 0 < simulate_confirmed < 1:
             raise CoderError("--simulate-confirmed takes a fraction between 0 and 1")
         seed_list = [int(s) for s in seeds.split(",") if s.strip()]
         for q in results:
-            results[q]["simulated"] = run_simulation(db, gold, q, simulate_confirmed, seed_list)
+            results[q]["simulated"] = run_simulation(db, gold, q, simulate_confirmed, seed_list, wide=wide)
     if as_json:
         click.echo(json_module.dumps(results, indent=2))
     else:

@@ -19,9 +19,9 @@ from coder.codebook.db import add_theme, read_codebook
 from coder.codebook.model import Codebook, Theme
 from coder.errors import CoderError, location
 from coder.safe_input import SHORT_TEXT, excerpt
-from coder.spreadsheet import unneutralise
+from coder.spreadsheet import sheet_name, unneutralise
 from coder.store import audit, now, write
-from coder.survey.readers import open_export, require_columns
+from coder.survey.readers import Export, open_export, require_columns, xlsx_sheet_names
 
 STATUSES = ("auto", "confirmed")
 EXPORT_COLUMNS = ["respondent_id", "question", "rank", "answer", "theme", "status", "coder", "score", "coded_at"]
@@ -151,6 +151,7 @@ def apply_codes(
 class CodingRow:
     """One row of a codings file, resolved against the database."""
 
+    place: str  # the file, and the sheet of a workbook of several
     number: int  # row number as a spreadsheet shows it
     question: str
     answer_id: int
@@ -289,10 +290,67 @@ class _Line:
     codes: list[tuple[str, str]]  # (column, cell) pairs, in column order
 
 
-def _lines(export, path: Path, wide: bool, question: str | None) -> Iterator[_Line]:
-    """The rows of either layout, cells cleaned, with where each code came from."""
+JOINED = "themes"  # the column of the one-row-per-answer layout that `codings export --format xlsx` writes
+
+
+def _sources(db: Database, path: Path, question: str | None) -> Iterator[tuple[str, Export, str | None]]:
+    """(place, export, question) for each table of a codings file: one, or a sheet per question.
+
+    A workbook without a question column whose sheets are named by question ids
+    (as `codings export --format xlsx` writes it) is read sheet by sheet.
+    """
+    export = open_export(path)
+    if question is not None or "question" in export.header or path.suffix.casefold() not in (".xlsx", ".xlsm"):
+        yield str(path), export, question
+        return
+    taken: set[str] = set()
+    by_sheet = {sheet_name(qid, taken).casefold(): qid for qid in question_ids(db)}
+    names = xlsx_sheet_names(path)
+    if not any(name.casefold() in by_sheet for name in names):
+        yield str(path), export, question  # no sheet names a question: the missing column is the error
+        return
+    for name in names:
+        qid = by_sheet.get(name.casefold())
+        if qid is None:
+            raise CoderError(
+                f"sheet {excerpt(name)} names no question (this workbook's other sheets do; the database's "
+                f"questions are {', '.join(question_ids(db))}): rename it, or read one sheet's file with --question",
+                where=str(path),
+            )
+        yield f"{path}, sheet {name!r}", open_export(path, sheet=name), qid
+
+
+def _file_lines(db: Database, path: Path, wide: bool, question: str | None) -> Iterator[tuple[str, _Line]]:
+    """Every line of a codings file, with the place (file, and sheet) it came from."""
+    for place, export, sheet_question in _sources(db, path, question):
+        for line in _lines(export, place, wide, sheet_question):
+            yield place, line
+
+
+def _joined_themes(codebook: Codebook, cell: str) -> list[str]:
+    """A `themes` cell ("Label A; Label B") split into its themes; a label with ';' of its own stays whole."""
+    parts = [p.strip() for p in cell.split(";")]
+    out, i = [], 0
+    while i < len(parts):
+        j = next((j for j in range(len(parts), i + 1, -1) if _names_a_theme(codebook, "; ".join(parts[i:j]))), i + 1)
+        out.append("; ".join(parts[i:j]))
+        i = j
+    return [part for part in out if part]
+
+
+def _names_a_theme(codebook: Codebook, value: str) -> bool:
+    try:
+        resolve_theme(codebook, value)
+    except CoderError:
+        return False
+    return True
+
+
+def _lines(export: Export, path: str | Path, wide: bool, question: str | None) -> Iterator[_Line]:
+    """The rows of each layout, cells cleaned, with where each code came from."""
     header = export.header
     codes = code_columns(header)
+    joined = not wide and "theme" not in header and JOINED in header
     if not wide and "theme" not in header and codes:
         raise CoderError(
             f"the file has code columns ({', '.join(map(repr, codes[:3]))}{' ...' if len(codes) > 3 else ''}) "
@@ -314,12 +372,11 @@ def _lines(export, path: Path, wide: bool, question: str | None) -> Iterator[_Li
             "the file has no question column (`coder codings import --question Q` reads a file of one question)",
             where=location(path, 1),
         )
-    needed = ["respondent_id"] + ([] if question else ["question"]) + ([] if wide else ["rank", "theme"])
+    cells_of = codes if wide else [JOINED] if joined else ["theme"]
+    needed = ["respondent_id"] + ([] if question else ["question"]) + ([] if wide or joined else ["rank"]) + cells_of
     index = require_columns(export, needed)
-    if wide:
-        index.update({name: header.index(name) for name in codes})
-        if "rank" in header:
-            index["rank"] = header.index("rank")
+    if (wide or joined) and "rank" in header:
+        index["rank"] = header.index("rank")
     for number, cells in export.rows:
         # A cell written formula-safe by our exports ("'=..." for "=...") reads back as it was.
         row = {name: unneutralise(cells[i].strip()).strip() if i < len(cells) else "" for name, i in index.items()}
@@ -328,7 +385,7 @@ def _lines(export, path: Path, wide: bool, question: str | None) -> Iterator[_Li
             row["respondent_id"],
             question or row["question"],
             row.get("rank"),
-            [(name, row[name]) for name in (codes if wide else ["theme"])],
+            [(name, row[name]) for name in cells_of],
         )
 
 
@@ -339,14 +396,15 @@ def read_coding_file(
 
     The long layout has a row per code (respondent_id, question, rank, theme);
     the wide layout (`wide`) a row per answer cell with its codes spread over
-    code_1 ... code_N, blank cells skipped. `question` names the question of a
-    file with no question column. Shared by `import_codings` and the gold file
-    of `evaluate`.
+    code_1 ... code_N, blank cells skipped; the joined layout a row per answer
+    cell with its themes in one `themes` cell, separated by ';' (what
+    `codings export --format xlsx` writes, a sheet per question). `question`
+    names the question of a file with no question column. Shared by
+    `import_codings` and the gold file of `evaluate`.
     """
     path = Path(path)
     if question is not None:
         question_codebook(db, question)  # raises for an unknown question
-    export = open_export(path)
     answers = {
         (r[1], r[2], r[3]): (r[0], bool(r[4]))
         for r in db.execute("SELECT id, respondent_id, question_id, rank, is_answer FROM answers")
@@ -356,44 +414,48 @@ def read_coding_file(
     codebooks: dict = {}
     resolved: dict[tuple[str, str], Theme | CoderError] = {}
     out = []
-    for line in _lines(export, path, wide, question):
+    for place, line in _file_lines(db, path, wide, question):
         number = line.number
-        codes = [(column, cell) for column, cell in line.codes if cell or not wide]
+        codes = [(column, cell) for column, cell in line.codes if cell or not (wide or column == JOINED)]
         if not codes:
             continue
         if line.question not in codebooks:
             try:
                 codebooks[line.question] = read_codebook(db, question_codebook(db, line.question))
             except CoderError as exc:
-                raise CoderError(exc.message, where=location(path, number, "question")) from None
+                raise CoderError(exc.message, where=location(place, number, "question")) from None
         codebook = codebooks[line.question]
+        if any(column == JOINED for column, _ in codes):
+            codes = [(column, part) for column, cell in codes for part in _joined_themes(codebook, cell)]
+            if not codes:
+                continue
         if line.rank is None and ranked[line.question]:
             raise CoderError(
                 f"question {line.question!r} has several answer columns: "
                 "add a rank column saying which one each row codes",
-                where=location(path, number),
+                where=location(place, number),
             )
         try:
             rank = int(line.rank or "1")
         except ValueError:
             raise CoderError(
-                f"rank must be a whole number, not {excerpt(line.rank)}", where=location(path, number, "rank")
+                f"rank must be a whole number, not {excerpt(line.rank)}", where=location(place, number, "rank")
             ) from None
         if not line.respondent:
-            raise CoderError("respondent_id is empty", where=location(path, number, "respondent_id"))
+            raise CoderError("respondent_id is empty", where=location(place, number, "respondent_id"))
         key = (line.respondent, line.question, rank)
         if key not in answers:
             known = line.respondent in respondents
             raise CoderError(
                 f"no answer cell for respondent {excerpt(line.respondent)}, question {excerpt(line.question)}, "
                 f"rank {rank}: " + ("the respondent left it blank" if known else "no such respondent in the database"),
-                where=location(path, number, None if known else "respondent_id"),
+                where=location(place, number, None if known else "respondent_id"),
             )
         answer_id, is_answer = answers[key]
         seen = set()
         for column, cell in codes:
             if not cell:
-                raise CoderError("theme is empty", where=location(path, number, column))
+                raise CoderError("theme is empty", where=location(place, number, column))
             cache = (codebook.id, cell)
             if cache not in resolved:
                 try:
@@ -402,10 +464,10 @@ def read_coding_file(
                     resolved[cache] = exc
             theme = resolved[cache]
             if isinstance(theme, CoderError):
-                raise CoderError(theme.message, where=location(path, number, column))
+                raise CoderError(theme.message, where=location(place, number, column))
             if theme.id not in seen:  # the same code twice in one row counts once
                 seen.add(theme.id)
-                out.append(CodingRow(number, line.question, answer_id, is_answer, codebook.id, theme.id))
+                out.append(CodingRow(place, number, line.question, answer_id, is_answer, codebook.id, theme.id))
     return out
 
 
@@ -463,35 +525,39 @@ def _missing_path(codebook: Codebook, value: str) -> list[tuple[str | None, str]
 
 def _add_missing_themes(db: Database, path: Path, wide: bool, question: str | None, coder: str) -> dict[str, list]:
     """Add the themes the file names that its questions' codebooks lack; {codebook id: labels added}."""
-    export = open_export(path)
     added: dict[str, list] = {}
     codebooks: dict[str, str] = {}
     read: dict[str, Codebook] = {}  # each codebook as it stands, read again only after a theme is added
-    for line in _lines(export, path, wide, question):
+    for place, line in _file_lines(db, path, wide, question):
         if line.question not in codebooks:
             try:
                 codebooks[line.question] = question_codebook(db, line.question)
             except CoderError as exc:
-                raise CoderError(exc.message, where=location(path, line.number, "question")) from None
+                raise CoderError(exc.message, where=location(place, line.number, "question")) from None
         codebook_id = codebooks[line.question]
-        for column, cell in line.codes:
-            if not cell:
-                continue
+        for column, whole in line.codes:
             if codebook_id not in read:
                 read[codebook_id] = read_codebook(db, codebook_id)
-            parent: str | None = None
-            for step, (known, label) in enumerate(_missing_path(read[codebook_id], cell)):
-                parent = known if step == 0 else parent
-                try:
-                    theme = add_theme(db, codebook_id, label, parent=parent, coder=coder)
-                except CoderError as exc:
-                    raise CoderError(
-                        f"cannot add theme {excerpt(label)}: {exc.message}", where=location(path, line.number, column)
-                    ) from None
-                added.setdefault(codebook_id, []).append(theme.label)
-                parent = theme.id
-                read.pop(codebook_id, None)
+            cells = _joined_themes(read[codebook_id], whole) if column == JOINED else [whole] if whole else []
+            for cell in cells:
+                _add_path(db, read, codebook_id, cell, coder, added, where=location(place, line.number, column))
     return added
+
+
+def _add_path(db: Database, read: dict, codebook_id: str, cell: str, coder: str, added: dict, *, where: str) -> None:
+    """Add the themes (and nets) that `cell` names and the codebook lacks; `read` caches codebooks as they stand."""
+    if codebook_id not in read:
+        read[codebook_id] = read_codebook(db, codebook_id)
+    parent: str | None = None
+    for step, (known, label) in enumerate(_missing_path(read[codebook_id], cell)):
+        parent = known if step == 0 else parent
+        try:
+            theme = add_theme(db, codebook_id, label, parent=parent, coder=coder)
+        except CoderError as exc:
+            raise CoderError(f"cannot add theme {excerpt(label)}: {exc.message}", where=where) from None
+        added.setdefault(codebook_id, []).append(theme.label)
+        parent = theme.id
+        read.pop(codebook_id, None)
 
 
 def _import_rows(
@@ -512,7 +578,7 @@ def _import_rows(
                 "spec's `non_answers` list, or the default list when the spec sets none) and cannot be coded; to code "
                 f"it, set `non_answers: []` (or a list without it) in the spec, for the survey or under question "
                 f"{row.question}, then import the export again",
-                where=location(path, row.number),
+                where=location(row.place, row.number),
             )
         pk = pks[(row.codebook_id, row.theme_id)]
         if pk not in planned.setdefault(row.answer_id, []):

@@ -19,11 +19,10 @@ from sqlite_utils import Database
 from coder.coding.codings import export_codings, question_codebook, question_ids, write_codings_csv
 from coder.errors import CoderError
 from coder.outputs import atomic_output
-from coder.spreadsheet import NOT_XML, neutralise
+from coder.spreadsheet import NOT_XML, neutralise, sheet_name
 
 XLSX_COLUMNS = ["respondent_id", "rank", "answer", "themes", "status", "coder"]
 _WIDTHS = {"respondent_id": 14, "rank": 6, "answer": 70, "themes": 40, "status": 12, "coder": 14}
-_BAD_SHEET_CHARS = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
 def safe_rows(rows: Iterable[dict]) -> Iterator[dict]:
@@ -87,17 +86,6 @@ def _finish(cell: dict) -> dict:
     for name in ("themes", "status", "coder"):
         out[name] = "; ".join(cell[name])
     return out
-
-
-def sheet_name(question: str, taken: set[str]) -> str:
-    """Excel allows 31 characters and none of []:*?/\\ in a sheet name, unique ignoring case."""
-    base = question.translate(_BAD_SHEET_CHARS)[:31] or "question"
-    name, n = base, 2
-    while name.casefold() in taken:
-        suffix = f"~{n}"
-        name, n = base[: 31 - len(suffix)] + suffix, n + 1
-    taken.add(name.casefold())
-    return name
 
 
 def _cell(value):

@@ -35,10 +35,10 @@ class Cell:
     selected: set[str] = field(default_factory=set)
 
 
-def read_gold(db: Database, path: str | Path) -> dict[str, dict[int, set[str]]]:
-    """Gold codes per question and answer id, from a codings CSV (theme = label or id)."""
+def read_gold(db: Database, path: str | Path, *, wide: bool = False) -> dict[str, dict[int, set[str]]]:
+    """Gold codes per question and answer id, from a codings file in any layout `codings import` reads."""
     gold: dict[str, dict[int, set[str]]] = {}
-    for row in read_coding_file(db, path):
+    for row in read_coding_file(db, path, wide=wide):
         gold.setdefault(row.question, {}).setdefault(row.answer_id, set()).add(row.theme_id)
     return gold
 
@@ -151,9 +151,11 @@ def baselines(db: Database, question: str, cells: list[Cell]) -> dict[str, dict]
     return results
 
 
-def evaluate(db: Database, gold_path: str | Path, question: str | None = None, *, with_baselines: bool = True) -> dict:
+def evaluate(
+    db: Database, gold_path: str | Path, question: str | None = None, *, with_baselines: bool = True, wide: bool = False
+) -> dict:
     """Metrics per question for the stored suggestions against a gold codings file."""
-    gold = read_gold(db, gold_path)
+    gold = read_gold(db, gold_path, wide=wide)
     questions = [question] if question else [q for q in question_ids(db) if q in gold]
     if question and question not in gold:
         raise CoderError(f"the gold file has no codes for question {question!r}")
@@ -173,7 +175,7 @@ def evaluate(db: Database, gold_path: str | Path, question: str | None = None, *
 
 
 def simulate_confirmed(
-    db_path: str | Path, gold_path: str | Path, question: str, fraction: float, seeds: list[int]
+    db_path: str | Path, gold_path: str | Path, question: str, fraction: float, seeds: list[int], *, wide: bool = False
 ) -> dict:
     """Confirm a random `fraction` of the gold answers, suggest for the rest, score; averaged over seeds.
 
@@ -185,7 +187,7 @@ def simulate_confirmed(
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         db = open_db(backup(db_path, Path(tmp) / "sim.db"))
-        gold = read_gold(db, gold_path)[question]
+        gold = read_gold(db, gold_path, wide=wide)[question]
         ids = sorted(gold)
         pks = theme_pks(db, question_codebook(db, question))
         order = read_codebook(db, question_codebook(db, question)).ids

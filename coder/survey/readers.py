@@ -504,6 +504,22 @@ def _sheet_rows(worksheet, path: Path, **bounds) -> Iterator[tuple[int, tuple]]:
             close()
 
 
+def xlsx_sheet_names(path: Path) -> list[str]:
+    """The names of a workbook's sheets, in their order (after the same checks as reading one)."""
+    import openpyxl
+
+    _regular_file(path)
+    _check_archive(path)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        raise CoderError(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})", where=str(path)) from None
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
 def read_xlsx(path: Path, sheet: str | None = None) -> Export:
     """Stream one sheet, trusting no size the file claims: only the rows it holds are read, within limits."""
     try:

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 
 from coder.coding.codings import EXPORT_COLUMNS, export_codings, import_codings, question_ids, write_codings_csv
 from coder.errors import CoderError
-from coder.export.coded_data import XLSX_COLUMNS, export_xlsx, sheet_name, write_safe_csv
-from coder.spreadsheet import neutralise, unneutralise
+from coder.export.coded_data import XLSX_COLUMNS, export_xlsx, write_safe_csv
+from coder.spreadsheet import neutralise, sheet_name, unneutralise
 from tests.invoke import run
 
 INJECTION = [
