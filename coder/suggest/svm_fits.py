@@ -107,10 +107,10 @@ class _Worker:
             if cores < 2:
                 self.failed = True
                 return None
+            env = dict(os.environ)
             package_root = str(Path(__file__).resolve().parents[2])
-            env = dict(
-                os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
-            )
+            if package_root not in _site_folders():  # a checkout on the caller's own sys.path: say where it is
+                env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
             try:
                 self.process = subprocess.Popen(
                     [sys.executable, "-m", __name__],
@@ -133,6 +133,14 @@ class _Worker:
 
 
 _WORKER = _Worker()
+
+
+def _site_folders() -> set[str]:
+    """Where installed packages live (never put on PYTHONPATH: ahead of the standard library there)."""
+    import site
+
+    folders = [*site.getsitepackages(), site.getusersitepackages()]
+    return {str(Path(folder).resolve()) for folder in folders}
 
 
 def _write(stream: IO[bytes], obj: object) -> None:
