@@ -7,6 +7,7 @@ transaction, so every change has a who, when, before and after.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -330,12 +331,20 @@ def _file_lines(db: Database, path: Path, wide: bool, question: str | None) -> I
 def _joined_themes(codebook: Codebook, cell: str) -> list[str]:
     """A `themes` cell ("Label A; Label B") split into its themes; a label with ';' of its own stays whole."""
     parts = [p.strip() for p in cell.split(";")]
+    if len(parts) == 1 or not _semicolon_themes(codebook):
+        return [part for part in parts if part]
     out, i = [], 0
     while i < len(parts):
         j = next((j for j in range(len(parts), i + 1, -1) if _names_a_theme(codebook, "; ".join(parts[i:j]))), i + 1)
         out.append("; ".join(parts[i:j]))
         i = j
     return [part for part in out if part]
+
+
+@functools.lru_cache(maxsize=64)
+def _semicolon_themes(codebook: Codebook) -> bool:
+    """Whether any theme's label or id holds ';' (else a joined cell simply splits)."""
+    return any(";" in t.label or ";" in t.id for t in codebook.themes)
 
 
 def _names_a_theme(codebook: Codebook, value: str) -> bool:
