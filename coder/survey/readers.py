@@ -504,16 +504,23 @@ def _sheet_rows(worksheet, path: Path, **bounds) -> Iterator[tuple[int, tuple]]:
             close()
 
 
-def xlsx_sheet_names(path: Path) -> list[str]:
-    """The names of a workbook's sheets, in their order (after the same checks as reading one)."""
-    import openpyxl
-
+def _open_workbook(path: Path):
+    """A workbook opened for streaming, after the checks every read makes (a regular file, a sane archive)."""
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        raise CoderError("reading XLSX needs openpyxl", where=str(path)) from None
     _regular_file(path)
     _check_archive(path)
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
         raise CoderError(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})", where=str(path)) from None
+
+
+def xlsx_sheet_names(path: Path) -> list[str]:
+    """The names of a workbook's sheets, in their order."""
+    workbook = _open_workbook(path)
     try:
         return list(workbook.sheetnames)
     finally:
@@ -522,16 +529,7 @@ def xlsx_sheet_names(path: Path) -> list[str]:
 
 def read_xlsx(path: Path, sheet: str | None = None) -> Export:
     """Stream one sheet, trusting no size the file claims: only the rows it holds are read, within limits."""
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - openpyxl is a dependency
-        raise CoderError("reading XLSX needs openpyxl", where=str(path)) from None
-    _regular_file(path)
-    _check_archive(path)
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
-        raise CoderError(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})", where=str(path)) from None
+    workbook = _open_workbook(path)
     try:
         names = workbook.sheetnames
         if sheet is not None and sheet not in names:
