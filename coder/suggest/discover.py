@@ -13,8 +13,9 @@ let one answer given by many respondents still form a theme.
 Above `SAMPLE` distinct answers a weighted sample is clustered and the rest join
 the nearest cluster when they would pass the same threshold. A cluster whose
 answers are no closer to each other than the question's answers in general is a
-heap of leftovers and is dropped; proposals whose centroids nearly coincide, or
-that would carry the same label (in TF-IDF space: the same leading word), are merged.
+heap of leftovers and is dropped; proposals whose centroids nearly coincide are
+merged. A label phrase names one proposal only (the next takes its next best
+phrase); two still named alike, or in TF-IDF space led by the same word, are merged.
 Answers often carry two themes, which a partition cannot show: key phrases seed
 candidates too (their users and the answers as close to them), and clusters and
 seeds are chosen largest first when alike and no near-copy of one chosen, so an
@@ -516,9 +517,9 @@ class _Phrases:
     def label(self, rows: np.ndarray, taken: set[int]) -> str | None:
         """A phrase several members share, else the nearest members' phrase around the best shared word.
 
-        `rows` come nearest the centroid first. A phrase in `taken` names a larger proposal already, and
-        the one chosen joins it: the next best phrase tells two proposals apart better than a merge,
-        which makes one large theme of a stance's several arguments ("Affirmative action").
+        `rows` come nearest the centroid first. Phrases in `taken` name larger proposals already, and the
+        one chosen is added to them: the next best phrase tells two proposals apart, where a merge of
+        the two named alike made one large theme of a stance's several arguments ("Affirmative action").
         """
         if not self.keys:
             return None
