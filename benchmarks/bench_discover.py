@@ -15,15 +15,19 @@ coding, and random samples of `DEV_SAMPLE` answers from ANES 2008 train parts
 (`traintest_data/datasetN_{X,y}train.csv`), where each code with at least
 `MIN_ANSWERS` answers in the sample is a theme. `--pairs` adds, per ANES sample, one
 where half the answers are two answers run together and coded with both (see `paired`).
+`--stance ARGKP_DIR` adds stance themes (see `stance_sets`): IBM Debater ArgKP's arguments
+for and against a motion, each key point a theme, as in a consultation's "do you agree?".
 
     python benchmarks/bench_discover.py [--data DIR] [--json]
     python benchmarks/bench_discover.py --dev /work/data/anes [--datasets 2,3,5] [--seeds 0,1] [--pairs]
+    python benchmarks/bench_discover.py --stance ARGKP_DIR [--topics train|held-out|all] [--dev ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import random
 import sys
@@ -184,26 +188,63 @@ def dev_sets(anes: Path, datasets: list[int], seeds: list[int], pairs: bool = Fa
             reader = csv.reader(f)
             codes = next(reader)
             labels = [[codes[j] for j, v in enumerate(row) if v.strip() == "1"] for row in reader]
-        pairs = [(t, c) for t, c in zip(texts, labels) if t.strip()]
+        coded = [(t, c) for t, c in zip(texts, labels) if t.strip()]
         for seed in seeds:
-            sample = random.Random(seed).sample(pairs, min(DEV_SAMPLE, len(pairs)))
+            sample = random.Random(seed).sample(coded, min(DEV_SAMPLE, len(coded)))
             themes = {}
             for i, (_, found) in enumerate(sample):
                 for code in found:
                     themes.setdefault(code, set()).add(i)
             yield f"anes {number} seed {seed}", [t for t, _ in sample], themes
             if pairs:
-                yield f"anes {number} pairs {seed}", *paired(pairs, seed)
+                yield f"anes {number} pairs {seed}", *paired(coded, seed)
+
+
+def stance_sets(folder: Path, topics: str = "train"):
+    """(name, texts, themes) per ArgKP motion: every argument for and against it, each key point with
+    `MIN_ANSWERS` matching arguments a theme. Key points are stances ("People should have the freedom
+    to choose to end their life"), whose arguments share the motion's words and few of their own.
+
+    `folder` holds the ArgKP csv files (IBM/KPA_2021_shared_task: kpm_data/ and test_data/, CDLA-Sharing
+    1.0; used locally, never committed). `topics`: "train" (its 24 motions, where settings are chosen),
+    "held-out" (the 7 motions of its dev and test parts, to confirm a choice) or "all".
+    """
+    parts = {"train": ["train"], "held-out": ["dev", "test"], "all": ["train", "dev", "test"]}[topics]
+    for part in parts:
+        found = {p.name: p for p in folder.rglob(f"*_{part}.csv")}
+        if not {f"arguments_{part}.csv", f"labels_{part}.csv"} <= set(found):
+            raise SystemExit(f"no ArgKP {part} files (arguments_{part}.csv, labels_{part}.csv) under {folder}")
+        with open(found[f"arguments_{part}.csv"], encoding="utf-8", newline="") as f:
+            arguments = list(csv.DictReader(f))
+        with open(found[f"labels_{part}.csv"], encoding="utf-8", newline="") as f:
+            matches = [(r["arg_id"], r["key_point_id"]) for r in csv.DictReader(f) if r["label"].strip() == "1"]
+        for topic in sorted({a["topic"] for a in arguments}):
+            rows = [a for a in arguments if a["topic"] == topic]
+            at = {a["arg_id"]: i for i, a in enumerate(rows)}
+            themes: dict[str, set[int]] = {}
+            for arg, key_point in matches:
+                if arg in at:
+                    themes.setdefault(key_point, set()).add(at[arg])
+            yield f"stance {topic[:40]}", [a["argument"] for a in rows], themes
 
 
 def run_dev(
-    anes: Path, datasets: list[int], seeds: list[int], embeddings: bool = True, pairs: bool = False
+    anes: Path | None,
+    datasets: list[int],
+    seeds: list[int],
+    embeddings: bool = True,
+    pairs: bool = False,
+    stance: Path | None = None,
+    topics: str = "train",
 ) -> list[dict]:
     from coder.suggest import embeddings as embedding_models
     from coder.suggest.discover import discover, enough_for_vectors
 
     results = []
-    for name, texts, themes in dev_sets(anes, datasets, seeds, pairs):
+    sets = dev_sets(anes, datasets, seeds, pairs) if anes is not None else iter(())
+    if stance is not None:
+        sets = itertools.chain(sets, stance_sets(stance, topics))
+    for name, texts, themes in sets:
         themes = {t: m for t, m in themes.items() if len(m) >= MIN_ANSWERS}
         embedder = embedding_models.embedder_for(texts) if embeddings and enough_for_vectors(texts) else None
         vectors = embedder.vectors(texts) if embedder is not None else None
@@ -236,11 +277,16 @@ def print_dev(results: list[dict]) -> None:
             f"  {r['set']:<22} {r['answers']:>4} answers  discover {r['discover']:>2}/{r['themes']:<2}  "
             f"kmeans {r['kmeans']:>2}/{r['themes']:<2}  ({len(r['labels'])} proposals, {r['seconds']}s)"
         )
-    total = sum(r["themes"] for r in results) or 1
-    print(
-        f"  {'all':<22} {'':>12}  discover {sum(r['discover'] for r in results) / total:.1%}  "
-        f"kmeans {sum(r['kmeans'] for r in results) / total:.1%}"
-    )
+    families: dict[str, list[dict]] = {}
+    for r in results:
+        family = "anes pairs" if " pairs " in r["set"] else r["set"].split()[0]
+        families.setdefault(family, []).append(r)
+    for family, rows in [*families.items(), ("all", results)]:
+        total = sum(r["themes"] for r in rows)
+        print(
+            f"  {family:<22} {'':>12}  discover {sum(r['discover'] for r in rows):>3}/{total:<3} "
+            f"kmeans {sum(r['kmeans'] for r in rows):>3}/{total:<3}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,11 +306,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pairs", action="store_true", help="With --dev: also samples where half the answers are two run together."
     )
+    parser.add_argument(
+        "--stance",
+        type=Path,
+        default=None,
+        metavar="ARGKP_DIR",
+        help="Development sets of stance themes: IBM Debater ArgKP's motions (alone, or beside --dev's).",
+    )
+    parser.add_argument(
+        "--topics", choices=("train", "held-out", "all"), default="train", help="With --stance: which motions."
+    )
     args = parser.parse_args(argv)
-    if args.dev is not None:
+    if args.dev is not None or args.stance is not None:
         numbers = [int(n) for n in args.datasets.split(",") if n.strip()]
         seeds = [int(n) for n in args.seeds.split(",") if n.strip()]
-        results = run_dev(args.dev, numbers, seeds, embeddings=not args.no_embeddings, pairs=args.pairs)
+        results = run_dev(
+            args.dev,
+            numbers,
+            seeds,
+            embeddings=not args.no_embeddings,
+            pairs=args.pairs,
+            stance=args.stance,
+            topics=args.topics,
+        )
         print_dev(results)
         if args.json:
             print(json.dumps(results, indent=2))

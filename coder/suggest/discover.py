@@ -13,8 +13,9 @@ let one answer given by many respondents still form a theme.
 Above `SAMPLE` distinct answers a weighted sample is clustered and the rest join
 the nearest cluster when they would pass the same threshold. A cluster whose
 answers are no closer to each other than the question's answers in general is a
-heap of leftovers and is dropped; proposals whose centroids nearly coincide, or
-that would carry the same label (in TF-IDF space: the same leading word), are merged.
+heap of leftovers and is dropped; proposals whose centroids nearly coincide are
+merged. A label phrase names one proposal only (the next takes its next best
+phrase); two still named alike, or in TF-IDF space led by the same word, are merged.
 Answers often carry two themes, which a partition cannot show: key phrases seed
 candidates too (their users and the answers as close to them), and clusters and
 seeds are chosen largest first when alike and no near-copy of one chosen, so an
@@ -25,7 +26,7 @@ Labels are phrases of the answers as written (see `_Phrases`).
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -87,6 +88,35 @@ SAMPLE = 3000  # distinct answers clustered directly; O(n^2) memory beyond this
 SVD_DIMS = 150  # used only when the vocabulary is larger than this
 CHAR_WEIGHT = 0.6  # share of the vector given to character n-grams
 MAX_PHRASE = 4  # words in a label phrase
+# A label never ends on a word that promises more ("education including"), nor before a determiner
+# that starts its object ("Atheism fosters [a]").
+CONTINUED = frozenset(
+    [
+        "including",
+        "include",
+        "includes",
+        "involving",
+        "especially",
+        "particularly",
+        "like",
+        "versus",
+        "vs",
+        "plus",
+        "except",
+        "excluding",
+        "concerning",
+        "despite",
+        "unlike",
+        "namely",
+        "given",
+    ]
+)
+PREFIXES = frozenset(["self", "non"])  # "online self [help]" ends on half a word
+LEADS = CONTINUED - {"like", "given", "plus"}  # "Especially elected members" begins mid-thought too
+ADVERBS = frozenset(["online", "early", "today", "instead", "later", "earlier", "soon", "first", "fast"])
+DETERMINERS = frozenset(
+    ["a", "an", "the", "this", "these", "those", "my", "your", "his", "her", "its", "our", "their", "every"]
+)
 LABEL_CHARS = 80  # a label longer than this is no label (a run of long "words", a pasted URL)
 PHRASE_CHARS = 1000  # of an answer searched for label phrases: long answers say it early or not at all
 PHRASE_SHARE = 0.25  # of a cluster's answers that must use a phrase for it to be the label
@@ -172,6 +202,7 @@ def discover(
     found = _select(found + _seeded(phrases, X, weights, min_size), X, weights, max_themes, bar)
 
     merged: list[Proposal] = []
+    taken: set[int] = set()  # label phrases in use
     by_name: dict[str, int] = {}  # labels and first terms, to the proposal that has them
     for rows in found:
         centroid = (weights[rows, None] * X[rows]).sum(axis=0)
@@ -180,7 +211,7 @@ def discover(
         cohesion = float(np.clip((weights[rows] * sims).sum() / weights[rows].sum(), 0.0, 1.0))
         order = rows[np.argsort(-sims, kind="stable")]
         terms = _terms(words, vocab, weights, rows, excluded)
-        label = phrases.label(order) or _label(terms)
+        label = phrases.label(order, taken) or _label(terms, phrases.cut)
         size = int(weights[rows].sum())
         proposal = Proposal(
             label=label,
@@ -423,9 +454,10 @@ def _terms(words, vocab, weights, rows, excluded, n: int = 8) -> tuple[str, ...]
     return tuple(out)
 
 
-def _label(terms: tuple[str, ...]) -> str:
-    """The best term short enough, when no phrase of the answers' own can name the cluster."""
-    term = next((t for t in terms if len(t) <= LABEL_CHARS), None)
+def _label(terms: tuple[str, ...], cut=lambda term: False) -> str:
+    """The best term short enough and not cut from a longer phrase, when no phrase of the answers' own
+    can name the cluster."""
+    term = next((t for t in terms if len(t) <= LABEL_CHARS and not cut(t)), None)
     return term[0].upper() + term[1:] if term else "Unlabelled"
 
 
@@ -442,14 +474,20 @@ class _Phrases:
         self.central: list[set[int]] = []
         index: dict[tuple[str, ...], int] = {}
         rows, cols = [], []
+        uses: dict[tuple[str, ...], float] = {}
+        neighbours: defaultdict[tuple[str, ...], Counter] = defaultdict(Counter)
         chunks = noun_chunks(texts)
         allowed = None if chunks is None else [set(_lemma_keys(c)) for c in chunks]
         for row, doc in enumerate(_docs(texts)):
             seen = set()
-            for key, surface in _ngrams(doc, excluded):
+            for key, surface, cut, around in _ngrams(doc, excluded):
                 if allowed is not None and key not in allowed[row]:
                     continue
-                self.surfaces.setdefault(key, Counter())[surface] += weights[row]
+                if not cut:
+                    self.surfaces.setdefault(key, Counter())[surface] += weights[row]
+                uses[key] = uses.get(key, 0.0) + weights[row]
+                for side in around:
+                    neighbours[key][side] += weights[row]
                 col = index.setdefault(key, len(index))
                 if col not in seen:
                     seen.add(col)
@@ -457,19 +495,37 @@ class _Phrases:
                     cols.append(col)
             self.central.append(seen)
         self.keys = list(index)
+        self.index = index
         self.presence = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), len(index)))
         stop = _stop()
         self.content = np.array([sum(1 for w in k if w not in stop) for k in self.keys], dtype=float)
 
-    def label(self, rows: np.ndarray) -> str | None:
+        # A label is a phrase as written, not cut from a longer one: a phrase of several words that most of
+        # its uses continue with the same word ("[ban would hurt gender] equality", "[atheism fosters] a")
+        # is part of a longer phrase, and so is one that most uses continue from the same word ("customer
+        # [relationship management]"), though a single use may well follow its verb ("get [citizens ...]").
+        # Heads that vary are no cut: "recycling centre [hours | opening | booking]".
+        def whole(k) -> bool:
+            if k not in self.surfaces or len(k) == 1:
+                return k in self.surfaces
+            several = uses[k] >= 2 - 1e-9
+            most = max((n for w, n in neighbours[k].items() if w[0] == ">" or several), default=0)
+            return most <= 0.5 * uses[k] + 1e-9
+
+        self.whole = np.array([whole(k) for k in self.keys], dtype=bool)
+
+    def label(self, rows: np.ndarray, taken: set[int]) -> str | None:
         """A phrase several members share, else the nearest members' phrase around the best shared word.
 
-        `rows` come nearest the centroid first.
+        `rows` come nearest the centroid first. Phrases in `taken` name larger proposals already, and the
+        one chosen is added to them: the next best phrase tells two proposals apart, where a merge of
+        the two named alike made one large theme of a stance's several arguments ("Affirmative action").
         """
         if not self.keys:
             return None
         score, p_in = _distinctive(self.presence, self.weights, rows)
-        useful = score > 0
+        useful = (score > 0) & self.whole
+        useful[list(taken)] = False
         shared = useful & (p_in * self.weights[rows].sum() >= 2 - 1e-9)
         phrase = self.content >= 2
         # A phrase names the cluster when a fair share of it uses it; else the best word does.
@@ -487,8 +543,14 @@ class _Phrases:
                 best = word if word is not None else self._best(score, near & useful)
         if best is None:
             return None
+        taken.add(best)
         surface = self.surfaces[self.keys[best]].most_common(1)[0][0]
         return surface[0].upper() + surface[1:]
+
+    def cut(self, term: str) -> bool:
+        """Whether a term of lemmas ("customer self") is a phrase of the answers that is cut from a longer one."""
+        key = tuple(term.split())
+        return key in self.index and not self.whole[self.index[key]]
 
     def _best(self, score: np.ndarray, allowed: np.ndarray) -> int | None:
         # Longer phrases say more: each extra content word is worth a little, not a lot.
@@ -497,6 +559,15 @@ class _Phrases:
             return None
         boosted = score[candidates] * (1 + 0.5 * (self.content[candidates] - 1))
         return int(candidates[np.argmax(boosted)])
+
+
+@lru_cache(maxsize=1)
+def _grammar() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from coder.suggest.text import SURVEY_STOP
+
+    return frozenset(STOP_WORDS | SURVEY_STOP)
 
 
 @lru_cache(maxsize=1)
@@ -517,12 +588,19 @@ def _docs(texts: list[str]):
 
 
 def _ngrams(item, excluded: frozenset[str]):
-    """(lemma key, surface form) of each candidate phrase in one answer."""
+    """(lemma key, surface form, cut, around) of each candidate phrase in one answer. `cut`: the phrase is
+    a piece of a word ("customer self" of "self-service", "kids" of "kids' channels") or promises more
+    ("education including", "especially elected members"); `around`: the words it reads on from and into,
+    "<" + the content word before it and ">" + the content word, possessive or determiner ("a") after it."""
     text, doc = item
     stop = _stop()
     same_length = len(text) == len(doc.text)
     tokens = list(doc)
+
     for i, first in enumerate(tokens):
+        before = tokens[i - 1] if i else None
+        hyphened = before is not None and before.text == "-" and not before.whitespace_  # "service" of "self-service"
+        led = before is not None and _reads_on(before)
         for j in range(i, min(i + MAX_PHRASE, len(tokens))):
             token = tokens[j]
             # No phrase runs across punctuation, but "self-serve" and "kids'" are words.
@@ -541,7 +619,40 @@ def _ngrams(item, excluded: frozenset[str]):
             start, end = first.idx, token.idx + len(token)
             surface = " ".join((text if same_length else doc.text)[start:end].split())  # one line
             if len(surface) <= LABEL_CHARS:
-                yield key, surface
+                after = tokens[j + 1] if j + 1 < len(tokens) else None
+                glued_on = (
+                    after is not None
+                    and not token.whitespace_
+                    and (after.text == "-" or (after.text in ("'", "\u2019") and token.lower_.endswith("s")))
+                )
+                cut = glued_on or hyphened or token.lower_ in CONTINUED | PREFIXES or first.lower_ in LEADS
+                behind = tokens[i - 2] if hyphened and i >= 2 else before  # "self" of "self-service"
+                around = []
+                if behind is not None and (hyphened or led):
+                    around.append("<" + (behind.lemma_ or behind.lower_))
+                if after is not None:
+                    if glued_on and after.text == "-":  # "self-serve" and "self serve" read on alike
+                        ahead = tokens[j + 2] if j + 2 < len(tokens) else after
+                        around.append(">" + (ahead.lemma_ or ahead.lower_))
+                    elif glued_on:
+                        around.append(">'")  # a possessive
+                    elif after.lower_ in DETERMINERS:
+                        around.append(">a")  # the start of an object: "atheism fosters [a sense]"
+                    elif _reads_on(after):
+                        around.append(">" + (after.lemma_ or after.lower_))
+                    elif after.lower_ in ("of", "to") and any(t.lower_ in DETERMINERS for t in tokens[i:j]):
+                        around.append(">" + after.lower_)  # "abandon the use [of uniforms]", "the right [to choose]"
+                yield key, surface, cut, around
+
+
+def _reads_on(token) -> bool:
+    """Whether a word beside a phrase continues it: a content word ("self service": the words clustering
+    ignores count), but not an adverb that ends the clause ("test with real users early") nor a word
+    that begins a list ("education including budgeting")."""
+    word, grammar = token.lower_, _grammar()
+    if not token.is_alpha or word in grammar or (token.lemma_ or word) in grammar:
+        return False
+    return word not in ADVERBS and word not in CONTINUED and not (len(word) > 4 and word.endswith("ly"))
 
 
 def _lemma_keys(chunks: list[str]):
