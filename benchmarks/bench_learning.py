@@ -187,6 +187,14 @@ class Simulation:
         suggest(self.db, "q", seed=self.seed, embeddings=self.embeddings)
         self.retrain_seconds.append(time.perf_counter() - started)
 
+    def rule(self) -> str:
+        """The selection rule the last retrain chose, from what `suggest` stored: a dip in a curve is often a flip."""
+        row = self.db.execute("SELECT details FROM suggestion_runs WHERE question_id = 'q'").fetchone()
+        selection = json.loads(row[0]).get("selection") or {}
+        if "thresholds" in selection:
+            return f"thresholds (median {selection['thresholds']['median']:.2f})"
+        return f"ratio {selection.get('ratio')} floor {selection.get('floor')}" if selection else "none"
+
     def confirm(self, answer_ids: list[int]) -> None:
         for answer_id in answer_ids:
             codes = [
@@ -253,7 +261,7 @@ def run(
         curve[point] = sim.f1()
         print(
             f"  {data.name} {strategy} seed {seed}: {point} confirmed, F1 {curve[point]:.3f}, "
-            f"retrain {sim.retrain_seconds[-1]:.1f} s",
+            f"retrain {sim.retrain_seconds[-1]:.1f} s, rule {sim.rule()}",
             file=sys.stderr,
             flush=True,
         )
