@@ -14,8 +14,9 @@ Each batch is confirmed with its gold codes through the normal code path
 Printed: the sample F1 (coder.suggest.learn.sample_f1) of the auto-selected
 suggestions on the answers not yet confirmed, after each of `--steps`
 confirmations, for both; and the first retrain at which the queue coder reaches
-the random coder's F1 at 200 (the issue's target: at most 120). Each seed
-shuffles the import order too, so the queue coder's first 20 differ by seed.
+the random coder's F1 at 200 (the issue's target: at most 120); on stderr, per
+retrain, the F1 and the selection rule `suggest` chose. Each seed shuffles the
+import order too, so the queue coder's first 20 differ by seed.
 
 Data: `anes:N` (ANES 2008 dataset N, its train part as the pool, a codebook
 of its numeric codes as labels), `themefinder:1` / `themefinder:2` (gambling_XS,
