@@ -14,8 +14,9 @@ Each batch is confirmed with its gold codes through the normal code path
 Printed: the sample F1 (coder.suggest.learn.sample_f1) of the auto-selected
 suggestions on the answers not yet confirmed, after each of `--steps`
 confirmations, for both; and the first retrain at which the queue coder reaches
-the random coder's F1 at 200 (the issue's target: at most 120). Each seed
-shuffles the import order too, so the queue coder's first 20 differ by seed.
+the random coder's F1 at 200 (the issue's target: at most 120); on stderr, per
+retrain, the F1 and the selection rule `suggest` chose. Each seed shuffles the
+import order too, so the queue coder's first 20 differ by seed.
 
 Data: `anes:N` (ANES 2008 dataset N, its train part as the pool, a codebook
 of its numeric codes as labels), `themefinder:1` / `themefinder:2` (gambling_XS,
@@ -187,6 +188,14 @@ class Simulation:
         suggest(self.db, "q", seed=self.seed, embeddings=self.embeddings)
         self.retrain_seconds.append(time.perf_counter() - started)
 
+    def rule(self) -> str:
+        """The selection rule the last retrain chose, from what `suggest` stored: a dip in a curve is often a flip."""
+        row = self.db.execute("SELECT details FROM suggestion_runs WHERE question_id = 'q'").fetchone()
+        selection = json.loads(row[0]).get("selection") or {}
+        if "thresholds" in selection:
+            return f"thresholds (median {selection['thresholds']['median']:.2f})"
+        return f"ratio {selection.get('ratio')} floor {selection.get('floor')}" if selection else "none"
+
     def confirm(self, answer_ids: list[int]) -> None:
         for answer_id in answer_ids:
             codes = [
@@ -253,7 +262,7 @@ def run(
         curve[point] = sim.f1()
         print(
             f"  {data.name} {strategy} seed {seed}: {point} confirmed, F1 {curve[point]:.3f}, "
-            f"retrain {sim.retrain_seconds[-1]:.1f} s",
+            f"retrain {sim.retrain_seconds[-1]:.1f} s, rule {sim.rule()}",
             file=sys.stderr,
             flush=True,
         )
