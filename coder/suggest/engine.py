@@ -35,6 +35,7 @@ from coder.suggest.model import (
     names_suggestions,
     text_suggestions,
 )
+from coder.suggest.svm_fits import WARM_UP_CONFIRMED, warm_up
 from coder.suggest.text import lemmatise
 
 Progress = Callable[[int, int], None]
@@ -202,6 +203,8 @@ def suggest(
 
         matcher = NameMatcher(codebook)
     elif pending:
+        if report.confirmed >= WARM_UP_CONFIRMED:
+            warm_up()  # the second process for the learner's fits loads while answers are encoded and lemmatised
         if embedder is not None:
             # Every distinct answer at once, so a progress bar has one total; later calls hit the cache.
             embedder.progress = encode_progress

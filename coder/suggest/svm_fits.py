@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import struct
 import subprocess
@@ -30,7 +31,9 @@ from sklearn.svm import LinearSVC
 
 SVM_C = 0.5  # inverse penalty of the per-theme SVMs on TF-IDF
 SVM_TOL = 1e-2  # about half the time of 1e-3 on character n-grams, the same ANES --dev F1
+READY = b"R"  # what the second process writes once it has loaded
 SHARED_WORK = 5_000_000  # stored values x themes from which the second process saves more than it costs
+WARM_UP_CONFIRMED = 1_000  # confirmed answers from which a retrain is likely to share its fits
 
 
 def fit_svms(
@@ -38,13 +41,16 @@ def fit_svms(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One linear SVM per column of Y (each with both classes): coefficients (features, k) and intercepts.
 
-    `second_process` None decides by the amount of work; True or False forces it (tests).
+    `second_process` None decides by the amount of work; True or False forces it (tests). Until the
+    second process has loaded (about a second; `warm_up` starts it early), the fits are all made here.
     """
     k = Y.shape[1]
     share = second_process if second_process is not None else X.nnz * k >= SHARED_WORK
     if not share or k < 2 or not _WORKER.lock.acquire(blocking=False):
         return _fit_columns(X, Y, weights)
     try:
+        if not _WORKER.ready(wait=second_process is True):
+            return _fit_columns(X, Y, weights)
         theirs, ours = np.arange(1, k, 2), np.arange(0, k, 2)  # alternate columns: themes differ in cost
         sent = _WORKER.send((X, Y[:, theirs], weights))
         coef = np.zeros((X.shape[1], k), dtype=np.float32)
@@ -56,6 +62,13 @@ def fit_svms(
         return coef, intercept
     finally:
         _WORKER.lock.release()
+
+
+def warm_up() -> None:
+    """Start the second process now, so that its Python and scikit-learn load while the caller reads and
+    lemmatises answers, not while the first large fit waits for it."""
+    with _WORKER.lock:
+        _WORKER.running()
 
 
 def _fit_columns(X: sp.csr_matrix, Y: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,13 +86,15 @@ def _fit_columns(X: sp.csr_matrix, Y: np.ndarray, weights: np.ndarray) -> tuple[
 class _Worker:
     """The second process, started on first use and kept for the life of this one."""
 
-    def __init__(self) -> None:
+    def __init__(self, command: list[str] | None = None) -> None:
+        self.command = command  # None: this module, run by this interpreter
         self.lock = threading.Lock()
         self.process: subprocess.Popen | None = None
         self.failed = False
+        self.loaded = False  # it has said it is ready
 
     def send(self, work: tuple) -> bool:
-        process = self._running()
+        process = self.running()
         if process is None or process.stdin is None:
             return False
         try:
@@ -88,6 +103,22 @@ class _Worker:
         except (OSError, pickle.PicklingError):
             self._give_up()
             return False
+
+    def ready(self, *, wait: bool = False) -> bool:
+        """Whether the second process is there and has loaded; starts it if need be. Never waits unless told."""
+        process = self.running()
+        if process is None or process.stdout is None:
+            return False
+        if not self.loaded:
+            try:
+                if not wait and not select.select([process.stdout], [], [], 0)[0]:
+                    return False
+                self.loaded = process.stdout.read(1) == READY
+            except (OSError, ValueError):  # no select on pipes (Windows): wait for it once
+                self.loaded = process.stdout.read(1) == READY
+            if not self.loaded:
+                self._give_up()
+        return self.loaded
 
     def receive(self) -> tuple[np.ndarray, np.ndarray] | None:
         if self.process is None or self.process.stdout is None:
@@ -99,7 +130,7 @@ class _Worker:
             return None
         return result if ok else None
 
-    def _running(self) -> subprocess.Popen | None:
+    def running(self) -> subprocess.Popen | None:
         if self.failed:
             return None
         if self.process is None:
@@ -113,7 +144,7 @@ class _Worker:
                 env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
             try:
                 self.process = subprocess.Popen(
-                    [sys.executable, "-m", __name__],
+                    self.command or [sys.executable, "-m", __name__],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL,  # never onto the caller's screen (the app draws there)
@@ -126,6 +157,7 @@ class _Worker:
 
     def _give_up(self) -> None:
         self.failed = True
+        self.loaded = False
         if self.process is not None:
             self.process.kill()
             self.process.wait()
@@ -168,6 +200,8 @@ def _serve() -> None:
     source = sys.stdin.buffer
     sink = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # anything printed here can never garble the answers
+    sink.write(READY)
+    sink.flush()
     while True:
         try:
             X, Y, weights = _read(source)

@@ -7,10 +7,12 @@ import sys
 import numpy as np
 import pytest
 
+import coder.suggest.engine as engine
 import coder.suggest.svm_fits as svm_fits
+from coder.coding.codings import import_codings
 from coder.suggest.learn import ThemeLearner
 from coder.suggest.model import normalise, word_space
-from tests.conftest import q14_gold_items
+from tests.conftest import CORPUS, q14_gold_items, read_csv_rows, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +71,33 @@ def test_small_work_stays_here(q14, worker):
     assert X.nnz * Y.shape[1] < svm_fits.SHARED_WORK
     ThemeLearner.fit(X, Y)
     assert worker.process is None
+
+
+def test_fits_never_wait_for_a_second_process_still_loading(q14, monkeypatch):
+    X, Y = q14
+    slow = svm_fits._Worker(command=[sys.executable, "-c", "import time; time.sleep(60)"])
+    monkeypatch.setattr(svm_fits, "_WORKER", slow)
+    monkeypatch.setattr(svm_fits, "SHARED_WORK", 0)  # the corpus's q14 counts as large work here
+    try:
+        svm_fits.warm_up()
+        assert slow.process is not None and slow.process.poll() is None
+        assert _same(ThemeLearner.fit(X, Y), ThemeLearner.fit(X, Y, second_process=False))
+        assert not slow.loaded and not slow.failed  # fitted here meanwhile; it may still serve later fits
+    finally:
+        slow._give_up()
+
+
+def test_suggest_starts_the_second_process_before_encoding_when_many_answers_are_confirmed(
+    corpus_db, tmp_path, monkeypatch
+):
+    rows = [r for r in read_csv_rows(CORPUS / "codings.csv") if r["question"] == "q14"][:100]
+    write_csv(tmp_path / "some.csv", [list(rows[0])] + [list(r.values()) for r in rows])
+    import_codings(corpus_db, tmp_path / "some.csv", coder="ann")
+    started = []
+    monkeypatch.setattr(engine, "warm_up", lambda: started.append(True))
+    monkeypatch.setattr(engine, "WARM_UP_CONFIRMED", 10_000)
+    engine.suggest(corpus_db, "q14")
+    assert not started  # under a hundred confirmed answers: nothing to share
+    monkeypatch.setattr(engine, "WARM_UP_CONFIRMED", 50)
+    engine.suggest(corpus_db, "q14", refresh=True)
+    assert started == [True]
