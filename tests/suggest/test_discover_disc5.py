@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from coder.suggest.discover import _select, discover, theme_limit
+from tests.invoke import run
+from tests.suggest.test_discover_scratch import themes_of, town_survey
 
 # Sixteen planted themes of 25 answers each (400 answers): more than a fixed 12 proposals could hold.
 PAIRS = [
@@ -55,6 +59,15 @@ def test_more_answers_may_hold_more_than_twelve_proposals():
     # The caller's limit still holds, and the bounds do on small and huge questions.
     assert len(discover(texts, max_themes=5)) == 5
     assert (theme_limit(100), theme_limit(20_000)) == (12, 30)
+
+
+def test_discover_accepts_more_than_twelve_by_default(tmp_path):
+    texts, themes = planted()
+    db = town_survey(tmp_path, texts)
+    report = json.loads(run("discover", db, "-q", "q1", "--json", "--no-embeddings").output)
+    assert 12 < len(report["proposals"]) <= 20
+    run("discover", db, "-q", "q1", "--no-embeddings", "--accept", "all")
+    assert len(themes_of(db)) == len(report["proposals"])  # the same proposals, in one transaction
 
 
 def test_a_theme_inside_a_looser_one_is_chosen_when_it_fits_its_answers_better():
