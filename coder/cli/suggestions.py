@@ -188,7 +188,12 @@ def evaluate(db, gold, wide, question, as_json, simulate_confirmed, seeds):
     help="An answer is unfit when no suggestion scores above this.",
 )
 @click.option("--min-size", type=int, default=3, show_default=True, help="Smallest proposal worth showing.")
-@click.option("--max-themes", type=click.IntRange(1, 100), default=12, show_default=True, help="Most proposals shown.")
+@click.option(
+    "--max-themes",
+    type=click.IntRange(1, 100),
+    default=None,
+    help="Most proposals shown [default: the square root of the answers, 12 to 30].",
+)
 @click.option(
     "--accept",
     "accept",

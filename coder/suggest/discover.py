@@ -18,8 +18,9 @@ merged. A label phrase names one proposal only (the next takes its next best
 phrase); two still named alike, or in TF-IDF space led by the same word, are merged.
 Answers often carry two themes, which a partition cannot show: key phrases seed
 candidates too (their users and the answers as close to them), and clusters and
-seeds are chosen largest first when alike and no near-copy of one chosen, so an
-answer may be in several proposals.
+seeds are chosen largest first when alike and no near-copy of one chosen (a chosen
+theme's answers are new to a candidate that fits them better), so an answer may be in
+several proposals; at most `theme_limit` of them, which grows with the answers.
 Labels are phrases of the answers as written (see `_Phrases`).
 """
 
@@ -126,8 +127,9 @@ SEED_MAX_SHARE = 0.5  # of the answers, above which a phrase is the question's t
 SEED_JOIN = 0.75  # quantile of its users' similarity to their centroid a non-user must reach to join
 SEED_BAR = 1.5  # a candidate's mean cosine must be this times the clustering's own bar (1 - distance)
 WORD_SEED_BAR = 1.0  # the same in TF-IDF space, where the phrase itself already makes its users alike
-NEW_SHARE = 0.5  # of a candidate's answers that must lie outside each theme already chosen
+NEW_SHARE = 0.5  # of a candidate's answers that must be new to each theme already chosen (see `_select`)
 SAME_CENTRE = 0.7  # centroid cosine at which a candidate is a chosen theme worded another way
+THEME_LIMITS = (12, 30)  # proposals at most: the square root of the answers, within these bounds
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def discover(
     *,
     vectors: np.ndarray | None = None,
     min_size: int = 3,
-    max_themes: int = 12,
+    max_themes: int | None = None,
     random_state: int = 0,
     exclude_terms: Iterable[str] = (),
 ) -> list[Proposal]:
@@ -157,9 +159,10 @@ def discover(
 
     `vectors` (one unit row per text, e.g. sentence embeddings) replace TF-IDF as the
     space answers are clustered in, given `CENTRE_MIN` distinct answers; terms and labels
-    always come from the answers' words.
+    always come from the answers' words. `max_themes` defaults to `theme_limit(len(texts))`.
     """
     texts = list(texts)
+    max_themes = max_themes or theme_limit(len(texts))
     ids = list(range(len(texts))) if ids is None else list(ids)
     if len(ids) != len(texts) or (vectors is not None and len(vectors) != len(texts)):
         raise ValueError("texts, ids and vectors differ in length")
@@ -199,7 +202,7 @@ def discover(
     # Answers carry about two themes each (ThemeFinder's, ANES's): a partition caps recall, so
     # phrase-seeded candidates compete with the clusters and an answer may join several.
     bar = (SEED_BAR if meaning else WORD_SEED_BAR) * (1 - distance)
-    found = _select(found + _seeded(phrases, X, weights, min_size), X, weights, max_themes, bar)
+    found = _select(found + _seeded(phrases, X, weights, min_size), X, weights, max_themes, bar, nearer=meaning)
 
     merged: list[Proposal] = []
     taken: set[int] = set()  # label phrases in use
@@ -240,6 +243,14 @@ def discover(
     return proposals[:max_themes]
 
 
+def theme_limit(answers: int) -> int:
+    """Most proposals for this many answers: more answers hold more themes worth a proposal, but a
+    starter codebook past a few dozen is more than a researcher reviews (ArgKP's 200-280 arguments a
+    motion hold 7-8 themes and 12 slots lost some to the limit)."""
+    low, high = THEME_LIMITS
+    return int(min(max(round(math.sqrt(answers)), low), high))
+
+
 def _seeded(phrases: _Phrases, X: np.ndarray, weights: np.ndarray, min_size: int) -> list[np.ndarray]:
     """A candidate theme per key phrase: the answers that use it, and those as close to its users' centroid
     as most users are (the same point made in other words)."""
@@ -268,10 +279,19 @@ def _seeded(phrases: _Phrases, X: np.ndarray, weights: np.ndarray, min_size: int
 
 
 def _select(
-    candidates: list[np.ndarray], X: np.ndarray, weights: np.ndarray, max_themes: int, bar: float
+    candidates: list[np.ndarray],
+    X: np.ndarray,
+    weights: np.ndarray,
+    max_themes: int,
+    bar: float,
+    nearer: bool = True,
 ) -> list[np.ndarray]:
     """Largest first, the candidates whose answers are alike (mean cosine at least `bar`) and that are
-    no copy of one chosen: not mostly inside it, nor centred near it. Answers may be in several."""
+    no copy of one chosen: not centred near it, nor mostly made of its answers that it fits as well.
+    An answer of a chosen theme is new to a candidate that fits it better (is nearer its centroid):
+    a large theme that restates the question fits its answers loosely, and the arguments inside it
+    are themes too. Only with `nearer` (meaning space): in TF-IDF space a narrower phrase always fits
+    its users better, and every rewording of a theme would become one. Answers may be in several."""
     rows_of = [np.asarray(r) for r in candidates]
     members = _membership(rows_of, len(weights))
     sizes = np.asarray(members @ weights).ravel()
@@ -286,15 +306,20 @@ def _select(
     centres = np.asarray(members @ (weights[:, None] * X))
     centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
     chosen: list[int] = []
+    inside = np.zeros((max_themes, len(weights)), dtype=bool)  # the chosen themes' answers
+    fits = np.zeros((max_themes, len(weights)))  # every answer's cosine to each chosen centroid
     for i in np.argsort(-sizes, kind="stable"):
-        if len(chosen) >= max_themes:
+        k = len(chosen)
+        if k >= max_themes:
             break
-        if alike[i] < bar or any(
-            sizes[i] - weights[np.intersect1d(rows_of[i], rows_of[c], assume_unique=True)].sum() < NEW_SHARE * sizes[i]
-            or float(centres[i] @ centres[c]) >= SAME_CENTRE
-            for c in chosen
-        ):
+        rows = rows_of[i]
+        if alike[i] < bar or (k and (centres[chosen] @ centres[i]).max() >= SAME_CENTRE):
             continue
+        served = (inside[:k, rows] & (fits[:k, rows] >= (X[rows] @ centres[i] if nearer else -np.inf))) @ weights[rows]
+        if k and (sizes[i] - served).min() < NEW_SHARE * sizes[i]:
+            continue
+        inside[k, rows] = True
+        fits[k] = X @ centres[i]
         chosen.append(int(i))
     return [rows_of[i] for i in chosen]
 
@@ -723,7 +748,7 @@ def discover_themes(
     *,
     max_score: float = 0.3,
     min_size: int = 3,
-    max_themes: int = 12,
+    max_themes: int | None = None,
     seed: int = 0,
     all_answers: bool = False,
     embeddings: bool = True,
