@@ -258,8 +258,8 @@ def _closest(codebook: Codebook, value: str) -> str:
 
     if not codebook.themes:
         return (
-            ": it has no themes yet (import the codebook this file was coded with: "
-            "`coder codebook import DB CODEBOOK.yaml --question Q`)"
+            ": it has no themes yet (`coder codings import --add-themes` adds the themes the file names, "
+            "or import the codebook it was coded with: `coder codebook import DB CODEBOOK.yaml --question Q`)"
         )
     last = value.split(">")[-1].strip().casefold()
     if not last or len(last) > SHORT_TEXT:
@@ -321,11 +321,19 @@ def _sources(db: Database, path: Path, question: str | None) -> Iterator[tuple[s
         yield f"{path}, sheet {name!r}", open_export(path, sheet=name), qid
 
 
-def _file_lines(db: Database, path: Path, wide: bool, question: str | None) -> Iterator[tuple[str, _Line]]:
-    """Every line of a codings file, with the place (file, and sheet) it came from."""
+def _file_lines(
+    db: Database, path: Path, wide: bool, question: str | None, only: str | None = None
+) -> Iterator[tuple[str, _Line]]:
+    """Every line of a codings file, with the place (file, and sheet) it came from.
+
+    With `only`, just that question's lines: a file without a question column is read as that question's.
+    """
     for place, export, sheet_question in _sources(db, path, question):
+        if only is not None and sheet_question is None and "question" not in export.header:
+            sheet_question = only
         for line in _lines(export, place, wide, sheet_question):
-            yield place, line
+            if only is None or line.question == only:
+                yield place, line
 
 
 def _joined_themes(codebook: Codebook, cell: str) -> list[str]:
@@ -382,9 +390,10 @@ def _lines(export: Export, path: str | Path, wide: bool, question: str | None) -
             where=location(path, 1),
         )
     cells_of = codes if wide else [JOINED] if joined else ["theme"]
-    needed = ["respondent_id"] + ([] if question else ["question"]) + ([] if wide or joined else ["rank"]) + cells_of
+    # rank may be left out in every layout: a question of one answer column has only rank 1 (checked per row).
+    needed = ["respondent_id"] + ([] if question else ["question"]) + cells_of
     index = require_columns(export, needed)
-    if (wide or joined) and "rank" in header:
+    if "rank" in header:
         index["rank"] = header.index("rank")
     for number, cells in export.rows:
         # A cell written formula-safe by our exports ("'=..." for "=...") reads back as it was.
@@ -399,7 +408,7 @@ def _lines(export: Export, path: str | Path, wide: bool, question: str | None) -
 
 
 def read_coding_file(
-    db: Database, path: str | Path, *, wide: bool = False, question: str | None = None
+    db: Database, path: str | Path, *, wide: bool = False, question: str | None = None, only: str | None = None
 ) -> list[CodingRow]:
     """Resolve every code in a codings file, or say which row and column is wrong.
 
@@ -408,12 +417,15 @@ def read_coding_file(
     code_1 ... code_N, blank cells skipped; the joined layout a row per answer
     cell with its themes in one `themes` cell, separated by ';' (what
     `codings export --format xlsx` writes, a sheet per question). `question`
-    names the question of a file with no question column. Shared by
-    `import_codings` and the gold file of `evaluate`.
+    names the question of a file with no question column; `only` reads just
+    one question's codes from any file (a whole survey's gold file, evaluated
+    one question at a time). Shared by `import_codings` and the gold file of
+    `evaluate`.
     """
     path = Path(path)
-    if question is not None:
-        question_codebook(db, question)  # raises for an unknown question
+    for named in (question, only):
+        if named is not None:
+            question_codebook(db, named)  # raises for an unknown question
     answers = {
         (r[1], r[2], r[3]): (r[0], bool(r[4]))
         for r in db.execute("SELECT id, respondent_id, question_id, rank, is_answer FROM answers")
@@ -423,7 +435,7 @@ def read_coding_file(
     codebooks: dict = {}
     resolved: dict[tuple[str, str], Theme | CoderError] = {}
     out = []
-    for place, line in _file_lines(db, path, wide, question):
+    for place, line in _file_lines(db, path, wide, question, only):
         number = line.number
         codes = [(column, cell) for column, cell in line.codes if cell or not (wide or column == JOINED)]
         if not codes:
@@ -603,10 +615,19 @@ def _import_rows(
                 settled["shared"] += 1
                 settled[status] = settled.get(status, 0) + 1
                 continue
+            # The file is the cell's coding: suggestions accepted as auto (autocode, the app's toggles) it left out go.
+            stale = [
+                pk
+                for (pk,) in db.execute(
+                    "SELECT theme_pk FROM codings WHERE answer_id = ? AND status = 'auto'", [answer_id]
+                )
+                if pk not in theme_pks
+            ]
             apply_codes(
                 db,
                 answer_id,
                 [Code(pk, "confirmed", coder) for pk in theme_pks],
+                stale,
                 coder=coder,
                 action="coding.import",
                 replace=replace,

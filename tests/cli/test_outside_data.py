@@ -1,0 +1,130 @@
+"""A researcher's own data, shaped like exports coder was not developed on (ArgKP, ANES, survey tools)."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+
+import pytest
+
+from tests.invoke import run
+
+ANSWERS = [
+    "cannabis is a gateway drug to harder drugs",
+    "it relieves pain for cancer patients",
+    "legal cannabis would bring tax revenue",
+    "it harms the developing brain of teenagers",
+    "alcohol is legal and far more harmful",
+    "police could focus on serious crime instead",
+]
+
+
+def _write(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def survey(tmp_path):
+    """A wide export from `coder init`: two motions as open questions, stance as an attribute."""
+    export = _write(
+        tmp_path / "export.csv",
+        ["Respondent ID", "Stance", "We should legalize cannabis", "We should subsidize space exploration"],
+        [
+            [f"R_{i}", "for" if i % 2 else "against", text, f"space exploration answer number {i} about science"]
+            for i, text in enumerate(ANSWERS)
+        ],
+    )
+    run("init", export, "--output", tmp_path / "spec")
+    db = tmp_path / "s.db"
+    run("import", db, "--survey", tmp_path / "spec" / "survey.yaml", "--responses", export)
+    return db
+
+
+def _codes(db, respondent):
+    return sorted(
+        sqlite3.connect(db).execute(
+            """SELECT t.label, c.status FROM codings c JOIN answers a ON a.id = c.answer_id
+               JOIN themes t ON t.pk = c.theme_pk WHERE a.respondent_id = ? AND a.question_id = ?""",
+            [respondent, "we_should_legalize_cannabis"],
+        )
+    )
+
+
+def test_a_colleagues_file_replaces_autocoded_codes_on_the_cells_it_codes(survey, tmp_path):
+    q = "we_should_legalize_cannabis"
+    run("codebook", "add", survey, "Gateway drug", "--question", q)
+    run("codebook", "add", survey, "Pain relief", "--question", q)
+    run("codebook", "add", survey, "Tax revenue", "--question", q)
+    run("suggest", survey, "--question", q)
+    run("autocode", survey, "--question", q, "--min-score", "0")
+    assert any(status == "auto" for _, status in _codes(survey, "R_1"))
+    colleague = _write(
+        tmp_path / "kp.csv", ["respondent_id", "question", "rank", "theme"], [["R_1", q, 1, "Tax revenue"]]
+    )
+    run("codings", "import", survey, colleague, "--coder", "kpa")
+    assert _codes(survey, "R_1") == [("Tax revenue", "confirmed")]  # no auto code left beside the file's
+    table = run("table", survey, "--question", q, "--format", "csv").output
+    uncoded_by_file = len({label for label, _ in _codes(survey, "R_2")})
+    assert "Tax revenue" in table and uncoded_by_file >= 1  # cells the file leaves alone keep their auto codes
+
+
+def test_evaluate_one_question_of_a_whole_survey_gold_file(survey, tmp_path):
+    q = "we_should_legalize_cannabis"
+    run("codebook", "add", survey, "Gateway drug", "--question", q)
+    run("codebook", "add", survey, "Pain relief", "--question", q)
+    run("suggest", survey, "--question", q)
+    # The other question's themes are in no codebook of this database: --question must not read them.
+    gold = _write(
+        tmp_path / "gold.csv",
+        ["respondent_id", "question", "rank", "theme"],
+        [
+            ["R_0", "we_should_subsidize_space_exploration", 1, "Science"],
+            ["R_0", q, 1, "Gateway drug"],
+            ["R_1", q, 1, "Pain relief"],
+        ],
+    )
+    result = run("evaluate", survey, "--gold", gold, "--question", q, "--json")
+    assert '"cells": 2' in result.output
+    one = _write(tmp_path / "one.csv", ["respondent_id", "theme"], [["R_0", "Gateway drug"], ["R_1", "Pain relief"]])
+    assert '"cells": 2' in run("evaluate", survey, "--gold", one, "--question", q, "--json").output
+
+
+def test_an_unknown_theme_after_init_points_at_add_themes(survey, tmp_path):
+    q = "we_should_legalize_cannabis"
+    colleague = _write(tmp_path / "kp.csv", ["respondent_id", "question", "rank", "theme"], [["R_1", q, 1, "Pain"]])
+    result = run("codings", "import", survey, colleague, "--coder", "kpa", ok=False)
+    assert "--add-themes" in result.output
+
+
+def test_questions_keeps_its_columns_aligned_for_long_ids(survey):
+    lines = run("questions", survey).output.splitlines()
+    starts = {line.index(" mentions") for line in lines[1:]}
+    assert len(starts) == 1 and lines[0].index("base") == starts.pop() + 1
+
+
+def test_evaluate_leaves_out_gold_cells_that_are_non_answers(tmp_path):
+    export = _write(
+        tmp_path / "export.csv",
+        ["caseID", "Why did they attack"],
+        [[str(i), text] for i, text in enumerate(ANSWERS + ["don't know", "dont know"], start=100)],
+    )
+    run("init", export, "--output", tmp_path / "spec")
+    db = tmp_path / "s.db"
+    run("import", db, "--survey", tmp_path / "spec" / "survey.yaml", "--responses", export)
+    q = "why_did_they_attack"
+    run("codebook", "add", db, "Gateway drug", "--question", q)
+    run("codebook", "add", db, "Dont know", "--question", q)
+    run("suggest", db, "--question", q)
+    gold = _write(
+        tmp_path / "gold.csv",
+        ["respondent_id", "question", "theme"],
+        [["100", q, "Gateway drug"], ["106", q, "Dont know"], ["107", q, "Dont know"]],
+    )
+    result = run("evaluate", db, "--gold", gold, "--question", q)
+    coder_row = next(line for line in result.output.splitlines() if line.strip().startswith("coder "))
+    assert coder_row.split()[1] == "1"  # the one real answer, not the two non-answers nothing suggests for
+    assert "2 gold cell(s) left out: non-answers" in result.output
