@@ -42,6 +42,9 @@ _OPEN_HINT = re.compile(r"comment|other|specify|why|reason|explain|describe|sugg
 _OTHER_SPECIFY = re.compile(r"specify|^other\b|[_ .-]text$", re.I)
 # A numbered column: a stem, a separator, then 1-3 digits (q14_priority_1, Dept 1, Q5.1, Q5 (1), Q5[1]).
 _NUMBERED = re.compile(r"^(?P<stem>.*?[^\s_.#-])(?:[\s_.#-]+\(?|\(|\[)(?P<n>\d{1,3})[)\]]?$")
+# What a survey tool records about the respondent's device (Qualtrics' IPAddress, LocationLatitude; SurveyMonkey's
+# "IP Address"): personal data that no table breaks down by.
+_TRACKING = {"ipaddress", "locationlatitude", "locationlongitude"}
 _GENERIC_STEMS = {"q", "qu", "question", "item", "column", "field", "var"}  # Question 1, Question 2: not one question
 _QUESTION_NUMBER = re.compile(r"^(q\d{1,4}[a-z]?)(?![a-z0-9])")
 _INTEGER = re.compile(r"^-?\d+$")
@@ -492,6 +495,10 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
         if column.index in unusable:
             shown = column.name or f"column #{column.index + 1}"
             decisions.append(Decision(column.index, (shown,), "left out", unusable[column.index]))
+            remaining.remove(column)
+        elif re.sub(r"[\s_-]", "", column.name).casefold() in _TRACKING:
+            why = "an IP address or location a survey tool records (personal data; add it by hand if a table needs it)"
+            decisions.append(Decision(column.index, (column.name,), "left out", why))
             remaining.remove(column)
         elif column.filled == 0:
             decisions.append(Decision(column.index, (column.name,), "left out", "empty in every row"))

@@ -128,3 +128,23 @@ def test_evaluate_leaves_out_gold_cells_that_are_non_answers(tmp_path):
     coder_row = next(line for line in result.output.splitlines() if line.strip().startswith("coder "))
     assert coder_row.split()[1] == "1"  # the one real answer, not the two non-answers nothing suggests for
     assert "2 gold cell(s) left out: non-answers" in result.output
+
+
+def test_init_leaves_out_the_ip_address_and_location_survey_tools_record(tmp_path):
+    import yaml
+
+    names = ["ResponseId", "IPAddress", "LocationLatitude", "LocationLongitude", "Q1", "Q2"]
+    wording = ["Response ID", "IP Address", "Location Latitude", "Location Longitude", "Region", "Why?"]
+    ids = [f'{{"ImportId":"{n}"}}' for n in names]
+    rows = [
+        [f"R_{i}", f"10.0.{i}.7", f"51.{i}", f"-0.{i}", "North" if i % 2 else "South", text]
+        for i, text in enumerate(ANSWERS)
+    ]
+    export = _write(tmp_path / "qualtrics.csv", names, [wording, ids, *rows])
+    result = run("init", export, "--output", tmp_path / "spec")
+    spec = yaml.safe_load((tmp_path / "spec" / "survey.yaml").read_text(encoding="utf-8"))
+    assert spec["attributes"] == ["Q1"] and spec["header_rows"] == 3
+    assert result.output.count("an IP address or location a survey tool records") == 3
+    run("import", tmp_path / "s.db", "--survey", tmp_path / "spec" / "survey.yaml", "--responses", export)
+    stored = sqlite3.connect(tmp_path / "s.db").execute("SELECT DISTINCT name FROM respondent_attributes").fetchall()
+    assert stored == [("Q1",)]
