@@ -148,3 +148,24 @@ def test_init_leaves_out_the_ip_address_and_location_survey_tools_record(tmp_pat
     run("import", tmp_path / "s.db", "--survey", tmp_path / "spec" / "survey.yaml", "--responses", export)
     stored = sqlite3.connect(tmp_path / "s.db").execute("SELECT DISTINCT name FROM respondent_attributes").fetchall()
     assert stored == [("Q1",)]
+
+
+def test_xlsx_export_says_where_an_answer_over_excels_cell_limit_is_cut(survey, tmp_path):
+    from openpyxl import load_workbook
+
+    q = "we_should_legalize_cannabis"
+    long = "the economy is bad " * 2500  # 47,500 characters: ANES has answers this long, Excel holds 32,767
+    export = _write(
+        tmp_path / "export2.csv",
+        ["Respondent ID", "Stance", "We should legalize cannabis", "We should subsidize space exploration"],
+        [["R_9", "for", long.strip(), "space exploration answer about science"]],
+    )
+    run("import", survey, "--survey", tmp_path / "spec" / "survey.yaml", "--responses", export)
+    run("codebook", "add", survey, "Economy", "--question", q)
+    codes = _write(tmp_path / "c.csv", ["respondent_id", "question", "theme"], [["R_9", q, "Economy"]])
+    run("codings", "import", survey, codes, "--coder", "ann")
+    result = run("codings", "export", survey, "-o", tmp_path / "c.xlsx")
+    assert "1 answer(s) over Excel's 32,767 characters" in result.output
+    cell = next(load_workbook(tmp_path / "c.xlsx")[q].iter_rows(min_row=2, values_only=True))[2]
+    assert len(cell) <= 32_767 and cell.endswith("the CSV export has it whole]") and "47,499 characters" in cell
+    assert long.strip() in run("codings", "export", survey, "-q", q).output  # the CSV keeps it whole
