@@ -79,8 +79,19 @@ def question_codebook(db: Database, question_id: str) -> str:
     row = db.execute("SELECT codebook_id FROM questions WHERE id = ?", [question_id]).fetchone()
     if row is None:
         known = ", ".join(question_ids(db)) or "none (import a survey first)"
-        raise CoderError(f"unknown question {excerpt(question_id)}; the database has {known}")
+        raise CoderError(
+            f"unknown question {excerpt(question_id)}{_named_by(db, question_id)}; the database has {known}"
+        )
     return row[0]
+
+
+def _named_by(db: Database, value: str) -> str:
+    """A hint when `value` is a question's column header or wording, as a colleague's spreadsheet may name it."""
+    folded = " ".join(value.split()).casefold()
+    for qid, text, columns in db.execute("SELECT id, text, columns FROM questions ORDER BY position"):
+        if folded in {" ".join(str(name).split()).casefold() for name in [text, *json.loads(columns)]}:
+            return f" (that is the column or wording of question {qid}: write its id)"
+    return ""
 
 
 def _state(db: Database, answer_id: int) -> dict[str, dict]:

@@ -169,3 +169,13 @@ def test_xlsx_export_says_where_an_answer_over_excels_cell_limit_is_cut(survey, 
     cell = next(load_workbook(tmp_path / "c.xlsx")[q].iter_rows(min_row=2, values_only=True))[2]
     assert len(cell) <= 32_767 and cell.endswith("the CSV export has it whole]") and "47,499 characters" in cell
     assert long.strip() in run("codings", "export", survey, "-q", q).output  # the CSV keeps it whole
+
+
+def test_a_question_named_by_its_header_is_refused_with_its_id(survey, tmp_path):
+    before = sqlite3.connect(survey).execute("SELECT count(*) FROM audit").fetchone()
+    colleague = _write(
+        tmp_path / "kp.csv", ["respondent_id", "question", "theme"], [["R_1", " We should  legalize cannabis", "Pain"]]
+    )
+    result = run("codings", "import", survey, colleague, "--coder", "kpa", "--add-themes", ok=False)
+    assert "column or wording of question we_should_legalize_cannabis: write its id" in result.output
+    assert sqlite3.connect(survey).execute("SELECT count(*) FROM audit").fetchone() == before
