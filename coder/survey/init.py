@@ -388,7 +388,13 @@ def _is_open(columns: list[Column]) -> tuple[bool, str]:
     if all(c.numbers for c in columns):
         return False, f"numbers ({values})"
     if variety < OPEN_MIN_VARIETY:
-        return False, f"a few values repeated ({values})"
+        if sum(c.distinct for c in columns) <= CLOSED_MAX_CHOICES:
+            return False, f"a few values repeated ({values})"
+        # Many spellings of a few answers (ANES's "vice president", "VP", "Vice-President"): maybe a names question.
+        return False, (
+            f"short answers that repeat ({values}; {variety:.0%} of the first {VARIETY_SAMPLE} different): "
+            "to code it, move it to questions"
+        )
     if len(columns) > 1 and mean_words >= 1:
         return True, f"varied text ({facts})"
     if mean_words >= OPEN_MIN_WORDS:

@@ -179,3 +179,15 @@ def test_a_question_named_by_its_header_is_refused_with_its_id(survey, tmp_path)
     result = run("codings", "import", survey, colleague, "--coder", "kpa", "--add-themes", ok=False)
     assert "column or wording of question we_should_legalize_cannabis: write its id" in result.output
     assert sqlite3.connect(survey).execute("SELECT count(*) FROM audit").fetchone() == before
+
+
+def test_init_says_a_short_repeating_column_of_many_spellings_could_be_coded(tmp_path):
+    spellings = ["vice president", "Vice President", "VP", "vice-president", "veep", "the vice president"]
+    rows = [
+        [i, ["North", "South"][i % 2], spellings[i % 3] if i % 4 else f"vice pres {i}", ANSWERS[i % 6] + f" ({i})"]
+        for i in range(240)
+    ]
+    export = _write(tmp_path / "anes.csv", ["caseID", "Region", "What job does Dick Cheney hold", "Why"], rows)
+    output = run("init", export, "--output", tmp_path / "spec").output
+    assert "Region" in output and "attribute: a few values repeated (240 filled, 2 different" in output
+    assert "short answers that repeat (240 filled, 63 different" in output and "move it to questions" in output
