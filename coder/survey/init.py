@@ -546,7 +546,8 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
         for member in group:
             is_open, why = _is_open([member])
             if is_open:
-                add_question([member], member.name, why)
+                # A JSONL answer nested under a container ("answers": {"Why?": ...}) is worded by its own key.
+                add_question([member], export.nested.get(member.name, member.name), why)
             else:
                 attributes.append(member.name)
                 decisions.append(Decision(member.index, (member.name,), "attribute", why))

@@ -191,3 +191,26 @@ def test_init_says_a_short_repeating_column_of_many_spellings_could_be_coded(tmp
     output = run("init", export, "--output", tmp_path / "spec").output
     assert "Region" in output and "attribute: a few values repeated (240 filled, 2 different" in output
     assert "short answers that repeat (240 filled, 63 different" in output and "move it to questions" in output
+
+
+def test_init_words_a_nested_jsonl_answer_by_its_own_key(tmp_path):
+    import json
+
+    import yaml
+
+    export = tmp_path / "export.jsonl"
+    export.write_text(
+        "".join(
+            json.dumps({"response_id": i, "demographic_data": {"Region": "North"}, "answers": {"Why ban them?": a}})
+            + "\n"
+            for i, a in enumerate(ANSWERS)
+        ),
+        encoding="utf-8",
+    )
+    run("init", export, "--output", tmp_path / "spec")
+    spec = yaml.safe_load((tmp_path / "spec" / "survey.yaml").read_text(encoding="utf-8"))
+    (question,) = spec["questions"]
+    assert question["id"] == "why_ban_them" and question["text"] == "Why ban them?"
+    assert question["columns"] == ["answers.Why ban them?"]
+    run("import", tmp_path / "s.db", "--survey", tmp_path / "spec" / "survey.yaml", "--responses", export)
+    assert "Why ban them?" in run("table", tmp_path / "s.db", "--question", "why_ban_them").output
