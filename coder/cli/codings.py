@@ -41,7 +41,9 @@ def codings():
     is_flag=True,
     help="One row per answer cell, its codes over columns code_1 ... code_N (blank cells skipped).",
 )
-@click.option("--question", default=None, help="The question every row codes, for a FILE with no question column.")
+@click.option(
+    "--question", "-q", default=None, help="The question every row codes, for a FILE with no question column."
+)
 @click.option(
     "--add-themes",
     is_flag=True,

@@ -418,6 +418,19 @@ def _lines(export: Export, path: str | Path, wide: bool, question: str | None) -
         )
 
 
+def _zeros_lost(respondent: str, respondents: set[str]) -> str:
+    """A hint when a spreadsheet dropped an id's leading zeros ('0012' stored as the number 12)."""
+    if not respondent.isdigit():
+        return ""
+    padded = next((r for r in sorted(respondents) if r.isdigit() and r.lstrip("0") == respondent.lstrip("0")), None)
+    if padded is None:
+        return ""
+    return (
+        f" (the database has {excerpt(padded)}: a spreadsheet drops leading zeros from an id it reads as a number; "
+        "format the column as text)"
+    )
+
+
 def read_coding_file(
     db: Database, path: str | Path, *, wide: bool = False, question: str | None = None, only: str | None = None
 ) -> list[CodingRow]:
@@ -480,7 +493,9 @@ def read_coding_file(
             known = line.respondent in respondents
             raise CoderError(
                 f"no answer cell for respondent {excerpt(line.respondent)}, question {excerpt(line.question)}, "
-                f"rank {rank}: " + ("the respondent left it blank" if known else "no such respondent in the database"),
+                f"rank {rank}: "
+                + ("the respondent left it blank" if known else "no such respondent in the database")
+                + ("" if known else _zeros_lost(line.respondent, respondents)),
                 where=location(place, number, None if known else "respondent_id"),
             )
         answer_id, is_answer = answers[key]

@@ -214,3 +214,22 @@ def test_init_words_a_nested_jsonl_answer_by_its_own_key(tmp_path):
     assert question["columns"] == ["answers.Why ban them?"]
     run("import", tmp_path / "s.db", "--survey", tmp_path / "spec" / "survey.yaml", "--responses", export)
     assert "Why ban them?" in run("table", tmp_path / "s.db", "--question", "why_ban_them").output
+
+
+def test_an_id_a_spreadsheet_stripped_of_leading_zeros_is_named(tmp_path):
+    from openpyxl import Workbook
+
+    export = _write(
+        tmp_path / "e.csv", ["id", "Why did you choose this?"], [["0012", ANSWERS[0]], ["0013", ANSWERS[1]]]
+    )
+    run("init", export, "--output", tmp_path / "spec")
+    db = tmp_path / "s.db"
+    run("import", db, "--survey", tmp_path / "spec" / "survey.yaml", "--responses", export)
+    book = Workbook()
+    book.active.append(["respondent_id", "theme"])
+    book.active.append([12, "Price"])  # Excel read the id as a number
+    book.save(tmp_path / "codes.xlsx")
+    args = ("codings", "import", db, tmp_path / "codes.xlsx", "--coder", "ann", "-q", "why_did_you_choose_this")
+    result = run(*args, "--add-themes", ok=False)
+    assert "the database has '0012': a spreadsheet drops leading zeros" in result.output
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM themes").fetchone() == (0,)  # nothing half-written
