@@ -374,6 +374,10 @@ def _names_a_theme(codebook: Codebook, value: str) -> bool:
     return True
 
 
+_NOT_THEMES = {"respondent_id", "question", "rank", "answer"}
+_MARKS = {"1": True, "1.0": True, "0": False, "0.0": False, "": False}
+
+
 def _lines(export: Export, path: str | Path, wide: bool, question: str | None) -> Iterator[_Line]:
     """The rows of each layout, cells cleaned, with where each code came from."""
     header = export.header
@@ -385,10 +389,13 @@ def _lines(export: Export, path: str | Path, wide: bool, question: str | None) -
             "and no theme column: that is the wide layout, one row per answer; read it with --wide",
             where=location(path, 1),
         )
-    if wide and not codes:
+    # Without code_N columns, --wide reads one column per theme marked 1 where it applies (SPSS's dichotomies).
+    marked = [h for h in header if h and " ".join(h.split()) not in _NOT_THEMES] if wide and not codes else []
+    if wide and not codes and ("theme" in header or not marked):
         hint = " (it has a theme column: without --wide it reads as the long layout)" if "theme" in header else ""
         raise CoderError(
-            "--wide needs code columns named code_1, code_2, ... (or 'Code 1', 'theme_1')" + hint,
+            "--wide needs code columns named code_1, code_2, ... (or 'Code 1', 'theme_1'), or one column per theme "
+            "holding 1 where it applies" + hint,
             where=location(path, 1),
         )
     if question is not None and "question" in header:
@@ -400,7 +407,7 @@ def _lines(export: Export, path: str | Path, wide: bool, question: str | None) -
             "the file has no question column (`coder codings import --question Q` reads a file of one question)",
             where=location(path, 1),
         )
-    cells_of = codes if wide else [JOINED] if joined else ["theme"]
+    cells_of = (codes or marked) if wide else [JOINED] if joined else ["theme"]
     # rank may be left out in every layout: a question of one answer column has only rank 1 (checked per row).
     needed = ["respondent_id"] + ([] if question else ["question"]) + cells_of
     index = require_columns(export, needed)
@@ -409,6 +416,14 @@ def _lines(export: Export, path: str | Path, wide: bool, question: str | None) -
     for number, cells in export.rows:
         # A cell written formula-safe by our exports ("'=..." for "=...") reads back as it was.
         row = {name: unneutralise(cells[i].strip()).strip() if i < len(cells) else "" for name, i in index.items()}
+        for name in marked:
+            if row[name] not in _MARKS:
+                raise CoderError(
+                    f"column {excerpt(name)} holds {excerpt(row[name])}: with --wide and no code_1 ... columns, "
+                    "every column but respondent_id, question, rank and answer is a theme, marked 1 or 0 (or blank)",
+                    where=location(path, number, name),
+                )
+            row[name] = name if _MARKS[row[name]] else ""
         yield _Line(
             number,
             row["respondent_id"],

@@ -233,3 +233,20 @@ def test_an_id_a_spreadsheet_stripped_of_leading_zeros_is_named(tmp_path):
     result = run(*args, "--add-themes", ok=False)
     assert "the database has '0012': a spreadsheet drops leading zeros" in result.output
     assert sqlite3.connect(db).execute("SELECT count(*) FROM themes").fetchone() == (0,)  # nothing half-written
+
+
+def test_wide_reads_one_column_per_theme_marked_1(survey, tmp_path):
+    q = "we_should_legalize_cannabis"
+    khot = _write(
+        tmp_path / "khot.csv",
+        ["respondent_id", "answer", "Gateway drug", "Pain relief", "Tax revenue"],
+        [["R_0", ANSWERS[0], 1, 0, 0], ["R_1", ANSWERS[1], "0", "1", "1.0"], ["R_2", ANSWERS[2], 0, "", 0]],
+    )
+    result = run("codings", "import", survey, khot, "--coder", "anes", "--wide", "-q", q, "--add-themes")
+    assert "Imported 3 codings on 2 answer cells" in result.output
+    assert _codes(survey, "R_1") == [("Pain relief", "confirmed"), ("Tax revenue", "confirmed")]
+    assert _codes(survey, "R_2") == []
+    bad = _write(tmp_path / "bad.csv", ["respondent_id", "Gateway drug", "notes"], [["R_3", 1, "check this"]])
+    result = run("codings", "import", survey, bad, "--coder", "anes", "--wide", "-q", q, ok=False)
+    assert "row 2, column 'notes'" in result.output and "marked 1 or 0" in result.output
+    assert _codes(survey, "R_3") == []
