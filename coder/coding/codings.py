@@ -305,13 +305,26 @@ class _Line:
 JOINED = "themes"  # the column of the one-row-per-answer layout that `codings export --format xlsx` writes
 
 
+_KNOWN_COLUMNS = {"respondent_id", "question", "rank", "theme", JOINED, "answer"}
+
+
+def _open(path: Path, sheet: str | None = None) -> Export:
+    """A codings file, its known columns found whatever their case and spacing ("Respondent ID", "Theme")."""
+    export = open_export(path, sheet=sheet)
+    header = []
+    for name in export.header:
+        folded = re.sub(r"[\s_-]+", "_", name.strip().casefold())
+        header.append(folded if folded in _KNOWN_COLUMNS else "respondent_id" if folded == "respondentid" else name)
+    return Export(export.path, header, export.rows, export.encoding)
+
+
 def _sources(db: Database, path: Path, question: str | None) -> Iterator[tuple[str, Export, str | None]]:
     """(place, export, question) for each table of a codings file: one, or a sheet per question.
 
     A workbook without a question column whose sheets are named by question ids
     (as `codings export --format xlsx` writes it) is read sheet by sheet.
     """
-    export = open_export(path)
+    export = _open(path)
     if question is not None or "question" in export.header or path.suffix.casefold() not in (".xlsx", ".xlsm"):
         yield str(path), export, question
         return
@@ -329,7 +342,7 @@ def _sources(db: Database, path: Path, question: str | None) -> Iterator[tuple[s
                 f"questions are {', '.join(question_ids(db))}): rename it, or read one sheet's file with --question",
                 where=str(path),
             )
-        yield f"{path}, sheet {name!r}", open_export(path, sheet=name), qid
+        yield f"{path}, sheet {name!r}", _open(path, sheet=name), qid
 
 
 def _file_lines(

@@ -250,3 +250,13 @@ def test_wide_reads_one_column_per_theme_marked_1(survey, tmp_path):
     result = run("codings", "import", survey, bad, "--coder", "anes", "--wide", "-q", q, ok=False)
     assert "row 2, column 'notes'" in result.output and "marked 1 or 0" in result.output
     assert _codes(survey, "R_3") == []
+
+
+def test_a_colleagues_capitalised_headers_are_read(survey, tmp_path):
+    q = "we_should_legalize_cannabis"
+    colleague = _write(tmp_path / "kp.csv", ["Respondent ID", "Question", "Theme"], [["R_1", q, "Pain relief"]])
+    run("codings", "import", survey, colleague, "--coder", "kpa", "--add-themes")
+    assert _codes(survey, "R_1") == [("Pain relief", "confirmed")]
+    gold = _write(tmp_path / "gold.csv", ["RESPONDENT_ID", "Theme"], [["R_2", "Pain relief"]])
+    run("suggest", survey, "--question", q)
+    assert '"cells": 1' in run("evaluate", survey, "--gold", gold, "-q", q, "--json").output
