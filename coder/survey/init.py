@@ -390,6 +390,8 @@ def _is_open(columns: list[Column]) -> tuple[bool, str]:
     if variety < OPEN_MIN_VARIETY:
         if sum(c.distinct for c in columns) <= CLOSED_MAX_CHOICES:
             return False, f"a few values repeated ({values})"
+        if not all(any(ch.isalpha() for ch in v) for c in columns for v in c.values):  # dates, codes
+            return False, f"values repeated ({values})"
         # Many spellings of a few answers (ANES's "vice president", "VP", "Vice-President"): maybe a names question.
         return False, (
             f"short answers that repeat ({values}; {variety:.0%} of the first {VARIETY_SAMPLE} different): "

@@ -191,6 +191,10 @@ def test_init_says_a_short_repeating_column_of_many_spellings_could_be_coded(tmp
     output = run("init", export, "--output", tmp_path / "spec").output
     assert "Region" in output and "attribute: a few values repeated (240 filled, 2 different" in output
     assert "short answers that repeat (240 filled, 63 different" in output and "move it to questions" in output
+    stamps = [[i, f"2024-05-01 09:{i % 60:02d}", ANSWERS[i % 6] + f" ({i})"] for i in range(240)]
+    export = _write(tmp_path / "q.csv", ["ResponseId", "StartDate", "Why"], stamps)
+    output = run("init", export, "--output", tmp_path / "spec2").output
+    assert "StartDate" in output and "move it to questions" not in output  # timestamps are not answers to code
 
 
 def test_init_words_a_nested_jsonl_answer_by_its_own_key(tmp_path):
