@@ -10,7 +10,7 @@ import click
 from coder.cli.common import db_argument, existing_db, friendly, readonly_db
 from coder.coding.codings import export_codings, import_codings
 from coder.errors import CoderError
-from coder.export.coded_data import export_csv_file, export_xlsx, write_safe_csv
+from coder.export.coded_data import EXCEL_CELL_CHARS, cut_answers, export_csv_file, export_xlsx, write_safe_csv
 
 
 def register(cli: click.Group) -> None:
@@ -41,7 +41,9 @@ def codings():
     is_flag=True,
     help="One row per answer cell, its codes over columns code_1 ... code_N (blank cells skipped).",
 )
-@click.option("--question", default=None, help="The question every row codes, for a FILE with no question column.")
+@click.option(
+    "--question", "-q", default=None, help="The question every row codes, for a FILE with no question column."
+)
 @click.option(
     "--add-themes",
     is_flag=True,
@@ -124,6 +126,12 @@ def codings_export(db, question, changed, fmt, output):
             raise CoderError("--format xlsx writes a file: give --output FILE.xlsx")
         counts = export_xlsx(database, output, question, changed_only=changed, inputs=(db,))
         click.echo(f"Wrote {sum(counts.values())} coded answers on {len(counts)} sheet(s) to {output}", err=True)
+        if cut := cut_answers(database, question, changed_only=changed):
+            click.echo(
+                f"Warning: {cut} answer(s) over Excel's {EXCEL_CELL_CHARS:,} characters a cell are cut in the "
+                "workbook, each with a note saying so; the CSV export (--format csv) has them whole",
+                err=True,
+            )
     elif output:
         count = export_csv_file(database, output, question, changed_only=changed, inputs=(db,))
         click.echo(f"Wrote {count} codings to {output}", err=True)

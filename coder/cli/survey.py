@@ -106,6 +106,10 @@ def questions(db):
     """
     from coder.coding.codings import question_summaries
 
-    click.echo(f"{'question':<10} {'codebook':<24} {'base':<12} {'answers':>8} {'coded':>8} {'non-answers':>11}")
-    for q in question_summaries(readonly_db(db)):
-        click.echo(f"{q.id:<10} {q.codebook_id:<24} {q.base:<12} {q.answers:>8} {q.coded:>8} {q.non_answers:>11}")
+    summaries = question_summaries(readonly_db(db))
+    # Ids `coder init` makes from long headers are long: the columns widen to keep the numbers aligned.
+    qw = max([10, *(len(q.id) for q in summaries)])
+    cw = max([24, *(len(q.codebook_id) for q in summaries)])
+    click.echo(f"{'question':<{qw}} {'codebook':<{cw}} {'base':<12} {'answers':>8} {'coded':>8} {'non-answers':>11}")
+    for q in summaries:
+        click.echo(f"{q.id:<{qw}} {q.codebook_id:<{cw}} {q.base:<12} {q.answers:>8} {q.coded:>8} {q.non_answers:>11}")

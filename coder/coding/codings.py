@@ -79,8 +79,19 @@ def question_codebook(db: Database, question_id: str) -> str:
     row = db.execute("SELECT codebook_id FROM questions WHERE id = ?", [question_id]).fetchone()
     if row is None:
         known = ", ".join(question_ids(db)) or "none (import a survey first)"
-        raise CoderError(f"unknown question {excerpt(question_id)}; the database has {known}")
+        raise CoderError(
+            f"unknown question {excerpt(question_id)}{_named_by(db, question_id)}; the database has {known}"
+        )
     return row[0]
+
+
+def _named_by(db: Database, value: str) -> str:
+    """A hint when `value` is a question's column header or wording, as a colleague's spreadsheet may name it."""
+    folded = " ".join(value.split()).casefold()
+    for qid, text, columns in db.execute("SELECT id, text, columns FROM questions ORDER BY position"):
+        if folded in {" ".join(str(name).split()).casefold() for name in [text, *json.loads(columns)]}:
+            return f" (that is the column or wording of question {qid}: write its id)"
+    return ""
 
 
 def _state(db: Database, answer_id: int) -> dict[str, dict]:
@@ -258,8 +269,8 @@ def _closest(codebook: Codebook, value: str) -> str:
 
     if not codebook.themes:
         return (
-            ": it has no themes yet (import the codebook this file was coded with: "
-            "`coder codebook import DB CODEBOOK.yaml --question Q`)"
+            ": it has no themes yet (`coder codings import --add-themes` adds the themes the file names, "
+            "or import the codebook it was coded with: `coder codebook import DB CODEBOOK.yaml --question Q`)"
         )
     last = value.split(">")[-1].strip().casefold()
     if not last or len(last) > SHORT_TEXT:
@@ -294,13 +305,26 @@ class _Line:
 JOINED = "themes"  # the column of the one-row-per-answer layout that `codings export --format xlsx` writes
 
 
+_KNOWN_COLUMNS = {"respondent_id", "question", "rank", "theme", JOINED, "answer"}
+
+
+def _open(path: Path, sheet: str | None = None) -> Export:
+    """A codings file, its known columns found whatever their case and spacing ("Respondent ID", "Theme")."""
+    export = open_export(path, sheet=sheet)
+    header = []
+    for name in export.header:
+        folded = re.sub(r"[\s_-]+", "_", name.strip().casefold())
+        header.append(folded if folded in _KNOWN_COLUMNS else "respondent_id" if folded == "respondentid" else name)
+    return Export(export.path, header, export.rows, export.encoding)
+
+
 def _sources(db: Database, path: Path, question: str | None) -> Iterator[tuple[str, Export, str | None]]:
     """(place, export, question) for each table of a codings file: one, or a sheet per question.
 
     A workbook without a question column whose sheets are named by question ids
     (as `codings export --format xlsx` writes it) is read sheet by sheet.
     """
-    export = open_export(path)
+    export = _open(path)
     if question is not None or "question" in export.header or path.suffix.casefold() not in (".xlsx", ".xlsm"):
         yield str(path), export, question
         return
@@ -318,14 +342,22 @@ def _sources(db: Database, path: Path, question: str | None) -> Iterator[tuple[s
                 f"questions are {', '.join(question_ids(db))}): rename it, or read one sheet's file with --question",
                 where=str(path),
             )
-        yield f"{path}, sheet {name!r}", open_export(path, sheet=name), qid
+        yield f"{path}, sheet {name!r}", _open(path, sheet=name), qid
 
 
-def _file_lines(db: Database, path: Path, wide: bool, question: str | None) -> Iterator[tuple[str, _Line]]:
-    """Every line of a codings file, with the place (file, and sheet) it came from."""
+def _file_lines(
+    db: Database, path: Path, wide: bool, question: str | None, only: str | None = None
+) -> Iterator[tuple[str, _Line]]:
+    """Every line of a codings file, with the place (file, and sheet) it came from.
+
+    With `only`, just that question's lines: a file without a question column is read as that question's.
+    """
     for place, export, sheet_question in _sources(db, path, question):
+        if only is not None and sheet_question is None and "question" not in export.header:
+            sheet_question = only
         for line in _lines(export, place, wide, sheet_question):
-            yield place, line
+            if only is None or line.question == only:
+                yield place, line
 
 
 def _joined_themes(codebook: Codebook, cell: str) -> list[str]:
@@ -355,6 +387,10 @@ def _names_a_theme(codebook: Codebook, value: str) -> bool:
     return True
 
 
+_NOT_THEMES = {"respondent_id", "question", "rank", "answer"}
+_MARKS = {"1": True, "1.0": True, "0": False, "0.0": False, "": False}
+
+
 def _lines(export: Export, path: str | Path, wide: bool, question: str | None) -> Iterator[_Line]:
     """The rows of each layout, cells cleaned, with where each code came from."""
     header = export.header
@@ -366,10 +402,13 @@ def _lines(export: Export, path: str | Path, wide: bool, question: str | None) -
             "and no theme column: that is the wide layout, one row per answer; read it with --wide",
             where=location(path, 1),
         )
-    if wide and not codes:
+    # Without code_N columns, --wide reads one column per theme marked 1 where it applies (SPSS's dichotomies).
+    marked = [h for h in header if h and " ".join(h.split()) not in _NOT_THEMES] if wide and not codes else []
+    if wide and not codes and ("theme" in header or not marked):
         hint = " (it has a theme column: without --wide it reads as the long layout)" if "theme" in header else ""
         raise CoderError(
-            "--wide needs code columns named code_1, code_2, ... (or 'Code 1', 'theme_1')" + hint,
+            "--wide needs code columns named code_1, code_2, ... (or 'Code 1', 'theme_1'), or one column per theme "
+            "holding 1 where it applies" + hint,
             where=location(path, 1),
         )
     if question is not None and "question" in header:
@@ -381,14 +420,23 @@ def _lines(export: Export, path: str | Path, wide: bool, question: str | None) -
             "the file has no question column (`coder codings import --question Q` reads a file of one question)",
             where=location(path, 1),
         )
-    cells_of = codes if wide else [JOINED] if joined else ["theme"]
-    needed = ["respondent_id"] + ([] if question else ["question"]) + ([] if wide or joined else ["rank"]) + cells_of
+    cells_of = (codes or marked) if wide else [JOINED] if joined else ["theme"]
+    # rank may be left out in every layout: a question of one answer column has only rank 1 (checked per row).
+    needed = ["respondent_id"] + ([] if question else ["question"]) + cells_of
     index = require_columns(export, needed)
-    if (wide or joined) and "rank" in header:
+    if "rank" in header:
         index["rank"] = header.index("rank")
     for number, cells in export.rows:
         # A cell written formula-safe by our exports ("'=..." for "=...") reads back as it was.
         row = {name: unneutralise(cells[i].strip()).strip() if i < len(cells) else "" for name, i in index.items()}
+        for name in marked:
+            if row[name] not in _MARKS:
+                raise CoderError(
+                    f"column {excerpt(name)} holds {excerpt(row[name])}: with --wide and no code_1 ... columns, "
+                    "every column but respondent_id, question, rank and answer is a theme, marked 1 or 0 (or blank)",
+                    where=location(path, number, name),
+                )
+            row[name] = name if _MARKS[row[name]] else ""
         yield _Line(
             number,
             row["respondent_id"],
@@ -398,8 +446,21 @@ def _lines(export: Export, path: str | Path, wide: bool, question: str | None) -
         )
 
 
+def _zeros_lost(respondent: str, respondents: set[str]) -> str:
+    """A hint when a spreadsheet dropped an id's leading zeros ('0012' stored as the number 12)."""
+    if not respondent.isdigit():
+        return ""
+    padded = next((r for r in sorted(respondents) if r.isdigit() and r.lstrip("0") == respondent.lstrip("0")), None)
+    if padded is None:
+        return ""
+    return (
+        f" (the database has {excerpt(padded)}: a spreadsheet drops leading zeros from an id it reads as a number; "
+        "format the column as text)"
+    )
+
+
 def read_coding_file(
-    db: Database, path: str | Path, *, wide: bool = False, question: str | None = None
+    db: Database, path: str | Path, *, wide: bool = False, question: str | None = None, only: str | None = None
 ) -> list[CodingRow]:
     """Resolve every code in a codings file, or say which row and column is wrong.
 
@@ -408,12 +469,15 @@ def read_coding_file(
     code_1 ... code_N, blank cells skipped; the joined layout a row per answer
     cell with its themes in one `themes` cell, separated by ';' (what
     `codings export --format xlsx` writes, a sheet per question). `question`
-    names the question of a file with no question column. Shared by
-    `import_codings` and the gold file of `evaluate`.
+    names the question of a file with no question column; `only` reads just
+    one question's codes from any file (a whole survey's gold file, evaluated
+    one question at a time). Shared by `import_codings` and the gold file of
+    `evaluate`.
     """
     path = Path(path)
-    if question is not None:
-        question_codebook(db, question)  # raises for an unknown question
+    for named in (question, only):
+        if named is not None:
+            question_codebook(db, named)  # raises for an unknown question
     answers = {
         (r[1], r[2], r[3]): (r[0], bool(r[4]))
         for r in db.execute("SELECT id, respondent_id, question_id, rank, is_answer FROM answers")
@@ -423,7 +487,7 @@ def read_coding_file(
     codebooks: dict = {}
     resolved: dict[tuple[str, str], Theme | CoderError] = {}
     out = []
-    for place, line in _file_lines(db, path, wide, question):
+    for place, line in _file_lines(db, path, wide, question, only):
         number = line.number
         codes = [(column, cell) for column, cell in line.codes if cell or not (wide or column == JOINED)]
         if not codes:
@@ -457,7 +521,9 @@ def read_coding_file(
             known = line.respondent in respondents
             raise CoderError(
                 f"no answer cell for respondent {excerpt(line.respondent)}, question {excerpt(line.question)}, "
-                f"rank {rank}: " + ("the respondent left it blank" if known else "no such respondent in the database"),
+                f"rank {rank}: "
+                + ("the respondent left it blank" if known else "no such respondent in the database")
+                + ("" if known else _zeros_lost(line.respondent, respondents)),
                 where=location(place, number, None if known else "respondent_id"),
             )
         answer_id, is_answer = answers[key]
@@ -603,10 +669,19 @@ def _import_rows(
                 settled["shared"] += 1
                 settled[status] = settled.get(status, 0) + 1
                 continue
+            # The file is the cell's coding: suggestions accepted as auto (autocode, the app's toggles) it left out go.
+            stale = [
+                pk
+                for (pk,) in db.execute(
+                    "SELECT theme_pk FROM codings WHERE answer_id = ? AND status = 'auto'", [answer_id]
+                )
+                if pk not in theme_pks
+            ]
             apply_codes(
                 db,
                 answer_id,
                 [Code(pk, "confirmed", coder) for pk in theme_pks],
+                stale,
                 coder=coder,
                 action="coding.import",
                 replace=replace,

@@ -88,11 +88,32 @@ def _finish(cell: dict) -> dict:
     return out
 
 
+EXCEL_CELL_CHARS = 32_767  # Excel's limit per cell; openpyxl would cut a longer answer silently
+
+
 def _cell(value):
     if isinstance(value, str):
         # openpyxl refuses control characters a pasted answer may hold, and writes U+FFFE into broken XML.
-        return neutralise(NOT_XML.sub("", value))
+        return neutralise(_fit(NOT_XML.sub("", value)))
     return value
+
+
+def _fit(text: str) -> str:
+    """Text that fits an Excel cell, a longer answer cut with a note that says so (and room for neutralise's `'`)."""
+    if len(text) <= EXCEL_CELL_CHARS:
+        return text
+    note = f" … [cut: {len(text):,} characters, over Excel's {EXCEL_CELL_CHARS:,} a cell; the CSV export has it whole]"
+    return text[: EXCEL_CELL_CHARS - len(note) - 1] + note
+
+
+def cut_answers(db: Database, question: str | None = None, *, changed_only: bool = False) -> int:
+    """How many coded answers `export_xlsx` writes cut, being over Excel's cell limit."""
+    return db.execute(
+        """SELECT count(*) FROM answers a WHERE length(a.text) > :limit
+           AND EXISTS (SELECT 1 FROM codings c WHERE c.answer_id = a.id)
+           AND (:question IS NULL OR a.question_id = :question) AND (:changed = 0 OR a.changed = 1)""",
+        {"limit": EXCEL_CELL_CHARS, "question": question, "changed": int(changed_only)},
+    ).fetchone()[0]
 
 
 def export_xlsx(

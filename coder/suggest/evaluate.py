@@ -35,12 +35,23 @@ class Cell:
     selected: set[str] = field(default_factory=set)
 
 
-def read_gold(db: Database, path: str | Path, *, wide: bool = False) -> dict[str, dict[int, set[str]]]:
-    """Gold codes per question and answer id, from a codings file in any layout `codings import` reads."""
+def read_gold(
+    db: Database, path: str | Path, *, wide: bool = False, question: str | None = None
+) -> dict[str, dict[int, set[str]]]:
+    """Gold codes per question and answer id, from a codings file in any layout `codings import` reads.
+
+    With `question`, only its codes: other questions' rows are not read, so
+    their themes need not be in the database's codebooks.
+    """
     gold: dict[str, dict[int, set[str]]] = {}
-    for row in read_coding_file(db, path, wide=wide):
+    for row in read_coding_file(db, path, wide=wide, only=question):
         gold.setdefault(row.question, {}).setdefault(row.answer_id, set()).add(row.theme_id)
     return gold
+
+
+def _non_answers(db: Database, question: str) -> set[int]:
+    """The question's non-answer cells: kept out of every base, never suggested for, so never scored."""
+    return {r[0] for r in db.execute("SELECT id FROM answers WHERE question_id = ? AND is_answer = 0", [question])}
 
 
 def _cells(db: Database, question: str, gold: dict[int, set[str]]) -> list[Cell]:
@@ -54,7 +65,8 @@ def _cells(db: Database, question: str, gold: dict[int, set[str]]) -> list[Cell]
         )
     }
     texts = {r[0]: r[1] for r in db.execute("SELECT id, text FROM answers WHERE question_id = ?", [question])}
-    cells = {aid: Cell(aid, texts[aid], themes) for aid, themes in gold.items() if aid not in confirmed}
+    skipped = confirmed | _non_answers(db, question)
+    cells = {aid: Cell(aid, texts[aid], themes) for aid, themes in gold.items() if aid not in skipped}
     for answer_id, theme, selected in db.execute(
         """SELECT s.answer_id, t.id, s.selected FROM suggestions s JOIN themes t ON t.pk = s.theme_pk
            JOIN answers a ON a.id = s.answer_id WHERE a.question_id = ? ORDER BY s.answer_id, s.rank""",
@@ -155,7 +167,7 @@ def evaluate(
     db: Database, gold_path: str | Path, question: str | None = None, *, with_baselines: bool = True, wide: bool = False
 ) -> dict:
     """Metrics per question for the stored suggestions against a gold codings file."""
-    gold = read_gold(db, gold_path, wide=wide)
+    gold = read_gold(db, gold_path, wide=wide, question=question)
     questions = [question] if question else [q for q in question_ids(db) if q in gold]
     if question and question not in gold:
         raise CoderError(f"the gold file has no codes for question {question!r}")
@@ -168,7 +180,11 @@ def evaluate(
     for q in questions:
         codebook = read_codebook(db, question_codebook(db, q))
         cells = _cells(db, q, gold[q])
-        results[q] = {"engine": score_cells(cells, codebook.ids), "embeddings": stored_embeddings(db, q)}
+        results[q] = {
+            "engine": score_cells(cells, codebook.ids),
+            "embeddings": stored_embeddings(db, q),
+            "non_answers": len(_non_answers(db, q) & gold[q].keys()),
+        }
         if with_baselines:
             results[q]["baselines"] = baselines(db, q, cells)
     return results
@@ -187,8 +203,8 @@ def simulate_confirmed(
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         db = open_db(backup(db_path, Path(tmp) / "sim.db"))
-        gold = read_gold(db, gold_path, wide=wide)[question]
-        ids = sorted(gold)
+        gold = read_gold(db, gold_path, wide=wide, question=question)[question]
+        ids = sorted(gold.keys() - _non_answers(db, question))
         pks = theme_pks(db, question_codebook(db, question))
         order = read_codebook(db, question_codebook(db, question)).ids
         # As the stored suggestions were made: with the embedding model or without it.
@@ -241,6 +257,11 @@ def format_report(results: dict) -> str:
             lines.append(
                 f"  {'coder, ' + str(int(m['fraction'] * 100)) + '% confirmed':<30} {m['cells']:>5} {m['top1']:>6.3f} "
                 f"{m['top3']:>6.3f} {m['precision']:>6.3f} {m['recall']:>6.3f} {m['f1']:>6.3f} {m['sample_f1']:>6.3f} {m['kappa']:>6.3f}"
+            )
+        if result.get("non_answers"):
+            lines.append(
+                f"  {result['non_answers']} gold cell(s) left out: non-answers (the spec's non_answers), never suggested "
+                "for; set `non_answers: []` and import again to score them"
             )
         worst = result["engine"].get("worst", [])
         if worst:

@@ -42,6 +42,9 @@ _OPEN_HINT = re.compile(r"comment|other|specify|why|reason|explain|describe|sugg
 _OTHER_SPECIFY = re.compile(r"specify|^other\b|[_ .-]text$", re.I)
 # A numbered column: a stem, a separator, then 1-3 digits (q14_priority_1, Dept 1, Q5.1, Q5 (1), Q5[1]).
 _NUMBERED = re.compile(r"^(?P<stem>.*?[^\s_.#-])(?:[\s_.#-]+\(?|\(|\[)(?P<n>\d{1,3})[)\]]?$")
+# What a survey tool records about the respondent's device (Qualtrics' IPAddress, LocationLatitude; SurveyMonkey's
+# "IP Address"): personal data that no table breaks down by.
+_TRACKING = {"ipaddress", "locationlatitude", "locationlongitude"}
 _GENERIC_STEMS = {"q", "qu", "question", "item", "column", "field", "var"}  # Question 1, Question 2: not one question
 _QUESTION_NUMBER = re.compile(r"^(q\d{1,4}[a-z]?)(?![a-z0-9])")
 _INTEGER = re.compile(r"^-?\d+$")
@@ -385,7 +388,15 @@ def _is_open(columns: list[Column]) -> tuple[bool, str]:
     if all(c.numbers for c in columns):
         return False, f"numbers ({values})"
     if variety < OPEN_MIN_VARIETY:
-        return False, f"a few values repeated ({values})"
+        if sum(c.distinct for c in columns) <= CLOSED_MAX_CHOICES:
+            return False, f"a few values repeated ({values})"
+        if not all(any(ch.isalpha() for ch in v) for c in columns for v in c.values):  # dates, codes
+            return False, f"values repeated ({values})"
+        # Many spellings of a few answers (ANES's "vice president", "VP", "Vice-President"): maybe a names question.
+        return False, (
+            f"short answers that repeat ({values}; {variety:.0%} of the first {VARIETY_SAMPLE} different): "
+            "to code it, move it to questions"
+        )
     if len(columns) > 1 and mean_words >= 1:
         return True, f"varied text ({facts})"
     if mean_words >= OPEN_MIN_WORDS:
@@ -493,6 +504,10 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
             shown = column.name or f"column #{column.index + 1}"
             decisions.append(Decision(column.index, (shown,), "left out", unusable[column.index]))
             remaining.remove(column)
+        elif re.sub(r"[\s_-]", "", column.name).casefold() in _TRACKING:
+            why = "an IP address or location a survey tool records (personal data; add it by hand if a table needs it)"
+            decisions.append(Decision(column.index, (column.name,), "left out", why))
+            remaining.remove(column)
         elif column.filled == 0:
             decisions.append(Decision(column.index, (column.name,), "left out", "empty in every row"))
             remaining.remove(column)
@@ -533,7 +548,8 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
         for member in group:
             is_open, why = _is_open([member])
             if is_open:
-                add_question([member], member.name, why)
+                # A JSONL answer nested under a container ("answers": {"Why?": ...}) is worded by its own key.
+                add_question([member], export.nested.get(member.name, member.name), why)
             else:
                 attributes.append(member.name)
                 decisions.append(Decision(member.index, (member.name,), "attribute", why))

@@ -17,7 +17,7 @@ import re
 import stat
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from coder.errors import CoderError, location
@@ -63,6 +63,8 @@ class Export:
     header: list[str]
     rows: Iterator[tuple[int, list[str]]]
     encoding: str = "utf-8"
+    # JSONL: each nested field's column (`answers.Why?`) and its own key (`Why?`), for `coder init`'s question wording.
+    nested: dict[str, str] = field(default_factory=dict)
 
 
 _PLAIN_SUBHEADS = {"", "response", "open-ended response"}  # SurveyMonkey's second row under a one-column question
@@ -615,13 +617,17 @@ def _depth(value: object) -> int:
     return deepest
 
 
-def _flatten(record: dict, where: str, prefix: str = "", out: dict[str, str] | None = None) -> dict[str, str]:
+def _flatten(
+    record: dict, where: str, prefix: str = "", out: dict[str, str] | None = None, nested: dict | None = None
+) -> dict[str, str]:
     out = {} if out is None else out
     for key, value in record.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            _flatten(value, where, name + ".", out)
+            _flatten(value, where, name + ".", out, nested)
             continue
+        if prefix and nested is not None:
+            nested[name.strip()] = key.strip()
         if name in out:
             raise CoderError(
                 f"field {excerpt(name)} is given twice (as a key with a dot and as nested keys)", where=where
@@ -638,6 +644,7 @@ def read_jsonl(path: Path) -> Export:
     _regular_file(path)
     records: list[tuple[int, dict[str, str]]] = []
     header: dict[str, None] = {}
+    nested: dict[str, str] = {}
     offset = 0
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -667,7 +674,7 @@ def read_jsonl(path: Path) -> Export:
                 raise CoderError("each line must be a JSON object", where=where)
             if _depth(record) > MAX_JSON_DEPTH:
                 raise CoderError(f"nested too deeply (the limit is {MAX_JSON_DEPTH} levels)", where=where)
-            flat = _flatten(record, where)
+            flat = _flatten(record, where, nested=nested)
             for key, value in flat.items():
                 # JSON may escape half a surrogate pair ("\ud800") or a NUL: no text store should hold them.
                 if _LONE_SURROGATE.search(key) or _LONE_SURROGATE.search(value):
@@ -681,7 +688,7 @@ def read_jsonl(path: Path) -> Export:
     if not records:
         raise CoderError("the file is empty", where=str(path))
     columns = _clean_header(list(header), path)
-    return Export(path, columns, ((n, [r.get(c, "") for c in header]) for n, r in records), "utf-8")
+    return Export(path, columns, ((n, [r.get(c, "") for c in header]) for n, r in records), "utf-8", nested)
 
 
 def open_export(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> Export:

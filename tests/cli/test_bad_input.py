@@ -124,7 +124,8 @@ CODINGS = {
     "unknown-theme": ("respondent_id,question,rank,theme\nR002,q14,1,Nonsense\n", "unknown theme 'Nonsense'", "row 2"),
     "unknown-answer": ("respondent_id,question,rank,theme\nR999,q14,1,CRM\n", "no answer cell", "row 2"),
     "unknown-question": ("respondent_id,question,rank,theme\nR002,q99,1,CRM\n", "unknown question 'q99'", "row 2"),
-    "missing-column": ("respondent_id,question,theme\nR002,q14,CRM\n", "missing column 'rank'", "row 1"),
+    "missing-column": ("respondent_id,question,rank\nR002,q14,1\n", "missing column 'theme'", "row 1"),
+    "ranked-no-rank": ("respondent_id,question,theme\nR002,q14,CRM\n", "several answer columns", "row 2"),
     "bad-rank": ("respondent_id,question,rank,theme\nR002,q14,first,CRM\n", "rank must be a whole number", "row 2"),
     "binary": (b"\x00\x01\x02", "NUL byte", "c.csv"),
 }
