@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import sqlite3
 
 import pytest
 
+from tests.conftest import write_csv
 from tests.invoke import run
 
 ANSWERS = [
@@ -20,11 +20,7 @@ ANSWERS = [
 
 
 def _write(path, header, rows):
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
+    return write_csv(path, [header, *([str(cell) for cell in row] for row in rows)])
 
 
 @pytest.fixture
