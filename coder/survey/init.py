@@ -45,6 +45,10 @@ _NUMBERED = re.compile(r"^(?P<stem>.*?[^\s_.#-])(?:[\s_.#-]+\(?|\(|\[)(?P<n>\d{1
 # What a survey tool records about the respondent's device (Qualtrics' IPAddress, LocationLatitude; SurveyMonkey's
 # "IP Address"): personal data that no table breaks down by.
 _TRACKING = {"ipaddress", "locationlatitude", "locationlongitude"}
+# When the survey was taken, as Qualtrics (StartDate, RecordedDate, "Duration (in seconds)") and SurveyMonkey
+# ("Start Date") record it: a different value in almost every row, so as an attribute `--by` would print a
+# column per respondent.
+_TIMING = {"startdate", "enddate", "recordeddate", "duration", "duration(inseconds)"}
 _GENERIC_STEMS = {"q", "qu", "question", "item", "column", "field", "var"}  # Question 1, Question 2: not one question
 _QUESTION_NUMBER = re.compile(r"^(q\d{1,4}[a-z]?)(?![a-z0-9])")
 _INTEGER = re.compile(r"^-?\d+$")
@@ -425,7 +429,8 @@ def _choose_id(columns: list[Column], rows: int, unusable: dict[int, str]) -> tu
         if column.index in unusable:
             problems.append(f"{excerpt(column.name)} {unusable[column.index]}")
         elif column.filled < rows:
-            problems.append(f"{excerpt(column.name)} is empty in {rows - column.filled} rows")
+            empty = rows - column.filled
+            problems.append(f"{excerpt(column.name)} is empty in {empty:,} row{'' if empty == 1 else 's'}")
         elif not column.unique:
             problems.append(f"{excerpt(column.name)} repeats values")
     found = ("; ".join(problems) + ". ") if problems else ""
@@ -506,6 +511,10 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
             remaining.remove(column)
         elif re.sub(r"[\s_-]", "", column.name).casefold() in _TRACKING:
             why = "an IP address or location a survey tool records (personal data; add it by hand if a table needs it)"
+            decisions.append(Decision(column.index, (column.name,), "left out", why))
+            remaining.remove(column)
+        elif re.sub(r"[\s_-]", "", column.name).casefold() in _TIMING and column.distinct > CLOSED_MAX_CHOICES:
+            why = f"when the survey was taken ({column.distinct:,} different values; no table breaks down by it)"
             decisions.append(Decision(column.index, (column.name,), "left out", why))
             remaining.remove(column)
         elif column.filled == 0:

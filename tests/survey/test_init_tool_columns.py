@@ -1,0 +1,46 @@
+"""`coder init` leaves out the timing columns survey tools record, and counts rows in good English."""
+
+from __future__ import annotations
+
+from coder.survey.spec import load_spec
+from tests.conftest import write_csv
+from tests.invoke import run
+from tests.survey.test_init import COMMENTS
+
+
+def test_qualtrics_timing_columns_are_left_out_not_attributes(tmp_path):
+    header = ["StartDate", "EndDate", "Duration (in seconds)", "RecordedDate", "ResponseId", "Region", "Q1"]
+    rows = [
+        [
+            f"2024-03-{1 + i % 28:02d} 09:{i:02d}:00",
+            f"2024-03-{1 + i % 28:02d} 09:{i + 5:02d}:00",
+            str(300 + 7 * i),
+            f"2024-03-{1 + i % 28:02d} 09:{i + 6:02d}:00",
+            f"R_{i:04d}",
+            ["North", "South", "East"][i % 3],
+            COMMENTS[i % len(COMMENTS)] + f" (case {i})",
+        ]
+        for i in range(30)
+    ]
+    export = write_csv(tmp_path / "export.csv", [header, *rows])
+    out = run("init", export, "--output", tmp_path / "spec").output
+    spec = load_spec(tmp_path / "spec" / "survey.yaml")
+    assert spec.respondent_id == "ResponseId"
+    assert spec.attributes == ("Region",)
+    for name in ("StartDate", "EndDate", "Duration (in seconds)", "RecordedDate"):
+        assert name in out
+    assert "when the survey was taken (30 different values" in out
+
+
+def test_a_timing_column_of_few_values_stays_an_attribute(tmp_path):
+    header = ["id", "Duration", "Q1"]
+    rows = [[str(i), ["short", "long"][i % 2], COMMENTS[i % len(COMMENTS)] + f" ({i})"] for i in range(30)]
+    run("init", write_csv(tmp_path / "export.csv", [header, *rows]), "--output", tmp_path / "spec")
+    assert load_spec(tmp_path / "spec" / "survey.yaml").attributes == ("Duration",)
+
+
+def test_one_empty_row_is_one_row(tmp_path):
+    header = ["respondent_id", "Q1"]
+    rows = [[str(i) if i != 3 else "", COMMENTS[i % len(COMMENTS)] + f" ({i})"] for i in range(30)]
+    out = run("init", write_csv(tmp_path / "export.csv", [header, *rows]), "--output", tmp_path / "spec", ok=None)
+    assert "is empty in 1 row" in out.output and "1 rows" not in out.output
