@@ -49,8 +49,11 @@ DEFAULT_NON_ANSWERS = (
     "don't know",
     "dont know",
     "do not know",
+    "dk",
     "not sure",
     "unsure",
+    "refused",
+    "prefer not to say",
     "?",
     "x",
 )
