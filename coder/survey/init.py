@@ -505,25 +505,22 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
 
     remaining = [c for c in columns if c is not id_column]
     for column in list(remaining):
+        folded = re.sub(r"[\s_-]", "", column.name).casefold()
         if column.index in unusable:
-            shown = column.name or f"column #{column.index + 1}"
-            decisions.append(Decision(column.index, (shown,), "left out", unusable[column.index]))
-            remaining.remove(column)
-        elif re.sub(r"[\s_-]", "", column.name).casefold() in _TRACKING:
+            why = unusable[column.index]
+        elif folded in _TRACKING:
             why = "an IP address or location a survey tool records (personal data; add it by hand if a table needs it)"
-            decisions.append(Decision(column.index, (column.name,), "left out", why))
-            remaining.remove(column)
-        elif re.sub(r"[\s_-]", "", column.name).casefold() in _TIMING and column.distinct > CLOSED_MAX_CHOICES:
+        elif folded in _TIMING and column.distinct > CLOSED_MAX_CHOICES:
             why = f"when the survey was taken ({column.distinct:,} different values; no table breaks down by it)"
-            decisions.append(Decision(column.index, (column.name,), "left out", why))
-            remaining.remove(column)
         elif column.filled == 0:
-            decisions.append(Decision(column.index, (column.name,), "left out", "empty in every row"))
-            remaining.remove(column)
+            why = "empty in every row"
         elif column.filled == rows and column.distinct == 1:
-            value = excerpt(column.values.most_common(1)[0][0], 30)
-            decisions.append(Decision(column.index, (column.name,), "left out", f"the same value {value} in every row"))
-            remaining.remove(column)
+            why = f"the same value {excerpt(column.values.most_common(1)[0][0], 30)} in every row"
+        else:
+            continue
+        # A blank header is always unusable, so only there does the column need naming by its place.
+        decisions.append(Decision(column.index, (column.name or f"column #{column.index + 1}",), "left out", why))
+        remaining.remove(column)
     groups = _group(remaining)
     done: set[int] = set()
     for position, group in enumerate(groups):
