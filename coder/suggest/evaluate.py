@@ -54,7 +54,7 @@ def _non_answers(db: Database, question: str) -> set[int]:
     return {r[0] for r in db.execute("SELECT id FROM answers WHERE question_id = ? AND is_answer = 0", [question])}
 
 
-def _cells(db: Database, question: str, gold: dict[int, set[str]]) -> list[Cell]:
+def _cells(db: Database, question: str, gold: dict[int, set[str]], non_answers: set[int]) -> list[Cell]:
     """Gold cells that have suggestions (answers with confirmed codes were training data, not predictions)."""
     confirmed = {
         r[0]
@@ -65,7 +65,7 @@ def _cells(db: Database, question: str, gold: dict[int, set[str]]) -> list[Cell]
         )
     }
     texts = {r[0]: r[1] for r in db.execute("SELECT id, text FROM answers WHERE question_id = ?", [question])}
-    skipped = confirmed | _non_answers(db, question)
+    skipped = confirmed | non_answers
     cells = {aid: Cell(aid, texts[aid], themes) for aid, themes in gold.items() if aid not in skipped}
     for answer_id, theme, selected in db.execute(
         """SELECT s.answer_id, t.id, s.selected FROM suggestions s JOIN themes t ON t.pk = s.theme_pk
@@ -179,11 +179,12 @@ def evaluate(
     results = {}
     for q in questions:
         codebook = read_codebook(db, question_codebook(db, q))
-        cells = _cells(db, q, gold[q])
+        non_answers = _non_answers(db, q)
+        cells = _cells(db, q, gold[q], non_answers)
         results[q] = {
             "engine": score_cells(cells, codebook.ids),
             "embeddings": stored_embeddings(db, q),
-            "non_answers": len(_non_answers(db, q) & gold[q].keys()),
+            "non_answers": len(non_answers & gold[q].keys()),
         }
         if with_baselines:
             results[q]["baselines"] = baselines(db, q, cells)
@@ -204,7 +205,8 @@ def simulate_confirmed(
     with tempfile.TemporaryDirectory() as tmp:
         db = open_db(backup(db_path, Path(tmp) / "sim.db"))
         gold = read_gold(db, gold_path, wide=wide, question=question)[question]
-        ids = sorted(gold.keys() - _non_answers(db, question))
+        non_answers = _non_answers(db, question)
+        ids = sorted(gold.keys() - non_answers)
         pks = theme_pks(db, question_codebook(db, question))
         order = read_codebook(db, question_codebook(db, question)).ids
         # As the stored suggestions were made: with the embedding model or without it.
@@ -225,7 +227,7 @@ def simulate_confirmed(
                         action="coding.simulate",
                     )
             suggest(db, question, refresh=True, seed=seed, embeddings=with_embeddings)
-            runs.append(score_cells(_cells(db, question, gold), order))
+            runs.append(score_cells(_cells(db, question, gold, non_answers), order))
         db.close()
     keys = ["top1", "top3", "precision", "recall", "f1", "sample_f1", "kappa"]
     summary: dict[str, object] = {k: float(np.mean([r[k] for r in runs])) for k in keys}
