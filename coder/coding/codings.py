@@ -7,7 +7,6 @@ transaction, so every change has a who, when, before and after.
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -373,7 +372,6 @@ def _joined_themes(codebook: Codebook, cell: str) -> list[str]:
     return [part for part in out if part]
 
 
-@functools.lru_cache(maxsize=64)
 def _semicolon_themes(codebook: Codebook) -> bool:
     """Whether any theme's label or id holds ';' (else a joined cell simply splits)."""
     return any(";" in t.label or ";" in t.id for t in codebook.themes)
