@@ -65,9 +65,8 @@ TITLES = [
 ]
 _TITLE_SET = frozenset(t.casefold() for t in TITLES)
 
-# Everyday words that are also name parts or place names ("Grace", "Will", "Reading"):
-# these are redacted only when capitalised, so "a grace period" survives.
-COMMON_WORDS = frozenset(
+# Given names that are everyday words too ("Will", "Grace", "May"): both lists below hold them.
+_EVERYDAY_GIVEN_NAMES = frozenset(
     [
         "will",
         "mark",
@@ -88,8 +87,24 @@ COMMON_WORDS = frozenset(
         "jack",
         "frank",
         "grant",
-        "wade",
         "hunter",
+        "dale",
+        "ben",
+        "sally",
+        "guy",
+        "pat",
+        "penny",
+        "ray",
+        "sky",
+        "brook",
+    ]
+)
+
+# Everyday words that are also name parts or place names ("Grace", "Will", "Reading"):
+# these are redacted only when capitalised, so "a grace period" survives.
+COMMON_WORDS = _EVERYDAY_GIVEN_NAMES | frozenset(
+    [
+        "wade",
         "baker",
         "cook",
         "smith",
@@ -119,20 +134,11 @@ COMMON_WORDS = frozenset(
         "bath",
         "hart",
         "sale",
-        "dale",
         "lee",
-        "ben",
-        "sally",
         "kettle",
         "chase",
-        "guy",
-        "pat",
-        "penny",
-        "ray",
-        "sky",
         "storm",
         "river",
-        "brook",
         "moss",
         "rock",
         "stone",
@@ -512,36 +518,14 @@ GIVEN_NAMES = frozenset(
         "zoe",
     ]
 )
-AMBIGUOUS_NAMES = frozenset(
+AMBIGUOUS_NAMES = _EVERYDAY_GIVEN_NAMES | frozenset(
     [
-        "will",
-        "mark",
-        "bill",
-        "rose",
-        "grace",
-        "rob",
-        "hope",
-        "joy",
-        "faith",
-        "dawn",
-        "may",
-        "june",
-        "april",
-        "august",
-        "summer",
-        "robin",
-        "jack",
-        "frank",
-        "grant",
         "dean",
         "drew",
         "gene",
         "carol",
-        "penny",
         "sandy",
-        "ray",
         "glen",
-        "dale",
         "lance",
         "cliff",
         "rod",
@@ -549,16 +533,13 @@ AMBIGUOUS_NAMES = frozenset(
         "max",
         "ken",
         "don",
-        "ben",
         "kit",
         "al",
         "ed",
         "nick",
         "bob",
         "norman",
-        "pat",
         "sue",
-        "guy",
         "amber",
         "holly",
         "ivy",
@@ -573,10 +554,7 @@ AMBIGUOUS_NAMES = frozenset(
         "iris",
         "angel",
         "crystal",
-        "sky",
         "autumn",
-        "brook",
-        "hunter",
         "mason",
         "carter",
         "austin",
@@ -589,7 +567,6 @@ AMBIGUOUS_NAMES = frozenset(
         "paris",
         "india",
         "alexa",
-        "sally",
         "jasper",
         "jasmine",
         "eve",
