@@ -325,6 +325,12 @@ def discover(
         click.echo(f"   terms: {', '.join(proposal.terms)}")
         for example in proposal.examples:
             click.echo(f"   - {shorten(example, 200)}")
+    if not proposals and not found.repeats:
+        click.echo(
+            f"No group of at least {min_size} answers is closer to each other than answers in general"
+            + (f" (there are only {len(found.answers)})" if len(found.answers) < 3 * min_size else "")
+            + ": add themes by hand (coder codebook add, or n in coder code)."
+        )
     left = len(found.answers) - len({m for p in proposals for m in p.member_ids})
     if proposals and left:
         click.echo(f"\n{left} answers fit no proposal and are left out.")

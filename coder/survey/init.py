@@ -53,6 +53,12 @@ _GENERIC_STEMS = {"q", "qu", "question", "item", "column", "field", "var"}  # Qu
 _QUESTION_NUMBER = re.compile(r"^(q\d{1,4}[a-z]?)(?![a-z0-9])")
 _INTEGER = re.compile(r"^-?\d+$")
 _NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
+# A date, maybe with a time of day and zone, as survey tools and spreadsheets write them: 2024-03-01T10:02:11Z,
+# 2024/03/01 10:02:11 AM GMT (Google Forms), 01/03/2024 10:02, 3.1.2024.
+_DATE_TIME = re.compile(
+    r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AaPp]\.?[Mm]\.?)?(?:\s?(?:Z|[A-Z]{2,5}|[+-]\d{2}:?\d{2}))?)?$"
+)
 # Characters YAML may not hold raw (PyYAML refuses them or reads them as line breaks): escaped in quotes.
 _YAML_UNSAFE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -70,6 +76,7 @@ class Column:
     integers: bool = True
     numbers: bool = True
     codes: bool = True  # no whitespace, short
+    dates: bool = True  # every value a date or a date and time
     values: Counter = field(default_factory=Counter)  # first values seen, for the reasons printed
     hashes: set = field(default_factory=set)  # distinct values: all while the column could be the id
     answer_hashes: set = field(default_factory=set)
@@ -85,6 +92,7 @@ class Column:
             self.values[shown] += 1
         self.integers = self.integers and bool(_INTEGER.match(text))
         self.numbers = self.numbers and bool(_NUMBER.match(text))
+        self.dates = self.dates and bool(_DATE_TIME.match(text))
         self.codes = self.codes and len(text) <= CODE_MAX_CHARS and not any(c.isspace() for c in text)
         # Every value of a column that could still be the id; a sample of the others, to bound memory.
         if (self.unique and (self.codes or self.id_like)) or len(self.hashes) < DISTINCT_CAP:
@@ -391,6 +399,8 @@ def _is_open(columns: list[Column]) -> tuple[bool, str]:
         return True, f"free text ({facts}; some answers are very long)"
     if all(c.numbers for c in columns):
         return False, f"numbers ({values})"
+    if all(c.dates and c.filled for c in columns):
+        return False, f"dates ({values})"
     if variety < OPEN_MIN_VARIETY:
         if sum(c.distinct for c in columns) <= CLOSED_MAX_CHOICES:
             return False, f"a few values repeated ({values})"
@@ -510,7 +520,11 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
             why = unusable[column.index]
         elif folded in _TRACKING:
             why = "an IP address or location a survey tool records (personal data; add it by hand if a table needs it)"
-        elif folded in _TIMING and column.distinct > CLOSED_MAX_CHOICES:
+        elif column.filled and (
+            (folded in _TIMING and column.distinct > CLOSED_MAX_CHOICES)
+            or (column.dates and (column.distinct > CLOSED_MAX_CHOICES or 2 * column.distinct > column.filled))
+        ):
+            # Google Forms' "Timestamp" too: a time in every row, whatever the header says.
             why = f"when the survey was taken ({column.distinct:,} different values; no table breaks down by it)"
         elif column.filled == 0:
             why = "empty in every row"

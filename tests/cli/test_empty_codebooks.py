@@ -343,3 +343,16 @@ def test_a_coded_answer_that_becomes_a_non_answer_is_reported(mini):
     assert "2 cell(s) now count as answers, 1 are now non-answers (1 of them coded: the codings are kept" in out
     assert rows(mini["db"], "SELECT is_answer FROM answers WHERE text = 'tasty'") == [(0,)]
     assert rows(mini["db"], "SELECT count(*) FROM codings") == [(1,)]
+
+
+def test_discover_on_a_handful_of_answers_says_why_nothing_is_proposed(tmp_path):
+    from tests.conftest import write_csv
+
+    texts = ["Longer opening hours", "More computers", "Open on Sundays", "Faster wifi", "Quiet study space"]
+    export = write_csv(
+        tmp_path / "pilot.csv", [["id", "What would improve it?"], *[[f"p{i}", t] for i, t in enumerate(texts)]]
+    )
+    run("init", export, "--output", tmp_path)
+    run("import", tmp_path / "s.db", "--survey", tmp_path / "survey.yaml", "--responses", export)
+    out = run("discover", tmp_path / "s.db", "--question", "what_would_improve_it").output
+    assert "0 proposals" in out and "(there are only 5)" in out and "coder codebook add" in out

@@ -44,3 +44,26 @@ def test_one_empty_row_is_one_row(tmp_path):
     rows = [[str(i) if i != 3 else "", COMMENTS[i % len(COMMENTS)] + f" ({i})"] for i in range(30)]
     out = run("init", write_csv(tmp_path / "export.csv", [header, *rows]), "--output", tmp_path / "spec", ok=None)
     assert "is empty in 1 row" in out.output and "1 rows" not in out.output
+
+
+def test_a_google_forms_timestamp_is_left_out_however_few_rows(tmp_path):
+    """Google Forms' first column is a time in every row: never a question to code, even in a pilot of 8 rows."""
+    header = ["Timestamp", "Respondent", "What would most improve the service?"]
+    rows = [
+        [f"2024/03/0{1 + i // 3} 10:{10 + i:02d}:11 AM GMT", f"P{i}", COMMENTS[i % len(COMMENTS)] + f" ({i})"]
+        for i in range(8)
+    ]
+    out = run("init", write_csv(tmp_path / "export.csv", [header, *rows]), "--output", tmp_path / "spec").output
+    spec = load_spec(tmp_path / "spec" / "survey.yaml")
+    assert [q.columns for q in spec.questions] == [("What would most improve the service?",)]
+    assert "Timestamp" not in spec.attributes
+    assert "when the survey was taken (8 different values" in out
+
+
+def test_a_date_column_of_few_values_is_an_attribute_not_a_question(tmp_path):
+    header = ["id", "Interview date", "Q1"]
+    rows = [[str(i), ["2024-03-01", "2024-03-08"][i % 2], COMMENTS[i % len(COMMENTS)] + f" ({i})"] for i in range(30)]
+    run("init", write_csv(tmp_path / "export.csv", [header, *rows]), "--output", tmp_path / "spec")
+    spec = load_spec(tmp_path / "spec" / "survey.yaml")
+    assert spec.attributes == ("Interview date",)
+    assert [q.columns for q in spec.questions] == [("Q1",)]
