@@ -136,7 +136,31 @@ def _clean_header(header: list[str], path: Path) -> list[str]:
         check_cell(name, MAX_HEADER_CHARS, "a column name", f"{location(path, 1)}, column #{number}")
     if not any(cleaned):
         raise CoderError("the first row (the header) is empty", where=str(path))
-    return cleaned
+    return distinct_names(cleaned)
+
+
+def column_letter(index: int) -> str:
+    """A spreadsheet's name for the column at 0-based `index`: A, B, ..., Z, AA, AB."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def distinct_names(header: list[str]) -> list[str]:
+    """The header with a repeated name (two "Other (please specify)" boxes) told apart by its column's
+    letter from its second use on: "Other (please specify) (column E)", so a spec can name each one."""
+    seen: set[str] = set()
+    out = []
+    for index, name in enumerate(header):
+        folded = " ".join(name.split())  # as specs and require_columns match names
+        if folded and folded in seen:
+            name = f"{name} (column {column_letter(index)})"
+        seen.add(folded)
+        out.append(name)
+    return out
 
 
 CHUNK_BYTES = 1 << 20

@@ -274,3 +274,25 @@ def test_spec_paths_resolve_from_any_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     spec = load_spec(CORPUS / "survey.yaml")
     assert spec.question("q13").codebook.id == "departments"
+
+
+def test_a_repeated_header_is_named_by_its_column_letter_in_every_reader(tmp_path):
+    from openpyxl import Workbook
+
+    from coder.survey.readers import column_letter, open_export
+
+    header = ["id", "Other (please specify)", "Q2", "Other  (please specify)", "Other (please specify)"]
+    csv_path = write_csv(tmp_path / "e.csv", [header, ["r1", "a", "b", "c", "d"]])
+    workbook = Workbook()
+    workbook.active.append(header)
+    workbook.active.append(["r1", "a", "b", "c", "d"])
+    workbook.save(tmp_path / "e.xlsx")
+    for path in (csv_path, tmp_path / "e.xlsx"):
+        assert open_export(path).header == [
+            "id",
+            "Other (please specify)",
+            "Q2",
+            "Other  (please specify) (column D)",  # names match with whitespace folded, as specs do
+            "Other (please specify) (column E)",
+        ]
+    assert [column_letter(i) for i in (0, 25, 26, 51, 702)] == ["A", "Z", "AA", "AZ", "AAA"]

@@ -167,7 +167,8 @@ def test_duplicate_blank_and_unicode_headers_get_safe_ids_or_are_left_out_by_nam
     ]
     assert all(q.codebook.id for q in spec.questions)
     assert spec.attributes == ("Age",)
-    assert "2 columns share this header" in result.output
+    # A repeated header is told apart by its column's letter (readers.distinct_names), so a spec can name it.
+    assert "Comments (column C)" in result.output and "the same value 'b' in every row" in result.output
     assert "column #4" in result.output and "header is blank" in result.output
     assert "numbers" in result.output
 
@@ -431,3 +432,27 @@ def test_a_title_row_above_the_header_is_named_not_guessed(tmp_path):
     result = run("init", export, "--output", tmp_path / "out", ok=False)
     assert "row 1 names only 1 of 4 columns" in result.output and "remove any title rows" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_two_other_please_specify_boxes_become_two_questions(tmp_path):
+    """Plain exports repeat "Other (please specify)" after every closed question: each box joins its own."""
+    header = ["id", "Q1 Which channel?", "Other (please specify)", "Q2 Which device?", "Other (please specify)"]
+    rows = [
+        [
+            f"r{i}",
+            ["Phone", "Email"][i % 2],
+            f"carrier pigeon {i}" if i % 4 == 0 else "",
+            ["Laptop", "Other"][i % 2],
+            f"my old tablet {i}" if i % 2 else "",
+        ]
+        for i in range(30)
+    ]
+    export = write_csv(tmp_path / "boxes.csv", header, rows)
+    result, out, conn = init_and_import(tmp_path, export)
+    spec = load_spec(out / "survey.yaml")
+    assert [(q.id, q.columns) for q in spec.questions] == [
+        ("q1", ("Q1 Which channel?", "Other (please specify)")),
+        ("q2", ("Q2 Which device?", "Other (please specify) (column E)")),
+    ]
+    typed = conn.execute("SELECT text FROM answers WHERE question_id = 'q2' AND text LIKE 'my old tablet%'").fetchall()
+    assert len(typed) == 15
