@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "ANES 2008 open-ended coding: sample F1 on the "
         + (
-            "a random 10% of the train part (--dev), the rest confirmed"
+            "held-out random 10% of the train part (--dev), the rest confirmed"
             if args.dev
             else "test part, train part confirmed"
         )
