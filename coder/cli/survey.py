@@ -49,6 +49,11 @@ def init(export, output, encoding, sheet):
     """
     plan = plan_survey(export, encoding=encoding, sheet=sheet)
     click.echo(f"Read {plan.export} ({plan.encoding}): {plan.rows} rows, {len(plan.decisions)} decisions.")
+    if plan.title_rows:
+        click.echo(
+            f"  {plan.title_rows} {'row' if plan.title_rows == 1 else 'rows'} above the header skipped: "
+            "one cell at most (a title); the header is the first row of several cells, and import reads it so too."
+        )
     if plan.header_names == "joined":
         click.echo(
             "  A SurveyMonkey export: 2 header rows (the question, then the option under it); "

@@ -164,6 +164,7 @@ class Plan:
     sheet: str | None = None
     header_rows: int = 1
     header_names: str = "first"
+    title_rows: int = 0  # rows above the header that hold a title (readers.title_rows; import skips them too)
 
     def files(self) -> dict[str, str]:
         """Relative path -> text of every file to write, or a CoderError saying why none can be."""
@@ -472,11 +473,11 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
     export, columns, rows, header_rows, wording, joined = profile(path, encoding=encoding, sheet=sheet)
     named = [c.name for c in columns if c.name.strip()]
     if len(columns) >= 3 and len(named) * 2 < len(columns):
-        # A report's title above the table ("Survey results 2024" in A1): that row is read as the header.
+        # A title the readers could not tell from a header (two cells: "Survey results" | "2024"), read as one.
         raise CoderError(
-            f"row 1 names only {len(named)} of {len(columns)} columns ({', '.join(excerpt(n, 30) for n in named[:3])}): "
+            f"row {1 + export.title_rows} names only {len(named)} of {len(columns)} columns ({', '.join(excerpt(n, 30) for n in named[:3])}): "
             "the column names must be the first row; remove any title rows above them and run coder init again",
-            where=location(export.path, 1),
+            where=location(export.path, 1 + export.title_rows),
         )
     counts = Counter(" ".join(c.name.split()) for c in columns)
     unusable = {c.index: why for c in columns if (why := _unusable_name(" ".join(c.name.split()), counts))}
@@ -588,6 +589,7 @@ def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | N
         sheet,
         header_rows,
         "joined" if joined else "first",
+        export.title_rows,
     )
 
 

@@ -65,6 +65,7 @@ class Export:
     encoding: str = "utf-8"
     # JSONL: each nested field's column (`answers.Why?`) and its own key (`Why?`), for `coder init`'s question wording.
     nested: dict[str, str] = field(default_factory=dict)
+    title_rows: int = 0  # rows above the header holding one cell at most (a title, a date line), skipped
 
 
 _PLAIN_SUBHEADS = {"", "response", "open-ended response"}  # SurveyMonkey's second row under a one-column question
@@ -117,6 +118,22 @@ def check_cell(text: str, limit: int, what: str, where: str) -> None:
         raise CoderError("cell holds a NUL character (U+0000); remove it from the export", where=where)
     if _LONE_SURROGATE.search(text):
         raise CoderError("cell holds an invalid character (a lone UTF-16 surrogate)", where=where)
+
+
+TITLE_LOOKAHEAD = 10  # rows read to find a header below a title
+
+
+def title_rows(rows: list[list[str]]) -> int:
+    """How many leading rows are a title above the header: rows of one filled cell at most (a title, a
+    date line, a blank), when a row of several cells follows within the first TITLE_LOOKAHEAD.
+
+    A one-column export has no such row, so its first row stays the header. Read as the header, a title
+    would name one column and leave every other column unnamed.
+    """
+    for index, row in enumerate(rows[:TITLE_LOOKAHEAD]):
+        if sum(1 for cell in row if cell.strip()) >= 2:
+            return index
+    return 0
 
 
 def _guess_delimiter(text: str) -> str:
@@ -370,8 +387,15 @@ def read_csv(path: Path, encoding: str | None = None) -> Export:
     if not first.strip():
         handle.close()
         raise CoderError("the file is empty", where=str(path))
-    delimiter = _guess_delimiter(first)
-    reader = csv.reader(itertools.chain([first], handle), delimiter=delimiter)
+    # A title line above the header names no column: the delimiter is guessed from the header.
+    peek = [first]
+    while len(peek) < TITLE_LOOKAHEAD and (line := handle.readline()):
+        peek.append(line)
+    delimiter = _guess_delimiter(next((line for line in peek if _two_cells(line)), first))
+    title = title_rows(list(csv.reader(peek, delimiter=delimiter))) if not _two_cells(first) else 0
+    reader = csv.reader(itertools.chain(peek, handle), delimiter=delimiter)
+    for _ in range(title):
+        next(reader)
     header: list[str] = []
 
     def next_row(number: int) -> list[str]:
@@ -395,13 +419,13 @@ def read_csv(path: Path, encoding: str | None = None) -> Export:
             ) from None
 
     try:
-        header.extend(_clean_header(next_row(1), path))
+        header.extend(_clean_header(next_row(1 + title), path))
     except BaseException:
         handle.close()
         raise
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        number = 1
+        number = 1 + title
         with handle:
             while True:
                 try:
@@ -413,7 +437,13 @@ def read_csv(path: Path, encoding: str | None = None) -> Export:
                     continue
                 yield number, row
 
-    return Export(path, header, rows(), used)
+    return Export(path, header, rows(), used, title_rows=title)
+
+
+def _two_cells(line: str) -> bool:
+    """Whether a raw line splits into two or more filled cells on its likeliest delimiter (a header, not a title)."""
+    delimiter = _guess_delimiter(line)
+    return sum(1 for cell in line.split(delimiter) if cell.strip().strip('"').strip()) >= 2
 
 
 def _cell_text(value: object) -> str:
@@ -577,6 +607,17 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Export:
             first = [_cell_text(v) for v in row]
             if any(c.strip() for c in first):
                 break
+        title = 0
+        if sum(1 for c in first if c.strip()) == 1:
+            # A title above the header? The header is the first of the next rows with several cells.
+            ahead = [first]
+            for number, row in _sheet_rows(
+                worksheet, path, min_row=header_row + 1, max_row=header_row + TITLE_LOOKAHEAD
+            ):
+                ahead.append([_cell_text(v) for v in row])
+                if title_rows(ahead):
+                    title, first, header_row = len(ahead) - 1, ahead[-1], number
+                    break
         while first and not first[-1].strip():
             first.pop()
         if not first:
@@ -608,7 +649,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Export:
         finally:
             workbook.close()
 
-    return Export(path, header, rows(), "xlsx")
+    return Export(path, header, rows(), "xlsx", title_rows=title)
 
 
 MAX_JSON_DEPTH = 32

@@ -296,3 +296,35 @@ def test_a_repeated_header_is_named_by_its_column_letter_in_every_reader(tmp_pat
             "Other (please specify) (column E)",
         ]
     assert [column_letter(i) for i in (0, 25, 26, 51, 702)] == ["A", "Z", "AA", "AZ", "AAA"]
+
+
+def test_title_rows_above_the_header_are_skipped_in_csv_and_xlsx(tmp_path):
+    """Hand-made workbooks put a title (and a date line, a blank row) above the header: the header is
+    the first row of several cells, and row numbers stay the spreadsheet's."""
+    from openpyxl import Workbook
+
+    from coder.survey.readers import open_export
+
+    header, data = ["Ref", "Ward", "Comment"], [["R1", "North", "Fix the roads"], ["R2", "South", "Bins, please"]]
+    csv_path = tmp_path / "titled.csv"
+    csv_path.write_text(
+        'Residents survey 2024;;\r\nExported 1 May;;\r\n\r\nRef;Ward;Comment\r\nR1;North;Fix the roads\r\nR2;South;"Bins, please"\r\n',
+        encoding="utf-8",
+    )
+    workbook = Workbook()
+    for row in (["Residents survey 2024"], [], header, *data):
+        workbook.active.append(row)
+    workbook.save(tmp_path / "titled.xlsx")
+    for path, title, first_row in ((csv_path, 3, 5), (tmp_path / "titled.xlsx", 2, 4)):
+        export = open_export(path)
+        assert export.header == header and export.title_rows == title
+        rows = list(export.rows)
+        assert rows == [(first_row, data[0]), (first_row + 1, data[1])]
+
+
+def test_a_one_column_export_keeps_its_first_row_as_the_header(tmp_path):
+    from coder.survey.readers import open_export
+
+    export = open_export(write_csv(tmp_path / "one.csv", [["Comment"], ["Fix the roads"], ["More buses"]]))
+    assert export.header == ["Comment"] and export.title_rows == 0
+    assert [row for _, row in export.rows] == [["Fix the roads"], ["More buses"]]

@@ -423,15 +423,15 @@ def test_a_surveymonkey_export_with_two_header_rows_imports_unedited(tmp_path):
     assert db.execute("SELECT count(*) FROM answers WHERE text = 'Open-Ended Response'").fetchone()[0] == 0
 
 
-def test_a_title_row_above_the_header_is_named_not_guessed(tmp_path):
+def test_a_title_row_above_the_header_is_skipped_and_said(tmp_path):
     export = write_csv(
         tmp_path / "report.csv",
         ["Council survey results 2024", "", "", ""],
         [["id", "comment", "region", "age"], *[[str(i), COMMENTS[i % 6], "North", "30"] for i in range(8)]],
     )
-    result = run("init", export, "--output", tmp_path / "out", ok=False)
-    assert "row 1 names only 1 of 4 columns" in result.output and "remove any title rows" in result.output
-    assert not (tmp_path / "out").exists()
+    result = run("init", export, "--output", tmp_path / "out")
+    assert "1 row above the header skipped" in result.output
+    assert load_spec(tmp_path / "out" / "survey.yaml").respondent_id == "id"
 
 
 def test_two_other_please_specify_boxes_become_two_questions(tmp_path):

@@ -67,3 +67,15 @@ def test_a_date_column_of_few_values_is_an_attribute_not_a_question(tmp_path):
     spec = load_spec(tmp_path / "spec" / "survey.yaml")
     assert spec.attributes == ("Interview date",)
     assert [q.columns for q in spec.questions] == [("Q1",)]
+
+
+def test_init_and_import_read_below_a_title_row(tmp_path):
+    header = ["Ref", "Ward", "What should the council do better?"]
+    rows = [[f"R{i}", ["North", "South"][i % 2], COMMENTS[i % len(COMMENTS)] + f" ({i})"] for i in range(30)]
+    export = write_csv(tmp_path / "export.csv", [["Residents survey 2024", "", ""], ["", "", ""], header, *rows])
+    out = run("init", export, "--output", tmp_path / "spec").output
+    assert "2 rows above the header skipped" in out
+    spec = load_spec(tmp_path / "spec" / "survey.yaml")
+    assert spec.respondent_id == "Ref" and spec.attributes == ("Ward",)
+    imported = run("import", tmp_path / "s.db", "--survey", tmp_path / "spec" / "survey.yaml", "--responses", export)
+    assert "respondents: 30 new" in imported.output
