@@ -49,6 +49,8 @@ def init(export, output, encoding, sheet):
     """
     plan = plan_survey(export, encoding=encoding, sheet=sheet)
     click.echo(f"Read {plan.export} ({plan.encoding}): {plan.rows} rows, {len(plan.decisions)} decisions.")
+    if plan.sheet_reason:
+        click.echo(f"  Sheet {plan.sheet!r}: {plan.sheet_reason}; the spec names the sheet (`sheet:`).")
     if plan.title_rows:
         click.echo(
             f"  {plan.title_rows} {'row' if plan.title_rows == 1 else 'rows'} above the header skipped: "

@@ -23,7 +23,14 @@ from coder.codebook.model import ID_PATTERN
 from coder.errors import CoderError, location
 from coder.outputs import write_output
 from coder.safe_input import COLUMN_TEXT, SHORT_TEXT, clean_text, excerpt, shorten
-from coder.survey.readers import MAX_ATTRIBUTE_CHARS, MAX_ID_CHARS, check_row_width, joined_header, open_export
+from coder.survey.readers import (
+    MAX_ATTRIBUTE_CHARS,
+    MAX_ID_CHARS,
+    check_row_width,
+    joined_header,
+    open_export,
+    xlsx_sheet_names,
+)
 from coder.survey.spec import DEFAULT_NON_ANSWERS, NonAnswers
 
 OPEN_MIN_WORDS = 4.0  # mean words per answer: job titles and organisations stay below, comments above
@@ -165,6 +172,7 @@ class Plan:
     header_rows: int = 1
     header_names: str = "first"
     title_rows: int = 0  # rows above the header that hold a title (readers.title_rows; import skips them too)
+    sheet_reason: str = ""  # why this sheet and not the first, when init chose it
 
     def files(self) -> dict[str, str]:
         """Relative path -> text of every file to write, or a CoderError saying why none can be."""
@@ -469,7 +477,39 @@ def _survey_name(path: Path) -> str:
 
 
 def plan_survey(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> Plan:
-    """Decide, and say why, what each column of the export is."""
+    """Decide, and say why, what each column of the export is.
+
+    A workbook whose first sheet holds nothing to code (a summary, a cover sheet) is read from the
+    first sheet that does, and the plan says so; `sheet` names one and nothing else is tried.
+    """
+    if sheet is not None or Path(path).suffix.casefold() not in (".xlsx", ".xlsm"):
+        return _plan_sheet(path, encoding=encoding, sheet=sheet)
+    try:
+        plan: Plan | None = _plan_sheet(path, encoding=encoding)
+        failure: CoderError | None = None
+    except CoderError as error:
+        plan, failure = None, error
+    if plan is not None and plan.questions and plan.respondent_id is not None:
+        return plan
+    names = xlsx_sheet_names(Path(path))
+    for position, name in enumerate(names[1:], start=1):
+        try:
+            other = _plan_sheet(path, encoding=encoding, sheet=name)
+        except CoderError:
+            continue
+        if other.questions and other.respondent_id is not None:
+            passed = ", ".join(repr(n) for n in names[:position])
+            other.sheet_reason = (
+                f"{passed} {'holds' if position == 1 else 'hold'} no open question with a respondent id"
+            )
+            return other
+    if plan is None:
+        assert failure is not None
+        raise failure
+    return plan
+
+
+def _plan_sheet(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> Plan:
     export, columns, rows, header_rows, wording, joined = profile(path, encoding=encoding, sheet=sheet)
     named = [c.name for c in columns if c.name.strip()]
     if len(columns) >= 3 and len(named) * 2 < len(columns):

@@ -79,3 +79,32 @@ def test_init_and_import_read_below_a_title_row(tmp_path):
     assert spec.respondent_id == "Ref" and spec.attributes == ("Ward",)
     imported = run("import", tmp_path / "s.db", "--survey", tmp_path / "spec" / "survey.yaml", "--responses", export)
     assert "respondents: 30 new" in imported.output
+
+
+def test_a_workbook_is_read_from_its_first_sheet_with_something_to_code(tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = "Summary"
+    workbook.active.append(["Question", "Responses"])
+    workbook.active.append(["Q1", 30])
+    raw = workbook.create_sheet("Raw data")
+    raw.append(["Ref", "Ward", "What should the council do better?"])
+    for i in range(30):
+        raw.append([f"R{i}", ["North", "South"][i % 2], COMMENTS[i % len(COMMENTS)] + f" ({i})"])
+    workbook.save(tmp_path / "multi.xlsx")
+    out = run("init", tmp_path / "multi.xlsx", "--output", tmp_path / "spec").output
+    assert "Sheet 'Raw data': 'Summary' holds no open question with a respondent id" in out
+    spec = load_spec(tmp_path / "spec" / "survey.yaml")
+    assert spec.sheet == "Raw data" and spec.respondent_id == "Ref"
+    run(
+        "import",
+        tmp_path / "s.db",
+        "--survey",
+        tmp_path / "spec" / "survey.yaml",
+        "--responses",
+        tmp_path / "multi.xlsx",
+    )
+    # Named, a sheet is read as it is, and its failure is the answer.
+    refused = run("init", tmp_path / "multi.xlsx", "--sheet", "Summary", "--output", tmp_path / "s2", ok=False)
+    assert "no open question found" in refused.output
