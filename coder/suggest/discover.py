@@ -20,8 +20,9 @@ Answers often carry two themes, which a partition cannot show: key phrases seed
 candidates too (their users and the answers as close to them), and clusters and
 seeds are chosen largest first when alike and no near-copy of one chosen (a chosen
 theme's answers are new to a candidate that fits them better), so an answer may be in
-several proposals; at most `theme_limit` of them, which grows with the answers. On a small
-question (`SMALL`) the bar is lower and each proposal takes in the answers that sit among its own.
+several proposals; at most `theme_limit` of them, which grows with the answers. In meaning space
+each proposal then takes in the answers that sit among its own, and on a small question (`SMALL`)
+the bar is lower.
 Labels are phrases of the answers as written (see `_Phrases`).
 """
 
@@ -133,7 +134,7 @@ SAME_CENTRE = 0.7  # centroid cosine at which a candidate is a chosen theme word
 THEME_LIMITS = (16, 30)  # proposals at most: the square root of the answers, within these bounds
 SMALL = 150  # answers up to which a question is small: a theme there is a handful of answers
 SMALL_SEED_BAR = 0.75  # `SEED_BAR` on a small question, in meaning space
-GROW_QUANTILE = 0.1  # on a small question a proposal takes in every answer as close as this quantile of its own
+GROW_QUANTILE = 0.1  # a proposal takes in every answer as close to it as this quantile of its own (meaning space)
 
 
 @dataclass(frozen=True)
@@ -205,13 +206,13 @@ def discover(
     phrases = _Phrases([g.text for g in groups], weights, excluded)
     # Answers carry about two themes each (ThemeFinder's, ANES's): a partition caps recall, so
     # phrase-seeded candidates compete with the clusters and an answer may join several.
-    # Small questions (ThemeFinder's 100 answers, chosen on the dev sets cut to that size): a theme
-    # there has a handful of answers, so a looser bar lets its few alike answers through, and each
-    # proposal takes in the answers that sit among its own (members carry about two themes each).
+    # On a small question (ThemeFinder's 100 answers; chosen on the dev sets cut to that size) a theme
+    # is a handful of answers, whose likeness a looser bar lets through.
     small = len(texts) <= SMALL
     bar = ((SMALL_SEED_BAR if small else SEED_BAR) if meaning else WORD_SEED_BAR) * (1 - distance)
     found = _select(found + _seeded(phrases, X, weights, min_size), X, weights, max_themes, bar, nearer=meaning)
-    if meaning and small:
+    # Members carry about two themes each: a proposal takes in the answers that sit among its own.
+    if meaning:
         found = [_grown(rows, X, weights) for rows in found]
 
     merged: list[Proposal] = []
@@ -265,7 +266,7 @@ def theme_limit(answers: int) -> int:
 def _grown(rows: np.ndarray, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """A proposal's answers and every other at least as close to its centroid as all but its farthest
     `GROW_QUANTILE`: an answer that makes this point beside another sits among its members, though the
-    phrase or cluster that made the proposal missed it, and on a small question each such answer counts."""
+    phrase or cluster that made the proposal missed it (on a small question each such answer counts)."""
     centroid = (weights[rows, None] * X[rows]).sum(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
     sims = X @ centroid
