@@ -17,10 +17,13 @@ coding, and random samples of `DEV_SAMPLE` answers from ANES 2008 train parts
 where half the answers are two answers run together and coded with both (see `paired`).
 `--stance ARGKP_DIR` adds stance themes (see `stance_sets`): IBM Debater ArgKP's arguments
 for and against a motion, each key point a theme, as in a consultation's "do you agree?".
+`--sample N` makes every development set small (see `cut`): ANES samples of N, and each corpus
+question and motion cut to N random answers once per seed; `--sample 100` is ThemeFinder's size.
 
     python benchmarks/bench_discover.py [--data DIR] [--json]
     python benchmarks/bench_discover.py --dev /work/data/anes [--datasets 2,3,5] [--seeds 0,1] [--pairs]
     python benchmarks/bench_discover.py --stance ARGKP_DIR [--topics train|held-out|all] [--dev ...]
+    python benchmarks/bench_discover.py --dev /work/data/anes --stance ARGKP_DIR --sample 100 --seeds 0,1,2
 """
 
 from __future__ import annotations
@@ -140,11 +143,13 @@ def run_part(part_dir: Path) -> dict:
     }
 
 
-def paired(pairs: list[tuple[str, list[str]]], seed: int) -> tuple[list[str], dict[str, set[int]]]:
+def paired(
+    pairs: list[tuple[str, list[str]]], seed: int, size: int = DEV_SAMPLE
+) -> tuple[list[str], dict[str, set[int]]]:
     """Half the sample's answers two ANES answers run together ("A. B."), coded with both: answers that
     carry several themes, as ThemeFinder's do (1.8 each), which single ANES answers rarely are."""
     rng = random.Random(seed)
-    drawn = rng.sample(pairs, min(DEV_SAMPLE * 3 // 2, len(pairs)))
+    drawn = rng.sample(pairs, min(size * 3 // 2, len(pairs)))
     half = len(drawn) // 3
     joined = [
         (f"{a.strip().rstrip('.')}. {b.strip()}", ca + cb)
@@ -158,8 +163,22 @@ def paired(pairs: list[tuple[str, list[str]]], seed: int) -> tuple[list[str], di
     return [t for t, _ in sample], themes
 
 
-def dev_sets(anes: Path, datasets: list[int], seeds: list[int], pairs: bool = False):
-    """(name, texts, themes as sets of positions) for every development set."""
+def cut(sets, size: int, seeds: list[int]):
+    """Each set larger than `size` as random samples of `size` answers, one per seed, its themes
+    those of the sample: small questions, ThemeFinder's size (100), are where discovery is weakest."""
+    for name, texts, themes in sets:
+        if len(texts) <= size:
+            yield name, texts, themes
+            continue
+        for seed in seeds:
+            kept = sorted(random.Random(seed).sample(range(len(texts)), size))
+            at = {row: i for i, row in enumerate(kept)}
+            sampled = {t: {at[m] for m in members if m in at} for t, members in themes.items()}
+            yield f"{name} cut {seed}", [texts[row] for row in kept], sampled
+
+
+def dev_sets(anes: Path, datasets: list[int], seeds: list[int], pairs: bool = False, size: int = DEV_SAMPLE):
+    """(name, texts, themes as sets of positions) for every development set; ANES samples of `size`."""
     from coder.coding.codings import import_codings
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -190,14 +209,14 @@ def dev_sets(anes: Path, datasets: list[int], seeds: list[int], pairs: bool = Fa
             labels = [[codes[j] for j, v in enumerate(row) if v.strip() == "1"] for row in reader]
         coded = [(t, c) for t, c in zip(texts, labels) if t.strip()]
         for seed in seeds:
-            sample = random.Random(seed).sample(coded, min(DEV_SAMPLE, len(coded)))
+            sample = random.Random(seed).sample(coded, min(size, len(coded)))
             themes = {}
             for i, (_, found) in enumerate(sample):
                 for code in found:
                     themes.setdefault(code, set()).add(i)
             yield f"anes {number} seed {seed}", [t for t, _ in sample], themes
             if pairs:
-                yield f"anes {number} pairs {seed}", *paired(coded, seed)
+                yield f"anes {number} pairs {seed}", *paired(coded, seed, size)
 
 
 def stance_sets(folder: Path, topics: str = "train"):
@@ -236,14 +255,17 @@ def run_dev(
     pairs: bool = False,
     stance: Path | None = None,
     topics: str = "train",
+    sample: int | None = None,
 ) -> list[dict]:
     from coder.suggest import embeddings as embedding_models
     from coder.suggest.discover import discover, enough_for_vectors
 
     results = []
-    sets = dev_sets(anes, datasets, seeds, pairs) if anes is not None else iter(())
+    sets = dev_sets(anes, datasets, seeds, pairs, sample or DEV_SAMPLE) if anes is not None else iter(())
     if stance is not None:
         sets = itertools.chain(sets, stance_sets(stance, topics))
+    if sample:  # ANES is drawn at this size already; the corpus questions and motions are cut to it
+        sets = cut(sets, sample, seeds)
     for name, texts, themes in sets:
         themes = {t: m for t, m in themes.items() if len(m) >= MIN_ANSWERS}
         embedder = embedding_models.embedder_for(texts) if embeddings and enough_for_vectors(texts) else None
@@ -261,6 +283,7 @@ def run_dev(
                 "seconds": round(seconds, 2),
                 "discover": sum(f >= RECOVERED for f in ours.values()),
                 "kmeans": sum(f >= RECOVERED for f in baseline.values()),
+                "f1": round(sum(ours.values()), 3),
                 "labels": [f"{p.label} ({p.size})" for p in proposals],
             }
         )
@@ -285,7 +308,8 @@ def print_dev(results: list[dict]) -> None:
         total = sum(r["themes"] for r in rows)
         print(
             f"  {family:<22} {'':>12}  discover {sum(r['discover'] for r in rows):>3}/{total:<3} "
-            f"kmeans {sum(r['kmeans'] for r in rows):>3}/{total:<3}"
+            f"kmeans {sum(r['kmeans'] for r in rows):>3}/{total:<3} "
+            f"mean best F1 {sum(r['f1'] for r in rows) / max(total, 1):.3f}"
         )
 
 
@@ -302,6 +326,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--datasets", default="2,3,5,7,9", help="With --dev: ANES dataset numbers.")
     parser.add_argument("--seeds", default="0,1", help="With --dev: sampling seeds.")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        metavar="N",
+        help="With --dev/--stance: every set as random samples of N answers, one per --seeds (e.g. 100).",
+    )
     parser.add_argument("--no-embeddings", action="store_true", help="With --dev: TF-IDF only.")
     parser.add_argument(
         "--pairs", action="store_true", help="With --dev: also samples where half the answers are two run together."
@@ -328,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
             pairs=args.pairs,
             stance=args.stance,
             topics=args.topics,
+            sample=args.sample,
         )
         print_dev(results)
         if args.json:

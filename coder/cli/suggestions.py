@@ -192,7 +192,7 @@ def evaluate(db, gold, wide, question, as_json, simulate_confirmed, seeds):
     "--max-themes",
     type=click.IntRange(1, 100),
     default=None,
-    help="Most proposals shown [default: the square root of the answers, 12 to 30].",
+    help="Most proposals shown [default: the square root of the answers, 16 to 30].",
 )
 @click.option(
     "--accept",

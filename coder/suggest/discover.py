@@ -20,7 +20,9 @@ Answers often carry two themes, which a partition cannot show: key phrases seed
 candidates too (their users and the answers as close to them), and clusters and
 seeds are chosen largest first when alike and no near-copy of one chosen (a chosen
 theme's answers are new to a candidate that fits them better), so an answer may be in
-several proposals; at most `theme_limit` of them, which grows with the answers.
+several proposals; at most `theme_limit` of them, which grows with the answers. In meaning space
+each proposal then takes in the answers that sit among its own, and on a small question (`SMALL`)
+the bar is lower.
 Labels are phrases of the answers as written (see `_Phrases`).
 """
 
@@ -129,7 +131,10 @@ SEED_BAR = 1.5  # a candidate's mean cosine must be this times the clustering's 
 WORD_SEED_BAR = 1.0  # the same in TF-IDF space, where the phrase itself already makes its users alike
 NEW_SHARE = 0.5  # of a candidate's answers that must be new to each theme already chosen (see `_select`)
 SAME_CENTRE = 0.7  # centroid cosine at which a candidate is a chosen theme worded another way
-THEME_LIMITS = (12, 30)  # proposals at most: the square root of the answers, within these bounds
+THEME_LIMITS = (16, 30)  # proposals at most: the square root of the answers, within these bounds
+SMALL = 150  # answers up to which a question is small: a theme there is a handful of answers
+SMALL_SEED_BAR = 0.75  # `SEED_BAR` on a small question, in meaning space
+GROW_QUANTILE = 0.1  # a proposal takes in every answer as close to it as this quantile of its own (meaning space)
 
 
 @dataclass(frozen=True)
@@ -201,8 +206,14 @@ def discover(
     phrases = _Phrases([g.text for g in groups], weights, excluded)
     # Answers carry about two themes each (ThemeFinder's, ANES's): a partition caps recall, so
     # phrase-seeded candidates compete with the clusters and an answer may join several.
-    bar = (SEED_BAR if meaning else WORD_SEED_BAR) * (1 - distance)
+    # On a small question (ThemeFinder's 100 answers; chosen on the dev sets cut to that size) a theme
+    # is a handful of answers, whose likeness a looser bar lets through.
+    small = len(texts) <= SMALL
+    bar = ((SMALL_SEED_BAR if small else SEED_BAR) if meaning else WORD_SEED_BAR) * (1 - distance)
     found = _select(found + _seeded(phrases, X, weights, min_size), X, weights, max_themes, bar, nearer=meaning)
+    # Members carry about two themes each: a proposal takes in the answers that sit among its own.
+    if meaning:
+        found = [_grown(rows, X, weights) for rows in found]
 
     merged: list[Proposal] = []
     taken: set[int] = set()  # label phrases in use
@@ -246,9 +257,20 @@ def discover(
 def theme_limit(answers: int) -> int:
     """Most proposals for this many answers: more answers hold more themes worth a proposal, but a
     starter codebook past a few dozen is more than a researcher reviews (ArgKP's 200-280 arguments a
-    motion hold 7-8 themes and 12 slots lost some to the limit)."""
+    motion hold 7-8 themes and 12 slots lost some to the limit). At least 16, a list read at a glance:
+    on 100 answers (ThemeFinder's size) 12 slots lost themes to the limit too."""
     low, high = THEME_LIMITS
     return int(min(max(round(math.sqrt(answers)), low), high))
+
+
+def _grown(rows: np.ndarray, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """A proposal's answers and every other at least as close to its centroid as all but its farthest
+    `GROW_QUANTILE`: an answer that makes this point beside another sits among its members, though the
+    phrase or cluster that made the proposal missed it (on a small question each such answer counts)."""
+    centroid = (weights[rows, None] * X[rows]).sum(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    sims = X @ centroid
+    return np.union1d(rows, np.flatnonzero(sims >= np.quantile(sims[rows], GROW_QUANTILE)))
 
 
 def _seeded(phrases: _Phrases, X: np.ndarray, weights: np.ndarray, min_size: int) -> list[np.ndarray]:

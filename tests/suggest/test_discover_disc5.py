@@ -58,7 +58,7 @@ def test_more_answers_may_hold_more_than_twelve_proposals():
         assert max(f1(p.member_ids, theme) for p in proposals) >= 0.8
     # The caller's limit still holds, and the bounds do on small and huge questions.
     assert len(discover(texts, max_themes=5)) == 5
-    assert (theme_limit(100), theme_limit(20_000)) == (12, 30)
+    assert (theme_limit(100), theme_limit(20_000)) == (16, 30)
 
 
 def test_discover_accepts_more_than_twelve_by_default(tmp_path):
