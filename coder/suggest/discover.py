@@ -46,6 +46,7 @@ from coder.suggest.embeddings import embedder_for
 from coder.suggest.engine import load_answers, unfit_answers
 from coder.suggest.model import Answer
 from coder.suggest.text import lemmatise, noun_chunks
+from coder.suggest.wordclass import PARTICLES, only
 
 # Words every kind of answer in a local-government survey uses: they would pull
 # unrelated answers together, so clustering ignores them (labels never show them).
@@ -523,13 +524,16 @@ class _Phrases:
         rows, cols = [], []
         uses: dict[tuple[str, ...], float] = {}
         neighbours: defaultdict[tuple[str, ...], Counter] = defaultdict(Counter)
+        particles: defaultdict[tuple[str, ...], Counter] = defaultdict(Counter)
         chunks = noun_chunks(texts)
         allowed = None if chunks is None else [set(_lemma_keys(c)) for c in chunks]
         for row, doc in enumerate(_docs(texts)):
             seen = set()
-            for key, surface, cut, around in _ngrams(doc, excluded):
+            for key, surface, cut, around, particle in _ngrams(doc, excluded):
                 if allowed is not None and key not in allowed[row]:
                     continue
+                if particle:
+                    particles[key][particle] += weights[row]
                 if not cut:
                     self.surfaces.setdefault(key, Counter())[surface] += weights[row]
                 uses[key] = uses.get(key, 0.0) + weights[row]
@@ -561,6 +565,19 @@ class _Phrases:
 
         self.whole = np.array([whole(k) for k in self.keys], dtype=bool)
 
+        # Weak labels a researcher would not keep, used only when no other phrase names the proposal: one
+        # ending on a word that can only be an adverb ("Bens system is [nearly] 20 yrs old"; stop words never
+        # end one), a bare verb ("Improve"), or a word most of whose uses go on into one particle ("Buy" of
+        # "buy-in", "buy in").
+        def weak(k) -> bool:
+            if only(k[-1], "adv"):
+                return True
+            if len(k) > 1:
+                return False
+            return only(k[0], "verb") or max(particles[k].values(), default=0) > 0.5 * uses[k] + 1e-9
+
+        self.weak = np.array([weak(k) for k in self.keys], dtype=bool)
+
     def label(self, rows: np.ndarray, taken: set[int]) -> str | None:
         """A phrase several members share, else the nearest members' phrase around the best shared word.
 
@@ -573,26 +590,38 @@ class _Phrases:
         score, p_in = _distinctive(self.presence, self.weights, rows)
         useful = (score > 0) & self.whole
         useful[list(taken)] = False
-        shared = useful & (p_in * self.weights[rows].sum() >= 2 - 1e-9)
-        phrase = self.content >= 2
-        # A phrase names the cluster when a fair share of it uses it; else the best word does.
-        common = p_in >= PHRASE_SHARE
-        best = self._best(score, shared & phrase & common)
+        best = self._pick(rows, score, p_in, useful, useful & ~self.weak)
         if best is None:
-            word = self._best(score, shared)
-            near = np.zeros(len(self.keys), dtype=bool)
-            near[[c for i in rows[:3] for c in self.central[i]]] = True
-            around = np.zeros(len(self.keys), dtype=bool)
-            if word is not None:
-                around[[j for j, k in enumerate(self.keys) if set(self.keys[word]) <= set(k)]] = True
-            best = self._best(score, near & phrase & useful & around)
-            if best is None:
-                best = word if word is not None else self._best(score, near & useful)
+            best = self._pick(rows, score, p_in, useful, useful)
         if best is None:
             return None
         taken.add(best)
         surface = self.surfaces[self.keys[best]].most_common(1)[0][0]
         return surface[0].upper() + surface[1:]
+
+    def _pick(self, rows, score: np.ndarray, p_in: np.ndarray, useful: np.ndarray, allowed: np.ndarray) -> int | None:
+        """The label among `allowed`; the word it is built around may be any `useful` one ("outsource")."""
+        shared = useful & (p_in * self.weights[rows].sum() >= 2 - 1e-9)
+        phrase = self.content >= 2
+        # A phrase names the cluster when a fair share of it uses it; else the best word does.
+        common = p_in >= PHRASE_SHARE
+        best = self._best(score, shared & phrase & common & allowed)
+        if best is None:
+            near = np.zeros(len(self.keys), dtype=bool)
+            near[[c for i in rows[:3] for c in self.central[i]]] = True
+            # The best shared word, or when it is weak and no phrase holds it, the best strong one.
+            words = [self._best(score, shared), self._best(score, shared & allowed)]
+            for word in dict.fromkeys(w for w in words if w is not None):
+                around = np.zeros(len(self.keys), dtype=bool)
+                around[[j for j, k in enumerate(self.keys) if set(self.keys[word]) <= set(k)]] = True
+                best = self._best(score, near & phrase & allowed & around)
+                if best is None and allowed[word]:
+                    best = word
+                if best is not None:
+                    return best
+            if words[0] is None:
+                best = self._best(score, near & allowed)
+        return best
 
     def cut(self, term: str) -> bool:
         """Whether a term of lemmas ("customer self") is a phrase of the answers that is cut from a longer one."""
@@ -635,10 +664,11 @@ def _docs(texts: list[str]):
 
 
 def _ngrams(item, excluded: frozenset[str]):
-    """(lemma key, surface form, cut, around) of each candidate phrase in one answer. `cut`: the phrase is
+    """(lemma key, surface form, cut, around, particle) of each candidate phrase in one answer. `cut`: the phrase is
     a piece of a word ("customer self" of "self-service", "kids" of "kids' channels") or promises more
     ("education including", "especially elected members"); `around`: the words it reads on from and into,
-    "<" + the content word before it and ">" + the content word, possessive or determiner ("a") after it."""
+    "<" + the content word before it and ">" + the content word, possessive or determiner ("a") after it;
+    `particle`: the particle it goes on into, spaced or hyphened ("in" of "buy in", "buy-in"), else ""."""
     text, doc = item
     stop = _stop()
     same_length = len(text) == len(doc.text)
@@ -689,7 +719,9 @@ def _ngrams(item, excluded: frozenset[str]):
                         around.append(">" + (after.lemma_ or after.lower_))
                     elif after.lower_ in ("of", "to") and any(t.lower_ in DETERMINERS for t in tokens[i:j]):
                         around.append(">" + after.lower_)  # "abandon the use [of uniforms]", "the right [to choose]"
-                yield key, surface, cut, around
+                ahead = tokens[j + 2] if after is not None and after.text == "-" and j + 2 < len(tokens) else after
+                particle = ahead.lower_ if ahead is not None and ahead.lower_ in PARTICLES else ""
+                yield key, surface, cut, around, particle
 
 
 def _reads_on(token) -> bool:
