@@ -29,8 +29,9 @@ Labels are phrases of the answers as written (see `_Phrases`).
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -135,6 +136,10 @@ SAME_CENTRE = 0.7  # centroid cosine at which a candidate is a chosen theme word
 THEME_LIMITS = (16, 30)  # proposals at most: the square root of the answers, within these bounds
 SMALL = 150  # answers up to which a question is small: a theme there is a handful of answers
 SMALL_SEED_BAR = 0.75  # `SEED_BAR` on a small question, in meaning space
+# Where an answer of several points divides: sentence ends and the connectives that start a new point
+# (not a plain "and", which mostly joins two nouns of one point).
+CLAUSE_SPLIT = re.compile(r"(?<=[.!?])\s+|;|\bbut\b|\bbecause\b|\band also\b", re.IGNORECASE)
+CLAUSE_WORDS = 3  # a shorter piece ("Yes", "but why") says too little to place on its own
 GROW_QUANTILE = 0.1  # a proposal takes in every answer as close to it as this quantile of its own (meaning space)
 
 
@@ -160,12 +165,15 @@ def discover(
     max_themes: int | None = None,
     random_state: int = 0,
     exclude_terms: Iterable[str] = (),
+    encode: Callable[[list[str]], np.ndarray] | None = None,
 ) -> list[Proposal]:
     """Proposed themes among `texts`, largest first; clusters under `min_size` are noise.
 
     `vectors` (one unit row per text, e.g. sentence embeddings) replace TF-IDF as the
     space answers are clustered in, given `CENTRE_MIN` distinct answers; terms and labels
     always come from the answers' words. `max_themes` defaults to `theme_limit(len(texts))`.
+    `encode` (the function that made `vectors`) places an answer's clauses too, so that it joins a
+    proposal through any of them (see `_grown`).
     """
     texts = list(texts)
     max_themes = max_themes or theme_limit(len(texts))
@@ -181,6 +189,7 @@ def discover(
     weights = np.array([len(g.ids) for g in groups], dtype=float)
     words, vocab, X = _embed(keys, random_state)
     raw, distance = X, DISTANCE
+    units = None  # clause vectors, in meaning space
     # Every answer to one question is about its topic: sentence vectors less their mean measure
     # what answers say about it (chosen on the bundled corpus). Too few answers give no stable mean.
     meaning = vectors is not None and enough_for_vectors(texts)
@@ -190,6 +199,7 @@ def discover(
         vectors = np.asarray(vectors, dtype=np.float64)
         raw = normalize(np.stack([vectors[g.rows].mean(axis=0) for g in groups]))
         X = normalize(raw - weights @ raw / weights.sum())
+        units = _clauses([g.text for g in groups], encode, weights @ raw / weights.sum())
         distance = MEANING_DISTANCE
     labels = _merge(X, weights, _cluster(X, weights, random_state, distance))
 
@@ -214,7 +224,7 @@ def discover(
     found = _select(found + _seeded(phrases, X, weights, min_size), X, weights, max_themes, bar, nearer=meaning)
     # Members carry about two themes each: a proposal takes in the answers that sit among its own.
     if meaning:
-        found = [_grown(rows, X, weights) for rows in found]
+        found = [_grown(rows, X, weights, units) for rows in found]
 
     merged: list[Proposal] = []
     taken: set[int] = set()  # label phrases in use
@@ -264,14 +274,41 @@ def theme_limit(answers: int) -> int:
     return int(min(max(round(math.sqrt(answers)), low), high))
 
 
-def _grown(rows: np.ndarray, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def _grown(rows: np.ndarray, X: np.ndarray, weights: np.ndarray, units=None) -> np.ndarray:
     """A proposal's answers and every other at least as close to its centroid as all but its farthest
     `GROW_QUANTILE`: an answer that makes this point beside another sits among its members, though the
-    phrase or cluster that made the proposal missed it (on a small question each such answer counts)."""
+    phrase or cluster that made the proposal missed it (on a small question each such answer counts).
+    With `units` (clause vectors and the row each is of) an answer is as close as its closest clause:
+    a whole-answer vector blurs two points, either of which may be this one."""
     centroid = (weights[rows, None] * X[rows]).sum(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
     sims = X @ centroid
-    return np.union1d(rows, np.flatnonzero(sims >= np.quantile(sims[rows], GROW_QUANTILE)))
+    cut = np.quantile(sims[rows], GROW_QUANTILE)
+    if units is not None:
+        vectors, owners = units
+        sims = sims.copy()
+        np.maximum.at(sims, owners, vectors @ centroid)
+    return np.union1d(rows, np.flatnonzero(sims >= cut))
+
+
+def _clauses(texts: list[str], encode, mean: np.ndarray):
+    """(clause vectors centred like the answers', the row each is of) for answers of several clauses,
+    or None (no encoder, or no answer of several clauses)."""
+    if encode is None:
+        return None
+    pieces, owners = [], []
+    for row, text in enumerate(texts):
+        parts = [p.strip() for p in CLAUSE_SPLIT.split(text[:PHRASE_CHARS])]
+        parts = [p for p in parts if len(p.split()) >= CLAUSE_WORDS]
+        if len(parts) > 1:
+            pieces += parts
+            owners += [row] * len(parts)
+    if not pieces:
+        return None
+    from sklearn.preprocessing import normalize
+
+    vectors = normalize(np.asarray(encode(pieces), dtype=np.float64) - mean)
+    return vectors, np.array(owners, dtype=int)
 
 
 def _seeded(phrases: _Phrases, X: np.ndarray, weights: np.ndarray, min_size: int) -> list[np.ndarray]:
@@ -837,6 +874,7 @@ def discover_themes(
         max_themes=max_themes,
         random_state=seed,
         exclude_terms=label_words,
+        encode=embedder.vectors if vectors is not None else None,
     )
     repeats = _repeats(db, codebook, proposals) if codebook.themes else []
     left_out = {id(r.proposal) for r in repeats}
