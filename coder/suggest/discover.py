@@ -21,9 +21,10 @@ candidates too (their users and the answers as close to them), and clusters and
 seeds are chosen largest first when alike and no near-copy of one chosen (a chosen
 theme's answers are new to a candidate that fits them better), so an answer may be in
 several proposals; at most `theme_limit` of them, which grows with the answers. In meaning space
-each proposal then takes in the answers that sit among its own, and on a small question (`SMALL`)
-the bar is lower.
-Labels are phrases of the answers as written (see `_Phrases`).
+each proposal then takes in the answers that sit among its own (one of several points through its
+closest clause), and on a small question (`SMALL`) the bar is lower.
+Labels are phrases of the answers as written (see `_Phrases`); a weak one (hanging on an adverb, a
+bare verb) only when no other phrase names the proposal.
 """
 
 from __future__ import annotations
@@ -874,7 +875,7 @@ def discover_themes(
         max_themes=max_themes,
         random_state=seed,
         exclude_terms=label_words,
-        encode=embedder.vectors if vectors is not None else None,
+        encode=embedder.vectors if embedder is not None and vectors is not None else None,
     )
     repeats = _repeats(db, codebook, proposals) if codebook.themes else []
     left_out = {id(r.proposal) for r in repeats}
