@@ -607,11 +607,11 @@ class _Phrases:
         # ending on a word that can only be an adverb ("Bens system is [nearly] 20 yrs old"; stop words never
         # end one), a bare verb ("Improve"), or a word most of whose uses go on into one particle ("Buy" of
         # "buy-in", "buy in").
+        # A lone adverb ("Honestly") is left alone: it names a heap of answers that open alike, which
+        # another proposal's phrase would only hide (and, named alike, merge into it).
         def weak(k) -> bool:
-            if only(k[-1], "adv"):
-                return True
             if len(k) > 1:
-                return False
+                return only(k[-1], "adv")
             return only(k[0], "verb") or max(particles[k].values(), default=0) > 0.5 * uses[k] + 1e-9
 
         self.weak = np.array([weak(k) for k in self.keys], dtype=bool)
