@@ -271,7 +271,8 @@ def run_dev(
         embedder = embedding_models.embedder_for(texts) if embeddings and enough_for_vectors(texts) else None
         vectors = embedder.vectors(texts) if embedder is not None else None
         started = time.perf_counter()
-        proposals = discover(texts, list(range(len(texts))), vectors=vectors)
+        encode = embedder.vectors if embedder is not None else None
+        proposals = discover(texts, list(range(len(texts))), vectors=vectors, encode=encode)
         seconds = time.perf_counter() - started
         ours = recovery([set(p.member_ids) for p in proposals], themes)
         baseline = recovery(kmeans_clusters(list(range(len(texts))), texts, max(len(themes), 1)), themes)

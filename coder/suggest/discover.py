@@ -21,16 +21,18 @@ candidates too (their users and the answers as close to them), and clusters and
 seeds are chosen largest first when alike and no near-copy of one chosen (a chosen
 theme's answers are new to a candidate that fits them better), so an answer may be in
 several proposals; at most `theme_limit` of them, which grows with the answers. In meaning space
-each proposal then takes in the answers that sit among its own, and on a small question (`SMALL`)
-the bar is lower.
-Labels are phrases of the answers as written (see `_Phrases`).
+each proposal then takes in the answers that sit among its own (one of several points through its
+closest clause), and on a small question (`SMALL`) the bar is lower.
+Labels are phrases of the answers as written (see `_Phrases`); a weak one (hanging on an adverb, a
+bare verb) only when no other phrase names the proposal.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -46,6 +48,7 @@ from coder.suggest.embeddings import embedder_for
 from coder.suggest.engine import load_answers, unfit_answers
 from coder.suggest.model import Answer
 from coder.suggest.text import lemmatise, noun_chunks
+from coder.suggest.wordclass import PARTICLES, only
 
 # Words every kind of answer in a local-government survey uses: they would pull
 # unrelated answers together, so clustering ignores them (labels never show them).
@@ -134,6 +137,10 @@ SAME_CENTRE = 0.7  # centroid cosine at which a candidate is a chosen theme word
 THEME_LIMITS = (16, 30)  # proposals at most: the square root of the answers, within these bounds
 SMALL = 150  # answers up to which a question is small: a theme there is a handful of answers
 SMALL_SEED_BAR = 0.75  # `SEED_BAR` on a small question, in meaning space
+# Where an answer of several points divides: sentence ends and the connectives that start a new point
+# (not a plain "and", which mostly joins two nouns of one point).
+CLAUSE_SPLIT = re.compile(r"(?<=[.!?])\s+|;|\bbut\b|\bbecause\b|\band also\b", re.IGNORECASE)
+CLAUSE_WORDS = 3  # a shorter piece ("Yes", "but why") says too little to place on its own
 GROW_QUANTILE = 0.1  # a proposal takes in every answer as close to it as this quantile of its own (meaning space)
 
 
@@ -159,12 +166,15 @@ def discover(
     max_themes: int | None = None,
     random_state: int = 0,
     exclude_terms: Iterable[str] = (),
+    encode: Callable[[list[str]], np.ndarray] | None = None,
 ) -> list[Proposal]:
     """Proposed themes among `texts`, largest first; clusters under `min_size` are noise.
 
     `vectors` (one unit row per text, e.g. sentence embeddings) replace TF-IDF as the
     space answers are clustered in, given `CENTRE_MIN` distinct answers; terms and labels
     always come from the answers' words. `max_themes` defaults to `theme_limit(len(texts))`.
+    `encode` (the function that made `vectors`) places an answer's clauses too, so that it joins a
+    proposal through any of them (see `_grown`).
     """
     texts = list(texts)
     max_themes = max_themes or theme_limit(len(texts))
@@ -180,6 +190,7 @@ def discover(
     weights = np.array([len(g.ids) for g in groups], dtype=float)
     words, vocab, X = _embed(keys, random_state)
     raw, distance = X, DISTANCE
+    units = None  # clause vectors, in meaning space
     # Every answer to one question is about its topic: sentence vectors less their mean measure
     # what answers say about it (chosen on the bundled corpus). Too few answers give no stable mean.
     meaning = vectors is not None and enough_for_vectors(texts)
@@ -189,6 +200,7 @@ def discover(
         vectors = np.asarray(vectors, dtype=np.float64)
         raw = normalize(np.stack([vectors[g.rows].mean(axis=0) for g in groups]))
         X = normalize(raw - weights @ raw / weights.sum())
+        units = _clauses([g.text for g in groups], encode, weights @ raw / weights.sum())
         distance = MEANING_DISTANCE
     labels = _merge(X, weights, _cluster(X, weights, random_state, distance))
 
@@ -213,7 +225,7 @@ def discover(
     found = _select(found + _seeded(phrases, X, weights, min_size), X, weights, max_themes, bar, nearer=meaning)
     # Members carry about two themes each: a proposal takes in the answers that sit among its own.
     if meaning:
-        found = [_grown(rows, X, weights) for rows in found]
+        found = [_grown(rows, X, weights, units) for rows in found]
 
     merged: list[Proposal] = []
     taken: set[int] = set()  # label phrases in use
@@ -263,14 +275,41 @@ def theme_limit(answers: int) -> int:
     return int(min(max(round(math.sqrt(answers)), low), high))
 
 
-def _grown(rows: np.ndarray, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def _grown(rows: np.ndarray, X: np.ndarray, weights: np.ndarray, units=None) -> np.ndarray:
     """A proposal's answers and every other at least as close to its centroid as all but its farthest
     `GROW_QUANTILE`: an answer that makes this point beside another sits among its members, though the
-    phrase or cluster that made the proposal missed it (on a small question each such answer counts)."""
+    phrase or cluster that made the proposal missed it (on a small question each such answer counts).
+    With `units` (clause vectors and the row each is of) an answer is as close as its closest clause:
+    a whole-answer vector blurs two points, either of which may be this one."""
     centroid = (weights[rows, None] * X[rows]).sum(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
     sims = X @ centroid
-    return np.union1d(rows, np.flatnonzero(sims >= np.quantile(sims[rows], GROW_QUANTILE)))
+    cut = np.quantile(sims[rows], GROW_QUANTILE)
+    if units is not None:
+        vectors, owners = units
+        sims = sims.copy()
+        np.maximum.at(sims, owners, vectors @ centroid)
+    return np.union1d(rows, np.flatnonzero(sims >= cut))
+
+
+def _clauses(texts: list[str], encode, mean: np.ndarray):
+    """(clause vectors centred like the answers', the row each is of) for answers of several clauses,
+    or None (no encoder, or no answer of several clauses)."""
+    if encode is None:
+        return None
+    pieces, owners = [], []
+    for row, text in enumerate(texts):
+        parts = [p.strip() for p in CLAUSE_SPLIT.split(text[:PHRASE_CHARS])]
+        parts = [p for p in parts if len(p.split()) >= CLAUSE_WORDS]
+        if len(parts) > 1:
+            pieces += parts
+            owners += [row] * len(parts)
+    if not pieces:
+        return None
+    from sklearn.preprocessing import normalize
+
+    vectors = normalize(np.asarray(encode(pieces), dtype=np.float64) - mean)
+    return vectors, np.array(owners, dtype=int)
 
 
 def _seeded(phrases: _Phrases, X: np.ndarray, weights: np.ndarray, min_size: int) -> list[np.ndarray]:
@@ -523,13 +562,16 @@ class _Phrases:
         rows, cols = [], []
         uses: dict[tuple[str, ...], float] = {}
         neighbours: defaultdict[tuple[str, ...], Counter] = defaultdict(Counter)
+        particles: defaultdict[tuple[str, ...], Counter] = defaultdict(Counter)
         chunks = noun_chunks(texts)
         allowed = None if chunks is None else [set(_lemma_keys(c)) for c in chunks]
         for row, doc in enumerate(_docs(texts)):
             seen = set()
-            for key, surface, cut, around in _ngrams(doc, excluded):
+            for key, surface, cut, around, particle in _ngrams(doc, excluded):
                 if allowed is not None and key not in allowed[row]:
                     continue
+                if particle:
+                    particles[key][particle] += weights[row]
                 if not cut:
                     self.surfaces.setdefault(key, Counter())[surface] += weights[row]
                 uses[key] = uses.get(key, 0.0) + weights[row]
@@ -561,6 +603,19 @@ class _Phrases:
 
         self.whole = np.array([whole(k) for k in self.keys], dtype=bool)
 
+        # Weak labels a researcher would not keep, used only when no other phrase names the proposal: one
+        # ending on a word that can only be an adverb ("Bens system is [nearly] 20 yrs old"; stop words never
+        # end one), a bare verb ("Improve"), or a word most of whose uses go on into one particle ("Buy" of
+        # "buy-in", "buy in").
+        # A lone adverb ("Honestly") is left alone: it names a heap of answers that open alike, which
+        # another proposal's phrase would only hide (and, named alike, merge into it).
+        def weak(k) -> bool:
+            if len(k) > 1:
+                return only(k[-1], "adv")
+            return only(k[0], "verb") or max(particles[k].values(), default=0) > 0.5 * uses[k] + 1e-9
+
+        self.weak = np.array([weak(k) for k in self.keys], dtype=bool)
+
     def label(self, rows: np.ndarray, taken: set[int]) -> str | None:
         """A phrase several members share, else the nearest members' phrase around the best shared word.
 
@@ -573,26 +628,38 @@ class _Phrases:
         score, p_in = _distinctive(self.presence, self.weights, rows)
         useful = (score > 0) & self.whole
         useful[list(taken)] = False
-        shared = useful & (p_in * self.weights[rows].sum() >= 2 - 1e-9)
-        phrase = self.content >= 2
-        # A phrase names the cluster when a fair share of it uses it; else the best word does.
-        common = p_in >= PHRASE_SHARE
-        best = self._best(score, shared & phrase & common)
+        best = self._pick(rows, score, p_in, useful, useful & ~self.weak)
         if best is None:
-            word = self._best(score, shared)
-            near = np.zeros(len(self.keys), dtype=bool)
-            near[[c for i in rows[:3] for c in self.central[i]]] = True
-            around = np.zeros(len(self.keys), dtype=bool)
-            if word is not None:
-                around[[j for j, k in enumerate(self.keys) if set(self.keys[word]) <= set(k)]] = True
-            best = self._best(score, near & phrase & useful & around)
-            if best is None:
-                best = word if word is not None else self._best(score, near & useful)
+            best = self._pick(rows, score, p_in, useful, useful)
         if best is None:
             return None
         taken.add(best)
         surface = self.surfaces[self.keys[best]].most_common(1)[0][0]
         return surface[0].upper() + surface[1:]
+
+    def _pick(self, rows, score: np.ndarray, p_in: np.ndarray, useful: np.ndarray, allowed: np.ndarray) -> int | None:
+        """The label among `allowed`; the word it is built around may be any `useful` one ("outsource")."""
+        shared = useful & (p_in * self.weights[rows].sum() >= 2 - 1e-9)
+        phrase = self.content >= 2
+        # A phrase names the cluster when a fair share of it uses it; else the best word does.
+        common = p_in >= PHRASE_SHARE
+        best = self._best(score, shared & phrase & common & allowed)
+        if best is None:
+            near = np.zeros(len(self.keys), dtype=bool)
+            near[[c for i in rows[:3] for c in self.central[i]]] = True
+            # The best shared word, or when it is weak and no phrase holds it, the best strong one.
+            words = [self._best(score, shared), self._best(score, shared & allowed)]
+            for word in dict.fromkeys(w for w in words if w is not None):
+                around = np.zeros(len(self.keys), dtype=bool)
+                around[[j for j, k in enumerate(self.keys) if set(self.keys[word]) <= set(k)]] = True
+                best = self._best(score, near & phrase & allowed & around)
+                if best is None and allowed[word]:
+                    best = word
+                if best is not None:
+                    return best
+            if words[0] is None:
+                best = self._best(score, near & allowed)
+        return best
 
     def cut(self, term: str) -> bool:
         """Whether a term of lemmas ("customer self") is a phrase of the answers that is cut from a longer one."""
@@ -635,10 +702,11 @@ def _docs(texts: list[str]):
 
 
 def _ngrams(item, excluded: frozenset[str]):
-    """(lemma key, surface form, cut, around) of each candidate phrase in one answer. `cut`: the phrase is
+    """(lemma key, surface form, cut, around, particle) of each candidate phrase in one answer. `cut`: the phrase is
     a piece of a word ("customer self" of "self-service", "kids" of "kids' channels") or promises more
     ("education including", "especially elected members"); `around`: the words it reads on from and into,
-    "<" + the content word before it and ">" + the content word, possessive or determiner ("a") after it."""
+    "<" + the content word before it and ">" + the content word, possessive or determiner ("a") after it;
+    `particle`: the particle it goes on into, spaced or hyphened ("in" of "buy in", "buy-in"), else ""."""
     text, doc = item
     stop = _stop()
     same_length = len(text) == len(doc.text)
@@ -689,7 +757,9 @@ def _ngrams(item, excluded: frozenset[str]):
                         around.append(">" + (after.lemma_ or after.lower_))
                     elif after.lower_ in ("of", "to") and any(t.lower_ in DETERMINERS for t in tokens[i:j]):
                         around.append(">" + after.lower_)  # "abandon the use [of uniforms]", "the right [to choose]"
-                yield key, surface, cut, around
+                ahead = tokens[j + 2] if after is not None and after.text == "-" and j + 2 < len(tokens) else after
+                particle = ahead.lower_ if ahead is not None and ahead.lower_ in PARTICLES else ""
+                yield key, surface, cut, around, particle
 
 
 def _reads_on(token) -> bool:
@@ -805,6 +875,7 @@ def discover_themes(
         max_themes=max_themes,
         random_state=seed,
         exclude_terms=label_words,
+        encode=embedder.vectors if embedder is not None and vectors is not None else None,
     )
     repeats = _repeats(db, codebook, proposals) if codebook.themes else []
     left_out = {id(r.proposal) for r in repeats}

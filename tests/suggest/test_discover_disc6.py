@@ -51,7 +51,7 @@ def test_small_questions_in_meaning_space_recover_more_gold_themes(model_on, mon
     proposals = discover(texts, vectors=vectors)
     assert len(proposals) <= 16
     members = sum(len(p.member_ids) for p in proposals)
-    monkeypatch.setattr(discovery, "_grown", lambda rows, X, weights: rows)
+    monkeypatch.setattr(discovery, "_grown", lambda rows, X, weights, units=None: rows)
     ungrown = discover(texts, vectors=vectors)
     assert members > sum(len(p.member_ids) for p in ungrown)  # answers join more proposals
     monkeypatch.setattr(discovery, "SMALL", 0)  # and as a large question: round 5's bar
