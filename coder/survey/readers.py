@@ -16,7 +16,7 @@ import pyexpat
 import re
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,9 +131,13 @@ def title_rows(rows: list[list[str]]) -> int:
     would name one column and leave every other column unnamed.
     """
     for index, row in enumerate(rows[:TITLE_LOOKAHEAD]):
-        if sum(1 for cell in row if cell.strip()) >= 2:
+        if _filled(row) >= 2:
             return index
     return 0
+
+
+def _filled(cells: Iterable[str]) -> int:
+    return sum(1 for cell in cells if cell.strip())
 
 
 def _guess_delimiter(text: str) -> str:
@@ -391,8 +395,11 @@ def read_csv(path: Path, encoding: str | None = None) -> Export:
     peek = [first]
     while len(peek) < TITLE_LOOKAHEAD and (line := handle.readline()):
         peek.append(line)
-    delimiter = _guess_delimiter(next((line for line in peek if _two_cells(line)), first))
-    title = title_rows(list(csv.reader(peek, delimiter=delimiter))) if not _two_cells(first) else 0
+    if _two_cells(first):  # the usual case: the first line is the header
+        delimiter, title = _guess_delimiter(first), 0
+    else:
+        delimiter = _guess_delimiter(next((line for line in peek if _two_cells(line)), first))
+        title = title_rows(list(csv.reader(peek, delimiter=delimiter)))
     reader = csv.reader(itertools.chain(peek, handle), delimiter=delimiter)
     for _ in range(title):
         next(reader)
@@ -443,7 +450,7 @@ def read_csv(path: Path, encoding: str | None = None) -> Export:
 def _two_cells(line: str) -> bool:
     """Whether a raw line splits into two or more filled cells on its likeliest delimiter (a header, not a title)."""
     delimiter = _guess_delimiter(line)
-    return sum(1 for cell in line.split(delimiter) if cell.strip().strip('"').strip()) >= 2
+    return _filled(cell.strip().strip('"') for cell in line.split(delimiter)) >= 2
 
 
 def _cell_text(value: object) -> str:
@@ -608,7 +615,7 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Export:
             if any(c.strip() for c in first):
                 break
         title = 0
-        if sum(1 for c in first if c.strip()) == 1:
+        if _filled(first) == 1:
             # A title above the header? The header is the first of the next rows with several cells.
             ahead = [first]
             for number, row in _sheet_rows(
