@@ -23,6 +23,13 @@ def _write(path, header, rows):
     return write_csv(path, [header, *([str(cell) for cell in row] for row in rows)])
 
 
+def _themes(db, question, *labels):
+    """Add themes to the question's codebook, then suggest: what a researcher does after init."""
+    for label in labels:
+        run("codebook", "add", db, label, "--question", question)
+    run("suggest", db, "--question", question)
+
+
 @pytest.fixture
 def survey(tmp_path):
     """A wide export from `coder init`: two motions as open questions, stance as an attribute."""
@@ -52,10 +59,7 @@ def _codes(db, respondent):
 
 def test_a_colleagues_file_replaces_autocoded_codes_on_the_cells_it_codes(survey, tmp_path):
     q = "we_should_legalize_cannabis"
-    run("codebook", "add", survey, "Gateway drug", "--question", q)
-    run("codebook", "add", survey, "Pain relief", "--question", q)
-    run("codebook", "add", survey, "Tax revenue", "--question", q)
-    run("suggest", survey, "--question", q)
+    _themes(survey, q, "Gateway drug", "Pain relief", "Tax revenue")
     run("autocode", survey, "--question", q, "--min-score", "0")
     assert any(status == "auto" for _, status in _codes(survey, "R_1"))
     colleague = _write(
@@ -70,9 +74,7 @@ def test_a_colleagues_file_replaces_autocoded_codes_on_the_cells_it_codes(survey
 
 def test_evaluate_one_question_of_a_whole_survey_gold_file(survey, tmp_path):
     q = "we_should_legalize_cannabis"
-    run("codebook", "add", survey, "Gateway drug", "--question", q)
-    run("codebook", "add", survey, "Pain relief", "--question", q)
-    run("suggest", survey, "--question", q)
+    _themes(survey, q, "Gateway drug", "Pain relief")
     # The other question's themes are in no codebook of this database: --question must not read them.
     gold = _write(
         tmp_path / "gold.csv",
@@ -112,9 +114,7 @@ def test_evaluate_leaves_out_gold_cells_that_are_non_answers(tmp_path):
     db = tmp_path / "s.db"
     run("import", db, "--survey", tmp_path / "spec" / "survey.yaml", "--responses", export)
     q = "why_did_they_attack"
-    run("codebook", "add", db, "Gateway drug", "--question", q)
-    run("codebook", "add", db, "Dont know", "--question", q)
-    run("suggest", db, "--question", q)
+    _themes(db, q, "Gateway drug", "Dont know")
     gold = _write(
         tmp_path / "gold.csv",
         ["respondent_id", "question", "theme"],
