@@ -37,6 +37,11 @@ OPEN_MIN_WORDS = 4.0  # mean words per answer: job titles and organisations stay
 OPEN_MIN_VARIETY = 0.5  # distinct answers / answers: a choice list repeats itself
 CLOSED_MAX_CHOICES = 20  # the most options a closed question in front of "Other (please specify)" has
 CODE_MAX_CHARS = 64
+CHOICE_SEPARATORS = (";", ",", "|")  # how survey tools join a multiple-choice question's ticked options in one cell
+CHOICE_MAX_OPTIONS = 40
+CHOICE_MIN_USES = 3  # a part seen this often is an option; rarer ones are written-in "Other" text
+CHOICE_MIN_JOINED = 0.2  # share of answers with two or more options ticked
+CHOICE_COVERED = 0.9  # share of all parts that are options
 SLUG_MAX_CHARS = 40
 KEPT_VALUES = 3  # values shown for an attribute
 DISTINCT_CAP = 20_000  # distinct values counted per column, to bound memory
@@ -90,6 +95,9 @@ class Column:
     sample: set = field(default_factory=set)  # distinct values among the first VARIETY_SAMPLE answers
     unique: bool = True  # no value seen twice so far
     id_like: bool = False  # named like an id column
+    # Per separator, how often each part of a cell split on it was seen (None once too many differ: not a list).
+    parts: dict = field(default_factory=lambda: {s: Counter() for s in CHOICE_SEPARATORS})
+    joined: Counter = field(default_factory=Counter)  # per separator, answers it splits into 2+ parts
 
     def add(self, text: str, non_answer: bool) -> None:
         self.filled += 1
@@ -112,6 +120,32 @@ class Column:
                 self.answer_hashes.add(hash(text))
             if self.answers <= VARIETY_SAMPLE:
                 self.sample.add(hash(text))
+            self._split(text)
+
+    def _split(self, text: str) -> None:
+        for separator, seen in self.parts.items():
+            if seen is None:
+                continue
+            pieces = [p.strip().casefold() for p in text.split(separator)]
+            pieces = [p for p in pieces if p]
+            if len(pieces) > 1:
+                self.joined[separator] += 1
+            seen.update(pieces)
+            if len(seen) > 20 * CHOICE_MAX_OPTIONS:  # free text: stop counting, bound the memory
+                self.parts[separator] = None
+
+    def choice_list(self) -> tuple[str, int] | None:
+        """(separator, options) when the cells are ticked options of a multiple-choice question joined in one
+        cell, as Google Forms ("A, B"), SurveyMonkey and Microsoft Forms ("A;B") write checkboxes: a closed
+        question, whatever its many combinations look like. Written-in "Other" text may sit among the options."""
+        for separator in sorted(CHOICE_SEPARATORS, key=lambda s: -self.joined[s]):
+            seen = self.parts[separator]
+            if seen is None or self.joined[separator] < max(5, CHOICE_MIN_JOINED * self.answers):
+                continue
+            options = [n for n in seen.values() if n >= CHOICE_MIN_USES]
+            if 2 <= len(options) <= CHOICE_MAX_OPTIONS and sum(options) >= CHOICE_COVERED * sum(seen.values()):
+                return separator, len(options)
+        return None
 
     @property
     def distinct(self) -> int:
@@ -408,6 +442,11 @@ def _is_open(columns: list[Column]) -> tuple[bool, str]:
         return True, f"free text ({facts}; some answers are very long)"
     if all(c.numbers for c in columns):
         return False, f"numbers ({values})"
+    # Few values are simply a closed question (below); a list's many combinations are not free text either.
+    ticked = [t for t in (c.choice_list() for c in columns) if t]
+    if sum(c.distinct for c in columns) > CLOSED_MAX_CHOICES and len(ticked) == len(columns):
+        separator, options = ticked[0]
+        return False, f"a multiple-choice list: {options} options joined by {separator!r} ({values})"
     if all(c.dates and c.filled for c in columns):
         return False, f"dates ({values})"
     if variety < OPEN_MIN_VARIETY:
@@ -589,6 +628,7 @@ def _plan_sheet(path: str | Path, *, encoding: str | None = None, sheet: str | N
                 continue
         column = group[0] if len(group) == 1 else None
         nxt = groups[position + 1] if position + 1 < len(groups) else None
+        ticked = column.choice_list() if column is not None else None
         if (
             column is not None
             and nxt
@@ -596,12 +636,17 @@ def _plan_sheet(path: str | Path, *, encoding: str | None = None, sheet: str | N
             and _OTHER_SPECIFY.search(nxt[0].name)
             and nxt[0].index == column.index + 1
             and not _is_open([column])[0]
-            and column.distinct <= CLOSED_MAX_CHOICES
+            and (column.distinct <= CLOSED_MAX_CHOICES or ticked)
         ):
+            choices = (
+                f"{ticked[1]} options"
+                if ticked and column.distinct > CLOSED_MAX_CHOICES
+                else f"{column.distinct} choices"
+            )
             add_question(
                 [column, nxt[0]],
                 column.name,
-                f"a closed question ({column.distinct} choices) and the {excerpt(nxt[0].name, 30)} "
+                f"a closed question ({choices}) and the {excerpt(nxt[0].name, 30)} "
                 "written in after it: one question over 2 columns",
             )
             done.add(nxt[0].index)
