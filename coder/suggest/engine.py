@@ -211,11 +211,15 @@ def suggest(
             embedder.vectors(list(dict.fromkeys(a.text for a in answers)))
             embedder.progress = None
         lemmas = dict(zip(*_unique_lemmas([a.text for a in answers])))
-        model = fit_text_model(codebook, answers, lemmas, seed=seed, embedder=embedder)
+        model = fit_text_model(
+            codebook, answers, lemmas, seed=seed, embedder=embedder, previous=_stored_details(db, question)
+        )
         details["embeddings"] = report.embeddings
-        details["selection"] = _selection_details(model.selection)
+        details["selection"] = _selection_details(model.selection, codebook.ids)
         details["classifier"] = bool(model.classifier)
         report.selection = details["selection"]
+    elif run is not None and run[0] == version and (stored := _stored_details(db, question) or {}).get("selection"):
+        details["selection"] = stored["selection"]  # nothing refitted: the stored rule still holds, for the next fit
     with write(db):
         # Answers now confirmed need no suggestions; suggestions of an older version are stale;
         # a refresh recomputes all. What remains belongs to answers that are not pending.
@@ -254,6 +258,15 @@ def stored_embeddings(db: Database, question: str) -> str | None:
     row = db.execute("SELECT details FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
     try:
         return json.loads(row[0]).get("embeddings") if row and row[0] else None
+    except (ValueError, AttributeError):
+        return None
+
+
+def _stored_details(db: Database, question: str) -> dict | None:
+    """The stored run's details (None if unreadable)."""
+    row = db.execute("SELECT details FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
+    try:
+        return json.loads(row[0]) if row and row[0] else None
     except (ValueError, AttributeError):
         return None
 

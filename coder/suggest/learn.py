@@ -21,6 +21,9 @@ RIDGE_ALPHA = 1.0  # penalty of the ridge per theme on sentence vectors (unit ve
 ZERO_SHOT_GONE = 30  # confirmed examples of a theme at which zero-shot has no say left
 OWN_THRESHOLD = 3  # confirmed examples of a theme (in the calibration sample) for a threshold of its own
 THRESHOLD_PRIOR = 20.0  # examples a theme's own threshold is weighed against the global one (few examples overfit it)
+THRESHOLD_STEADY = (
+    0.5  # how far a retrain's thresholds stay at the stored run's (times that run's share of the answers)
+)
 PLATT_SAMPLE = 50_000  # (answer, theme) scores a probability scale is fitted on
 
 
@@ -217,6 +220,16 @@ class Thresholds:
             values[j] = (n_j * best + THRESHOLD_PRIOR * best_global) / (n_j + THRESHOLD_PRIOR)
             picked[:, j] = alive & ((scores[:, j] >= values[j]) | forced[:, j])
         return cls(values, Y.shape[0])
+
+    def shrunk(self, previous: np.ndarray, calibrated_before: int, strength: float) -> Thresholds:
+        """Each threshold moved towards the previous run's (NaN: none) by strength x the share of the
+        confirmed answers that run had already seen, so ten new answers do not flip what a hundred set."""
+        if calibrated_before <= 0 or strength <= 0:
+            return self
+        new = max(0, self.calibrated_on - calibrated_before)
+        w = strength * calibrated_before / (calibrated_before + new)
+        values = np.where(np.isfinite(previous), w * previous + (1 - w) * self.values, self.values)
+        return Thresholds(values.astype(np.float32), self.calibrated_on)
 
 
 @dataclass(frozen=True)

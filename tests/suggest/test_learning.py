@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -10,13 +11,15 @@ import pytest
 from coder.suggest.learn import (
     OWN_THRESHOLD,
     THRESHOLD_PRIOR,
+    THRESHOLD_STEADY,
+    Selection,
     ThemeLearner,
     Thresholds,
     picked_f1,
     sample_f1,
     zero_shot_say,
 )
-from coder.suggest.model import Answer, fit_text_model, text_suggestions
+from coder.suggest.model import Answer, _selection_details, _steadied, fit_text_model, text_suggestions
 from coder.suggest.text import lemmatise
 from tests.conftest import q14_gold_items
 
@@ -127,6 +130,30 @@ def test_thresholds_weigh_a_theme_by_whole_answers():
     rule = Thresholds.fit(scores, Y)
     assert rule.values[2] > 0.4
     assert picked_f1(rule.picked(scores), Y > 0) == pytest.approx(1 - 20 * 0.2 / len(Y))
+
+
+def test_thresholds_shrink_towards_the_stored_run_by_its_share():
+    """Ten answers after a hundred move a threshold by under half of what they alone would say."""
+    fitted = Thresholds(np.array([0.2, 0.6, 0.3], dtype=np.float32), calibrated_on=110)
+    steady = fitted.shrunk(np.array([0.4, np.nan, 0.3]), 100, 0.5)
+    w = 0.5 * 100 / 110
+    assert steady.values == pytest.approx([w * 0.4 + (1 - w) * 0.2, 0.6, 0.3])
+    assert steady.calibrated_on == 110
+    assert fitted.shrunk(np.array([0.4, 0.4, 0.4]), 0, 0.5) is fitted  # no stored run: as fitted
+
+
+def test_a_retrain_steadies_the_thresholds_the_stored_run_chose():
+    """The per-theme thresholds stored in suggestion_runs.details (as JSON) pull the next fit's towards them;
+    after a run of the ratio rule, or a theme new to the codebook, the fit stands."""
+    ids = ["a", "b", "c"]
+    stored = Thresholds(np.array([0.4, 0.5, 0.6], dtype=np.float32), calibrated_on=100)
+    previous = json.loads(json.dumps({"selection": _selection_details(stored, ids[:2])}))
+    fitted = Thresholds(np.array([0.2, 0.5, 0.1], dtype=np.float32), calibrated_on=100)
+    steady = _steadied(fitted, ids, previous)
+    # Nothing new since the stored run: THRESHOLD_STEADY of the way to its thresholds.
+    assert steady.values == pytest.approx([0.2 + THRESHOLD_STEADY * 0.2, 0.5, 0.1], abs=1e-4)
+    ratio = {"selection": _selection_details(Selection(0.8, 0.1, 100))}
+    assert _steadied(fitted, ids, ratio) is fitted and _steadied(fitted, ids, None) is fitted
 
 
 def test_zero_shot_say_falls_to_nothing():
