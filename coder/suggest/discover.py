@@ -24,7 +24,8 @@ several proposals; at most `theme_limit` of them, which grows with the answers. 
 each proposal then takes in the answers that sit among its own (one of several points through its
 closest clause), and on a small question (`SMALL`) the bar is lower.
 Labels are phrases of the answers as written (see `_Phrases`); a weak one (hanging on an adverb, a
-bare verb) only when no other phrase names the proposal.
+bare verb) only when no other phrase names the proposal. With an encoder (meaning space) a proposal is
+named by the clause of its members' nearest its centroid (`_clause_label`): a stance needs its verb.
 """
 
 from __future__ import annotations
