@@ -91,11 +91,45 @@ def import_part(part_dir: Path, question: str, work: Path):
 
 def recovery(clusters: list[set[str]], themes: dict[str, set[str]]) -> dict[str, float]:
     """Best F1 of any cluster against each theme with enough answers."""
+    return {topic: f1 for topic, (f1, _) in matches(clusters, themes).items()}
+
+
+def matches(clusters: list, themes: dict) -> dict:
+    """(best F1, the cluster's position or -1) per theme with enough answers."""
     best = {}
     for topic, members in themes.items():
         if len(members) >= MIN_ANSWERS:
-            best[topic] = max((2 * len(c & members) / (len(c) + len(members)) for c in clusters if c), default=0.0)
+            scores = [2 * len(c & members) / (len(c) + len(members)) if c else 0.0 for c in clusters]
+            at = int(max(range(len(scores)), key=scores.__getitem__)) if scores else -1
+            best[topic] = (scores[at] if scores else 0.0, at)
     return best
+
+
+def label_scores(labels: list[str], found: dict, names: dict, embedder) -> list[dict]:
+    """Per recovered theme with a name (a key point, a corpus theme's label): the cosine between it and
+    the label of the proposal that recovers it, in the embedder's space (uncentred): how near the label a
+    researcher would keep is to the name the gold coding gave the theme. `own`: the label is nearer that
+    name than any other theme's of the set (a label that only restates the question is near them all)."""
+    pairs = [(t, labels[at]) for t, (f1, at) in found.items() if f1 >= RECOVERED and names.get(t) and at >= 0]
+    if not pairs or embedder is None:
+        return []
+    import numpy as np
+
+    ours = embedder.vectors([label for _, label in pairs])
+    every = [t for t in found if names.get(t)]
+    gold = embedder.vectors([names[t] for t in every])
+    ours = ours / np.maximum(np.linalg.norm(ours, axis=1, keepdims=True), 1e-12)
+    gold = gold / np.maximum(np.linalg.norm(gold, axis=1, keepdims=True), 1e-12)
+    sims = ours @ gold.T
+    return [
+        {
+            "theme": names[t],
+            "label": label,
+            "cosine": round(float(sims[i, every.index(t)]), 3),
+            "own": bool(sims[i, every.index(t)] >= sims[i].max()),
+        }
+        for i, (t, label) in enumerate(pairs)
+    ]
 
 
 def kmeans_baseline(part_dir: Path, k: int) -> list[set[str]]:
@@ -118,7 +152,10 @@ def kmeans_clusters(ids: list, texts: list[str], k: int) -> list[set]:
 
 
 def run_part(part_dir: Path) -> dict:
+    from coder.suggest.embeddings import embedder_for
+
     question, themes, names = load_part(part_dir)
+    scorer = embedder_for(["label"])
     with tempfile.TemporaryDirectory() as tmp:
         db = import_part(part_dir, question, Path(tmp))
         runs = {}
@@ -127,10 +164,12 @@ def run_part(part_dir: Path) -> dict:
             found = discover_themes(db, "q", embeddings=embeddings)
             seconds = time.perf_counter() - started
             clusters = [{m["respondent_id"] for m in proposal_members(db, p)} for p in found.proposals]
+            best = matches(clusters, themes)
             runs[name] = {
                 "space": found.embeddings or "TF-IDF",
                 "seconds": round(seconds, 2),
-                "recovery": recovery(clusters, themes),
+                "recovery": {t: f1 for t, (f1, _) in best.items()},
+                "named": label_scores([p.label for p in found.proposals], best, names, scorer),
                 "proposals": [{"label": p.label, "size": p.size} for p in found.proposals],
             }
         db.close()
@@ -166,19 +205,20 @@ def paired(
 def cut(sets, size: int, seeds: list[int]):
     """Each set larger than `size` as random samples of `size` answers, one per seed, its themes
     those of the sample: small questions, ThemeFinder's size (100), are where discovery is weakest."""
-    for name, texts, themes in sets:
+    for name, texts, themes, names in sets:
         if len(texts) <= size:
-            yield name, texts, themes
+            yield name, texts, themes, names
             continue
         for seed in seeds:
             kept = sorted(random.Random(seed).sample(range(len(texts)), size))
             at = {row: i for i, row in enumerate(kept)}
             sampled = {t: {at[m] for m in members if m in at} for t, members in themes.items()}
-            yield f"{name} cut {seed}", [texts[row] for row in kept], sampled
+            yield f"{name} cut {seed}", [texts[row] for row in kept], sampled, names
 
 
 def dev_sets(anes: Path, datasets: list[int], seeds: list[int], pairs: bool = False, size: int = DEV_SAMPLE):
-    """(name, texts, themes as sets of positions) for every development set; ANES samples of `size`."""
+    """(name, texts, themes as sets of positions, theme names) for every development set; ANES samples of
+    `size` (ANES codes are numbers: no names)."""
     from coder.coding.codings import import_codings
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -197,7 +237,8 @@ def dev_sets(anes: Path, datasets: list[int], seeds: list[int], pairs: bool = Fa
             ):
                 if answer in at:
                     themes.setdefault(theme, set()).add(at[answer])
-            yield f"corpus {question}", [t for _, t in rows], themes
+            names = dict(db.execute("SELECT pk, label FROM themes").fetchall())
+            yield f"corpus {question}", [t for _, t in rows], themes, names
         db.close()
     for number in datasets:
         folder = anes / "traintest_data"
@@ -214,13 +255,13 @@ def dev_sets(anes: Path, datasets: list[int], seeds: list[int], pairs: bool = Fa
             for i, (_, found) in enumerate(sample):
                 for code in found:
                     themes.setdefault(code, set()).add(i)
-            yield f"anes {number} seed {seed}", [t for t, _ in sample], themes
+            yield f"anes {number} seed {seed}", [t for t, _ in sample], themes, {}
             if pairs:
-                yield f"anes {number} pairs {seed}", *paired(coded, seed, size)
+                yield f"anes {number} pairs {seed}", *paired(coded, seed, size), {}
 
 
 def stance_sets(folder: Path, topics: str = "train"):
-    """(name, texts, themes) per ArgKP motion: every argument for and against it, each key point with
+    """(name, texts, themes, key point texts) per ArgKP motion: every argument for and against it, each key point with
     `MIN_ANSWERS` matching arguments a theme. Key points are stances ("People should have the freedom
     to choose to end their life"), whose arguments share the motion's words and few of their own.
 
@@ -235,16 +276,20 @@ def stance_sets(folder: Path, topics: str = "train"):
             raise SystemExit(f"no ArgKP {part} files (arguments_{part}.csv, labels_{part}.csv) under {folder}")
         with open(found[f"arguments_{part}.csv"], encoding="utf-8", newline="") as f:
             arguments = list(csv.DictReader(f))
+        key_points = {}
+        if f"key_points_{part}.csv" in found:
+            with open(found[f"key_points_{part}.csv"], encoding="utf-8", newline="") as f:
+                key_points = {r["key_point_id"]: r["key_point"] for r in csv.DictReader(f)}
         with open(found[f"labels_{part}.csv"], encoding="utf-8", newline="") as f:
-            matches = [(r["arg_id"], r["key_point_id"]) for r in csv.DictReader(f) if r["label"].strip() == "1"]
+            matched = [(r["arg_id"], r["key_point_id"]) for r in csv.DictReader(f) if r["label"].strip() == "1"]
         for topic in sorted({a["topic"] for a in arguments}):
             rows = [a for a in arguments if a["topic"] == topic]
             at = {a["arg_id"]: i for i, a in enumerate(rows)}
             themes: dict[str, set[int]] = {}
-            for arg, key_point in matches:
+            for arg, key_point in matched:
                 if arg in at:
                     themes.setdefault(key_point, set()).add(at[arg])
-            yield f"stance {topic[:40]}", [a["argument"] for a in rows], themes
+            yield f"stance {topic[:40]}", [a["argument"] for a in rows], themes, key_points
 
 
 def run_dev(
@@ -266,7 +311,8 @@ def run_dev(
         sets = itertools.chain(sets, stance_sets(stance, topics))
     if sample:  # ANES is drawn at this size already; the corpus questions and motions are cut to it
         sets = cut(sets, sample, seeds)
-    for name, texts, themes in sets:
+    scorer = embedding_models.embedder_for(["label"])  # labels against theme names, whatever the space
+    for name, texts, themes, names in sets:
         themes = {t: m for t, m in themes.items() if len(m) >= MIN_ANSWERS}
         embedder = embedding_models.embedder_for(texts) if embeddings and enough_for_vectors(texts) else None
         vectors = embedder.vectors(texts) if embedder is not None else None
@@ -274,7 +320,8 @@ def run_dev(
         encode = embedder.vectors if embedder is not None else None
         proposals = discover(texts, list(range(len(texts))), vectors=vectors, encode=encode)
         seconds = time.perf_counter() - started
-        ours = recovery([set(p.member_ids) for p in proposals], themes)
+        found = matches([set(p.member_ids) for p in proposals], themes)
+        ours = {t: f1 for t, (f1, _) in found.items()}
         baseline = recovery(kmeans_clusters(list(range(len(texts))), texts, max(len(themes), 1)), themes)
         results.append(
             {
@@ -286,6 +333,7 @@ def run_dev(
                 "kmeans": sum(f >= RECOVERED for f in baseline.values()),
                 "f1": round(sum(ours.values()), 3),
                 "labels": [f"{p.label} ({p.size})" for p in proposals],
+                "named": label_scores([p.label for p in proposals], found, names, scorer),
             }
         )
     return results
@@ -307,10 +355,13 @@ def print_dev(results: list[dict]) -> None:
         families.setdefault(family, []).append(r)
     for family, rows in [*families.items(), ("all", results)]:
         total = sum(r["themes"] for r in rows)
+        named = [n["cosine"] for r in rows for n in r["named"]]
+        own = sum(n["own"] for r in rows for n in r["named"])
+        said = f"  label {sum(named) / len(named):.3f} ({len(named)}, nearest own {own})" if named else ""
         print(
             f"  {family:<22} {'':>12}  discover {sum(r['discover'] for r in rows):>3}/{total:<3} "
             f"kmeans {sum(r['kmeans'] for r in rows):>3}/{total:<3} "
-            f"mean best F1 {sum(r['f1'] for r in rows) / max(total, 1):.3f}"
+            f"mean best F1 {sum(r['f1'] for r in rows) / max(total, 1):.3f}{said}"
         )
 
 
@@ -386,6 +437,12 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"  {name:<45} {found:>2}/{len(run['recovery'])}{extra}")
         run = result["runs"]["coder discover"]
+        named = [n["cosine"] for n in run["named"]]
+        if named:
+            print(
+                f"  label score (cosine of a recovered theme's name and its proposal's label): "
+                f"{sum(named) / len(named):.3f} ({len(named)})"
+            )
         print("  per theme, best F1 of a proposal:")
         for topic, label in result["themes"].items():
             print(f"    {topic} {label:<40} {run['recovery'][topic]:.2f}")

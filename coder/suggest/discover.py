@@ -24,7 +24,8 @@ several proposals; at most `theme_limit` of them, which grows with the answers. 
 each proposal then takes in the answers that sit among its own (one of several points through its
 closest clause), and on a small question (`SMALL`) the bar is lower.
 Labels are phrases of the answers as written (see `_Phrases`); a weak one (hanging on an adverb, a
-bare verb) only when no other phrase names the proposal.
+bare verb) only when no other phrase names the proposal. With an encoder (meaning space) a proposal is
+named by the clause of its members' nearest its centroid (`_clause_label`): a stance needs its verb.
 """
 
 from __future__ import annotations
@@ -141,6 +142,12 @@ SMALL_SEED_BAR = 0.75  # `SEED_BAR` on a small question, in meaning space
 # (not a plain "and", which mostly joins two nouns of one point).
 CLAUSE_SPLIT = re.compile(r"(?<=[.!?])\s+|;|\bbut\b|\bbecause\b|\band also\b", re.IGNORECASE)
 CLAUSE_WORDS = 3  # a shorter piece ("Yes", "but why") says too little to place on its own
+# Labels in meaning space (round 8): a clause of a member's, where a label phrase of a few nouns ("Companies")
+# cannot say a stance. Split also at commas, colons, brackets and a spaced dash: a label has none.
+LABEL_SPLIT = re.compile(r"(?<=[.!?])\s+|[;,:()]|\s-\s|\bbut\b|\bbecause\b|\band also\b", re.IGNORECASE)
+LABEL_WORDS = 10  # a clause longer than this is a sentence to read, not a label
+CLAUSE_MEMBERS = 10  # members nearest the centroid whose clauses are label candidates
+ARTICLES = frozenset(["a", "an", "the", "every"])  # stop words a label may begin with
 GROW_QUANTILE = 0.1  # a proposal takes in every answer as close to it as this quantile of its own (meaning space)
 
 
@@ -200,7 +207,8 @@ def discover(
         vectors = np.asarray(vectors, dtype=np.float64)
         raw = normalize(np.stack([vectors[g.rows].mean(axis=0) for g in groups]))
         X = normalize(raw - weights @ raw / weights.sum())
-        units = _clauses([g.text for g in groups], encode, weights @ raw / weights.sum())
+        centre = weights @ raw / weights.sum()
+        units = _clauses([g.text for g in groups], encode, centre)
         distance = MEANING_DISTANCE
     labels = _merge(X, weights, _cluster(X, weights, random_state, distance))
 
@@ -229,6 +237,7 @@ def discover(
 
     merged: list[Proposal] = []
     taken: set[int] = set()  # label phrases in use
+    used: set[str] = set()  # clause labels in use
     by_name: dict[str, int] = {}  # labels and first terms, to the proposal that has them
     for rows in found:
         centroid = (weights[rows, None] * X[rows]).sum(axis=0)
@@ -238,6 +247,10 @@ def discover(
         order = rows[np.argsort(-sims, kind="stable")]
         terms = _terms(words, vocab, weights, rows, excluded)
         label = phrases.label(order, taken) or _label(terms, phrases.cut)
+        if meaning and encode is not None:  # a clause of its own says what a stance's answers share
+            label = (
+                _clause_label([groups[i].text for i in order[:CLAUSE_MEMBERS]], centroid, encode, centre, used) or label
+            )
         size = int(weights[rows].sum())
         proposal = Proposal(
             label=label,
@@ -290,6 +303,34 @@ def _grown(rows: np.ndarray, X: np.ndarray, weights: np.ndarray, units=None) -> 
         sims = sims.copy()
         np.maximum.at(sims, owners, vectors @ centroid)
     return np.union1d(rows, np.flatnonzero(sims >= cut))
+
+
+def _clause_label(texts: list[str], centroid: np.ndarray, encode, mean: np.ndarray, used: set[str]) -> str | None:
+    """The clause of the nearest members' (`texts`) nearest the centroid, of `LABEL_WORDS` words at most,
+    that begins with a content word or an article and ends on a content word ("Private military companies
+    are dangerous", not "Dangerous"; not "Therefore it should be abandoned"), and names no larger proposal
+    (`used`, added to). None when no clause qualifies."""
+    grammar, pieces = _grammar(), []
+    for text in texts:
+        for piece in LABEL_SPLIT.split(text[:PHRASE_CHARS]):
+            words = piece.split()
+            if not 2 <= len(words) <= LABEL_WORDS:
+                continue
+            first, last = words[0].casefold(), words[-1].casefold().strip(".!?'\"-")
+            if (first in grammar and first not in ARTICLES) or last in grammar or not last.isalpha():
+                continue
+            piece = " ".join(words).strip(" .!?-")
+            if len(piece) <= LABEL_CHARS and piece.casefold() not in used:
+                pieces.append(piece)
+    pieces = list(dict.fromkeys(pieces))
+    if not pieces:
+        return None
+    from sklearn.preprocessing import normalize
+
+    vectors = normalize(np.asarray(encode(pieces), dtype=np.float64) - mean)
+    best = pieces[int(np.argmax(vectors @ centroid))]
+    used.add(best.casefold())
+    return best[0].upper() + best[1:]
 
 
 def _clauses(texts: list[str], encode, mean: np.ndarray):

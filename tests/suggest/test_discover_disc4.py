@@ -121,8 +121,9 @@ def test_stance_sets_read_argkp_motions(tmp_path):
         "Too few to count": ["one argument alone"],
     }
     _argkp(tmp_path / "kpm_data", "train", {"We should legalize cannabis": points})
-    (name, texts, themes), *rest = _bench().stance_sets(tmp_path, "train")
+    (name, texts, themes, names), *rest = _bench().stance_sets(tmp_path, "train")
     assert not rest and name == "stance We should legalize cannabis" and len(texts) == 13
+    assert names["kp_0_1"] == "Cannabis is a gateway drug"  # the key points name the themes (label score)
     assert sorted(len(m) for m in themes.values()) == [1, 6, 6]  # run_dev keeps those with >= 5
     assert {texts[i] for i in themes["kp_0_0"]} == set(points["Cannabis relieves pain"])
     with pytest.raises(SystemExit, match="no ArgKP dev files"):
