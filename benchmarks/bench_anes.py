@@ -58,24 +58,25 @@ def load(repo: Path, n: int, part: str) -> tuple[list[str], list[set[str]]]:
     return texts, codes
 
 
-def prepare(work: Path, codes: list[str], train: list[str], train_y: list[set[str]], test: list[str]) -> None:
-    codebook = {
-        "id": "anes",
-        "title": "ANES codes",
-        "kind": "text",
-        "themes": [{"id": f"c{c}", "label": f"code {c}"} for c in codes],
-    }
+def write_question(work: Path, survey: str, title: str, themes: list[dict], text: str | None = None) -> None:
+    """`codebook.yaml` and `survey.yaml` in `work`: one question `q` (worded `text`, else the title) over
+    column `answer`, ids in `id`.
+    Every text is a real answer (ANES's "don't know" has its own code), so no non-answers."""
+    codebook = {"id": survey, "title": title[:80], "kind": "text", "themes": themes}
     (work / "codebook.yaml").write_text(yaml.safe_dump(codebook, sort_keys=False), encoding="utf-8")
-    # Every verbatim is a real answer here ("don't know" has its own code), so no non-answers.
     spec = {
-        "survey": "anes",
+        "survey": survey,
         "respondent_id": "id",
         "non_answers": [],
         "questions": [
-            {"id": "q", "text": "ANES", "columns": "answer", "codebook": "codebook.yaml", "base": "mentions"}
+            {"id": "q", "text": text or title, "columns": "answer", "codebook": "codebook.yaml", "base": "mentions"}
         ],
     }
     (work / "survey.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+
+
+def prepare(work: Path, codes: list[str], train: list[str], train_y: list[set[str]], test: list[str]) -> None:
+    write_question(work, "anes", "ANES codes", [{"id": f"c{c}", "label": f"code {c}"} for c in codes], "ANES")
     with open(work / "responses.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "answer"])

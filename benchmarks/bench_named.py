@@ -31,12 +31,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_anes import baseline  # noqa: E402
+from benchmarks.bench_anes import baseline, write_question  # noqa: E402
 from coder.coding.codings import export_codings, import_codings  # noqa: E402
 from coder.store import open_db  # noqa: E402
 from coder.suggest.engine import autocode, suggest  # noqa: E402
@@ -71,22 +69,7 @@ def topics(repo: Path, split: str) -> list[dict]:
 
 def prepare(work: Path, topic: dict, confirmed: list[int]) -> None:
     ids = {kp: f"kp-{n}" for n, (kp, _) in enumerate(topic["key_points"])}
-    codebook = {
-        "id": "argkp",
-        "title": topic["topic"][:80],
-        "kind": "text",
-        "themes": [{"id": ids[kp], "label": text} for kp, text in topic["key_points"]],
-    }
-    (work / "codebook.yaml").write_text(yaml.safe_dump(codebook, sort_keys=False), encoding="utf-8")
-    spec = {
-        "survey": "argkp",
-        "respondent_id": "id",
-        "non_answers": [],
-        "questions": [
-            {"id": "q", "text": topic["topic"], "columns": "answer", "codebook": "codebook.yaml", "base": "mentions"}
-        ],
-    }
-    (work / "survey.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    write_question(work, "argkp", topic["topic"], [{"id": ids[kp], "label": t} for kp, t in topic["key_points"]])
     with open(work / "responses.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "answer"])

@@ -206,8 +206,8 @@ def discover(
 
         vectors = np.asarray(vectors, dtype=np.float64)
         raw = normalize(np.stack([vectors[g.rows].mean(axis=0) for g in groups]))
-        X = normalize(raw - weights @ raw / weights.sum())
         centre = weights @ raw / weights.sum()
+        X = normalize(raw - centre)
         units = _clauses([g.text for g in groups], encode, centre)
         distance = MEANING_DISTANCE
     labels = _merge(X, weights, _cluster(X, weights, random_state, distance))
@@ -325,10 +325,7 @@ def _clause_label(texts: list[str], centroid: np.ndarray, encode, mean: np.ndarr
     pieces = list(dict.fromkeys(pieces))
     if not pieces:
         return None
-    from sklearn.preprocessing import normalize
-
-    vectors = normalize(np.asarray(encode(pieces), dtype=np.float64) - mean)
-    best = pieces[int(np.argmax(vectors @ centroid))]
+    best = pieces[int(np.argmax(_centred(encode, pieces, mean) @ centroid))]
     used.add(best.casefold())
     return best[0].upper() + best[1:]
 
@@ -347,10 +344,14 @@ def _clauses(texts: list[str], encode, mean: np.ndarray):
             owners += [row] * len(parts)
     if not pieces:
         return None
+    return _centred(encode, pieces, mean), np.array(owners, dtype=int)
+
+
+def _centred(encode, pieces: list[str], mean: np.ndarray) -> np.ndarray:
+    """Pieces of answers encoded and centred as the answers are (less their mean), unit rows."""
     from sklearn.preprocessing import normalize
 
-    vectors = normalize(np.asarray(encode(pieces), dtype=np.float64) - mean)
-    return vectors, np.array(owners, dtype=int)
+    return normalize(np.asarray(encode(pieces), dtype=np.float64) - mean)
 
 
 def _seeded(phrases: _Phrases, X: np.ndarray, weights: np.ndarray, min_size: int) -> list[np.ndarray]:

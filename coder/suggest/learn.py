@@ -21,9 +21,8 @@ RIDGE_ALPHA = 1.0  # penalty of the ridge per theme on sentence vectors (unit ve
 ZERO_SHOT_GONE = 30  # confirmed examples of a theme at which zero-shot has no say left
 OWN_THRESHOLD = 3  # confirmed examples of a theme (in the calibration sample) for a threshold of its own
 THRESHOLD_PRIOR = 20.0  # examples a theme's own threshold is weighed against the global one (few examples overfit it)
-THRESHOLD_STEADY = (
-    0.5  # how far a retrain's thresholds stay at the stored run's (times that run's share of the answers)
-)
+# How far a retrain's thresholds stay at the stored run's (times that run's share of the answers).
+THRESHOLD_STEADY = 0.5
 PLATT_SAMPLE = 50_000  # (answer, theme) scores a probability scale is fitted on
 
 
