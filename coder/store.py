@@ -212,6 +212,22 @@ def m006_embeddings(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_theme_seeds(db: Database) -> None:
+    db.executescript(
+        """
+        -- The answers a discovered theme was found in, kept when it is accepted: until coders
+        -- confirm enough examples of it, suggestions learn from these (they are not codes).
+        CREATE TABLE theme_seeds (
+            theme_pk INTEGER NOT NULL REFERENCES themes(pk) ON DELETE CASCADE,
+            answer_id INTEGER NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+            PRIMARY KEY (theme_pk, answer_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX theme_seeds_answer ON theme_seeds (answer_id);
+        """
+    )
+
+
 def now() -> str:
     """UTC timestamps, second precision, sortable as text."""
     return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()

@@ -224,8 +224,9 @@ def discover(
     proposal has a label in the answers' own words, a one-line description,
     its size and three example answers. Sentence vectors are used when a model
     is installed, TF-IDF otherwise. `--accept 1,3,5` (or `all`) adds proposals
-    to the codebook in one audited step; run `coder suggest` again to have
-    them suggested. On a names question (e.g. departments) it lists groups of
+    to the codebook in one audited step, each with its answers as seeds:
+    `coder suggest` learns from those until coders confirm enough answers of
+    the theme (seeds are not codes: tables count none). On a names question (e.g. departments) it lists groups of
     unrecognised spellings with the nearest theme instead; accept one as a new
     theme, or with `--alias-of THEME` as aliases.
 
@@ -236,6 +237,7 @@ def discover(
         coder discover demo.db --question q16 --all --accept all
     """
     import json as json_module
+    import shlex
 
     from coder.suggest.discover import (
         accept_names,
@@ -245,6 +247,7 @@ def discover(
         name_candidates,
         proposal_members,
     )
+    from coder.suggest.seeds import SEED_UNTIL
 
     database = existing_db(db) if accept is not None else readonly_db(db)
     if theme_ops.read_codebook(database, question_codebook(database, question)).kind == "names":
@@ -282,8 +285,13 @@ def discover(
             themes = [accept_proposal(database, question, proposals[numbers[0] - 1], label=label, coder=coder)]
         else:
             themes = accept_proposals(database, question, [proposals[n - 1] for n in numbers], coder=coder)
-        for theme in themes:
-            click.echo(f"Added theme {theme.id}: {theme.label}")
+        chosen = [proposals[n - 1] for n in numbers]
+        for theme, proposal in zip(themes, chosen):
+            click.echo(f"Added theme {theme.id}: {theme.label} ({proposal.size} answers kept as its seeds)")
+        click.echo(
+            f"Next: coder suggest {shlex.quote(str(db))} --question {question} (suggestions learn from the seeds until "
+            f"{SEED_UNTIL} answers of a theme are confirmed; seeds are not codes and no table counts them)"
+        )
         return
     if as_json:
         click.echo(

@@ -355,6 +355,12 @@ def merge_themes(db: Database, codebook_id: str, source: str, target: str, coder
             [dst_pk, src_pk],
         )
         db.execute("DELETE FROM coder_codings WHERE theme_pk = ?", [src_pk])
+        # What discovery found in it (coder/suggest/seeds.py) now teaches the target.
+        db.execute(
+            "INSERT OR IGNORE INTO theme_seeds (theme_pk, answer_id) SELECT ?, answer_id FROM theme_seeds WHERE theme_pk = ?",
+            [dst_pk, src_pk],
+        )
+        db.execute("DELETE FROM theme_seeds WHERE theme_pk = ?", [src_pk])
         # Questions that fold the source theme now fold the target.
         for qid, fold_json in db.execute(
             "SELECT id, fold FROM questions WHERE codebook_id = ? AND fold IS NOT NULL", [codebook_id]

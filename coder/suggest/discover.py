@@ -969,21 +969,26 @@ def proposal_members(db: Database, proposal) -> list[dict]:
 
 
 def accept_proposal(db: Database, question: str, proposal, *, label: str | None = None, coder: str | None = None):
-    """Add a proposed theme to the question's codebook; its top terms become keywords."""
-    from coder.codebook.db import add_theme
+    """Add a proposed theme to the question's codebook; its top terms become keywords and its answers
+    seeds, which suggestions learn from until coders confirm enough of its answers (see seeds.py)."""
+    from coder.codebook.db import add_theme, theme_pks
+    from coder.suggest.seeds import store_seeds
 
     codebook_id = question_codebook(db, question)
     # Examples are answers, which may be long: the description quotes the start of each.
     examples = "; ".join(f'"{shorten(e, 200)}"' for e in proposal.examples)
     said = getattr(proposal, "description", "") or f"Proposed by discovery from {proposal.size} answers."
-    return add_theme(
-        db,
-        codebook_id,
-        label or proposal.label,
-        description=f"{said} Proposed by discovery, e.g. {examples}",
-        keywords=tuple(proposal.terms),
-        coder=coder,
-    )
+    with write(db):
+        theme = add_theme(
+            db,
+            codebook_id,
+            label or proposal.label,
+            description=f"{said} Proposed by discovery, e.g. {examples}",
+            keywords=tuple(proposal.terms),
+            coder=coder,
+        )
+        store_seeds(db, theme_pks(db, codebook_id)[theme.id], proposal.member_ids)
+    return theme
 
 
 def accept_proposals(db: Database, question: str, proposals, *, coder: str | None = None):

@@ -35,6 +35,7 @@ from coder.suggest.model import (
     names_suggestions,
     text_suggestions,
 )
+from coder.suggest.seeds import with_seeds
 from coder.suggest.svm_fits import WARM_UP_CONFIRMED, warm_up
 from coder.suggest.text import lemmatise
 
@@ -178,7 +179,9 @@ def suggest(
     report.embeddings = embedder.name if embedder is not None else None
     if codebook.kind == "text" and embeddings and embedder is None:
         report.over_limit = over_limit([a.text for a in answers])
-    version = _version(dump_codebook(codebook), answers, codebook.kind, embedder)
+    # Discovered themes learn from their seeds until coders confirm enough (see seeds.py).
+    learnt = with_seeds(db, question, answers) if codebook.kind == "text" else answers
+    version = _version(dump_codebook(codebook), learnt, codebook.kind, embedder)
     run = db.execute("SELECT version FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
     pending = [a for a in answers if not a.confirmed]
     if not refresh and run is not None and run[0] == version:
@@ -212,7 +215,7 @@ def suggest(
             embedder.progress = None
         lemmas = dict(zip(*_unique_lemmas([a.text for a in answers])))
         model = fit_text_model(
-            codebook, answers, lemmas, seed=seed, embedder=embedder, previous=_stored_details(db, question)
+            codebook, learnt, lemmas, seed=seed, embedder=embedder, previous=_stored_details(db, question)
         )
         details["embeddings"] = report.embeddings
         details["selection"] = _selection_details(model.selection, codebook.ids)

@@ -286,7 +286,7 @@ def test_discover_accept_refuses_a_long_label(gold_db):
 
     from coder.suggest.discover import accept_proposal
 
-    proposal = SimpleNamespace(label="Chatbots", examples=("a chatbot",), size=3, terms=("chatbot",))
+    proposal = SimpleNamespace(label="Chatbots", examples=("a chatbot",), size=3, terms=("chatbot",), member_ids=())
     with pytest.raises(CoderError, match="the limit is 200"):
         accept_proposal(gold_db, "q14", proposal, label=LONG)
     assert accept_proposal(gold_db, "q14", proposal, label="Web\nchat").label == "Web chat"
@@ -298,7 +298,7 @@ def test_discover_accept_quotes_only_the_start_of_long_example_answers(gold_db):
 
     from coder.suggest.discover import accept_proposal
 
-    proposal = SimpleNamespace(label="Long", examples=("word " * 3000,) * 3, size=3, terms=("word",))
+    proposal = SimpleNamespace(label="Long", examples=("word " * 3000,) * 3, size=3, terms=("word",), member_ids=())
     theme = accept_proposal(gold_db, "q14", proposal)
     assert 600 < len(theme.description) < 1000
 
