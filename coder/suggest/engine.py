@@ -49,6 +49,7 @@ class SuggestReport:
     computed: int = 0
     skipped: int = 0
     confirmed: int = 0
+    seeded: int = 0  # unconfirmed answers learnt from as seeds of discovered themes (seeds.py)
     methods: dict[str, int] = field(default_factory=dict)
     selection: dict = field(default_factory=dict)
     embeddings: str | None = None  # the sentence-embedding model used, if any
@@ -60,9 +61,10 @@ class SuggestReport:
             return [no_themes_note(self.question, self.no_themes)]
         methods = ", ".join(f"{m} {n}" for m, n in sorted(self.methods.items())) or "none"
         meaning = f"; meaning from {self.embeddings.split(':')[0]}" if self.embeddings else ""
+        seeds = f" and {self.seeded} discovery seeds" if self.seeded else ""
         lines = [
             f"{self.question}: suggestions for {self.computed} answers ({self.skipped} already up to date, "
-            f"{self.confirmed} confirmed answers used); top method: {methods}{meaning}"
+            f"{self.confirmed} confirmed answers{seeds} used); top method: {methods}{meaning}"
         ]
         if self.over_limit:
             distinct, limit = self.over_limit
@@ -181,6 +183,7 @@ def suggest(
         report.over_limit = over_limit([a.text for a in answers])
     # Discovered themes learn from their seeds until coders confirm enough (see seeds.py).
     learnt = with_seeds(db, question, answers) if codebook.kind == "text" else answers
+    report.seeded = sum(1 for a, seen in zip(answers, learnt) if seen.confirmed and not a.confirmed)
     version = _version(dump_codebook(codebook), learnt, codebook.kind, embedder)
     run = db.execute("SELECT version FROM suggestion_runs WHERE question_id = ?", [question]).fetchone()
     pending = [a for a in answers if not a.confirmed]

@@ -119,7 +119,9 @@ def test_the_cli_says_what_accept_kept_and_suggest_learns_from_it(tmp_path):
     result = run("discover", path, "-q", "q1", "--accept", "all")
     assert result.exit_code == 0, result.output
     assert "answers kept as its seeds" in result.output and f"Next: coder suggest {path}" in result.output
-    assert run("suggest", path, "-q", "q1").exit_code == 0
+    result = run("suggest", path, "-q", "q1")
+    assert result.exit_code == 0 and ", 0 confirmed answers and " in result.output
+    assert " discovery seeds used)" in result.output
     assert run("autocode", path, "-q", "q1").exit_code == 0
     db = open_db(path)
     try:
