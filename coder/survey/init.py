@@ -42,6 +42,8 @@ CHOICE_MAX_OPTIONS = 40
 CHOICE_MIN_USES = 3  # a part seen this often is an option; rarer ones are written-in "Other" text
 CHOICE_MIN_JOINED = 0.2  # share of answers with two or more options ticked
 CHOICE_COVERED = 0.9  # share of all parts that are options
+CELLS_KEPT = 1_000  # distinct cells per column counted before they are split: a closed question has fewer
+CELL_CHARS = 500  # a longer cell is split at once, not kept: ticked options are short
 SLUG_MAX_CHARS = 40
 KEPT_VALUES = 3  # values shown for an attribute
 DISTINCT_CAP = 20_000  # distinct values counted per column, to bound memory
@@ -98,6 +100,7 @@ class Column:
     # Per separator, how often each part of a cell split on it was seen (None once too many differ: not a list).
     parts: dict = field(default_factory=lambda: {s: Counter() for s in CHOICE_SEPARATORS})
     joined: Counter = field(default_factory=Counter)  # per separator, answers it splits into 2+ parts
+    cells: Counter = field(default_factory=Counter)  # cells not yet split into parts, by text (see `_split`)
 
     def add(self, text: str, non_answer: bool) -> None:
         self.filled += 1
@@ -123,21 +126,34 @@ class Column:
             self._split(text)
 
     def _split(self, text: str) -> None:
-        for separator, seen in self.parts.items():
-            if seen is None:
-                continue
-            pieces = [p.strip().casefold() for p in text.split(separator)]
-            pieces = [p for p in pieces if p]
-            if len(pieces) > 1:
-                self.joined[separator] += 1
-            seen.update(pieces)
-            if len(seen) > 20 * CHOICE_MAX_OPTIONS:  # free text: stop counting, bound the memory
-                self.parts[separator] = None
+        """Count the parts of a cell per separator; a closed question's few repeated cells once each."""
+        if all(seen is None for seen in self.parts.values()):
+            return
+        if text in self.cells or (len(self.cells) < CELLS_KEPT and len(text) <= CELL_CHARS):
+            self.cells[text] += 1
+            return
+        self._count_parts()
+        self.cells[text] += 1
+
+    def _count_parts(self) -> None:
+        for text, n in self.cells.items():
+            for separator, seen in self.parts.items():
+                if seen is None:
+                    continue
+                pieces = [p for p in (q.strip().casefold() for q in text.split(separator)) if p]
+                if len(pieces) > 1:
+                    self.joined[separator] += n
+                for piece in pieces:
+                    seen[piece] += n
+                if len(seen) > 20 * CHOICE_MAX_OPTIONS:  # free text: stop counting, bound the memory
+                    self.parts[separator] = None
+        self.cells.clear()
 
     def choice_list(self) -> tuple[str, int] | None:
         """(separator, options) when the cells are ticked options of a multiple-choice question joined in one
         cell, as Google Forms ("A, B"), SurveyMonkey and Microsoft Forms ("A;B") write checkboxes: a closed
         question, whatever its many combinations look like. Written-in "Other" text may sit among the options."""
+        self._count_parts()
         for separator in sorted(CHOICE_SEPARATORS, key=lambda s: -self.joined[s]):
             seen = self.parts[separator]
             if seen is None or self.joined[separator] < max(5, CHOICE_MIN_JOINED * self.answers):

@@ -96,3 +96,18 @@ def test_ticked_options_are_a_choice_list_whenever_enough_are_joined(ticks):
     used = [tool for tool, n in uses.items() if n]
     if sum(len(t) > 1 for t in ticks) >= 0.2 * len(ticks) and len(used) >= 2 and min(uses[t] for t in used) >= 3:
         assert _column(["; ".join(t) for t in ticks]).choice_list() == (";", len(used))
+
+
+def test_a_long_export_counts_the_same_parts_as_a_short_one():
+    """Repeated cells are split once (`CELLS_KEPT` at a time): the counts match splitting every cell."""
+    from coder.survey.init import CELLS_KEPT
+
+    rng = random.Random(5)
+    options = [f"{tool} {n}" for tool in TOOLS for n in range(5)]  # 35 options: thousands of combinations
+    cells = [", ".join(rng.sample(options, rng.randint(1, 4))) for _ in range(4 * CELLS_KEPT)]
+    cells += ["a long written-in answer " * 40]  # longer than a cell kept for later
+    column = _column(cells)
+    assert column.choice_list() == (",", 35)
+    seen = column.parts[","]
+    assert sum(seen.values()) == sum(len(c.split(",")) for c in cells[:-1]) + 1
+    assert column.joined[","] == sum("," in c for c in cells)
