@@ -148,6 +148,9 @@ LABEL_SPLIT = re.compile(r"(?<=[.!?])\s+|[;,:()]|\s-\s|\bbut\b|\bbecause\b|\band
 LABEL_WORDS = 10  # a clause longer than this is a sentence to read, not a label
 CLAUSE_MEMBERS = 10  # members nearest the centroid whose clauses are label candidates
 ARTICLES = frozenset(["a", "an", "the", "every"])  # stop words a label may begin with
+SPELLING = 90  # rapidfuzz ratio at which two clauses are one spelt two ways (a typo, a dropped letter)
+WORD_SPELLING = 75  # the same for each word of the two (see `_spelt_alike`)
+NEGATIONS = frozenset(["no", "not", "never", "none", "nor", "nothing", "nobody", "cannot"])
 GROW_QUANTILE = 0.1  # a proposal takes in every answer as close to it as this quantile of its own (meaning space)
 
 
@@ -248,9 +251,9 @@ def discover(
         terms = _terms(words, vocab, weights, rows, excluded)
         label = phrases.label(order, taken) or _label(terms, phrases.cut)
         if meaning and encode is not None:  # a clause of its own says what a stance's answers share
-            label = (
-                _clause_label([groups[i].text for i in order[:CLAUSE_MEMBERS]], centroid, encode, centre, used) or label
-            )
+            clause = _clause_label([groups[i].text for i in order[:CLAUSE_MEMBERS]], centroid, encode, centre, used)
+            if clause is not None:
+                label = _as_most_write_it(clause, [groups[i].text for i in rows], weights[rows])
         size = int(weights[rows].sum())
         proposal = Proposal(
             label=label,
@@ -328,6 +331,53 @@ def _clause_label(texts: list[str], centroid: np.ndarray, encode, mean: np.ndarr
     best = pieces[int(np.argmax(_centred(encode, pieces, mean) @ centroid))]
     used.add(best.casefold())
     return best[0].upper() + best[1:]
+
+
+def _as_most_write_it(label: str, texts: list[str], weights: np.ndarray) -> str:
+    """`label` as most of the proposal's answers (`texts`, `weights` answers each) spell it: the clause
+    nearest the centre may carry a typo ("Ocmmissioned by the council") that most who wrote it did not
+    make. A label spelt as another proposal's is that proposal found twice, and merged with it."""
+    from rapidfuzz import fuzz, process, utils
+
+    counts: Counter = Counter()
+    spelt: dict[str, str] = {}
+    slack = max(3, len(label) // 10)
+    for text, weight in zip(texts, weights):
+        for piece in LABEL_SPLIT.split(text[:PHRASE_CHARS]):
+            piece = " ".join(piece.split()).strip(" .!?-")
+            if piece and abs(len(piece) - len(label)) <= slack:
+                counts[piece.casefold()] += float(weight)
+                spelt.setdefault(piece.casefold(), piece)
+    near = process.extract(
+        label, list(counts), scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=SPELLING, limit=None
+    )
+    own = label.casefold()
+    spellings = [match[0] for match in near if _spelt_alike(match[0], own)]
+    best = max(spellings, key=lambda key: (counts[key], key == own), default=own)
+    if counts[best] <= counts.get(own, 0.0):
+        return label
+    return spelt[best][0].upper() + spelt[best][1:]
+
+
+def _spelt_alike(a: str, b: str) -> bool:
+    """Word for word the same clause, but for typos inside words: "should not be" is not "should be"
+    misspelt, though only one short word tells them apart."""
+    from rapidfuzz import fuzz
+
+    def negated(word: str) -> bool:
+        return word in NEGATIONS or word.endswith(("n't", "n’t"))
+
+    def alike(x: str, y: str) -> bool:
+        if x == y:
+            return True
+        # "can" / "can't" / "cant", "should" / "shouldnt": one letter or two, the opposite meaning
+        short, long = sorted((x, y), key=len)
+        if negated(x) != negated(y) or (long.startswith(short) and long.endswith("nt")):
+            return False
+        return fuzz.ratio(x, y) >= WORD_SPELLING
+
+    left, right = a.split(), b.split()
+    return len(left) == len(right) and all(alike(x, y) for x, y in zip(left, right))
 
 
 def _clauses(texts: list[str], encode, mean: np.ndarray):
