@@ -339,14 +339,14 @@ def _as_most_write_it(label: str, texts: list[str], weights: np.ndarray) -> str:
     make. A label spelt as another proposal's is that proposal found twice, and merged with it."""
     from rapidfuzz import fuzz, process, utils
 
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     spelt: dict[str, str] = {}
     slack = max(3, len(label) // 10)
     for text, weight in zip(texts, weights):
         for piece in LABEL_SPLIT.split(text[:PHRASE_CHARS]):
             piece = " ".join(piece.split()).strip(" .!?-")
             if piece and abs(len(piece) - len(label)) <= slack:
-                counts[piece.casefold()] += float(weight)
+                counts[piece.casefold()] += int(weight)
                 spelt.setdefault(piece.casefold(), piece)
     near = process.extract(
         label, list(counts), scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=SPELLING, limit=None
@@ -945,7 +945,6 @@ def discover_themes(
     those `coder suggest` stored are read, and new ones stored only with `cache` (the database
     must then be writable).
     """
-    from coder.suggest.discover import discover, enough_for_vectors
 
     codebook = read_codebook(db, question_codebook(db, question))
     scratch = all_answers or not codebook.themes
