@@ -37,4 +37,6 @@ def test_the_readme_walkthrough_runs_on_the_bundled_export(tmp_path):
     ).fetchone()[0]
     assert themes >= 5  # the starter codebook, accepted in one go
     assert db.execute("SELECT count(*) FROM audit WHERE action = 'theme.add'").fetchone()[0] == themes
+    # Each accepted theme keeps the answers it was found in, for the app's first suggestions to learn from.
+    assert db.execute("SELECT count(DISTINCT theme_pk) FROM theme_seeds").fetchone()[0] == themes
     assert "q14" in outputs["table"][0] and "148" in outputs["table"][0]  # every answer counted in the base note
