@@ -242,6 +242,7 @@ def discover(
     taken: set[int] = set()  # label phrases in use
     used: set[str] = set()  # clause labels in use
     by_name: dict[str, int] = {}  # labels and first terms, to the proposal that has them
+    spellings: _Spellings | None = None  # made at the first clause label
     for rows in found:
         centroid = (weights[rows, None] * X[rows]).sum(axis=0)
         centroid /= np.linalg.norm(centroid) or 1.0
@@ -253,7 +254,8 @@ def discover(
         if meaning and encode is not None:  # a clause of its own says what a stance's answers share
             clause = _clause_label([groups[i].text for i in order[:CLAUSE_MEMBERS]], centroid, encode, centre, used)
             if clause is not None:
-                label = _as_most_write_it(clause, [groups[i].text for i in rows], weights[rows])
+                spellings = spellings or _Spellings([g.text for g in groups], weights)
+                label = spellings.usual(clause)
         size = int(weights[rows].sum())
         proposal = Proposal(
             label=label,
@@ -316,7 +318,7 @@ def _clause_label(texts: list[str], centroid: np.ndarray, encode, mean: np.ndarr
     grammar, pieces = _grammar(), []
     for text in texts:
         for piece in LABEL_SPLIT.split(text[:PHRASE_CHARS]):
-            words = piece.split()
+            words = _unquoted(piece.strip()).split()
             if not 2 <= len(words) <= LABEL_WORDS:
                 continue
             first, last = words[0].casefold(), words[-1].casefold().strip(".!?'\"-")
@@ -333,30 +335,50 @@ def _clause_label(texts: list[str], centroid: np.ndarray, encode, mean: np.ndarr
     return best[0].upper() + best[1:]
 
 
-def _as_most_write_it(label: str, texts: list[str], weights: np.ndarray) -> str:
-    """`label` as most of the proposal's answers (`texts`, `weights` answers each) spell it: the clause
-    nearest the centre may carry a typo ("Ocmmissioned by the council") that most who wrote it did not
-    make. A label spelt as another proposal's is that proposal found twice, and merged with it."""
-    from rapidfuzz import fuzz, process, utils
+class _Spellings:
+    """How often the question's answers (`texts`, `weights` answers each) write each clause, to spell a
+    label as most of them do: the clause nearest a centre may carry a typo ("Ocmmissioned by the council",
+    "The economny") that most who wrote it did not make. A label spelt as another proposal's is that
+    proposal found twice, and merged with it."""
 
-    counts: Counter[str] = Counter()
-    spelt: dict[str, str] = {}
-    slack = max(3, len(label) // 10)
-    for text, weight in zip(texts, weights):
-        for piece in LABEL_SPLIT.split(text[:PHRASE_CHARS]):
-            piece = " ".join(piece.split()).strip(" .!?-")
-            if piece and abs(len(piece) - len(label)) <= slack:
-                counts[piece.casefold()] += int(weight)
-                spelt.setdefault(piece.casefold(), piece)
-    near = process.extract(
-        label, list(counts), scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=SPELLING, limit=None
-    )
-    own = label.casefold()
-    spellings = [match[0] for match in near if _spelt_alike(match[0], own)]
-    best = max(spellings, key=lambda key: (counts[key], key == own), default=own)
-    if counts[best] <= counts.get(own, 0.0):
-        return label
-    return spelt[best][0].upper() + spelt[best][1:]
+    def __init__(self, texts: list[str], weights: np.ndarray):
+        self.counts: Counter[str] = Counter()
+        self.spelt: dict[str, str] = {}
+        for text, weight in zip(texts, weights):
+            for piece in LABEL_SPLIT.split(text[:PHRASE_CHARS]):
+                piece = _unquoted(" ".join(piece.split()).strip(" .!?-"))
+                if piece and len(piece) <= 2 * LABEL_CHARS:
+                    self.counts[piece.casefold()] += int(weight)
+                    self.spelt.setdefault(piece.casefold(), piece)
+        self.by_length: dict[int, list[str]] = defaultdict(list)
+        for key in self.counts:
+            self.by_length[len(key)].append(key)
+
+    def usual(self, label: str) -> str:
+        from rapidfuzz import fuzz, process, utils
+
+        own = label.casefold()
+        slack = max(3, len(label) // 10)
+        candidates = [k for n in range(len(own) - slack, len(own) + slack + 1) for k in self.by_length.get(n, ())]
+        near = process.extract(
+            label, candidates, scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=SPELLING, limit=None
+        )
+        spellings = [match[0] for match in near if _spelt_alike(match[0], own)]
+        best = max(spellings, key=lambda key: (self.counts[key], key == own), default=own)
+        if self.counts.get(best, 0) <= self.counts.get(own, 0):
+            return label
+        return self.spelt[best][0].upper() + self.spelt[best][1:]
+
+
+def _unquoted(piece: str) -> str:
+    """`piece` without a quote mark at either end whose partner is not in it: a clause cut from a quoted
+    sentence ('"have someone that is not so close minded') is no label with a quote left open."""
+    for opening, closing in (('"', '"'), ("\u201c", "\u201d"), ("'", "'"), ("\u2018", "\u2019")):
+        if piece.startswith(opening) and closing not in piece[1:]:
+            piece = piece[1:].lstrip()
+        if piece.endswith(closing) and opening not in piece[:-1]:
+            piece = piece[:-1].rstrip()
+    return piece
 
 
 def _spelt_alike(a: str, b: str) -> bool:

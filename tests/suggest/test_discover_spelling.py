@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coder.suggest.discover import NEGATIONS, _as_most_write_it, _spelt_alike
+from coder.suggest.discover import NEGATIONS, _Spellings, _spelt_alike, _unquoted
 
 ANSWERS = [
     "Commissioned by the council",
@@ -19,14 +19,14 @@ ANSWERS = [
 
 def test_a_typo_in_the_central_clause_gives_way_to_the_usual_spelling():
     weights = np.array([6, 3, 1, 1, 2])
-    assert _as_most_write_it("Ocmmissioned by the council", ANSWERS, weights) == "Commissioned by the council"
-    assert _as_most_write_it("Commissioned by th ecouncil", ANSWERS, weights) == "Commissioned by the council"
-    assert _as_most_write_it("Commissioned by the council", ANSWERS, weights) == "Commissioned by the council"
+    assert _Spellings(ANSWERS, weights).usual("Ocmmissioned by the council") == "Commissioned by the council"
+    assert _Spellings(ANSWERS, weights).usual("Commissioned by th ecouncil") == "Commissioned by the council"
+    assert _Spellings(ANSWERS, weights).usual("Commissioned by the council") == "Commissioned by the council"
 
 
 def test_the_label_stays_when_its_own_spelling_is_the_usual_one():
     weights = np.array([1, 0, 9, 1, 2])
-    assert _as_most_write_it("Ocmmissioned by the council", ANSWERS, weights) == "Ocmmissioned by the council"
+    assert _Spellings(ANSWERS, weights).usual("Ocmmissioned by the council") == "Ocmmissioned by the council"
 
 
 def test_a_stance_and_its_opposite_are_never_one_label():
@@ -34,7 +34,7 @@ def test_a_stance_and_its_opposite_are_never_one_label():
         "Assisted suicide should be a criminal offence"
     ]
     weights = np.ones(len(answers))
-    assert _as_most_write_it("Assisted suicide should be a criminal offence", answers, weights) == (
+    assert _Spellings(answers, weights).usual("Assisted suicide should be a criminal offence") == (
         "Assisted suicide should be a criminal offence"
     )
     for yes, no in [("we can", "we can't"), ("we can", "we cant"), ("they should", "they shouldnt"), ("is", "is not")]:
@@ -52,3 +52,9 @@ def test_alike_clauses_have_the_same_words_and_the_same_negations(left, right):
         assert len(left) == len(right)
         for x, y in zip(left, right):
             assert (x in NEGATIONS or x.endswith("n't")) == (y in NEGATIONS or y.endswith("n't"))
+
+
+def test_a_clause_cut_from_a_quote_loses_the_quote_left_open():
+    assert _unquoted('"have someone that is not so close minded') == "have someone that is not so close minded"
+    assert _unquoted("\u201cDigital by default\u201d is a myth") == "\u201cDigital by default\u201d is a myth"
+    assert _unquoted('"Digital by default" is a myth') == '"Digital by default" is a myth'
