@@ -151,6 +151,8 @@ ARTICLES = frozenset(["a", "an", "the", "every"])  # stop words a label may begi
 SPELLING = 90  # rapidfuzz ratio at which two clauses are one spelt two ways (a typo, a dropped letter)
 WORD_SPELLING = 75  # the same for each word of the two (see `_spelt_alike`)
 NEGATIONS = frozenset(["no", "not", "never", "none", "nor", "nothing", "nobody", "cannot"])
+# What a contraction's first part stands for when it is no word of its own: "won't", "can't", "shan't", "ain't".
+SHORTENED = {"wo": "will", "ca": "can", "sha": "shall", "ai": "is"}
 GROW_QUANTILE = 0.1  # a proposal takes in every answer as close to it as this quantile of its own (meaning space)
 
 
@@ -312,16 +314,17 @@ def _grown(rows: np.ndarray, X: np.ndarray, weights: np.ndarray, units=None) -> 
 
 def _clause_label(texts: list[str], centroid: np.ndarray, encode, mean: np.ndarray, used: set[str]) -> str | None:
     """The clause of the nearest members' (`texts`) nearest the centroid, of `LABEL_WORDS` words at most,
-    that begins with a content word or an article and ends on a content word ("Private military companies
-    are dangerous", not "Dangerous"; not "Therefore it should be abandoned"), and names no larger proposal
-    (`used`, added to). None when no clause qualifies."""
+    that begins with a content word or an article (a contraction is the word it shortens: not "It's ...")
+    and ends on a content word ("Private military companies are dangerous", not "Dangerous"; not
+    "Therefore it should be abandoned"), and names no larger proposal (`used`, added to). None when no
+    clause qualifies."""
     grammar, pieces = _grammar(), []
     for text in texts:
         for piece in LABEL_SPLIT.split(text[:PHRASE_CHARS]):
             words = _unquoted(piece.strip()).split()
             if not 2 <= len(words) <= LABEL_WORDS:
                 continue
-            first, last = words[0].casefold(), words[-1].casefold().strip(".!?'\"-")
+            first, last = _uncontracted(words[0]), words[-1].casefold().strip(".!?'\"-")
             if (first in grammar and first not in ARTICLES) or last in grammar or not last.isalpha():
                 continue
             piece = " ".join(words).strip(" .!?-")
@@ -400,6 +403,18 @@ def _spelt_alike(a: str, b: str) -> bool:
 
     left, right = a.split(), b.split()
     return len(left) == len(right) and all(alike(x, y) for x, y in zip(left, right))
+
+
+def _uncontracted(word: str) -> str:
+    """A word as the stop-word test reads it: a contraction as the word it shortens ("it's" is "it",
+    "don't" is "do", "won't" is "will"), so that a label does not begin "It's not just about ..."."""
+    word = word.casefold().replace("\u2019", "'")
+    if "'" not in word:
+        return word
+    if word.endswith("n't"):
+        base = word[:-3]
+        return SHORTENED.get(base, base)
+    return word.split("'")[0] or word
 
 
 def _clauses(texts: list[str], encode, mean: np.ndarray):
