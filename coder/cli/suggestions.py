@@ -226,9 +226,10 @@ def discover(
     is installed, TF-IDF otherwise. `--accept 1,3,5` (or `all`) adds proposals
     to the codebook in one audited step, each with its answers as seeds:
     `coder suggest` learns from those until coders confirm enough answers of
-    the theme (seeds are not codes: tables count none). On a names question (e.g. departments) it lists groups of
-    unrecognised spellings with the nearest theme instead; accept one as a new
-    theme, or with `--alias-of THEME` as aliases.
+    the theme (seeds are not codes: tables count none). On a names question
+    (e.g. departments) it lists groups of unrecognised spellings with the
+    nearest theme instead; accept one as a new theme, or with `--alias-of
+    THEME` as aliases.
 
     \b
     Example:

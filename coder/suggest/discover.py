@@ -982,7 +982,6 @@ def discover_themes(
     those `coder suggest` stored are read, and new ones stored only with `cache` (the database
     must then be writable).
     """
-
     codebook = read_codebook(db, question_codebook(db, question))
     scratch = all_answers or not codebook.themes
     if scratch:
