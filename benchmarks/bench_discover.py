@@ -19,11 +19,14 @@ where half the answers are two answers run together and coded with both (see `pa
 for and against a motion, each key point a theme, as in a consultation's "do you agree?".
 `--sample N` makes every development set small (see `cut`): ANES samples of N, and each corpus
 question and motion cut to N random answers once per seed; `--sample 100` is ThemeFinder's size.
+`--after-accept` (with `--dev`/`--stance`) measures instead what `suggest` + `autocode` keep of the
+proposals right after `discover --accept all`, with the members kept as seeds and without (see `run_accepted`).
 
     python benchmarks/bench_discover.py [--data DIR] [--json]
     python benchmarks/bench_discover.py --dev /work/data/anes [--datasets 2,3,5] [--seeds 0,1] [--pairs]
     python benchmarks/bench_discover.py --stance ARGKP_DIR [--topics train|held-out|all] [--dev ...]
     python benchmarks/bench_discover.py --dev /work/data/anes --stance ARGKP_DIR --sample 100 --seeds 0,1,2
+    python benchmarks/bench_discover.py --dev /work/data/anes --datasets 2,3,5 --seeds 0 --stance ARGKP_DIR --after-accept
 """
 
 from __future__ import annotations
@@ -339,6 +342,72 @@ def run_dev(
     return results
 
 
+def run_accepted(sets, embeddings: bool = True) -> list[dict]:
+    """What `discover --accept all` leaves for `suggest` + `autocode`: per development set, the gold themes
+    (>= `MIN_ANSWERS` answers) some proposal's members recover, and those the accepted themes' auto
+    codes still recover, through the database path the CLI takes (the members are the themes' seeds)."""
+    from coder.suggest.discover import accept_proposals
+
+    out = []
+    for name, texts, themes, _ in sets:
+        themes = {t: m for t, m in themes.items() if len(m) >= MIN_ANSWERS}
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            (work / "codebook.yaml").write_text(yaml.safe_dump({"id": "set", "title": "Set", "themes": []}))
+            question = {"id": "q", "text": "Answers", "columns": "answer", "codebook": "codebook.yaml"}
+            spec = {"survey": "set", "respondent_id": "id", "non_answers": [], "questions": [question]}
+            (work / "survey.yaml").write_text(yaml.safe_dump(spec))
+            with open(work / "responses.csv", "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["id", "answer"])
+                writer.writerows([f"r{i}", t] for i, t in enumerate(texts))
+            db = open_db(work / "set.db")
+            import_responses(db, load_spec(work / "survey.yaml"), work / "responses.csv")
+            at = {a: int(r[1:]) for a, r in db.execute("SELECT id, respondent_id FROM answers")}
+            found = discover_themes(db, "q", embeddings=embeddings)
+            members = [{at[m] for m in p.member_ids} for p in found.proposals]
+            accepted = accept_proposals(db, "q", found.proposals)
+
+            seeded = _autocoded(db, accepted, at, embeddings)
+            with db.atomic():  # the same codebook from its labels, terms and examples alone
+                db.execute("DELETE FROM theme_seeds")
+            unseeded = _autocoded(db, accepted, at, embeddings)
+            db.close()
+        row = {"set": name, "themes": len(themes)}
+        for key, sets_of in (("members", members), ("seeded", seeded), ("unseeded", unseeded)):
+            f1s = recovery(sets_of, themes)
+            row[key] = sum(f >= RECOVERED for f in f1s.values())
+            row[f"{key}_f1"] = round(sum(f1s.values()), 3)
+        out.append(row)
+        _print_accepted(row)
+    keys = ("themes", "members", "seeded", "unseeded", "members_f1", "seeded_f1", "unseeded_f1")
+    _print_accepted({"set": "all", **{k: sum(r[k] for r in out) for k in keys}})
+    return out
+
+
+def _autocoded(db, themes, position: dict[int, int], embeddings: bool) -> list[set[int]]:
+    """Each theme's answers (by position) as `suggest` + `autocode` code them."""
+    from coder.suggest.engine import autocode, suggest
+
+    suggest(db, "q", embeddings=embeddings)
+    autocode(db, "q")
+    coded: dict[str, set[int]] = {}
+    for theme, answer in db.execute(
+        "SELECT t.id, c.answer_id FROM codings c JOIN themes t ON t.pk = c.theme_pk WHERE c.status = 'auto'"
+    ):
+        coded.setdefault(theme, set()).add(position[answer])
+    return [coded.get(t.id, set()) for t in themes]
+
+
+def _print_accepted(row: dict) -> None:
+    print(
+        f"  {row['set']:<40} {row['themes']:3} themes  recovered by the members {row['members']:3} "
+        f"({row['members_f1']:.2f}); after suggest + autocode, with seeds {row['seeded']:3} ({row['seeded_f1']:.2f}), "
+        f"without {row['unseeded']:3} ({row['unseeded_f1']:.2f})",
+        flush=True,
+    )
+
+
 def print_dev(results: list[dict]) -> None:
     print(
         f"Development sets: themes with >= {MIN_ANSWERS} answers some proposal recovers (F1 >= {RECOVERED}), "
@@ -399,7 +468,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--topics", choices=("train", "held-out", "all"), default="train", help="With --stance: which motions."
     )
+    parser.add_argument(
+        "--after-accept",
+        action="store_true",
+        help="With --dev/--stance: what suggest + autocode keep of the proposals after discover --accept all.",
+    )
     args = parser.parse_args(argv)
+    if args.after_accept:
+        if args.dev is None and args.stance is None:
+            parser.error("--after-accept needs --dev or --stance")
+        numbers = [int(n) for n in args.datasets.split(",") if n.strip()]
+        seeds = [int(n) for n in args.seeds.split(",") if n.strip()]
+        sets = dev_sets(args.dev, numbers, seeds, args.pairs) if args.dev is not None else iter(())
+        if args.stance is not None:
+            sets = itertools.chain(sets, stance_sets(args.stance, args.topics))
+        results = run_accepted(sets, embeddings=not args.no_embeddings)
+        if args.json:
+            print(json.dumps(results, indent=2))
+        return 0
     if args.dev is not None or args.stance is not None:
         numbers = [int(n) for n in args.datasets.split(",") if n.strip()]
         seeds = [int(n) for n in args.seeds.split(",") if n.strip()]

@@ -128,3 +128,21 @@ def test_the_cli_says_what_accept_kept_and_suggest_learns_from_it(tmp_path):
         assert kept_share(db) == 1.0
     finally:
         db.close()
+
+
+def test_bench_discover_measures_what_autocode_keeps_after_accept(tmp_path, capsys):
+    """`bench_discover.py --after-accept` on the corpus questions: seeds keep what discovery recovered."""
+    import json
+    import sys
+
+    from tests.conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_discover
+
+    assert bench_discover.main(["--dev", str(tmp_path), "--datasets", "", "--after-accept", "--json"]) == 0
+    output = capsys.readouterr().out
+    rows = json.loads(output[output.index("[\n") :])
+    assert [r["set"] for r in rows] == ["corpus q5", "corpus q6", "corpus q14", "corpus q16"]
+    assert sum(r["seeded"] for r in rows) >= sum(r["members"] for r in rows) - 1
+    assert sum(r["seeded_f1"] for r in rows) > sum(r["unseeded_f1"] for r in rows)
