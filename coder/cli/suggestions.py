@@ -267,16 +267,20 @@ def discover(
         return
     if alias_of:
         raise CoderError("--alias-of is for names questions; this one is a text question")
-    found = discover_themes(
-        database,
-        question,
-        max_score=max_score,
-        min_size=min_size,
-        max_themes=max_themes,
-        all_answers=all_answers,
-        embeddings=embeddings,
-        cache=accept is not None,
-    )
+    with contextlib.ExitStack() as stack:
+        # Without --accept nothing is written, so vectors are encoded again next time unless suggest stored them.
+        label = f"{question}: encoding answers" + (" (once)" if accept is not None else " (coder suggest keeps them)")
+        found = discover_themes(
+            database,
+            question,
+            max_score=max_score,
+            min_size=min_size,
+            max_themes=max_themes,
+            all_answers=all_answers,
+            embeddings=embeddings,
+            cache=accept is not None,
+            encode_progress=_bar(stack, label) if sys.stderr.isatty() else None,
+        )
     proposals = found.proposals
     if accept is not None:
         numbers = _accepted(

@@ -974,13 +974,15 @@ def discover_themes(
     all_answers: bool = False,
     embeddings: bool = True,
     cache: bool = False,
+    encode_progress: Callable[[int, int], None] | None = None,
 ) -> Discovery:
     """Cluster answers into proposed new themes (see discover.py).
 
     With no themes yet, or `all_answers`, every answer is clustered (discovery from scratch);
     otherwise only those no theme fits. Sentence vectors are used when a model is installed:
     those `coder suggest` stored are read, and new ones stored only with `cache` (the database
-    must then be writable).
+    must then be writable). `encode_progress(done, total)` follows the encoding of answers not
+    stored yet (minutes on a large question).
     """
     codebook = read_codebook(db, question_codebook(db, question))
     scratch = all_answers or not codebook.themes
@@ -991,7 +993,11 @@ def discover_themes(
     texts = [a.text for a in answers]
     wanted = embeddings and codebook.kind == "text" and enough_for_vectors(texts)
     embedder = embedder_for(texts, db, store=cache) if wanted else None
-    vectors = embedder.vectors(texts) if embedder is not None and texts else None
+    vectors = None
+    if embedder is not None and texts:
+        embedder.progress = encode_progress
+        vectors = embedder.vectors(texts)
+        embedder.progress = None  # clauses are encoded later, a few at a time
     # Proposals for what no theme fits should not be named after a theme; a fresh start may be.
     label_words = [] if scratch else [w for t in codebook.themes for w in t.label.split()]
     proposals = discover(

@@ -146,3 +146,12 @@ def test_bench_discover_measures_what_autocode_keeps_after_accept(tmp_path, caps
     assert [r["set"] for r in rows] == ["corpus q5", "corpus q6", "corpus q14", "corpus q16"]
     assert sum(r["seeded"] for r in rows) >= sum(r["members"] for r in rows) - 1
     assert sum(r["seeded_f1"] for r in rows) > sum(r["unseeded_f1"] for r in rows)
+
+
+def test_discovery_reports_its_encoding_progress(q14_scratch, model_on):
+    """Encoding a large question's answers takes minutes: the callback sees every answer not stored yet, once."""
+    calls: list[tuple[int, int]] = []
+    found = discover_themes(q14_scratch, "q1", encode_progress=lambda done, total: calls.append((done, total)))
+    distinct = len({a.text for a in load_answers(q14_scratch, "q1")})
+    assert found.embeddings and calls and calls[-1] == (distinct, distinct)
+    assert {total for _, total in calls} == {distinct}  # the clauses encoded after are not counted in it
