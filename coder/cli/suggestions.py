@@ -269,7 +269,7 @@ def discover(
         raise CoderError("--alias-of is for names questions; this one is a text question")
     with contextlib.ExitStack() as stack:
         # Without --accept nothing is written, so vectors are encoded again next time unless suggest stored them.
-        label = f"{question}: encoding answers" + (" (once)" if accept is not None else " (coder suggest keeps them)")
+        shown = f"{question}: encoding answers" + (" (once)" if accept is not None else " (coder suggest keeps them)")
         found = discover_themes(
             database,
             question,
@@ -279,7 +279,7 @@ def discover(
             all_answers=all_answers,
             embeddings=embeddings,
             cache=accept is not None,
-            encode_progress=_bar(stack, label) if sys.stderr.isatty() else None,
+            encode_progress=_bar(stack, shown) if sys.stderr.isatty() else None,
         )
     proposals = found.proposals
     if accept is not None:
