@@ -346,6 +346,7 @@ def run_accepted(sets, embeddings: bool = True) -> list[dict]:
     """What `discover --accept all` leaves for `suggest` + `autocode`: per development set, the gold themes
     (>= `MIN_ANSWERS` answers) some proposal's members recover, and those the accepted themes' auto
     codes still recover, through the database path the CLI takes (the members are the themes' seeds)."""
+    from benchmarks.bench_anes import write_question
     from coder.suggest.discover import accept_proposals
 
     out = []
@@ -353,10 +354,7 @@ def run_accepted(sets, embeddings: bool = True) -> list[dict]:
         themes = {t: m for t, m in themes.items() if len(m) >= MIN_ANSWERS}
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
-            (work / "codebook.yaml").write_text(yaml.safe_dump({"id": "set", "title": "Set", "themes": []}))
-            question = {"id": "q", "text": "Answers", "columns": "answer", "codebook": "codebook.yaml"}
-            spec = {"survey": "set", "respondent_id": "id", "non_answers": [], "questions": [question]}
-            (work / "survey.yaml").write_text(yaml.safe_dump(spec))
+            write_question(work, "set", name, [])  # an empty codebook, every text a real answer
             with open(work / "responses.csv", "w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
                 writer.writerow(["id", "answer"])

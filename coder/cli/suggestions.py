@@ -286,11 +286,11 @@ def discover(
         numbers = _accepted(
             accept, len(proposals), single="--label goes with one proposal" if label is not None else None
         )
-        if label is not None:
-            themes = [accept_proposal(database, question, proposals[numbers[0] - 1], label=label, coder=coder)]
-        else:
-            themes = accept_proposals(database, question, [proposals[n - 1] for n in numbers], coder=coder)
         chosen = [proposals[n - 1] for n in numbers]
+        if label is not None:
+            themes = [accept_proposal(database, question, chosen[0], label=label, coder=coder)]
+        else:
+            themes = accept_proposals(database, question, chosen, coder=coder)
         for theme, proposal in zip(themes, chosen):
             click.echo(f"Added theme {theme.id}: {theme.label} ({proposal.size} answers kept as its seeds)")
         click.echo(

@@ -4,9 +4,9 @@ A theme accepted from `coder discover` has no confirmed answers, only its label,
 examples, and zero-shot from those alone spreads its answers elsewhere: on the development sets
 (`bench_discover.py --after-accept`: corpus, three ANES samples, 24 ArgKP motions) the proposals
 recover 147 of 271 gold themes, suggest + autocode from labels, terms and examples alone 120, and
-learning from the members as seeds 149. Seeds
-are not codes: tables never count them, and a theme stops learning from them once it has
-`SEED_UNTIL` confirmed answers of its own (an answer's confirmed codes always replace its seeds).
+learning from the members as seeds 149. Seeds are not codes: tables never count them, and a theme
+stops learning from them once it has `SEED_UNTIL` confirmed answers of its own (an answer's
+confirmed codes always replace its seeds).
 """
 
 from __future__ import annotations

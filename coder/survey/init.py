@@ -129,25 +129,30 @@ class Column:
         """Count the parts of a cell per separator; a closed question's few repeated cells once each."""
         if all(seen is None for seen in self.parts.values()):
             return
-        if text in self.cells or (len(self.cells) < CELLS_KEPT and len(text) <= CELL_CHARS):
-            self.cells[text] += 1
+        if len(text) > CELL_CHARS:
+            self._count(text, 1)
             return
-        self._count_parts()
+        if text not in self.cells and len(self.cells) >= CELLS_KEPT:
+            self._count_parts()
         self.cells[text] += 1
 
     def _count_parts(self) -> None:
+        """Split the cells kept so far, each once for all its repeats."""
         for text, n in self.cells.items():
-            for separator, seen in self.parts.items():
-                if seen is None:
-                    continue
-                pieces = [p for p in (q.strip().casefold() for q in text.split(separator)) if p]
-                if len(pieces) > 1:
-                    self.joined[separator] += n
-                for piece in pieces:
-                    seen[piece] += n
-                if len(seen) > 20 * CHOICE_MAX_OPTIONS:  # free text: stop counting, bound the memory
-                    self.parts[separator] = None
+            self._count(text, n)
         self.cells.clear()
+
+    def _count(self, text: str, n: int) -> None:
+        for separator, seen in self.parts.items():
+            if seen is None:
+                continue
+            pieces = [p for p in (q.strip().casefold() for q in text.split(separator)) if p]
+            if len(pieces) > 1:
+                self.joined[separator] += n
+            for piece in pieces:
+                seen[piece] += n
+            if len(seen) > 20 * CHOICE_MAX_OPTIONS:  # free text: stop counting, bound the memory
+                self.parts[separator] = None
 
     def choice_list(self) -> tuple[str, int] | None:
         """(separator, options) when the cells are ticked options of a multiple-choice question joined in one
