@@ -195,6 +195,17 @@ def test_a_named_id_with_repeats_is_refused_and_unique_codes_are_used_instead(tm
     assert plan.respondent_id is None
 
 
+def test_an_id_repeated_as_in_a_long_export_is_named_with_its_counts_and_the_way_out(tmp_path):
+    # One row per answer: respondent 1 wrote three, 2 wrote two; nothing else is unique either.
+    rows = [["1", COMMENTS[0]], ["1", COMMENTS[1]], ["1", COMMENTS[2]], ["2", COMMENTS[3]], ["2", COMMENTS[4]]]
+    export = write_csv(tmp_path / "long.csv", ["caseID", "verbatim"], rows)
+    result = run("init", export, "--output", tmp_path / "out", ok=False)
+    assert result.exit_code == 1
+    assert "'caseID' repeats values (2 different values in 5 rows)" in result.output
+    assert "one row per answer" in result.output and "numbered columns" in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_numeric_id_without_an_id_name(tmp_path):
     export = write_csv(
         tmp_path / "e.csv", ["Region", "Number", "Why?"], [["North", 100 + i, text] for i, text in enumerate(COMMENTS)]
