@@ -504,6 +504,7 @@ def _choose_id(columns: list[Column], rows: int, unusable: dict[int, str]) -> tu
             if usable(column) and test(column):
                 return column, f"{kind}, filled and unique in all {rows:,} rows"
     problems = []
+    repeated = False  # an id-like column filled in every row whose values repeat
     for column in named:
         if column.index in unusable:
             problems.append(f"{excerpt(column.name)} {unusable[column.index]}")
@@ -511,30 +512,25 @@ def _choose_id(columns: list[Column], rows: int, unusable: dict[int, str]) -> tu
             empty = rows - column.filled
             problems.append(f"{excerpt(column.name)} is empty in {empty:,} row{'' if empty == 1 else 's'}")
         elif not column.unique:
-            problems.append(f"{excerpt(column.name)} repeats values ({_distinct_of(column, rows)})")
+            repeated = True
+            problems.append(
+                f"{excerpt(column.name)} repeats values ({_count([column.hashes])} different values in {rows:,} rows)"
+            )
     found = ("; ".join(problems) + ". ") if problems else ""
     # An id that repeats is often a respondent with one row per answer (a "long" export), whose
     # answers a row-number id would split into as many respondents: say which way out keeps them.
     long_export = (
         "If the file has one row per answer, reshape it to one row per respondent, with that respondent's "
         "answers in numbered columns (e.g. answer_1, answer_2), which coder init groups as one question; "
-        "a row-number id instead counts every row as a respondent. "
-        if any(c.index not in unusable and c.filled == rows and not c.unique for c in named)
-        else ""
+        "a row-number id instead counts every row as a respondent. Or add"
+        if repeated
+        else "Add"
     )
     return None, (
         f"no column is filled and unique in every row with an id-like name, whole numbers or short codes. "
-        f"{found}{long_export}{'Or add' if long_export else 'Add'} a column with one unique id per row (e.g. the row "
-        "number) to the export, then run "
+        f"{found}{long_export} a column with one unique id per row (e.g. the row number) to the export, then run "
         "coder init again"
     )
-
-
-def _distinct_of(column: Column, rows: int) -> str:
-    """How far from unique a repeating column is; its distinct values are counted up to `DISTINCT_CAP`."""
-    distinct = len(column.hashes)
-    counted = f"{distinct:,}" if distinct < DISTINCT_CAP else f"at least {distinct:,}"
-    return f"{counted} different values in {rows:,} rows"
 
 
 def _question_id(name: str, position: int, taken: set[str]) -> str:
